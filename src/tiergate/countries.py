@@ -1,0 +1,106 @@
+"""Country names and codes: what users type, mapped to ISO 3166-1 alpha-2.
+
+Resolution order: an alpha-2 or alpha-3 code (pycountry), a region with its own embargo
+(Crimea, DNR, LNR), the aliases in `data/countries.yaml`, then countrynames' exact multilingual
+table. No fuzzy matching: a wrong country is worse than an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import countrynames
+import pycountry
+
+from tiergate.rulebook import Rulebook
+
+# Kosovo has no ISO 3166-1 code; XK is the user-assigned code the EU and others use.
+EXTRA_CODES = {"XK": "Kosovo"}
+
+_SPACES = re.compile(r"\s+")
+
+
+def _key(text: str) -> str:
+    return _SPACES.sub(" ", text.strip()).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A resolved destination: the code the rules use, what the user wrote, and why they differ."""
+
+    code: str
+    given_code: str
+    region: str | None = None
+    note: str | None = None
+
+
+class CountryResolver:
+    """Maps names and codes to `Place`s; results are cached per distinct input text."""
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self._aliases = {_key(a.name): a.code for a in rulebook.countries.aliases}
+        self._regions = {
+            _key(name): (region.id, region.country)
+            for region in rulebook.countries.regions
+            for name in region.names
+        }
+        self._treated = rulebook.countries.treated_as
+        self._codes = {c.alpha_2 for c in pycountry.countries} | set(EXTRA_CODES)
+        self._alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
+        self._cache: dict[tuple[str, date], Place | None] = {}
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """Every code the resolver can return."""
+        return frozenset(self._codes)
+
+    def name(self, code: str) -> str:
+        """A display name for a code."""
+        if code in EXTRA_CODES:
+            return EXTRA_CODES[code]
+        country = pycountry.countries.get(alpha_2=code)
+        return country.name if country is not None else code
+
+    def resolve(self, text: str, on: date) -> Place | None:
+        """The place `text` names on `on`, or None when it names no known country."""
+        cache_key = (text, on)
+        if cache_key in self._cache:
+            return self._cache[cache_key]
+        place = self._resolve(text, on)
+        self._cache[cache_key] = place
+        return place
+
+    def _resolve(self, text: str, on: date) -> Place | None:
+        key = _key(text)
+        if not key:
+            return None
+        region = self._regions.get(key)
+        if region is not None:
+            region_id, country = region
+            return Place(country, country, region_id, f"`{text}` is the {region_id} region of {country}")
+        upper = key.upper()
+        code: str | None = None
+        if len(upper) == 2 and upper in self._codes:
+            code = upper
+        elif len(upper) == 3 and upper in self._alpha3:
+            code = self._alpha3[upper]
+        else:
+            code = self._aliases.get(key)
+            if code is None:
+                found = countrynames.to_code(text)
+                if found is not None and found in self._codes:
+                    code = found
+        if code is None:
+            return None
+        for rule in self._treated:
+            if rule.code == code and rule.in_force(on):
+                return Place(
+                    rule.treated_as,
+                    code,
+                    None,
+                    f"{self.name(code)} ({code}) is treated as {self.name(rule.treated_as)} "
+                    f"({rule.treated_as}) since {rule.effective_from} ({rule.citation})",
+                )
+        return Place(code, code)

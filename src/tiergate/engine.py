@@ -1,0 +1,978 @@
+"""The determination engine: shipment lines in, outcomes with reasons out. Pure: no I/O.
+
+Order of work for each line (the issue's order, each step reading compiled tables):
+normalise -> classify -> embargo/region -> party headquarters -> end use -> item x destination
+-> licence exceptions -> advisories -> outcome by the precedence table in `model.SEVERITY`.
+
+Allowances (LPP per consignee per calendar year, Tier 2 country allocations) depend on the
+lines before: the static part of every line is determined first (and memoised: large books
+repeat the same item, place and parties), then the allowance-dependent parts are settled in
+date order, so splitting a book and carrying the allowance state over never changes answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from tiergate.catalog import Catalog
+from tiergate.classify import (
+    Classification,
+    Specs,
+    any_of,
+    classify_specs,
+    scope_of_eccn,
+    specs_from_chip,
+)
+from tiergate.compiled import CompiledException, CompiledRule, CompiledRules, Compiler
+from tiergate.countries import CountryResolver, Place
+from tiergate.errors import UsageError
+from tiergate.model import (
+    SEVERITY,
+    SHIPPABLE,
+    TIER_SEVERITY,
+    Line,
+    LineResult,
+    Outcome,
+    Party,
+    Reason,
+    Report,
+    Shipment,
+    Summary,
+)
+from tiergate.normalise import (
+    ValueProblem,
+    parse_choice,
+    parse_date,
+    parse_flag,
+    parse_number,
+    parse_quantity,
+    text,
+)
+from tiergate.rulebook import (
+    Allowance,
+    ItemType,
+    ReviewPolicy,
+    Rulebook,
+    Tier,
+    Transaction,
+    View,
+    default_rulebook,
+)
+
+NON_ENFORCEMENT = Reason(
+    rule="non-enforcement.ai-diffusion",
+    message="BIS announced on 2025-05-13 that it will not enforce the AI Diffusion rule",
+    citation="BIS announcement of 2025-05-13; GAO decision B-337935 (2026-05-12); 90 FR 4544",
+)
+
+_ITEM_TYPES_FOR_DEEMED = frozenset({ItemType.TECHNOLOGY, ItemType.SOFTWARE, ItemType.MODEL_WEIGHTS})
+_COUNTED_ITEMS = frozenset({ItemType.CHIP, ItemType.BOARD, ItemType.SYSTEM, ItemType.HBM})
+_NAME_NOISE = re.compile(r"[^\w]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One contribution to a line's outcome."""
+
+    outcome: Outcome
+    tier: Tier | None
+    review_policy: ReviewPolicy | None = None
+    exception: str | None = None
+    conditions: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A finding that depends on an allowance: `within` if the line fits, else `beyond`."""
+
+    allowance: Allowance
+    key_kind: str  # "consignee" or "country"
+    within: Finding
+    beyond: Finding | Pending
+
+
+@dataclass(slots=True)
+class AllowanceState:
+    """TPP used per (allowance, consignee or country, year or period); pass it on to continue."""
+
+    used: dict[tuple[str, str, str], float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        rows = [
+            {"allowance": a, "holder": h, "period": p, "used_tpp": used}
+            for (a, h, p), used in sorted(self.used.items())
+        ]
+        return {"used": rows}
+
+
+@dataclass(frozen=True, slots=True)
+class _Static:
+    """Everything about a line that does not depend on earlier lines."""
+
+    findings: tuple[Finding, ...]
+    pendings: tuple[Pending, ...]
+    tier: Tier | None
+
+
+@dataclass(slots=True)
+class _Work:
+    """A line being determined."""
+
+    index: int
+    line: Line
+    as_of: date | None
+    errors: list[str]
+    reasons: list[Reason]
+    classification: Classification | None = None
+    quantity: int | None = None
+    place: Place | None = None
+    consignee_key: str | None = None
+    static: _Static | None = None
+    resolved: list[Finding] = field(default_factory=list)
+
+
+class Engine:
+    """Holds a rulebook's resolvers and compiled tables; `check` is safe to call repeatedly."""
+
+    def __init__(
+        self, rulebook: Rulebook | None = None, *, country_allocation_tpp: float | None = None
+    ) -> None:
+        self.rulebook = rulebook or default_rulebook()
+        self.countries = CountryResolver(self.rulebook)
+        self.catalog = Catalog(self.rulebook)
+        self.compiler = Compiler(self.rulebook, self.countries)
+        if country_allocation_tpp is not None and country_allocation_tpp <= 0:
+            raise UsageError(
+                f"country allocation `{country_allocation_tpp}` must be a positive TPP figure"
+            )
+        self.country_allocation_tpp = country_allocation_tpp
+        self._classified: dict[tuple[Any, ...], Classification] = {}
+        self._statics: dict[tuple[Any, ...], _Static] = {}
+
+    # --- public --------------------------------------------------------------------------
+
+    def check(
+        self,
+        shipments: Iterable[Shipment | Line],
+        *,
+        as_of: date | None = None,
+        view: View = View.ENFORCED,
+        today: date | None = None,
+        allowances: AllowanceState | None = None,
+    ) -> Report:
+        """Determine every line; lines in equal lines out, in input order."""
+        today = today or date.today()
+        state = allowances if allowances is not None else AllowanceState()
+        lines: list[Line] = []
+        for item in shipments:
+            lines.extend(item.flatten() if isinstance(item, Shipment) else [item])
+        work = [self._prepare(i, line, as_of, today) for i, line in enumerate(lines)]
+        for w in work:
+            self._determine_static(w, view)
+        for w in sorted(work, key=lambda w: (w.as_of or date.max, w.index)):
+            self._settle_allowances(w, state)
+        results = tuple(self._result(w) for w in work)
+        return Report(
+            as_of=as_of,
+            view=view,
+            rulebook_version=self.rulebook.version,
+            editions=tuple(
+                {"name": e.name, "date": e.date.isoformat(), "licence": e.licence}
+                for e in self.rulebook.meta.editions
+            ),
+            lines=results,
+            summary=summarise(len(lines), results),
+            allowances=state.as_dict(),
+        )
+
+    def compiled(self, on: date, view: View) -> CompiledRules:
+        """The compiled tables for a date and view."""
+        return self.compiler.for_date(on, view)
+
+    def classify(
+        self,
+        on: date,
+        *,
+        item: str | None = None,
+        eccn: str | None = None,
+        specs: Specs | None = None,
+        item_type: ItemType | None = None,
+    ) -> Classification:
+        """Classify one item on a date from a catalog name, an ECCN, or raw specs."""
+        self._check_range(on)
+        compiled = self.compiler.for_date(on, View.WRITTEN)
+        return self._classify(compiled, on, item, eccn, specs or Specs(), item_type)
+
+    def check_range(self, on: date) -> None:
+        """Raise `UsageError` for a date before the rulebook's first date."""
+        self._check_range(on)
+
+    # --- normalise -----------------------------------------------------------------------
+
+    def _check_range(self, on: date) -> None:
+        earliest = self.rulebook.meta.earliest_date
+        if on < earliest:
+            raise UsageError(
+                f"date `{on.isoformat()}` is before the rulebook's first date "
+                f"{earliest.isoformat()}: tiergate encodes the rules from then on"
+            )
+
+    def _prepare(self, index: int, line: Line, as_of: date | None, today: date) -> _Work:
+        errors = list(line.errors)
+        w = _Work(index=index, line=line, as_of=None, errors=errors, reasons=[])
+        on = as_of
+        if on is None:
+            try:
+                on = parse_date(line.date, "date") or today
+            except ValueProblem as problem:
+                errors.append(str(problem))
+        if on is not None and on < self.rulebook.meta.earliest_date:
+            errors.append(
+                f"date `{on.isoformat()}` is before {self.rulebook.meta.earliest_date.isoformat()}, "
+                "the first date the rulebook covers"
+            )
+            on = None
+        w.as_of = on
+        return w
+
+    def _parse_specs(self, line: Line, errors: list[str]) -> Specs:
+        def number(value: Any, column: str) -> float | None:
+            try:
+                return parse_number(value, column)
+            except ValueProblem as problem:
+                errors.append(str(problem))
+                return None
+
+        def flag(value: Any, column: str) -> bool | None:
+            try:
+                return parse_flag(value, column)
+            except ValueProblem as problem:
+                errors.append(str(problem))
+                return None
+
+        return Specs(
+            tpp=number(line.tpp, "tpp"),
+            die_area_mm2=number(line.die_area_mm2, "die_area_mm2"),
+            dram_bandwidth_gbps=number(line.dram_bandwidth_gbps, "dram_bandwidth_gbps"),
+            interconnect_gbps=number(line.interconnect_gbps, "interconnect_gbps"),
+            memory_bandwidth_density=number(line.memory_bandwidth_density, "memory_bandwidth_density"),
+            datacenter=flag(line.datacenter, "datacenter"),
+            training_operations=number(line.training_operations, "training_operations"),
+            weights_published=flag(line.weights_published, "weights_published"),
+            derived_from_published=flag(line.derived_from_published, "derived_from_published"),
+            additional_training_operations=number(
+                line.additional_training_operations, "additional_training_operations"
+            ),
+        )
+
+    def _place(self, value: Any, column: str, on: date, errors: list[str]) -> Place | None:
+        name = text(value)
+        if name is None:
+            return None
+        place = self.countries.resolve(name, on)
+        if place is None:
+            errors.append(
+                f"`{column}` value `{name}` is not a country tiergate knows: expected an ISO "
+                "3166 code (e.g. KR) or a country name (e.g. Republic of Korea)"
+            )
+        return place
+
+    # --- classify ------------------------------------------------------------------------
+
+    def _classify(
+        self,
+        compiled: CompiledRules,
+        on: date,
+        item: str | None,
+        eccn: str | None,
+        specs: Specs,
+        item_type: ItemType | None,
+    ) -> Classification:
+        key = (compiled.epoch_start, item, eccn, specs, item_type)
+        found = self._classified.get(key)
+        if found is None:
+            found = self._classify_uncached(compiled, on, item, eccn, specs, item_type)
+            self._classified[key] = found
+        return found
+
+    def _classify_uncached(
+        self,
+        compiled: CompiledRules,
+        on: date,
+        item: str | None,
+        eccn: str | None,
+        specs: Specs,
+        item_type: ItemType | None,
+    ) -> Classification:
+        errors: list[str] = []
+        reasons: list[Reason] = []
+        chip = None
+        units = 1
+        given_specs = specs != Specs()
+        if item is not None:
+            found = self.catalog.find(item)
+            if found is not None:
+                chip_specs, _inner, units = specs_from_chip(found, self.catalog)
+                specs = _overlay(chip_specs, specs)
+                chip = found
+                reasons.append(
+                    Reason(
+                        rule=f"catalog.{found.id}",
+                        message=_catalog_message(found, chip_specs),
+                        citation=f"tiergate chip catalog ({self.rulebook.chips.edition}): "
+                        f"{found.tpp.source}",
+                        uncertain=found.uncertain,
+                        note=found.note if found.uncertain else None,
+                    )
+                )
+            elif not given_specs and eccn is None:
+                hint = self.catalog.suggest(item)
+                did_you_mean = f"; did you mean {', '.join(hint)}?" if hint else ""
+                errors.append(
+                    f"item `{item}` is not in the chip catalog and the line gives no specs "
+                    f"(tpp, die_area_mm2, ...) or eccn{did_you_mean}"
+                )
+        if item_type is None:
+            item_type = ItemType(chip.kind) if chip is not None else ItemType.CHIP
+        if specs.datacenter is None and item_type is not ItemType.MODEL_WEIGHTS:
+            specs = _overlay(specs, Specs(datacenter=True))
+            if chip is None and (given_specs or item is not None):
+                reasons.append(
+                    Reason(
+                        rule="assumption.datacenter",
+                        message="datacenter use not stated: treated as designed or marketed for "
+                        "datacenters (the stricter reading of Note 2 to 3A090)",
+                        citation="CCL 3A090 Note 2 (15 CFR 774 Supp. 1)",
+                    )
+                )
+        declared = None
+        if eccn is not None:
+            entry, problem = scope_of_eccn(eccn, compiled.eccn_scopes, on)
+            if problem is not None:
+                errors.append(problem)
+            else:
+                assert entry is not None
+                declared = entry
+        if errors:
+            return Classification(item_type, None, None, None, specs, chip, units, None, tuple(reasons), tuple(errors))
+        has_basis = chip is not None or given_specs or item_type is ItemType.MODEL_WEIGHTS
+        if not has_basis:
+            if declared is not None and declared.scope is not None:
+                reason = Reason(
+                    rule=f"eccn.{declared.id}",
+                    message=f"classified {eccn} as declared on the line ({declared.description})",
+                    citation=declared.citation,
+                )
+                return Classification(
+                    item_type, declared.scope, str(eccn), declared.id, specs, chip, units,
+                    declared.description, (*reasons, reason), (),
+                )
+            if declared is not None:
+                errors.append(
+                    f"ECCN `{eccn}` does not say which scope applies ({declared.description}); "
+                    "give the item or its specs"
+                )
+            else:
+                errors.append(
+                    "the line names no item: give `item` (a catalog name), `eccn`, or specs "
+                    "(tpp, die_area_mm2, ...)"
+                )
+            return Classification(item_type, None, None, None, specs, chip, units, None, tuple(reasons), tuple(errors))
+        result = classify_specs(compiled.classes, specs, item_type, chip, units)
+        if declared is not None and declared.scope is not None and result.scope is not None:
+            if declared.scope != result.scope:
+                return Classification(
+                    item_type, None, None, None, specs, chip, units, None,
+                    (*reasons, *result.reasons),
+                    (
+                        f"declared ECCN `{eccn}` ({declared.scope}) disagrees with the item's "
+                        f"parameters ({result.eccn}, {result.scope}): check the classification",
+                    ),
+                )
+        return Classification(
+            item_type=result.item_type,
+            scope=result.scope,
+            eccn=result.eccn,
+            item_class=result.item_class,
+            specs=result.specs,
+            chip=result.chip,
+            units_per_item=result.units_per_item,
+            threshold=result.threshold,
+            reasons=(*reasons, *result.reasons),
+            errors=result.errors,
+            uncertain=result.uncertain,
+        )
+
+    # --- static determination ------------------------------------------------------------
+
+    def _determine_static(self, w: _Work, view: View) -> None:
+        line = w.line
+        errors = w.errors
+        if w.as_of is None:
+            return
+        on = w.as_of
+        compiled = self.compiler.for_date(on, view)
+        try:
+            item_type = parse_choice(line.item_type, "item_type", ItemType)
+        except ValueProblem as problem:
+            errors.append(str(problem))
+            item_type = None
+        try:
+            transaction = parse_choice(line.transaction, "transaction", Transaction) or Transaction.EXPORT
+        except ValueProblem as problem:
+            errors.append(str(problem))
+            transaction = Transaction.EXPORT
+        try:
+            w.quantity = parse_quantity(line.quantity)
+        except ValueProblem as problem:
+            errors.append(str(problem))
+        end_use = text(line.end_use)
+        if end_use is not None:
+            end_use = end_use.casefold().replace(" ", "_").replace("-", "_")
+            if end_use not in self.rulebook.rules.end_uses:
+                errors.append(
+                    f"`end_use` value `{line.end_use}` is not one of: "
+                    + ", ".join(self.rulebook.rules.end_uses)
+                )
+                end_use = None
+        veu = text(line.veu)
+        if veu is not None:
+            veu = veu.casefold()
+            if veu not in ("uveu", "nveu"):
+                errors.append(f"`veu` value `{line.veu}` is not one of: uveu, nveu")
+                veu = None
+        specs = self._parse_specs(line, errors)
+        classification = self._classify(compiled, on, text(line.item), text(line.eccn), specs, item_type)
+        w.classification = classification
+        errors.extend(classification.errors)
+        item_type = classification.item_type
+        if transaction is Transaction.DEEMED_EXPORT and item_type not in _ITEM_TYPES_FOR_DEEMED:
+            errors.append(
+                f"`transaction` value `deemed_export` applies to technology, software or model "
+                f"weights, not to a `{item_type.value}` line"
+            )
+        if w.quantity is None and item_type in _COUNTED_ITEMS:
+            errors.append("`quantity` is missing: expected a whole number of units >= 1")
+
+        destination = self._place(line.destination, "destination", on, errors)
+        if text(line.destination) is None:
+            errors.append("`destination` is missing: expected a country name or ISO code")
+        w.place = destination
+        consignee_place = self._place(line.consignee.country, "consignee_country", on, errors)
+        end_user_place = self._place(line.end_user.country, "end_user_country", on, errors)
+        hqs: list[tuple[str, str]] = []
+        for party, role in ((line.consignee, "consignee"), (line.end_user, "end user")):
+            hq = self._place(party.hq_country, f"{role.replace(' ', '_')}_hq_country", on, errors)
+            if hq is not None:
+                hqs.append((hq.code, role))
+        for i, party in enumerate(line.intermediate_consignees):
+            self._place(party.country, f"intermediate_consignees[{i}].country", on, errors)
+        consignee_name = text(line.consignee.name)
+        if consignee_name is not None:
+            country = consignee_place.code if consignee_place else destination.code if destination else ""
+            w.consignee_key = _NAME_NOISE.sub(" ", consignee_name.casefold()).strip() + "|" + country
+
+        places: list[tuple[Place, str]] = []
+        if destination is not None:
+            places.append((destination, "destination"))
+            if destination.note:
+                w.reasons.append(
+                    Reason(rule="country.treated-as", message=destination.note, citation="15 CFR 734; see note")
+                )
+        for place, role in ((consignee_place, "consignee"), (end_user_place, "end user")):
+            if place is not None and all(place.code != p.code or place.region != p.region for p, _ in places):
+                places.append((place, role))
+        end_use_place = end_user_place or destination
+
+        key = (
+            compiled.epoch_start,
+            view,
+            id(classification),  # classifications are memoised, so identity is stable
+            transaction,
+            tuple((p.code, p.region, role) for p, role in places),
+            tuple(hqs),
+            end_use,
+            end_use_place.code if end_use_place else None,
+            veu,
+        )
+        static = self._statics.get(key)
+        if static is None:
+            static = self._static(
+                compiled, view, on, classification, transaction, places, hqs, end_use,
+                end_use_place, veu,
+            )
+            self._statics[key] = static
+        w.static = static
+
+    def _static(
+        self,
+        compiled: CompiledRules,
+        view: View,
+        on: date,
+        c: Classification,
+        transaction: Transaction,
+        places: list[tuple[Place, str]],
+        hqs: list[tuple[str, str]],
+        end_use: str | None,
+        end_use_place: Place | None,
+        veu: str | None,
+    ) -> _Static:
+        scope = c.scope
+        findings: list[Finding] = []
+        pendings: list[Pending] = []
+        matched: list[tuple[CompiledRule, str, str]] = []
+        classified = c.item_class is not None
+        for place, role in places:
+            for cr in compiled.destination_rules.get((scope, place.code), ()):
+                rule = cr.rule
+                if rule.kind != "embargo" and not classified:
+                    continue
+                if rule.regions is not None and place.region not in rule.regions:
+                    continue
+                if not cr.fits_item(scope, c.item_type, transaction):
+                    continue
+                matched.append((cr, place.code, role))
+        if classified:
+            for hq, role in hqs:
+                for cr in compiled.headquarters_rules.get((scope, hq), ()):
+                    if cr.fits_item(scope, c.item_type, transaction):
+                        matched.append((cr, hq, f"{role} headquarters"))
+        if end_use is not None and end_use_place is not None:
+            for cr in compiled.end_use_rules:
+                rule = cr.rule
+                assert rule.end_uses is not None
+                if end_use in rule.end_uses and end_use_place.code in cr.places:
+                    matched.append((cr, end_use_place.code, "end use"))
+        matched = self._apply_conditions(matched, c, findings)
+        superseded = {s for cr, _, _ in matched for s in cr.rule.supersedes}
+        matched = [m for m in matched if m[0].rule.id not in superseded]
+        known_hqs = tuple(hq for hq, _ in hqs)
+        for cr, place_code, role in matched:
+            result = self._resolve_rule(cr, place_code, role, c, transaction, known_hqs, veu)
+            if isinstance(result, Pending):
+                pendings.append(result)
+            else:
+                findings.append(result)
+        findings.extend(self._advisories(compiled, c, places, end_use, end_use_place))
+        if view is View.ENFORCED and classified:
+            findings.extend(self._written_only(on, c, transaction, places))
+        tiers = [cr.rule.tier for cr, _, _ in matched]
+        if tiers:
+            tier: Tier | None = max(tiers, key=lambda t: TIER_SEVERITY[t])
+        elif classified and places:
+            tier = Tier.UNRESTRICTED
+        else:
+            tier = None
+        return _Static(tuple(findings), tuple(pendings), tier)
+
+    def _apply_conditions(
+        self,
+        matched: list[tuple[CompiledRule, str, str]],
+        c: Classification,
+        findings: list[Finding],
+    ) -> list[tuple[CompiledRule, str, str]]:
+        """Drop rules whose item conditions fail; an unknown condition makes the line
+        INDETERMINATE, except an unknown release date, which becomes a condition to certify."""
+        kept = []
+        for cr, place, role in matched:
+            test = cr.rule.item_conditions
+            if test is None:
+                kept.append((cr, place, role))
+                continue
+            missing: set[str] = set()
+            result = any_of([test], c.specs, missing)
+            if result is None and missing == {"released"}:
+                without_date = test.model_copy(update={"released_by": None})
+                if any_of([without_date], c.specs, set()) is True:
+                    kept.append((cr, place, role))
+                continue
+            if result is None:
+                findings.append(
+                    Finding(
+                        Outcome.INDETERMINATE,
+                        None,
+                        reasons=(
+                            Reason(
+                                rule=cr.rule.id,
+                                message=f"cannot tell whether {cr.rule.id} applies: give "
+                                + ", ".join(sorted(missing)),
+                                citation=cr.rule.citation,
+                            ),
+                        ),
+                    )
+                )
+                continue
+            if result:
+                kept.append((cr, place, role))
+        return kept
+
+    def _resolve_rule(
+        self,
+        cr: CompiledRule,
+        place: str,
+        role: str,
+        c: Classification,
+        transaction: Transaction,
+        hqs: tuple[str, ...],
+        veu: str | None,
+    ) -> Finding | Pending:
+        rule = cr.rule
+        where = f" ({role}: {place})" if role != "destination" else ""
+        reason = (
+            cr.reason
+            if not where
+            else Reason(cr.reason.rule, cr.reason.message + where, cr.reason.citation, cr.reason.uncertain, cr.reason.note)
+        )
+        extra_conditions: tuple[str, ...] = ()
+        if rule.item_conditions is not None and rule.item_conditions.released_by is not None:
+            if c.specs.release_date is None:
+                extra_conditions = (
+                    "the exporter certifies the chip was commercially available in the US on "
+                    f"{rule.item_conditions.released_by.isoformat()}",
+                )
+        licence = Finding(
+            outcome=Outcome.PROHIBITED if rule.review_policy is ReviewPolicy.DENIAL else Outcome.LICENSE_REQUIRED,
+            tier=rule.tier,
+            review_policy=rule.review_policy,
+            conditions=(*rule.conditions, *extra_conditions),
+            reasons=(reason,),
+        )
+        fallback: Finding | Pending = licence
+        if rule.allocation is not None and licence.outcome is Outcome.LICENSE_REQUIRED:
+            allocation = self._allowance(rule.allocation)
+            fallback = Pending(
+                allowance=allocation,
+                key_kind="country",
+                within=licence,
+                beyond=Finding(
+                    outcome=Outcome.PROHIBITED,
+                    tier=rule.tier,
+                    review_policy=ReviewPolicy.DENIAL,
+                    reasons=(
+                        reason,
+                        Reason(
+                            rule=allocation.id,
+                            message="the destination's country allocation would be exceeded: "
+                            "presumption of denial",
+                            citation=allocation.citation,
+                            uncertain=allocation.uncertain,
+                            note=allocation.uncertain_note,
+                        ),
+                    ),
+                ),
+            )
+        if c.scope is None:
+            return fallback
+        for ce in cr.exceptions:
+            if not self._exception_fits(ce, place, c, transaction, hqs, veu):
+                continue
+            e = ce.exception
+            exc_reason = Reason(
+                rule=e.id,
+                message=f"License Exception {e.symbol} ({e.title}) may be used",
+                citation=e.citation,
+                uncertain=e.uncertain,
+                note=e.uncertain_note,
+            )
+            conditions = tuple(e.conditions)
+            if e.review_required:
+                return Finding(
+                    outcome=Outcome.HOLD,
+                    tier=rule.tier,
+                    exception=e.symbol,
+                    conditions=conditions,
+                    reasons=(reason, Reason(e.id, f"License Exception {e.symbol} may apply; a person must confirm its conditions", e.citation, e.uncertain, e.uncertain_note)),
+                )
+            found = Finding(
+                outcome=Outcome.EXCEPTION,
+                tier=rule.tier,
+                exception=e.symbol,
+                conditions=conditions,
+                reasons=(reason, exc_reason),
+            )
+            if e.allowance is not None:
+                return Pending(self._allowance(e.allowance), "consignee", found, fallback)
+            return found
+        return fallback
+
+    @staticmethod
+    def _exception_fits(
+        ce: CompiledException,
+        place: str,
+        c: Classification,
+        transaction: Transaction,
+        hqs: tuple[str, ...],
+        veu: str | None,
+    ) -> bool:
+        assert c.scope is not None
+        if not ce.fits_item(c.scope, c.item_type, transaction):
+            return False
+        if ce.places is not None and place not in ce.places:
+            return False
+        if ce.headquarters_in is not None and any(hq not in ce.headquarters_in for hq in hqs):
+            return False
+        if ce.headquarters_not_in is not None and any(hq in ce.headquarters_not_in for hq in hqs):
+            return False
+        required = ce.exception.requires_veu
+        return required is None or (veu is not None and veu in required)
+
+    def _allowance(self, allowance_id: str) -> Allowance:
+        for allowance in self.rulebook.allowances.allowances:
+            if allowance.id == allowance_id:
+                if allowance.kind == "per_country_period" and self.country_allocation_tpp:
+                    return allowance.model_copy(update={"limit_tpp": self.country_allocation_tpp})
+                return allowance
+        raise UsageError(f"allowance `{allowance_id}` is not defined in allowances.yaml")
+
+    def _advisories(
+        self,
+        compiled: CompiledRules,
+        c: Classification,
+        places: list[tuple[Place, str]],
+        end_use: str | None,
+        end_use_place: Place | None,
+    ) -> list[Finding]:
+        found: list[Finding] = []
+        chip_id = c.chip.id if c.chip is not None else None
+        inner_id = c.chip.contains.chip if c.chip is not None and c.chip.contains else None
+        for ca in compiled.advisories:
+            a = ca.advisory
+            if a.scopes is not None and c.scope not in a.scopes and not (a.chips and chip_id in a.chips):
+                continue
+            if a.end_uses is not None:
+                if end_use not in a.end_uses or end_use_place is None or end_use_place.code not in ca.places:
+                    continue
+            elif not any(p.code in ca.places for p, _ in places):
+                continue
+            message = ca.reason.message
+            if a.chips is not None or a.item_any_of is not None:
+                named = a.chips is not None and (chip_id in a.chips or inner_id in a.chips)
+                missing: set[str] = set()
+                by_parameters = any_of(a.item_any_of, c.specs, missing) if a.item_any_of else False
+                if not named and by_parameters is False:
+                    continue
+                if not named and by_parameters is None:
+                    message += " (parameters missing: " + ", ".join(sorted(missing)) + "; cannot rule it out)"
+            found.append(
+                Finding(
+                    Outcome.HOLD,
+                    None,
+                    reasons=(Reason(a.id, message, a.citation, a.uncertain, a.uncertain_note),),
+                )
+            )
+        return found
+
+    def _written_only(
+        self, on: date, c: Classification, transaction: Transaction, places: list[tuple[Place, str]]
+    ) -> list[Finding]:
+        """In the enforced view, say which written-only rules would bind (informational)."""
+        written = self.compiler.for_date(on, View.WRITTEN)
+        notes: list[Reason] = []
+        for place, _role in places:
+            for cr in written.destination_rules.get((c.scope, place.code), ()):
+                if cr.rule.views == [View.WRITTEN] and cr.fits_item(c.scope, c.item_type, transaction):
+                    notes.append(
+                        Reason(
+                            rule=cr.rule.id,
+                            message=f"not enforced: in the written view, {cr.rule.message}",
+                            citation=cr.rule.citation,
+                        )
+                    )
+        if not notes:
+            return []
+        return [Finding(Outcome.NLR, None, reasons=(NON_ENFORCEMENT, *notes))]
+
+    # --- allowances ----------------------------------------------------------------------
+
+    def _settle_allowances(self, w: _Work, state: AllowanceState) -> None:
+        static = w.static
+        if static is None or not static.pendings:
+            return
+        blocking = any(SEVERITY[f.outcome] >= SEVERITY[Outcome.INDETERMINATE] and f.outcome is not Outcome.HOLD for f in static.findings) or bool(w.errors)
+        assert w.as_of is not None and w.classification is not None
+        unit = w.classification.unit_tpp
+        for pending in static.pendings:
+            node: Finding | Pending = pending
+            while isinstance(node, Pending):
+                if unit is None or w.quantity is None:
+                    w.errors.append(
+                        f"cannot count allowance `{node.allowance.id}`: the line's TPP and "
+                        "quantity are needed"
+                    )
+                    break
+                amount = unit * w.quantity
+                if node.key_kind == "consignee":
+                    if w.consignee_key is None:
+                        w.errors.append(
+                            f"cannot count allowance `{node.allowance.id}`: the consignee's name "
+                            "is needed (LPP is counted per ultimate consignee)"
+                        )
+                        break
+                    key = (node.allowance.id, w.consignee_key, str(w.as_of.year))
+                else:
+                    assert w.place is not None
+                    period = f"{node.allowance.period_start}/{node.allowance.period_end}"
+                    key = (node.allowance.id, w.place.code, period)
+                used = state.used.get(key, 0.0)
+                limit = node.allowance.limit_tpp
+                if used + amount <= limit:
+                    if not blocking:
+                        state.used[key] = used + amount
+                    usage = Reason(
+                        rule=node.allowance.id,
+                        message=f"{_fmt(amount)} TPP on this line; {_fmt(used)} used before, "
+                        f"{_fmt(used + amount)} of {_fmt(limit)} after",
+                        citation=node.allowance.citation,
+                        uncertain=node.allowance.uncertain,
+                        note=node.allowance.uncertain_note,
+                    )
+                    within = node.within
+                    w.resolved.append(
+                        Finding(
+                            within.outcome, within.tier, within.review_policy, within.exception,
+                            within.conditions, (*within.reasons, usage),
+                        )
+                    )
+                    node = within
+                    break
+                w.reasons.append(
+                    Reason(
+                        rule=node.allowance.id,
+                        message=f"{_fmt(amount)} TPP on this line would take the total from "
+                        f"{_fmt(used)} past {_fmt(limit)}: not within the allowance",
+                        citation=node.allowance.citation,
+                        uncertain=node.allowance.uncertain,
+                        note=node.allowance.uncertain_note,
+                    )
+                )
+                node = node.beyond
+            if isinstance(node, Finding) and node not in w.resolved:
+                w.resolved.append(node)
+
+    # --- combine -------------------------------------------------------------------------
+
+    def _result(self, w: _Work) -> LineResult:
+        c = w.classification
+        static = w.static
+        findings: list[Finding] = []
+        if static is not None:
+            findings.extend(static.findings)
+        findings.extend(w.resolved)
+        errors = tuple(dict.fromkeys(w.errors))
+        if errors:
+            findings.append(Finding(Outcome.INDETERMINATE, None))
+        deciding = [f for f in findings if f.outcome is not Outcome.NLR]
+        outcome = max((f.outcome for f in deciding), key=SEVERITY.__getitem__, default=Outcome.NLR)
+        top = [f for f in deciding if f.outcome is outcome]
+        exception = None
+        review_policy = None
+        conditions: tuple[str, ...] = ()
+        if outcome is Outcome.EXCEPTION:
+            exception = "+".join(dict.fromkeys(f.exception for f in top if f.exception))
+        if outcome in (Outcome.LICENSE_REQUIRED, Outcome.PROHIBITED):
+            policies = [f.review_policy for f in top if f.review_policy is not None]
+            review_policy = max(policies, key=_POLICY_ORDER.__getitem__) if policies else None
+        if outcome in (Outcome.EXCEPTION, Outcome.LICENSE_REQUIRED, Outcome.HOLD):
+            conditions = tuple(dict.fromkeys(cond for f in top for cond in f.conditions))
+        reasons: list[Reason] = []
+        if c is not None:
+            reasons.extend(c.reasons)
+        reasons.extend(w.reasons)
+        for f in sorted(findings, key=lambda f: -SEVERITY[f.outcome]):
+            reasons.extend(f.reasons)
+        tier = static.tier if static is not None else None
+        if outcome is Outcome.NLR and not errors and c is not None:
+            place = w.place.code if w.place else "?"
+            reasons.append(
+                Reason(
+                    rule="nlr",
+                    message=f"no licence requirement for {c.eccn} to {place} on "
+                    f"{w.as_of.isoformat() if w.as_of else '?'} under the rules tiergate encodes",
+                    citation="15 CFR 742.6 and Part 746 as encoded in the rulebook",
+                )
+            )
+        line = w.line
+        unit = c.unit_tpp if c is not None else None
+        total = unit * w.quantity if unit is not None and w.quantity is not None else None
+        h100 = self.rulebook.meta.h100_tpp
+        uncertain = any(r.uncertain for r in reasons) or (c is not None and c.uncertain)
+        return LineResult(
+            shipment_id=text(line.shipment_id),
+            line_id=text(line.line_id) if text(line.line_id) is not None else str(w.index + 1),
+            as_of=w.as_of,
+            item=text(line.item) or text(line.eccn),
+            item_name=c.chip.name if c is not None and c.chip is not None else None,
+            item_type=c.item_type.value if c is not None else None,
+            eccn=c.eccn if c is not None else None,
+            scope=c.scope if c is not None else None,
+            tpp=unit,
+            performance_density=(
+                round(c.specs.performance_density, 2)
+                if c is not None and c.specs.performance_density is not None
+                else None
+            ),
+            quantity=w.quantity,
+            total_tpp=total,
+            h100_equivalents=round(total / h100, 2) if total is not None else None,
+            destination=w.place.code if w.place else None,
+            destination_note=w.place.note if w.place else None,
+            tier=tier,
+            outcome=outcome,
+            exception=exception or None,
+            review_policy=review_policy,
+            conditions=conditions,
+            reasons=tuple(dict.fromkeys(reasons)),
+            errors=errors,
+            uncertain=uncertain,
+            extra=line.extra,
+        )
+
+
+_POLICY_ORDER = {ReviewPolicy.APPROVAL: 0, ReviewPolicy.CASE_BY_CASE: 1, ReviewPolicy.DENIAL: 2}
+
+
+def _fmt(number: float) -> str:
+    return f"{number:,.0f}"
+
+
+def _overlay(base: Specs, given: Specs) -> Specs:
+    """`base` with every parameter `given` states replacing it."""
+    values = {
+        name: getattr(given, name) if getattr(given, name) is not None else getattr(base, name)
+        for name in Specs.__slots__
+    }
+    return Specs(**values)
+
+
+def _catalog_message(chip: Any, specs: Specs) -> str:
+    parts = [f"catalog item {chip.name}"]
+    if chip.contains is not None:
+        parts.append(f"contains {chip.contains.count} x {chip.contains.chip}")
+    if specs.tpp is not None:
+        parts.append(f"TPP {specs.tpp:,.0f} per IC")
+    if specs.performance_density is not None:
+        parts.append(f"PD {specs.performance_density:.2f}")
+    parts.append("datacenter" if chip.datacenter else "not designed for datacenters")
+    return ", ".join(parts)
+
+
+def summarise(lines_in: int, results: tuple[LineResult, ...]) -> Summary:
+    """Counts by outcome and tier; `lines_in == lines_out` always."""
+    by_outcome = Counter(r.outcome.value for r in results)
+    by_tier = Counter(r.tier.value if r.tier else "unknown" for r in results)
+    may_ship = sum(1 for r in results if r.outcome in SHIPPABLE)
+    return Summary(
+        lines_in=lines_in,
+        lines_out=len(results),
+        by_outcome={o.value: by_outcome.get(o.value, 0) for o in Outcome},
+        by_tier=dict(sorted(by_tier.items())),
+        lines_with_errors=sum(1 for r in results if r.errors),
+        may_ship=may_ship,
+        may_not_ship=len(results) - may_ship,
+    )

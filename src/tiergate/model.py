@@ -1,0 +1,301 @@
+"""The public data model: shipments in, determinations out.
+
+Inputs keep the raw values a user gave (strings from a CSV, numbers from JSON); the engine's
+first step normalises them and turns anything unusable into an error on that line. Outputs are
+immutable dataclasses, cheap to build for large books.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from tiergate.rulebook import ReviewPolicy, Tier, View
+
+Raw = str | int | float | bool | None
+
+
+class Outcome(StrEnum):
+    """Whether a line may ship, most restrictive first in `SEVERITY`."""
+
+    NLR = "NLR"
+    EXCEPTION = "EXCEPTION"
+    LICENSED = "LICENSED"
+    LICENSE_REQUIRED = "LICENSE_REQUIRED"
+    INDETERMINATE = "INDETERMINATE"
+    HOLD = "HOLD"
+    PROHIBITED = "PROHIBITED"
+
+
+# The precedence table (brief section 1): a line's outcome is the most severe of its findings.
+#   PROHIBITED       a licence with a denial policy, an embargo, or a denied party
+#   HOLD             an advisory or an exception tiergate cannot verify: a person must review
+#   INDETERMINATE    data missing or invalid: never shown as clear
+#   LICENSE_REQUIRED a licence with an approval or case-by-case policy
+#   LICENSED         covered by a licence the user holds
+#   EXCEPTION        a named licence exception, with its conditions
+#   NLR              no licence required
+SEVERITY: dict[Outcome, int] = {
+    Outcome.NLR: 0,
+    Outcome.EXCEPTION: 1,
+    Outcome.LICENSED: 2,
+    Outcome.LICENSE_REQUIRED: 3,
+    Outcome.INDETERMINATE: 4,
+    Outcome.HOLD: 5,
+    Outcome.PROHIBITED: 6,
+}
+
+# Outcomes under which a line may leave as it is.
+SHIPPABLE = frozenset({Outcome.NLR, Outcome.EXCEPTION, Outcome.LICENSED})
+
+TIER_SEVERITY: dict[Tier, int] = {Tier.UNRESTRICTED: 0, Tier.RESTRICTED: 1, Tier.PROHIBITED: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a line got its outcome: the rule id, a one-line message, and the citation."""
+
+    rule: str
+    message: str
+    citation: str
+    uncertain: bool = False
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "message": self.message,
+            "citation": self.citation,
+        }
+        if self.uncertain:
+            out["uncertain"] = True
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A party to a shipment: name, country where located, country of its ultimate parent."""
+
+    name: Raw = None
+    country: Raw = None
+    hq_country: Raw = None
+
+
+LINE_FIELDS = (
+    "shipment_id",
+    "line_id",
+    "date",
+    "item",
+    "eccn",
+    "tpp",
+    "die_area_mm2",
+    "dram_bandwidth_gbps",
+    "interconnect_gbps",
+    "memory_bandwidth_density",
+    "datacenter",
+    "item_type",
+    "training_operations",
+    "weights_published",
+    "derived_from_published",
+    "additional_training_operations",
+    "quantity",
+    "destination",
+    "transaction",
+    "end_use",
+    "veu",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One shipment line as the user gave it; every value is raw until the engine normalises it.
+
+    `extra` holds columns tiergate does not know; they pass through to the output untouched.
+    """
+
+    shipment_id: Raw = None
+    line_id: Raw = None
+    date: Raw = None
+    item: Raw = None
+    eccn: Raw = None
+    tpp: Raw = None
+    die_area_mm2: Raw = None
+    dram_bandwidth_gbps: Raw = None
+    interconnect_gbps: Raw = None
+    memory_bandwidth_density: Raw = None
+    datacenter: Raw = None
+    item_type: Raw = None
+    training_operations: Raw = None
+    weights_published: Raw = None
+    derived_from_published: Raw = None
+    additional_training_operations: Raw = None
+    quantity: Raw = None
+    destination: Raw = None
+    transaction: Raw = None
+    end_use: Raw = None
+    veu: Raw = None
+    consignee: Party = field(default_factory=Party)
+    end_user: Party = field(default_factory=Party)
+    intermediate_consignees: tuple[Party, ...] = ()
+    extra: Mapping[str, Raw] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()  # problems the reader found (kept, never dropped)
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """A shipment: shared fields, parties, and lines; a line's own values override the shipment's."""
+
+    lines: tuple[Line, ...]
+    shipment_id: Raw = None
+    date: Raw = None
+    destination: Raw = None
+    transaction: Raw = None
+    end_use: Raw = None
+    veu: Raw = None
+    consignee: Party = field(default_factory=Party)
+    end_user: Party = field(default_factory=Party)
+    intermediate_consignees: tuple[Party, ...] = ()
+
+    def flatten(self) -> list[Line]:
+        """The shipment's lines with the shipment-level values filled in where a line has none."""
+        shared = {
+            "shipment_id": self.shipment_id,
+            "date": self.date,
+            "destination": self.destination,
+            "transaction": self.transaction,
+            "end_use": self.end_use,
+            "veu": self.veu,
+        }
+        out = []
+        for line in self.lines:
+            changes: dict[str, Any] = {
+                name: value
+                for name, value in shared.items()
+                if value is not None and getattr(line, name) is None
+            }
+            changes["consignee"] = _merge_party(line.consignee, self.consignee)
+            changes["end_user"] = _merge_party(line.end_user, self.end_user)
+            if not line.intermediate_consignees:
+                changes["intermediate_consignees"] = self.intermediate_consignees
+            out.append(replace(line, **changes))
+        return out
+
+
+def _merge_party(own: Party, shared: Party) -> Party:
+    return Party(
+        name=own.name if own.name is not None else shared.name,
+        country=own.country if own.country is not None else shared.country,
+        hq_country=own.hq_country if own.hq_country is not None else shared.hq_country,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """The determination for one line."""
+
+    shipment_id: str | None
+    line_id: str | None
+    as_of: date | None
+    item: str | None
+    item_name: str | None
+    item_type: str | None
+    eccn: str | None
+    scope: str | None
+    tpp: float | None
+    performance_density: float | None
+    quantity: int | None
+    total_tpp: float | None
+    h100_equivalents: float | None
+    destination: str | None
+    destination_note: str | None
+    tier: Tier | None
+    outcome: Outcome
+    exception: str | None
+    review_policy: ReviewPolicy | None
+    conditions: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    errors: tuple[str, ...]
+    uncertain: bool
+    extra: Mapping[str, Raw]
+
+    @property
+    def may_ship(self) -> bool:
+        """True when the line may leave as it is (NLR, EXCEPTION, LICENSED)."""
+        return self.outcome in SHIPPABLE
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form; `extra` columns follow tiergate's own fields."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "extra":
+                continue
+            value = getattr(self, f.name)
+            if f.name == "reasons":
+                value = [reason.as_dict() for reason in value]
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, StrEnum):
+                value = value.value
+            out[f.name] = value
+        for key, value in self.extra.items():
+            out.setdefault(key, value)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Counts over a report: lines in equals lines out, errors counted."""
+
+    lines_in: int
+    lines_out: int
+    by_outcome: dict[str, int]
+    by_tier: dict[str, int]
+    lines_with_errors: int
+    may_ship: int
+    may_not_ship: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lines_in": self.lines_in,
+            "lines_out": self.lines_out,
+            "by_outcome": self.by_outcome,
+            "by_tier": self.by_tier,
+            "lines_with_errors": self.lines_with_errors,
+            "may_ship": self.may_ship,
+            "may_not_ship": self.may_not_ship,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What `tiergate.check` returns."""
+
+    as_of: date | None
+    view: View
+    rulebook_version: str
+    editions: tuple[dict[str, str], ...]
+    lines: tuple[LineResult, ...]
+    summary: Summary
+    allowances: dict[str, Any]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every line may ship, 3 when some line may not ship as it is."""
+        return 0 if self.summary.may_not_ship == 0 else 3
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "view": self.view.value,
+            "rulebook_version": self.rulebook_version,
+            "editions": list(self.editions),
+            "lines": [line.as_dict() for line in self.lines],
+            "summary": self.summary.as_dict(),
+            "allowances": self.allowances,
+        }
