@@ -191,6 +191,23 @@ class Engine:
             allowances=state.as_dict(),
         )
 
+    def standing(self, line: Line, on: date, view: View) -> LineResult:
+        """One line's result with every allowance assumed available: for country maps and
+        rule listings, never for shipments (use `check`, which counts allowances)."""
+        w = self._prepare(0, line, on, on)
+        self._determine_static(w, view)
+        if w.static is not None:
+            for pending in w.static.pendings:
+                w.resolved.append(pending.within)
+                w.reasons.append(
+                    Reason(
+                        rule="allowance.assumed",
+                        message=f"assumes allowance `{pending.allowance.id}` is not used up",
+                        citation=pending.allowance.citation,
+                    )
+                )
+        return self._result(w)
+
     def compiled(self, on: date, view: View) -> CompiledRules:
         """The compiled tables for a date and view."""
         return self.compiler.for_date(on, view)

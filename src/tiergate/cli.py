@@ -1,0 +1,319 @@
+"""The `tiergate` command: a thin shell over the library that parses, calls and formats.
+
+Exit codes: 0 every line may ship, 3 some line may not ship as is, 2 unusable input or
+usage, 1 internal error. They live on the exception classes in `tiergate.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tiergate import __version__
+from tiergate.classify import Specs
+from tiergate.country_map import tiers as country_tiers
+from tiergate.engine import Engine
+from tiergate.errors import TiergateError, UsageError
+from tiergate.inputs import read_book
+from tiergate.normalise import ValueProblem, parse_date
+from tiergate.outputs import render_table, rows_to_csv, to_csv, to_json, to_jsonl
+from tiergate.rulebook import View
+
+app = typer.Typer(
+    name="tiergate",
+    help="Export-control determinations for AI chips and AI technology, line by line, as of any "
+    "date, with reasons and citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+class CheckFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+class ListFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+# Options shared by several commands, declared once.
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Date to determine as of (YYYY-MM-DD); default: each line's date, else today."),
+]
+ViewOption = Annotated[
+    View,
+    typer.Option("--view", help="enforced (what BIS enforces; default) or written (the text as in force)."),
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
+]
+
+
+def _date(value: str | None, option: str) -> date | None:
+    try:
+        return parse_date(value, option)
+    except ValueProblem as problem:
+        raise UsageError(str(problem)) from None
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def _engine(country_allocation_tpp: float | None = None) -> Engine:
+    return Engine(country_allocation_tpp=country_allocation_tpp)
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="Shipments book: .csv (one row per line) or .json.")],
+    as_of: AsOf = None,
+    view: ViewOption = View.ENFORCED,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="table (terminal), json, jsonl or csv.")
+    ] = CheckFormat.TABLE,
+    output: OutputOption = None,
+    country_allocation_tpp: Annotated[
+        float | None,
+        typer.Option(
+            "--country-allocation-tpp",
+            help="Tier 2 country allocation in TPP (default: the rulebook's 790,000,000, UNCERTAIN).",
+        ),
+    ] = None,
+) -> None:
+    """Determine every line of a shipments book.
+
+    Example: tiergate check examples/korea_ai_computing_centre.csv --as-of 2025-06-01 --view written
+
+    Exit status: 0 every line may ship, 3 some line may not ship as is, 2 unusable input.
+    """
+    on = _date(as_of, "--as-of")
+    engine = _engine(country_allocation_tpp)
+    if on is not None:
+        engine.check_range(on)
+    lines = read_book(file)
+    report = engine.check(lines, as_of=on, view=view)
+    if output_format is CheckFormat.TABLE:
+        if output is None:
+            render_table(report, Console())
+        else:
+            with output.open("w", encoding="utf-8") as handle:
+                render_table(report, Console(file=handle, width=200, color_system=None))
+    elif output_format is CheckFormat.JSON:
+        _emit(to_json(report), output)
+    elif output_format is CheckFormat.JSONL:
+        _emit(to_jsonl(report), output)
+    else:
+        _emit(to_csv(report), output)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def classify(
+    name: Annotated[str | None, typer.Argument(help="A catalog name or alias, e.g. 'H100 SXM'.")] = None,
+    tpp: Annotated[float | None, typer.Option("--tpp", help="Total processing performance.")] = None,
+    die_area: Annotated[float | None, typer.Option("--die-area", help="Applicable die area, mm².")] = None,
+    dram_bandwidth: Annotated[
+        float | None, typer.Option("--dram-bandwidth", help="DRAM bandwidth, GB/s.")
+    ] = None,
+    interconnect: Annotated[
+        float | None, typer.Option("--interconnect", help="Bidirectional chip-to-chip rate, GB/s.")
+    ] = None,
+    non_datacenter: Annotated[
+        bool, typer.Option("--non-datacenter", help="Not designed or marketed for datacenters.")
+    ] = False,
+    as_of: AsOf = None,
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ListFormat.TABLE,
+) -> None:
+    """Classify a chip by catalog name or by raw specs.
+
+    Example: tiergate classify "RTX 4090" --as-of 2024-06-01
+    Example: tiergate classify --tpp 4000 --die-area 600 --format json
+    """
+    on = _date(as_of, "--as-of") or date.today()
+    engine = _engine()
+    specs = Specs(
+        tpp=tpp,
+        die_area_mm2=die_area,
+        dram_bandwidth_gbps=dram_bandwidth,
+        interconnect_gbps=interconnect,
+        datacenter=False if non_datacenter else None,
+    )
+    if name is None and specs == Specs(datacenter=None):
+        raise UsageError("give a catalog name or at least --tpp (see `tiergate classify --help`)")
+    result = engine.classify(on, item=name, specs=specs)
+    h100 = engine.rulebook.meta.h100_tpp
+    data: dict[str, Any] = {
+        "as_of": on.isoformat(),
+        "item": name,
+        "item_name": result.chip.name if result.chip else None,
+        "item_type": result.item_type.value,
+        "eccn": result.eccn,
+        "scope": result.scope,
+        "tpp": result.unit_tpp,
+        "performance_density": (
+            round(result.specs.performance_density, 2)
+            if result.specs.performance_density is not None
+            else None
+        ),
+        "h100_equivalents": round(result.unit_tpp / h100, 3) if result.unit_tpp is not None else None,
+        "dram_bandwidth_gbps": result.specs.dram_bandwidth_gbps,
+        "interconnect_gbps": result.specs.interconnect_gbps,
+        "datacenter": result.specs.datacenter,
+        "threshold_met": result.threshold,
+        "reasons": [r.as_dict() for r in result.reasons],
+        "errors": list(result.errors),
+        "rulebook_version": engine.rulebook.version,
+    }
+    if output_format is ListFormat.JSON:
+        _emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
+    else:
+        table = Table(title=f"classification as of {on.isoformat()}", show_header=False)
+        table.add_column("field")
+        table.add_column("value", overflow="fold")
+        for key, value in data.items():
+            if key == "reasons":
+                value = "\n".join(f"{r['rule']}: {r['message']} [{r['citation']}]" for r in value)
+            elif key == "errors":
+                value = "\n".join(value)
+            table.add_row(key, "" if value is None else str(value))
+        Console().print(table)
+    raise typer.Exit(2 if result.errors else 0)
+
+
+@app.command()
+def tiers(
+    as_of: AsOf = None,
+    view: ViewOption = View.ENFORCED,
+    item: Annotated[
+        str, typer.Option("--item", help="An ECCN (3A090.a, 3A090.b, 3A090.c, 4E091) or a catalog name.")
+    ] = "3A090.a",
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = ListFormat.TABLE,
+    output: OutputOption = None,
+) -> None:
+    """Every country with its tier for an item class: the country map.
+
+    Example: tiergate tiers --as-of 2025-06-01 --view written --item 3A090.a --format csv
+    """
+    on = _date(as_of, "--as-of") or date.today()
+    engine = _engine()
+    rows = country_tiers(engine, on, view, item)
+    if output_format is ListFormat.JSON:
+        document = {
+            "as_of": on.isoformat(),
+            "view": view.value,
+            "item": item,
+            "rulebook_version": engine.rulebook.version,
+            "countries": [row.as_dict() for row in rows],
+        }
+        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
+    elif output_format is ListFormat.CSV:
+        _emit(rows_to_csv(row.as_dict() for row in rows), output)
+    else:
+        table = Table(title=f"tiers for {item} as of {on.isoformat()} ({view.value} view)")
+        for column in ("country", "name", "tier", "outcome", "exception / policy", "rules"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(
+                row.country, row.name, row.tier or "", row.outcome,
+                row.exception or row.review_policy or "", ", ".join(row.rules),
+            )
+        console = Console() if output is None else Console(file=output.open("w"), width=200)
+        console.print(table)
+
+
+@app.command()
+def rules(
+    as_of: AsOf = None,
+    view: ViewOption = View.ENFORCED,
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = ListFormat.TABLE,
+) -> None:
+    """Which rule sets, licence exceptions and advisories are in force, with their sources.
+
+    Example: tiergate rules --as-of 2026-02-01 --view written
+    """
+    on = _date(as_of, "--as-of") or date.today()
+    engine = _engine()
+    engine.check_range(on)
+    compiled = engine.compiled(on, view)
+    rows: list[dict[str, Any]] = []
+    for rule in compiled.rules_in_force:
+        rows.append({
+            "kind": f"rule:{rule.kind}", "id": rule.id, "from": rule.effective_from.isoformat(),
+            "to": rule.effective_to.isoformat() if rule.effective_to else None,
+            "policy": rule.review_policy.value, "tier": rule.tier.value,
+            "citation": rule.citation, "uncertain": rule.uncertain,
+        })
+    for exc in compiled.exceptions_in_force:
+        rows.append({
+            "kind": "exception", "id": exc.id, "from": exc.effective_from.isoformat(),
+            "to": exc.effective_to.isoformat() if exc.effective_to else None,
+            "policy": exc.symbol, "tier": None, "citation": exc.citation, "uncertain": exc.uncertain,
+        })
+    for advisory in compiled.advisories:
+        a = advisory.advisory
+        rows.append({
+            "kind": "advisory", "id": a.id, "from": a.effective_from.isoformat(),
+            "to": a.effective_to.isoformat() if a.effective_to else None,
+            "policy": "HOLD", "tier": None, "citation": a.citation, "uncertain": a.uncertain,
+        })
+    if output_format is ListFormat.JSON:
+        document = {"as_of": on.isoformat(), "view": view.value,
+                    "rulebook_version": engine.rulebook.version, "in_force": rows}
+        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", None)
+    elif output_format is ListFormat.CSV:
+        _emit(rows_to_csv(rows), None)
+    else:
+        table = Table(title=f"in force on {on.isoformat()} ({view.value} view), rulebook {engine.rulebook.version}")
+        for column in ("kind", "id", "from", "to", "policy", "tier", "citation", "uncertain"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row.values()))
+        Console().print(table)
+
+
+@app.command()
+def version() -> None:
+    """Print tiergate's version and the rulebook version.
+
+    Example: tiergate version
+    """
+    engine = _engine()
+    typer.echo(f"tiergate {__version__}, rulebook {engine.rulebook.version}")
+
+
+def main() -> None:
+    """Entry point: run the app, mapping tiergate errors to their exit codes."""
+    try:
+        app()
+    except TiergateError as error:
+        Console(stderr=True).print(f"[bold red]error:[/bold red] {error}", highlight=False)
+        sys.exit(error.exit_code)
+    except Exception as error:  # noqa: BLE001  # last resort: report, exit 1
+        Console(stderr=True).print(f"[bold red]internal error:[/bold red] {error!r}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,239 @@
+"""Reading shipment books: CSV (one row per line) and JSON (shipments with nested lines).
+
+A problem with one row never stops the book: the row becomes a line with its errors, and the
+engine reports it INDETERMINATE. Only a file that cannot be read at all (missing, not UTF-8,
+not JSON, no header, no rows) raises `InputError`.
+
+CSV columns are matched case-insensitively; columns tiergate does not know pass through to
+the output untouched. See docs/input-format.md for the full schema.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tiergate.errors import InputError
+from tiergate.model import LINE_FIELDS, Line, Party, Raw, Shipment
+
+PARTY_COLUMNS = {
+    "consignee": ("consignee", "name"),
+    "consignee_country": ("consignee", "country"),
+    "consignee_hq_country": ("consignee", "hq_country"),
+    "end_user": ("end_user", "name"),
+    "end_user_country": ("end_user", "country"),
+    "end_user_hq_country": ("end_user", "hq_country"),
+}
+KNOWN_COLUMNS = frozenset(LINE_FIELDS) | frozenset(PARTY_COLUMNS)
+PARTY_KEYS = frozenset({"name", "country", "hq_country"})
+SHIPMENT_KEYS = frozenset(
+    {"shipment_id", "date", "destination", "transaction", "end_use", "veu", "parties", "lines"}
+)
+
+
+def read_book(path: Path) -> list[Line]:
+    """Read a CSV or JSON book by its extension; every row or line becomes a `Line`."""
+    suffix = path.suffix.casefold()
+    if suffix not in (".csv", ".json"):
+        raise InputError(f"input `{path}` must be a .csv or .json file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read input `{path}`: {exc.strerror or exc}") from exc
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"input `{path}` is not UTF-8 text (byte {exc.start})") from exc
+    if suffix == ".csv":
+        return parse_csv(content, str(path))
+    try:
+        document = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"input `{path}` is not valid JSON: {exc}") from exc
+    return parse_json_document(document, str(path))
+
+
+def _value(raw: Any) -> Raw:
+    if raw is None or isinstance(raw, str | int | float | bool):
+        return raw
+    return json.dumps(raw)
+
+
+def parse_csv(content: str, source: str = "<csv>") -> list[Line]:
+    """Parse CSV text with a header row."""
+    if not content.strip():
+        raise InputError(f"input `{source}` is empty: expected a header row and at least one line")
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise InputError(f"input `{source}` header cannot be read as CSV: {exc}") from exc
+    names = [name.strip() for name in header]
+    keys = [name.casefold() for name in names]
+    recognised = {"item", "eccn", "tpp", "destination"} & set(keys)
+    if not recognised:
+        raise InputError(
+            f"input `{source}` has no `item`, `eccn`, `tpp` or `destination` column: the header "
+            f"was {', '.join(names) or '(empty)'}"
+        )
+    lines: list[Line] = []
+    row_number = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            row_number += 1
+            lines.append(Line(line_id=f"row {row_number}", errors=(f"row {row_number} cannot be read as CSV: {exc}",)))
+            continue
+        row_number += 1
+        if not any(cell.strip() for cell in row):
+            continue
+        errors: list[str] = []
+        if len(row) != len(keys):
+            errors.append(
+                f"row {row_number} has {len(row)} fields but the header has {len(keys)}"
+            )
+        lines.append(_line_from_row(keys, names, row, errors))
+    if not lines:
+        raise InputError(f"input `{source}` has a header but no lines")
+    return lines
+
+
+def _line_from_row(keys: list[str], names: list[str], row: list[str], errors: list[str]) -> Line:
+    fields: dict[str, Raw] = {}
+    parties: dict[str, dict[str, Raw]] = {"consignee": {}, "end_user": {}}
+    extra: dict[str, Raw] = {}
+    for key, name, cell in zip(keys, names, row, strict=False):
+        value: Raw = cell if cell.strip() else None
+        if key in PARTY_COLUMNS:
+            role, attribute = PARTY_COLUMNS[key]
+            parties[role][attribute] = value
+        elif key in LINE_FIELDS:
+            fields[key] = value
+        else:
+            extra[name] = cell
+    return Line(
+        **fields,  # type: ignore[arg-type]  # keys are LINE_FIELDS, values are Raw
+        consignee=Party(**parties["consignee"]),  # type: ignore[arg-type]
+        end_user=Party(**parties["end_user"]),  # type: ignore[arg-type]
+        extra=extra,
+        errors=tuple(errors),
+    )
+
+
+def parse_json_document(document: Any, source: str = "<json>") -> list[Line]:
+    """Parse `{"shipments": [...]}`; a malformed shipment or line becomes an error line."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("shipments"), list):
+        raise InputError(
+            f"input `{source}` must be a JSON object with a `shipments` list: "
+            '{"shipments": [{"shipment_id": ..., "lines": [...]}]}'
+        )
+    shipments = document["shipments"]
+    if not shipments:
+        raise InputError(f"input `{source}` has an empty `shipments` list")
+    lines: list[Line] = []
+    for index, raw in enumerate(shipments):
+        lines.extend(_shipment(raw, index).flatten())
+    return lines
+
+
+def _party(raw: Any, where: str, errors: list[str]) -> Party:
+    if raw is None:
+        return Party()
+    if not isinstance(raw, Mapping):
+        errors.append(f"`{where}` must be an object with name, country, hq_country")
+        return Party()
+    unknown = set(raw) - PARTY_KEYS
+    if unknown:
+        errors.append(f"`{where}` has unknown keys: {', '.join(sorted(unknown))}")
+    return Party(
+        name=_value(raw.get("name")),
+        country=_value(raw.get("country")),
+        hq_country=_value(raw.get("hq_country")),
+    )
+
+
+def _shipment(raw: Any, index: int) -> Shipment:
+    where = f"shipments[{index}]"
+    if not isinstance(raw, Mapping):
+        return Shipment(lines=(Line(line_id="1", errors=(f"`{where}` must be an object",)),))
+    errors: list[str] = []
+    parties = raw.get("parties") or {}
+    if not isinstance(parties, Mapping):
+        errors.append(f"`{where}.parties` must be an object")
+        parties = {}
+    consignee = _party(parties.get("consignee"), f"{where}.parties.consignee", errors)
+    end_user = _party(parties.get("end_user"), f"{where}.parties.end_user", errors)
+    intermediates_raw = parties.get("intermediate_consignees") or []
+    if not isinstance(intermediates_raw, list):
+        errors.append(f"`{where}.parties.intermediate_consignees` must be a list")
+        intermediates_raw = []
+    intermediates = tuple(
+        _party(p, f"{where}.parties.intermediate_consignees[{i}]", errors)
+        for i, p in enumerate(intermediates_raw)
+    )
+    unknown_parties = set(parties) - {"consignee", "end_user", "intermediate_consignees"}
+    if unknown_parties:
+        errors.append(f"`{where}.parties` has unknown keys: {', '.join(sorted(unknown_parties))}")
+    raw_lines = raw.get("lines")
+    lines: list[Line] = []
+    if not isinstance(raw_lines, list) or not raw_lines:
+        errors.append(f"`{where}.lines` must be a non-empty list of lines")
+        raw_lines = [{}]
+    extra_shipment = {k: _value(v) for k, v in raw.items() if k not in SHIPMENT_KEYS}
+    for i, raw_line in enumerate(raw_lines):
+        line_errors = list(errors)
+        if not isinstance(raw_line, Mapping):
+            line_errors.append(f"`{where}.lines[{i}]` must be an object")
+            raw_line = {}
+        fields = {k: _value(v) for k, v in raw_line.items() if k in LINE_FIELDS}
+        extra = dict(extra_shipment)
+        extra.update({k: _value(v) for k, v in raw_line.items() if k not in KNOWN_COLUMNS and k != "parties"})
+        line_consignee, line_end_user = Party(), Party()
+        own_parties = raw_line.get("parties")
+        if isinstance(own_parties, Mapping):
+            line_consignee = _party(own_parties.get("consignee"), f"{where}.lines[{i}].parties.consignee", line_errors)
+            line_end_user = _party(own_parties.get("end_user"), f"{where}.lines[{i}].parties.end_user", line_errors)
+        elif own_parties is not None:
+            line_errors.append(f"`{where}.lines[{i}].parties` must be an object")
+        for column, (role, attribute) in PARTY_COLUMNS.items():
+            if column in raw_line:
+                current = line_consignee if role == "consignee" else line_end_user
+                updated = Party(**{**_party_dict(current), attribute: _value(raw_line[column])})
+                if role == "consignee":
+                    line_consignee = updated
+                else:
+                    line_end_user = updated
+        if "line_id" not in fields:
+            fields["line_id"] = str(i + 1)
+        lines.append(
+            Line(
+                **fields,  # type: ignore[arg-type]  # keys are LINE_FIELDS, values are Raw
+                consignee=line_consignee,
+                end_user=line_end_user,
+                extra=extra,
+                errors=tuple(line_errors),
+            )
+        )
+    return Shipment(
+        lines=tuple(lines),
+        shipment_id=_value(raw.get("shipment_id")),
+        date=_value(raw.get("date")),
+        destination=_value(raw.get("destination")),
+        transaction=_value(raw.get("transaction")),
+        end_use=_value(raw.get("end_use")),
+        veu=_value(raw.get("veu")),
+        consignee=consignee,
+        end_user=end_user,
+        intermediate_consignees=intermediates,
+    )
+
+
+def _party_dict(party: Party) -> dict[str, Raw]:
+    return {"name": party.name, "country": party.country, "hq_country": party.hq_country}

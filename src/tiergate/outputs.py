@@ -1,0 +1,170 @@
+"""Formatting reports: JSON, JSON Lines, CSV, and a rich table for terminals."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tiergate.model import LineResult, Outcome, Report
+
+OUTCOME_STYLES = {
+    Outcome.NLR: "green",
+    Outcome.EXCEPTION: "cyan",
+    Outcome.LICENSED: "blue",
+    Outcome.LICENSE_REQUIRED: "yellow",
+    Outcome.INDETERMINATE: "magenta",
+    Outcome.HOLD: "bold yellow",
+    Outcome.PROHIBITED: "bold red",
+}
+
+CSV_COLUMNS = (
+    "shipment_id",
+    "line_id",
+    "as_of",
+    "item",
+    "item_name",
+    "item_type",
+    "eccn",
+    "scope",
+    "tpp",
+    "performance_density",
+    "quantity",
+    "total_tpp",
+    "h100_equivalents",
+    "destination",
+    "destination_note",
+    "tier",
+    "outcome",
+    "exception",
+    "review_policy",
+    "conditions",
+    "reasons",
+    "errors",
+    "uncertain",
+)
+
+
+def to_json(report: Report) -> str:
+    """The whole report as one JSON document."""
+    return json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_jsonl(report: Report) -> str:
+    """One JSON object per line, each with the report's view and rulebook version."""
+    header = {"view": report.view.value, "rulebook_version": report.rulebook_version}
+    return "".join(
+        json.dumps({**line.as_dict(), **header}, ensure_ascii=False) + "\n" for line in report.lines
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def csv_row(line: LineResult) -> dict[str, str]:
+    """A line flattened for CSV: lists joined, reasons as `rule: message [citation]`."""
+    data = line.as_dict()
+    row = {name: _cell(data[name]) for name in CSV_COLUMNS}
+    row["conditions"] = "; ".join(line.conditions)
+    row["reasons"] = " | ".join(f"{r.rule}: {r.message} [{r.citation}]" for r in line.reasons)
+    row["errors"] = "; ".join(line.errors)
+    for key, value in line.extra.items():
+        if key not in row:
+            row[key] = _cell(value)
+    return row
+
+
+def to_csv(report: Report) -> str:
+    """One CSV row per line; pass-through columns follow tiergate's own."""
+    rows = [csv_row(line) for line in report.lines]
+    columns = list(CSV_COLUMNS)
+    for row in rows:
+        columns.extend(key for key in row if key not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _short_reasons(line: LineResult) -> str:
+    decisive = [
+        r
+        for r in line.reasons
+        if not r.rule.startswith(("class.", "catalog.", "assumption.", "eccn.", "country."))
+    ]
+    text = "; ".join(f"{r.rule}" for r in decisive[:3])
+    if line.errors:
+        text = "; ".join(line.errors[:2])
+    return text
+
+
+def render_table(report: Report, console: Console) -> None:
+    """A table coloured by outcome, then a summary by tier and outcome."""
+    table = Table(title=f"tiergate check ({report.view.value} view, rulebook {report.rulebook_version})")
+    for name in ("shipment", "line", "as of", "item", "ECCN", "qty", "dest", "tier", "outcome", "exception / policy", "reasons"):
+        table.add_column(name, overflow="fold")
+    for line in report.lines:
+        style = OUTCOME_STYLES[line.outcome]
+        detail = line.exception or (line.review_policy.value if line.review_policy else "")
+        table.add_row(
+            line.shipment_id or "",
+            line.line_id or "",
+            line.as_of.isoformat() if line.as_of else "",
+            line.item_name or line.item or "",
+            line.eccn or "",
+            str(line.quantity) if line.quantity is not None else "",
+            line.destination or "",
+            line.tier.value if line.tier else "",
+            Text(line.outcome.value, style=style),
+            detail,
+            _short_reasons(line),
+        )
+    console.print(table)
+    summary = report.summary
+    totals = Table(title="summary")
+    totals.add_column("outcome")
+    totals.add_column("lines", justify="right")
+    for outcome in Outcome:
+        count = summary.by_outcome.get(outcome.value, 0)
+        if count:
+            totals.add_row(Text(outcome.value, style=OUTCOME_STYLES[outcome]), str(count))
+    for tier, count in summary.by_tier.items():
+        totals.add_row(f"tier {tier}", str(count))
+    totals.add_row("lines in / out", f"{summary.lines_in} / {summary.lines_out}")
+    totals.add_row("lines with errors", str(summary.lines_with_errors))
+    console.print(totals)
+    verdict = (
+        "[green]every line may ship as it is[/green]"
+        if summary.may_not_ship == 0
+        else f"[bold red]{summary.may_not_ship} line(s) may not ship as they are[/bold red]"
+    )
+    console.print(verdict)
+
+
+def rows_to_csv(rows: Iterable[dict[str, Any]]) -> str:
+    """Generic dict rows to CSV (lists joined with '; ')."""
+    materialised = list(rows)
+    if not materialised:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(materialised[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in materialised:
+        writer.writerow(
+            {k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else _cell(v) for k, v in row.items()}
+        )
+    return buffer.getvalue()
