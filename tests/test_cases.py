@@ -80,16 +80,19 @@ def test_case(case: Case) -> None:
     by_id = {line.line_id: line for line in report.lines}
     for index, want in enumerate(case.want):
         got = by_id[want.line_id] if want.line_id is not None else report.lines[index]
-        context = f"{case.name} line {got.line_id}: reasons {[r.rule for r in got.reasons]}, errors {got.errors}"
+        rule_ids = [r.rule for r in got.reasons]
+        context = f"{case.name} line {got.line_id}: reasons {rule_ids}, errors {got.errors}"
         assert got.outcome.value == want.outcome, context
         if want.tier is not None:
-            assert got.tier is not None and got.tier.value == want.tier, context
+            assert got.tier is not None, context
+            assert got.tier.value == want.tier, context
         if want.no_tier:
             assert got.tier is None, context
         if want.exception is not None:
             assert got.exception == want.exception, context
         if want.review_policy is not None:
-            assert got.review_policy is not None and got.review_policy.value == want.review_policy, context
+            assert got.review_policy is not None, context
+            assert got.review_policy.value == want.review_policy, context
         if want.eccn is not None:
             assert got.eccn == want.eccn, context
         if want.destination is not None:

@@ -54,7 +54,9 @@ class Specs:
         return self.tpp / self.die_area_mm2
 
 
-def _compare(value: float | None, bound: float | None, op: str, name: str, missing: set[str]) -> bool | None:
+def _compare(
+    value: float | None, bound: float | None, op: str, name: str, missing: set[str]
+) -> bool | None:
     if bound is None:
         return True
     if value is None:
@@ -83,7 +85,9 @@ def evaluate(test: Test, specs: Specs, missing: set[str]) -> bool | None:
         _compare(pd, test.pd_min, "min", "pd", missing),
         _compare(pd, test.pd_below, "below", "pd", missing),
         _compare(specs.interconnect_gbps, test.interconnect_min, "min", "interconnect", missing),
-        _compare(specs.dram_bandwidth_gbps, test.dram_bandwidth_min, "min", "dram_bandwidth", missing),
+        _compare(
+            specs.dram_bandwidth_gbps, test.dram_bandwidth_min, "min", "dram_bandwidth", missing
+        ),
         _compare(
             specs.dram_bandwidth_gbps, test.dram_bandwidth_below, "below", "dram_bandwidth", missing
         ),
@@ -223,7 +227,11 @@ def classify_specs(
         if item_class.non_datacenter_scope is not None and specs.datacenter is False:
             scope = item_class.non_datacenter_scope
         eccn = _eccn_for(item_class, item_type, chip)
-        if chip is not None and chip.declared_eccn and item_type in (ItemType.BOARD, ItemType.SYSTEM):
+        if (
+            chip is not None
+            and chip.declared_eccn
+            and item_type in (ItemType.BOARD, ItemType.SYSTEM)
+        ):
             eccn = f"{chip.declared_eccn} ({eccn} parameters)"
         message = f"classified {eccn}: {item_class.threshold_text}"
         reason = Reason(

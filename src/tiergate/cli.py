@@ -54,11 +54,16 @@ class ListFormat(StrEnum):
 # Options shared by several commands, declared once.
 AsOf = Annotated[
     str | None,
-    typer.Option("--as-of", help="Date to determine as of (YYYY-MM-DD); default: each line's date, else today."),
+    typer.Option(
+        "--as-of",
+        help="Date to determine as of (YYYY-MM-DD); default: each line's date, else today.",
+    ),
 ]
 ViewOption = Annotated[
     View,
-    typer.Option("--view", help="enforced (what BIS enforces; default) or written (the text as in force)."),
+    typer.Option(
+        "--view", help="enforced (what BIS enforces; default) or written (the text as in force)."
+    ),
 ]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
@@ -96,7 +101,7 @@ def check(
         float | None,
         typer.Option(
             "--country-allocation-tpp",
-            help="Tier 2 country allocation in TPP (default: the rulebook's 790,000,000, UNCERTAIN).",
+            help="Tier 2 country allocation in TPP (default: the rulebook's, flagged UNCERTAIN).",
         ),
     ] = None,
 ) -> None:
@@ -129,9 +134,15 @@ def check(
 
 @app.command()
 def classify(
-    name: Annotated[str | None, typer.Argument(help="A catalog name or alias, e.g. 'H100 SXM'.")] = None,
-    tpp: Annotated[float | None, typer.Option("--tpp", help="Total processing performance.")] = None,
-    die_area: Annotated[float | None, typer.Option("--die-area", help="Applicable die area, mm².")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="A catalog name or alias, e.g. 'H100 SXM'.")
+    ] = None,
+    tpp: Annotated[
+        float | None, typer.Option("--tpp", help="Total processing performance.")
+    ] = None,
+    die_area: Annotated[
+        float | None, typer.Option("--die-area", help="Applicable die area, mm².")
+    ] = None,
     dram_bandwidth: Annotated[
         float | None, typer.Option("--dram-bandwidth", help="DRAM bandwidth, GB/s.")
     ] = None,
@@ -177,7 +188,9 @@ def classify(
             if result.specs.performance_density is not None
             else None
         ),
-        "h100_equivalents": round(result.unit_tpp / h100, 3) if result.unit_tpp is not None else None,
+        "h100_equivalents": round(result.unit_tpp / h100, 3)
+        if result.unit_tpp is not None
+        else None,
         "dram_bandwidth_gbps": result.specs.dram_bandwidth_gbps,
         "interconnect_gbps": result.specs.interconnect_gbps,
         "datacenter": result.specs.datacenter,
@@ -207,7 +220,10 @@ def tiers(
     as_of: AsOf = None,
     view: ViewOption = View.ENFORCED,
     item: Annotated[
-        str, typer.Option("--item", help="An ECCN (3A090.a, 3A090.b, 3A090.c, 4E091) or a catalog name.")
+        str,
+        typer.Option(
+            "--item", help="An ECCN (3A090.a, 3A090.b, 3A090.c, 4E091) or a catalog name."
+        ),
     ] = "3A090.a",
     output_format: Annotated[
         ListFormat, typer.Option("--format", "-f", help="table, json or csv.")
@@ -238,8 +254,12 @@ def tiers(
             table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(
-                row.country, row.name, row.tier or "", row.outcome,
-                row.exception or row.review_policy or "", ", ".join(row.rules),
+                row.country,
+                row.name,
+                row.tier or "",
+                row.outcome,
+                row.exception or row.review_policy or "",
+                ", ".join(row.rules),
             )
         console = Console() if output is None else Console(file=output.open("w"), width=200)
         console.print(table)
@@ -263,33 +283,60 @@ def rules(
     compiled = engine.compiled(on, view)
     rows: list[dict[str, Any]] = []
     for rule in compiled.rules_in_force:
-        rows.append({
-            "kind": f"rule:{rule.kind}", "id": rule.id, "from": rule.effective_from.isoformat(),
-            "to": rule.effective_to.isoformat() if rule.effective_to else None,
-            "policy": rule.review_policy.value, "tier": rule.tier.value,
-            "citation": rule.citation, "uncertain": rule.uncertain,
-        })
+        rows.append(
+            {
+                "kind": f"rule:{rule.kind}",
+                "id": rule.id,
+                "from": rule.effective_from.isoformat(),
+                "to": rule.effective_to.isoformat() if rule.effective_to else None,
+                "policy": rule.review_policy.value,
+                "tier": rule.tier.value,
+                "citation": rule.citation,
+                "uncertain": rule.uncertain,
+            }
+        )
     for exc in compiled.exceptions_in_force:
-        rows.append({
-            "kind": "exception", "id": exc.id, "from": exc.effective_from.isoformat(),
-            "to": exc.effective_to.isoformat() if exc.effective_to else None,
-            "policy": exc.symbol, "tier": None, "citation": exc.citation, "uncertain": exc.uncertain,
-        })
+        rows.append(
+            {
+                "kind": "exception",
+                "id": exc.id,
+                "from": exc.effective_from.isoformat(),
+                "to": exc.effective_to.isoformat() if exc.effective_to else None,
+                "policy": exc.symbol,
+                "tier": None,
+                "citation": exc.citation,
+                "uncertain": exc.uncertain,
+            }
+        )
     for advisory in compiled.advisories:
         a = advisory.advisory
-        rows.append({
-            "kind": "advisory", "id": a.id, "from": a.effective_from.isoformat(),
-            "to": a.effective_to.isoformat() if a.effective_to else None,
-            "policy": "HOLD", "tier": None, "citation": a.citation, "uncertain": a.uncertain,
-        })
+        rows.append(
+            {
+                "kind": "advisory",
+                "id": a.id,
+                "from": a.effective_from.isoformat(),
+                "to": a.effective_to.isoformat() if a.effective_to else None,
+                "policy": "HOLD",
+                "tier": None,
+                "citation": a.citation,
+                "uncertain": a.uncertain,
+            }
+        )
     if output_format is ListFormat.JSON:
-        document = {"as_of": on.isoformat(), "view": view.value,
-                    "rulebook_version": engine.rulebook.version, "in_force": rows}
+        document = {
+            "as_of": on.isoformat(),
+            "view": view.value,
+            "rulebook_version": engine.rulebook.version,
+            "in_force": rows,
+        }
         _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", None)
     elif output_format is ListFormat.CSV:
         _emit(rows_to_csv(rows), None)
     else:
-        table = Table(title=f"in force on {on.isoformat()} ({view.value} view), rulebook {engine.rulebook.version}")
+        table = Table(
+            title=f"in force on {on.isoformat()} ({view.value} view), "
+            f"rulebook {engine.rulebook.version}"
+        )
         for column in ("kind", "id", "from", "to", "policy", "tier", "citation", "uncertain"):
             table.add_column(column, overflow="fold")
         for row in rows:
@@ -314,6 +361,8 @@ def main() -> None:
     except TiergateError as error:
         Console(stderr=True).print(f"[bold red]error:[/bold red] {error}", highlight=False)
         sys.exit(error.exit_code)
-    except Exception as error:  # noqa: BLE001  # last resort: report, exit 1
-        Console(stderr=True).print(f"[bold red]internal error:[/bold red] {error!r}", highlight=False)
+    except Exception as error:  # last resort: report, exit 1
+        Console(stderr=True).print(
+            f"[bold red]internal error:[/bold red] {error!r}", highlight=False
+        )
         sys.exit(1)

@@ -182,7 +182,9 @@ class Compiler:
             return done[set_id]
         definition: DestinationSet | None = self._sets.get(set_id)
         if definition is None:
-            raise RulebookError(f"destination set `{set_id}` is not defined in destination_sets.yaml")
+            raise RulebookError(
+                f"destination set `{set_id}` is not defined in destination_sets.yaml"
+            )
 
         def term(t: SetTerm) -> frozenset[str]:
             if t.all_countries:
@@ -212,9 +214,7 @@ class Compiler:
         def members(set_id: str | None) -> frozenset[str] | None:
             return None if set_id is None else sets[set_id]
 
-        exceptions = [
-            e for e in rb.exceptions.exceptions if e.in_force(on) and view in e.views
-        ]
+        exceptions = [e for e in rb.exceptions.exceptions if e.in_force(on) and view in e.views]
         by_symbol: dict[str, list[CompiledException]] = {}
         for e in exceptions:
             by_symbol.setdefault(e.symbol, []).append(

@@ -79,7 +79,9 @@ class CountryResolver:
         region = self._regions.get(key)
         if region is not None:
             region_id, country = region
-            return Place(country, country, region_id, f"`{text}` is the {region_id} region of {country}")
+            return Place(
+                country, country, region_id, f"`{text}` is the {region_id} region of {country}"
+            )
         upper = key.upper()
         code: str | None = None
         if len(upper) == 2 and upper in self._codes:

@@ -43,7 +43,7 @@ class TierRow:
 
 def _is_eccn(item: str) -> bool:
     head = item.strip()[:5].upper()
-    return len(head) == 5 and head[0].isdigit() and head[1].isalpha() and head[2:].isdigit() or (
+    return (len(head) == 5 and head[0].isdigit() and head[1].isalpha() and head[2:].isdigit()) or (
         item.strip().upper() == "EAR99"
     )
 
@@ -51,9 +51,19 @@ def _is_eccn(item: str) -> bool:
 def tiers(engine: Engine, on: date, view: View, item: str = "3A090.a") -> list[TierRow]:
     """Every country's tier for `item` (an ECCN such as 3A090.a, or a catalog name)."""
     engine.check_range(on)
-    field = "eccn" if _is_eccn(item) else "item"
+    as_eccn = _is_eccn(item)
     results = [
-        engine.standing(Line(line_id=code, destination=code, quantity=1, **{field: item}), on, view)
+        engine.standing(
+            Line(
+                line_id=code,
+                destination=code,
+                quantity=1,
+                item=None if as_eccn else item,
+                eccn=item if as_eccn else None,
+            ),
+            on,
+            view,
+        )
         for code in sorted(engine.countries.codes)
     ]
     rows = []

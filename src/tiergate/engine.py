@@ -38,7 +38,6 @@ from tiergate.model import (
     Line,
     LineResult,
     Outcome,
-    Party,
     Reason,
     Report,
     Shipment,
@@ -249,10 +248,11 @@ class Engine:
                 on = parse_date(line.date, "date") or today
             except ValueProblem as problem:
                 errors.append(str(problem))
-        if on is not None and on < self.rulebook.meta.earliest_date:
+        earliest = self.rulebook.meta.earliest_date
+        if on is not None and on < earliest:
             errors.append(
-                f"date `{on.isoformat()}` is before {self.rulebook.meta.earliest_date.isoformat()}, "
-                "the first date the rulebook covers"
+                f"date `{on.isoformat()}` is before {earliest.isoformat()}, the first date the "
+                "rulebook covers"
             )
             on = None
         w.as_of = on
@@ -278,7 +278,9 @@ class Engine:
             die_area_mm2=number(line.die_area_mm2, "die_area_mm2"),
             dram_bandwidth_gbps=number(line.dram_bandwidth_gbps, "dram_bandwidth_gbps"),
             interconnect_gbps=number(line.interconnect_gbps, "interconnect_gbps"),
-            memory_bandwidth_density=number(line.memory_bandwidth_density, "memory_bandwidth_density"),
+            memory_bandwidth_density=number(
+                line.memory_bandwidth_density, "memory_bandwidth_density"
+            ),
             datacenter=flag(line.datacenter, "datacenter"),
             training_operations=number(line.training_operations, "training_operations"),
             weights_published=flag(line.weights_published, "weights_published"),
@@ -377,7 +379,9 @@ class Engine:
                 assert entry is not None
                 declared = entry
         if errors:
-            return Classification(item_type, None, None, None, specs, chip, units, None, tuple(reasons), tuple(errors))
+            return Classification(
+                item_type, None, None, None, specs, chip, units, None, tuple(reasons), tuple(errors)
+            )
         has_basis = chip is not None or given_specs or item_type is ItemType.MODEL_WEIGHTS
         if not has_basis:
             if declared is not None and declared.scope is not None:
@@ -387,8 +391,16 @@ class Engine:
                     citation=declared.citation,
                 )
                 return Classification(
-                    item_type, declared.scope, str(eccn), declared.id, specs, chip, units,
-                    declared.description, (*reasons, reason), (),
+                    item_type,
+                    declared.scope,
+                    str(eccn),
+                    declared.id,
+                    specs,
+                    chip,
+                    units,
+                    declared.description,
+                    (*reasons, reason),
+                    (),
                 )
             if declared is not None:
                 errors.append(
@@ -400,18 +412,31 @@ class Engine:
                     "the line names no item: give `item` (a catalog name), `eccn`, or specs "
                     "(tpp, die_area_mm2, ...)"
                 )
-            return Classification(item_type, None, None, None, specs, chip, units, None, tuple(reasons), tuple(errors))
+            return Classification(
+                item_type, None, None, None, specs, chip, units, None, tuple(reasons), tuple(errors)
+            )
         result = classify_specs(compiled.classes, specs, item_type, chip, units)
-        if declared is not None and declared.scope is not None and result.scope is not None:
-            if declared.scope != result.scope:
-                return Classification(
-                    item_type, None, None, None, specs, chip, units, None,
-                    (*reasons, *result.reasons),
-                    (
-                        f"declared ECCN `{eccn}` ({declared.scope}) disagrees with the item's "
-                        f"parameters ({result.eccn}, {result.scope}): check the classification",
-                    ),
-                )
+        if (
+            declared is not None
+            and declared.scope is not None
+            and result.scope is not None
+            and declared.scope != result.scope
+        ):
+            return Classification(
+                item_type,
+                None,
+                None,
+                None,
+                specs,
+                chip,
+                units,
+                None,
+                (*reasons, *result.reasons),
+                (
+                    f"declared ECCN `{eccn}` ({declared.scope}) disagrees with the item's "
+                    f"parameters ({result.eccn}, {result.scope}): check the classification",
+                ),
+            )
         return Classification(
             item_type=result.item_type,
             scope=result.scope,
@@ -441,7 +466,9 @@ class Engine:
             errors.append(str(problem))
             item_type = None
         try:
-            transaction = parse_choice(line.transaction, "transaction", Transaction) or Transaction.EXPORT
+            transaction = (
+                parse_choice(line.transaction, "transaction", Transaction) or Transaction.EXPORT
+            )
         except ValueProblem as problem:
             errors.append(str(problem))
             transaction = Transaction.EXPORT
@@ -465,7 +492,9 @@ class Engine:
                 errors.append(f"`veu` value `{line.veu}` is not one of: uveu, nveu")
                 veu = None
         specs = self._parse_specs(line, errors)
-        classification = self._classify(compiled, on, text(line.item), text(line.eccn), specs, item_type)
+        classification = self._classify(
+            compiled, on, text(line.item), text(line.eccn), specs, item_type
+        )
         w.classification = classification
         errors.extend(classification.errors)
         item_type = classification.item_type
@@ -492,18 +521,28 @@ class Engine:
             self._place(party.country, f"intermediate_consignees[{i}].country", on, errors)
         consignee_name = text(line.consignee.name)
         if consignee_name is not None:
-            country = consignee_place.code if consignee_place else destination.code if destination else ""
-            w.consignee_key = _NAME_NOISE.sub(" ", consignee_name.casefold()).strip() + "|" + country
+            country = (
+                consignee_place.code if consignee_place else destination.code if destination else ""
+            )
+            w.consignee_key = (
+                _NAME_NOISE.sub(" ", consignee_name.casefold()).strip() + "|" + country
+            )
 
         places: list[tuple[Place, str]] = []
         if destination is not None:
             places.append((destination, "destination"))
             if destination.note:
                 w.reasons.append(
-                    Reason(rule="country.treated-as", message=destination.note, citation="15 CFR 734; see note")
+                    Reason(
+                        rule="country.treated-as",
+                        message=destination.note,
+                        citation="15 CFR 734; see note",
+                    )
                 )
         for place, role in ((consignee_place, "consignee"), (end_user_place, "end user")):
-            if place is not None and all(place.code != p.code or place.region != p.region for p, _ in places):
+            if place is not None and all(
+                place.code != p.code or place.region != p.region for p, _ in places
+            ):
                 places.append((place, role))
         end_use_place = end_user_place or destination
 
@@ -521,8 +560,16 @@ class Engine:
         static = self._statics.get(key)
         if static is None:
             static = self._static(
-                compiled, view, on, classification, transaction, places, hqs, end_use,
-                end_use_place, veu,
+                compiled,
+                view,
+                on,
+                classification,
+                transaction,
+                places,
+                hqs,
+                end_use,
+                end_use_place,
+                veu,
             )
             self._statics[key] = static
         w.static = static
@@ -644,17 +691,29 @@ class Engine:
         reason = (
             cr.reason
             if not where
-            else Reason(cr.reason.rule, cr.reason.message + where, cr.reason.citation, cr.reason.uncertain, cr.reason.note)
+            else Reason(
+                cr.reason.rule,
+                cr.reason.message + where,
+                cr.reason.citation,
+                cr.reason.uncertain,
+                cr.reason.note,
+            )
         )
         extra_conditions: tuple[str, ...] = ()
-        if rule.item_conditions is not None and rule.item_conditions.released_by is not None:
-            if c.specs.release_date is None:
-                extra_conditions = (
-                    "the exporter certifies the chip was commercially available in the US on "
-                    f"{rule.item_conditions.released_by.isoformat()}",
-                )
+        conditions_test = rule.item_conditions
+        if (
+            conditions_test is not None
+            and conditions_test.released_by is not None
+            and c.specs.release_date is None
+        ):
+            extra_conditions = (
+                "the exporter certifies the chip was commercially available in the US on "
+                f"{conditions_test.released_by.isoformat()}",
+            )
         licence = Finding(
-            outcome=Outcome.PROHIBITED if rule.review_policy is ReviewPolicy.DENIAL else Outcome.LICENSE_REQUIRED,
+            outcome=Outcome.PROHIBITED
+            if rule.review_policy is ReviewPolicy.DENIAL
+            else Outcome.LICENSE_REQUIRED,
             tier=rule.tier,
             review_policy=rule.review_policy,
             conditions=(*rule.conditions, *extra_conditions),
@@ -704,7 +763,17 @@ class Engine:
                     tier=rule.tier,
                     exception=e.symbol,
                     conditions=conditions,
-                    reasons=(reason, Reason(e.id, f"License Exception {e.symbol} may apply; a person must confirm its conditions", e.citation, e.uncertain, e.uncertain_note)),
+                    reasons=(
+                        reason,
+                        Reason(
+                            e.id,
+                            f"License Exception {e.symbol} may apply; "
+                            "a person must confirm its conditions",
+                            e.citation,
+                            e.uncertain,
+                            e.uncertain_note,
+                        ),
+                    ),
                 )
             found = Finding(
                 outcome=Outcome.EXCEPTION,
@@ -760,10 +829,18 @@ class Engine:
         inner_id = c.chip.contains.chip if c.chip is not None and c.chip.contains else None
         for ca in compiled.advisories:
             a = ca.advisory
-            if a.scopes is not None and c.scope not in a.scopes and not (a.chips and chip_id in a.chips):
+            if (
+                a.scopes is not None
+                and c.scope not in a.scopes
+                and not (a.chips and chip_id in a.chips)
+            ):
                 continue
             if a.end_uses is not None:
-                if end_use not in a.end_uses or end_use_place is None or end_use_place.code not in ca.places:
+                if (
+                    end_use not in a.end_uses
+                    or end_use_place is None
+                    or end_use_place.code not in ca.places
+                ):
                     continue
             elif not any(p.code in ca.places for p, _ in places):
                 continue
@@ -775,7 +852,11 @@ class Engine:
                 if not named and by_parameters is False:
                     continue
                 if not named and by_parameters is None:
-                    message += " (parameters missing: " + ", ".join(sorted(missing)) + "; cannot rule it out)"
+                    message += (
+                        " (parameters missing: "
+                        + ", ".join(sorted(missing))
+                        + "; cannot rule it out)"
+                    )
             found.append(
                 Finding(
                     Outcome.HOLD,
@@ -793,7 +874,9 @@ class Engine:
         notes: list[Reason] = []
         for place, _role in places:
             for cr in written.destination_rules.get((c.scope, place.code), ()):
-                if cr.rule.views == [View.WRITTEN] and cr.fits_item(c.scope, c.item_type, transaction):
+                if cr.rule.views == [View.WRITTEN] and cr.fits_item(
+                    c.scope, c.item_type, transaction
+                ):
                     notes.append(
                         Reason(
                             rule=cr.rule.id,
@@ -811,8 +894,12 @@ class Engine:
         static = w.static
         if static is None or not static.pendings:
             return
-        blocking = any(SEVERITY[f.outcome] >= SEVERITY[Outcome.INDETERMINATE] and f.outcome is not Outcome.HOLD for f in static.findings) or bool(w.errors)
-        assert w.as_of is not None and w.classification is not None
+        blocking = any(
+            SEVERITY[f.outcome] >= SEVERITY[Outcome.INDETERMINATE] and f.outcome is not Outcome.HOLD
+            for f in static.findings
+        ) or bool(w.errors)
+        assert w.as_of is not None
+        assert w.classification is not None
         unit = w.classification.unit_tpp
         for pending in static.pendings:
             node: Finding | Pending = pending
@@ -852,8 +939,12 @@ class Engine:
                     within = node.within
                     w.resolved.append(
                         Finding(
-                            within.outcome, within.tier, within.review_policy, within.exception,
-                            within.conditions, (*within.reasons, usage),
+                            within.outcome,
+                            within.tier,
+                            within.review_policy,
+                            within.exception,
+                            within.conditions,
+                            (*within.reasons, usage),
                         )
                     )
                     node = within

@@ -89,16 +89,19 @@ def parse_csv(content: str, source: str = "<csv>") -> list[Line]:
             break
         except csv.Error as exc:
             row_number += 1
-            lines.append(Line(line_id=f"row {row_number}", errors=(f"row {row_number} cannot be read as CSV: {exc}",)))
+            lines.append(
+                Line(
+                    line_id=f"row {row_number}",
+                    errors=(f"row {row_number} cannot be read as CSV: {exc}",),
+                )
+            )
             continue
         row_number += 1
         if not any(cell.strip() for cell in row):
             continue
         errors: list[str] = []
         if len(row) != len(keys):
-            errors.append(
-                f"row {row_number} has {len(row)} fields but the header has {len(keys)}"
-            )
+            errors.append(f"row {row_number} has {len(row)} fields but the header has {len(keys)}")
         lines.append(_line_from_row(keys, names, row, errors))
     if not lines:
         raise InputError(f"input `{source}` has a header but no lines")
@@ -120,8 +123,8 @@ def _line_from_row(keys: list[str], names: list[str], row: list[str], errors: li
             extra[name] = cell
     return Line(
         **fields,  # type: ignore[arg-type]  # keys are LINE_FIELDS, values are Raw
-        consignee=Party(**parties["consignee"]),  # type: ignore[arg-type]
-        end_user=Party(**parties["end_user"]),  # type: ignore[arg-type]
+        consignee=Party(**parties["consignee"]),
+        end_user=Party(**parties["end_user"]),
         extra=extra,
         errors=tuple(errors),
     )
@@ -194,12 +197,18 @@ def _shipment(raw: Any, index: int) -> Shipment:
             raw_line = {}
         fields = {k: _value(v) for k, v in raw_line.items() if k in LINE_FIELDS}
         extra = dict(extra_shipment)
-        extra.update({k: _value(v) for k, v in raw_line.items() if k not in KNOWN_COLUMNS and k != "parties"})
+        extra.update(
+            {k: _value(v) for k, v in raw_line.items() if k not in KNOWN_COLUMNS and k != "parties"}
+        )
         line_consignee, line_end_user = Party(), Party()
         own_parties = raw_line.get("parties")
         if isinstance(own_parties, Mapping):
-            line_consignee = _party(own_parties.get("consignee"), f"{where}.lines[{i}].parties.consignee", line_errors)
-            line_end_user = _party(own_parties.get("end_user"), f"{where}.lines[{i}].parties.end_user", line_errors)
+            line_consignee = _party(
+                own_parties.get("consignee"), f"{where}.lines[{i}].parties.consignee", line_errors
+            )
+            line_end_user = _party(
+                own_parties.get("end_user"), f"{where}.lines[{i}].parties.end_user", line_errors
+            )
         elif own_parties is not None:
             line_errors.append(f"`{where}.lines[{i}].parties` must be an object")
         for column, (role, attribute) in PARTY_COLUMNS.items():

@@ -147,7 +147,7 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Shipment:
-    """A shipment: shared fields, parties, and lines; a line's own values override the shipment's."""
+    """A shipment: shared fields, parties and lines; a line's own values override the shipment's."""
 
     lines: tuple[Line, ...]
     shipment_id: Raw = None

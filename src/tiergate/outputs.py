@@ -114,8 +114,22 @@ def _short_reasons(line: LineResult) -> str:
 
 def render_table(report: Report, console: Console) -> None:
     """A table coloured by outcome, then a summary by tier and outcome."""
-    table = Table(title=f"tiergate check ({report.view.value} view, rulebook {report.rulebook_version})")
-    for name in ("shipment", "line", "as of", "item", "ECCN", "qty", "dest", "tier", "outcome", "exception / policy", "reasons"):
+    table = Table(
+        title=f"tiergate check ({report.view.value} view, rulebook {report.rulebook_version})"
+    )
+    for name in (
+        "shipment",
+        "line",
+        "as of",
+        "item",
+        "ECCN",
+        "qty",
+        "dest",
+        "tier",
+        "outcome",
+        "exception / policy",
+        "reasons",
+    ):
         table.add_column(name, overflow="fold")
     for line in report.lines:
         style = OUTCOME_STYLES[line.outcome]
@@ -165,6 +179,9 @@ def rows_to_csv(rows: Iterable[dict[str, Any]]) -> str:
     writer.writeheader()
     for row in materialised:
         writer.writerow(
-            {k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else _cell(v) for k, v in row.items()}
+            {
+                k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else _cell(v)
+                for k, v in row.items()
+            }
         )
     return buffer.getvalue()
