@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from functools import cache
 
 from tiergate.classify import Classification, Specs
 from tiergate.engine import AllowanceState, Engine
@@ -41,10 +40,9 @@ __all__ = [
 ]
 
 
-@cache
 def default_engine() -> Engine:
     """The engine over the bundled rulebook, built once per process."""
-    return Engine()
+    return Engine.shared()
 
 
 def check(

@@ -195,7 +195,13 @@ def classify_specs(
     chip: Chip | None,
     units_per_item: int,
 ) -> Classification:
-    """Run the item classes in order against `specs` (classes already filtered to one date)."""
+    """Run the item classes in order against `specs` (classes already filtered to one date).
+
+    A class whose tests are unknown for lack of a parameter does not stop classification when
+    every class that could still apply has the same scope: then the scope (which is all the
+    rules read) is certain and only the ECCN is given as alternatives.
+    """
+    possible: list[tuple[ItemClass, set[str]]] = []
     for item_class in classes:
         if item_type not in item_class.item_types:
             continue
@@ -207,53 +213,11 @@ def classify_specs(
         if met is False or excluded is True:
             continue
         if met is None or excluded is None:
-            needed = ", ".join(sorted(PARAMETER_NAMES[name] for name in missing))
-            return Classification(
-                item_type=item_type,
-                scope=None,
-                eccn=None,
-                item_class=None,
-                specs=specs,
-                chip=chip,
-                units_per_item=units_per_item,
-                threshold=None,
-                reasons=(),
-                errors=(
-                    f"cannot tell whether the item is {item_class.id} "
-                    f"({item_class.threshold_text}): give {needed}",
-                ),
-            )
-        scope = item_class.scope
-        if item_class.non_datacenter_scope is not None and specs.datacenter is False:
-            scope = item_class.non_datacenter_scope
-        eccn = _eccn_for(item_class, item_type, chip)
-        if (
-            chip is not None
-            and chip.declared_eccn
-            and item_type in (ItemType.BOARD, ItemType.SYSTEM)
-        ):
-            eccn = f"{chip.declared_eccn} ({eccn} parameters)"
-        message = f"classified {eccn}: {item_class.threshold_text}"
-        reason = Reason(
-            rule=f"class.{item_class.id}",
-            message=message,
-            citation=item_class.citation,
-            uncertain=item_class.uncertain,
-            note=item_class.uncertain_note,
-        )
-        return Classification(
-            item_type=item_type,
-            scope=scope,
-            eccn=eccn,
-            item_class=item_class.id,
-            specs=specs,
-            chip=chip,
-            units_per_item=units_per_item,
-            threshold=item_class.threshold_text,
-            reasons=(reason,),
-            errors=(),
-            uncertain=item_class.uncertain,
-        )
+            possible.append((item_class, missing))
+            continue
+        return _classified(item_class, possible, specs, item_type, chip, units_per_item)
+    if possible:
+        return _unsettled(possible, specs, item_type, chip, units_per_item)
     return Classification(
         item_type=item_type,
         scope=None,
@@ -265,6 +229,89 @@ def classify_specs(
         threshold=None,
         reasons=(),
         errors=(f"no item class applies to a `{item_type.value}` line on this date",),
+    )
+
+
+def _scope(item_class: ItemClass, specs: Specs) -> str:
+    if item_class.non_datacenter_scope is not None and specs.datacenter is False:
+        return item_class.non_datacenter_scope
+    return item_class.scope
+
+
+def _unsettled(
+    possible: list[tuple[ItemClass, set[str]]],
+    specs: Specs,
+    item_type: ItemType,
+    chip: Chip | None,
+    units_per_item: int,
+) -> Classification:
+    item_class, missing = possible[0]
+    needed = ", ".join(sorted(PARAMETER_NAMES[name] for name in missing))
+    return Classification(
+        item_type=item_type,
+        scope=None,
+        eccn=None,
+        item_class=None,
+        specs=specs,
+        chip=chip,
+        units_per_item=units_per_item,
+        threshold=None,
+        reasons=(),
+        errors=(
+            f"cannot tell whether the item is {item_class.id} "
+            f"({item_class.threshold_text}): give {needed}",
+        ),
+    )
+
+
+def _classified(
+    item_class: ItemClass,
+    possible: list[tuple[ItemClass, set[str]]],
+    specs: Specs,
+    item_type: ItemType,
+    chip: Chip | None,
+    units_per_item: int,
+) -> Classification:
+    scope = _scope(item_class, specs)
+    if any(_scope(other, specs) != scope for other, _ in possible):
+        return _unsettled(possible, specs, item_type, chip, units_per_item)
+    eccn = _eccn_for(item_class, item_type, chip)
+    if chip is not None and chip.declared_eccn and item_type in (ItemType.BOARD, ItemType.SYSTEM):
+        eccn = f"{chip.declared_eccn} ({eccn} parameters)"
+    alternatives = [_eccn_for(other, item_type, chip) for other, _ in possible]
+    if alternatives:
+        eccn = " or ".join(dict.fromkeys([*alternatives, eccn]))
+    reasons = [
+        Reason(
+            rule=f"class.{item_class.id}",
+            message=f"classified {eccn}: {item_class.threshold_text}",
+            citation=item_class.citation,
+            uncertain=item_class.uncertain,
+            note=item_class.uncertain_note,
+        )
+    ]
+    for other, missing in possible:
+        needed = ", ".join(sorted(PARAMETER_NAMES[name] for name in missing))
+        reasons.append(
+            Reason(
+                rule=f"class.{other.id}",
+                message=f"{other.id} not ruled out (give {needed}); the controls are the same "
+                "either way",
+                citation=other.citation,
+            )
+        )
+    return Classification(
+        item_type=item_type,
+        scope=scope,
+        eccn=eccn,
+        item_class=item_class.id,
+        specs=specs,
+        chip=chip,
+        units_per_item=units_per_item,
+        threshold=item_class.threshold_text,
+        reasons=tuple(reasons),
+        errors=(),
+        uncertain=item_class.uncertain,
     )
 
 

@@ -156,6 +156,14 @@ class Engine:
 
     # --- public --------------------------------------------------------------------------
 
+    @classmethod
+    def shared(cls) -> Engine:
+        """One engine over the bundled rulebook per process (its memo tables are shared)."""
+        global _SHARED
+        if _SHARED is None:
+            _SHARED = cls()
+        return _SHARED
+
     def check(
         self,
         shipments: Iterable[Shipment | Line],
@@ -370,6 +378,16 @@ class Engine:
                         citation="CCL 3A090 Note 2 (15 CFR 774 Supp. 1)",
                     )
                 )
+        if specs.weights_published is None and item_type is ItemType.MODEL_WEIGHTS:
+            specs = _overlay(specs, Specs(weights_published=False))
+            reasons.append(
+                Reason(
+                    rule="assumption.weights-unpublished",
+                    message="`weights_published` not stated: treated as unpublished (the stricter "
+                    "reading of Note 1 to 4E091)",
+                    citation="CCL 4E091 Note 1; 15 CFR 734.7",
+                )
+            )
         declared = None
         if eccn is not None:
             entry, problem = scope_of_eccn(eccn, compiled.eccn_scopes, on)
@@ -593,13 +611,19 @@ class Engine:
         matched: list[tuple[CompiledRule, str, str]] = []
         classified = c.item_class is not None
         for place, role in places:
+            # Goods exported to one country for a party in another are reexported there.
+            onward = (
+                Transaction.REEXPORT
+                if role != "destination" and transaction is Transaction.EXPORT
+                else transaction
+            )
             for cr in compiled.destination_rules.get((scope, place.code), ()):
                 rule = cr.rule
                 if rule.kind != "embargo" and not classified:
                     continue
                 if rule.regions is not None and place.region not in rule.regions:
                     continue
-                if not cr.fits_item(scope, c.item_type, transaction):
+                if not cr.fits_item(scope, c.item_type, onward):
                     continue
                 matched.append((cr, place.code, role))
         if classified:
@@ -1041,6 +1065,8 @@ class Engine:
             extra=line.extra,
         )
 
+
+_SHARED: Engine | None = None
 
 _POLICY_ORDER = {ReviewPolicy.APPROVAL: 0, ReviewPolicy.CASE_BY_CASE: 1, ReviewPolicy.DENIAL: 2}
 

@@ -1,0 +1,52 @@
+"""Fixtures, kept as small as they can be.
+
+- `engine`: one `Engine` over the bundled rulebook for the whole session. It is pure (no
+  I/O, no state between `check` calls except memo tables), so sharing it is safe and fast.
+- `rulebook_copy`: a writable copy of the bundled rulebook files in a temp folder, for tests
+  that break a file on purpose to show a check fails.
+- `shared_data`: the `../shared/data` folder of real public data, present on developer
+  machines and in CI; tests that compare against it skip only where it is absent.
+"""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from tiergate.engine import Engine
+from tiergate.rulebook import RULEBOOK_FILES
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    return Engine()
+
+
+@pytest.fixture
+def rulebook_copy(tmp_path: Path) -> Path:
+    source = resources.files("tiergate.data")
+    for name in RULEBOOK_FILES:
+        (tmp_path / name).write_text(
+            source.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present on this machine")
+    return SHARED_DATA
+
+
+def copy_example(name: str, destination: Path) -> Path:
+    """Copy a file from examples/ into `destination` and return its path."""
+    source = Path(__file__).resolve().parents[1] / "examples" / name
+    target = destination / name
+    shutil.copy(source, target)
+    return target

@@ -1,0 +1,180 @@
+"""Engine behaviour beyond single cases: allowances over a book, order, splitting, counts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tiergate import AllowanceState, Line, Outcome, Party, View
+from tiergate.engine import Engine
+
+WRITTEN_DAY = date(2025, 6, 1)
+LPP_LIMIT = 26_900_000
+H100 = 15_832
+
+
+def h100_line(line_id: str, quantity: int, consignee: str = "Acme", on: date = WRITTEN_DAY) -> Line:
+    return Line(
+        line_id=line_id,
+        date=on.isoformat(),
+        item="H100 SXM",
+        quantity=quantity,
+        destination="India",
+        consignee=Party(name=consignee, country="IN", hq_country="IN"),
+    )
+
+
+def test_lpp_accumulates_per_consignee_in_date_order() -> None:
+    engine = Engine.shared()
+    # Out of input order on purpose: the later-dated line is first.
+    lines = [
+        h100_line("late", 1000, on=WRITTEN_DAY + timedelta(days=10)),
+        h100_line("early", 1000),
+        h100_line("other consignee", 1000, consignee="Other Ltd"),
+    ]
+    report = engine.check(lines, view=View.WRITTEN)
+    by_id = {line.line_id: line for line in report.lines}
+    assert by_id["early"].outcome is Outcome.EXCEPTION
+    assert by_id["early"].exception == "LPP"
+    # 2 x 15,832,000 > 26,900,000: the second line to the same consignee needs a licence.
+    assert by_id["late"].outcome is Outcome.LICENSE_REQUIRED
+    assert by_id["other consignee"].exception == "LPP"
+
+
+def test_lpp_allowance_resets_each_calendar_year() -> None:
+    engine = Engine.shared()
+    lines = [h100_line("2025", 1600), h100_line("2026", 1600, on=date(2026, 1, 2))]
+    report = engine.check(lines, view=View.WRITTEN)
+    assert [line.exception for line in report.lines] == ["LPP", "LPP"]
+
+
+def test_lpp_limit_is_inclusive() -> None:
+    engine = Engine.shared()
+    # 1,699 H100 = 26,898,568 TPP fits; 1,700 = 26,914,400 does not.
+    fits = engine.check([h100_line("a", 1699)], view=View.WRITTEN).lines[0]
+    over = engine.check([h100_line("a", 1700)], view=View.WRITTEN).lines[0]
+    assert 1699 * H100 <= LPP_LIMIT < 1700 * H100
+    assert fits.exception == "LPP"
+    assert over.outcome is Outcome.LICENSE_REQUIRED
+
+
+def test_country_allocation_exceeded_becomes_denial() -> None:
+    engine = Engine(country_allocation_tpp=40_000_000)
+    lines = [h100_line("1", 2000, consignee="A"), h100_line("2", 2000, consignee="B")]
+    report = engine.check(lines, view=View.WRITTEN)
+    assert report.lines[0].outcome is Outcome.LICENSE_REQUIRED
+    assert report.lines[1].outcome is Outcome.PROHIBITED
+    assert any(r.rule == "tier2-country-allocation" for r in report.lines[1].reasons)
+
+
+def test_missing_consignee_makes_lpp_indeterminate() -> None:
+    engine = Engine.shared()
+    line = Line(item="H100 SXM", quantity=10, destination="India", date="2025-06-01")
+    result = engine.check([line], view=View.WRITTEN).lines[0]
+    assert result.outcome is Outcome.INDETERMINATE
+    assert any("consignee" in error for error in result.errors)
+
+
+book_lines = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=400),  # day offset
+        st.integers(min_value=1, max_value=1200),  # quantity
+        st.sampled_from(["Acme", "Beta", "Gamma"]),
+        st.sampled_from(["India", "Vietnam", "Brazil", "Japan", "China"]),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+def _book(rows: list[tuple[int, int, str, str]]) -> list[Line]:
+    start = date(2025, 5, 20)
+    return [
+        Line(
+            line_id=str(i),
+            date=(start + timedelta(days=offset)).isoformat(),
+            item="H100 SXM",
+            quantity=quantity,
+            destination=country,
+            consignee=Party(name=name, country=country),
+        )
+        for i, (offset, quantity, name, country) in enumerate(rows)
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=book_lines, split=st.integers(min_value=0, max_value=25))
+def test_splitting_a_book_never_changes_answers(
+    rows: list[tuple[int, int, str, str]], split: int
+) -> None:
+    engine = Engine.shared()
+    lines = sorted(_book(rows), key=lambda line: str(line.date))
+    whole = engine.check(lines, view=View.WRITTEN)
+    state = AllowanceState()
+    first = (
+        engine.check(lines[:split], view=View.WRITTEN, allowances=state) if lines[:split] else None
+    )
+    second = (
+        engine.check(lines[split:], view=View.WRITTEN, allowances=state) if lines[split:] else None
+    )
+    parts = [*(first.lines if first else ()), *(second.lines if second else ())]
+    assert [(r.outcome, r.exception, r.review_policy) for r in parts] == [
+        (r.outcome, r.exception, r.review_policy) for r in whole.lines
+    ]
+    assert state.as_dict() == whole.allowances
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=book_lines, data=st.data())
+def test_input_order_does_not_change_answers_for_distinct_dates(
+    rows: list[tuple[int, int, str, str]], data: st.DataObject
+) -> None:
+    unique = list({offset: row for row in rows for offset in [row[0]]}.values())
+    lines = _book(unique)
+    shuffled = data.draw(st.permutations(lines))
+    engine = Engine.shared()
+    first = {
+        r.line_id: (r.outcome, r.exception) for r in engine.check(lines, view=View.WRITTEN).lines
+    }
+    second = {
+        r.line_id: (r.outcome, r.exception) for r in engine.check(shuffled, view=View.WRITTEN).lines
+    }
+    assert first == second
+
+
+def test_lines_in_equal_lines_out_with_errors_counted() -> None:
+    engine = Engine.shared()
+    lines = [
+        Line(item="H100 SXM", quantity=1, destination="KR", date="2025-02-18"),
+        Line(item="nonsense", quantity=1, destination="KR", date="2025-02-18"),
+        Line(item="H100 SXM", quantity="many", destination="KR", date="2025-02-18"),
+        Line(item="H100 SXM", quantity=1, destination="Narnia", date="2025-02-18"),
+        Line(item="H100 SXM", quantity=1, destination="KR", date="18/02/2025"),
+    ]
+    report = engine.check(lines)
+    assert report.summary.lines_in == report.summary.lines_out == 5
+    assert report.summary.lines_with_errors == 4
+    assert [r.outcome for r in report.lines] == [Outcome.NLR] + [Outcome.INDETERMINATE] * 4
+    assert report.exit_code == 3
+    assert "`many`" in report.lines[2].errors[0]
+    assert "`Narnia`" in report.lines[3].errors[0]
+
+
+def test_enforced_view_says_what_is_not_enforced() -> None:
+    engine = Engine.shared()
+    result = engine.check([h100_line("1", 10)]).lines[0]
+    assert result.outcome is Outcome.NLR
+    rules = [r.rule for r in result.reasons]
+    assert "non-enforcement.ai-diffusion" in rules
+    assert "diffusion.tier2" in rules
+
+
+def test_every_result_carries_a_citation() -> None:
+    engine = Engine.shared()
+    lines = _book([(0, 10, "Acme", country) for country in ["India", "China", "Japan", "Brazil"]])
+    for view in View:
+        for result in engine.check(lines, view=view).lines:
+            assert result.reasons
+            assert all(reason.citation for reason in result.reasons)
