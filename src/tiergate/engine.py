@@ -853,6 +853,8 @@ class Engine:
         inner_id = c.chip.contains.chip if c.chip is not None and c.chip.contains else None
         for ca in compiled.advisories:
             a = ca.advisory
+            if a.item_types is not None and c.item_type not in a.item_types:
+                continue
             if (
                 a.scopes is not None
                 and c.scope not in a.scopes

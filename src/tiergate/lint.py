@@ -214,8 +214,8 @@ def lint(rulebook: Rulebook) -> list[str]:
         for other in r.supersedes:
             ref(other, rule_ids, "rule", where)
         ref(r.allocation, allowance_ids, "allowance", where)
-        for region in r.regions or ():
-            ref(region, region_ids, "region", where)
+        for region_id in r.regions or ():
+            ref(region_id, region_ids, "region", where)
         for end_use in r.end_uses or ():
             ref(end_use, end_uses, "end use", where)
     for e in rb.exceptions.exceptions:
@@ -230,8 +230,8 @@ def lint(rulebook: Rulebook) -> list[str]:
         ref(a.destinations, set_ids, "destination set", where)
         for scope in a.scopes or ():
             ref(scope, scopes, "scope", where)
-        for chip in a.chips or ():
-            ref(chip, chip_ids, "chip", where)
+        for chip_id in a.chips or ():
+            ref(chip_id, chip_ids, "chip", where)
         for end_use in a.end_uses or ():
             ref(end_use, end_uses, "end use", where)
     for item_class in rb.item_classes.classes:

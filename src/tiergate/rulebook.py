@@ -363,6 +363,7 @@ class Advisory(Cited):
 
     views: list[View] = [View.ENFORCED, View.WRITTEN]
     scopes: list[str] | None = None
+    item_types: list[ItemType] | None = None
     chips: list[str] | None = None
     item_any_of: list[Test] | None = None
     destinations: str | None = None
