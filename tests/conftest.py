@@ -4,6 +4,7 @@
   I/O, no state between `check` calls except memo tables), so sharing it is safe and fast.
 - `rulebook_copy`: a writable copy of the bundled rulebook files in a temp folder, for tests
   that break a file on purpose to show a check fails.
+- hypothesis runs without deadlines: tests check answers, never timing.
 - `shared_data`: the `../shared/data` folder of real public data, present on developer
   machines and in CI; tests that compare against it skip only where it is absent.
 """
@@ -15,9 +16,14 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tiergate.engine import Engine
 from tiergate.rulebook import RULEBOOK_FILES
+
+# No deadlines: property tests check answers, never timing (timing lives in benchmarks/).
+settings.register_profile("tiergate", deadline=None)
+settings.load_profile("tiergate")
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

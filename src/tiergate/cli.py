@@ -45,6 +45,11 @@ class CheckFormat(StrEnum):
     CSV = "csv"
 
 
+class ClassifyFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
 class ListFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
@@ -154,12 +159,13 @@ def classify(
     ] = False,
     as_of: AsOf = None,
     output_format: Annotated[
-        ListFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = ListFormat.TABLE,
+        ClassifyFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ClassifyFormat.TABLE,
 ) -> None:
     """Classify a chip by catalog name or by raw specs.
 
     Example: tiergate classify "RTX 4090" --as-of 2024-06-01
+
     Example: tiergate classify --tpp 4000 --die-area 600 --format json
     """
     on = _date(as_of, "--as-of") or date.today()
@@ -199,7 +205,7 @@ def classify(
         "errors": list(result.errors),
         "rulebook_version": engine.rulebook.version,
     }
-    if output_format is ListFormat.JSON:
+    if output_format is ClassifyFormat.JSON:
         _emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
     else:
         table = Table(title=f"classification as of {on.isoformat()}", show_header=False)

@@ -21,6 +21,7 @@ from typing import Any
 
 from tiergate.catalog import Catalog
 from tiergate.classify import (
+    PARAMETER_NAMES,
     Classification,
     Specs,
     any_of,
@@ -84,6 +85,7 @@ class Finding:
     exception: str | None = None
     conditions: tuple[str, ...] = ()
     reasons: tuple[Reason, ...] = ()
+    errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -668,6 +670,7 @@ class Engine:
         """Drop rules whose item conditions fail; an unknown condition makes the line
         INDETERMINATE, except an unknown release date, which becomes a condition to certify."""
         kept = []
+        unsettled: set[str] = set()
         for cr, place, role in matched:
             test = cr.rule.item_conditions
             if test is None:
@@ -681,24 +684,23 @@ class Engine:
                     kept.append((cr, place, role))
                 continue
             if result is None:
+                # The rules this one would supersede are unsettled too: drop them, so the line
+                # is INDETERMINATE rather than shown under a policy that may not apply.
+                unsettled.update(cr.rule.supersedes)
+                needed = ", ".join(sorted(PARAMETER_NAMES[name] for name in missing))
+                message = f"cannot tell whether {cr.rule.id} applies: give {needed}"
                 findings.append(
                     Finding(
                         Outcome.INDETERMINATE,
                         None,
-                        reasons=(
-                            Reason(
-                                rule=cr.rule.id,
-                                message=f"cannot tell whether {cr.rule.id} applies: give "
-                                + ", ".join(sorted(missing)),
-                                citation=cr.rule.citation,
-                            ),
-                        ),
+                        reasons=(Reason(cr.rule.id, message, cr.rule.citation),),
+                        errors=(message,),
                     )
                 )
                 continue
             if result:
                 kept.append((cr, place, role))
-        return kept
+        return [m for m in kept if m[0].rule.id not in unsettled]
 
     def _resolve_rule(
         self,
@@ -998,7 +1000,7 @@ class Engine:
         if static is not None:
             findings.extend(static.findings)
         findings.extend(w.resolved)
-        errors = tuple(dict.fromkeys(w.errors))
+        errors = tuple(dict.fromkeys([*w.errors, *(e for f in findings for e in f.errors)]))
         if errors:
             findings.append(Finding(Outcome.INDETERMINATE, None))
         deciding = [f for f in findings if f.outcome is not Outcome.NLR]

@@ -1,0 +1,5 @@
+"""`python -m tiergate` runs the CLI."""
+
+from tiergate.cli import main
+
+main()

@@ -1,0 +1,185 @@
+"""The CLI as a user runs it: a real subprocess per command, checking output and exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tiergate.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tiergate", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        check=False,
+    )
+
+
+def test_check_example_is_clear_and_exits_0() -> None:
+    done = run("check", str(EXAMPLES / "korea_ai_computing_centre.csv"))
+    assert done.returncode == 0, done.stderr
+    assert "NLR" in done.stdout
+    assert "every line may ship" in done.stdout
+
+
+def test_check_json_written_view() -> None:
+    done = run(
+        "check",
+        str(EXAMPLES / "korea_ai_computing_centre.csv"),
+        "--as-of",
+        "2025-06-01",
+        "--view",
+        "written",
+        "--format",
+        "json",
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert set(report) >= {"as_of", "view", "rulebook_version", "lines", "summary"}
+    line = report["lines"][0]
+    for key in (
+        "shipment_id",
+        "line_id",
+        "item",
+        "eccn",
+        "tpp",
+        "quantity",
+        "destination",
+        "tier",
+        "outcome",
+        "exception",
+        "review_policy",
+        "conditions",
+        "reasons",
+        "errors",
+    ):
+        assert key in line
+    assert line["outcome"] == "EXCEPTION"
+    assert line["exception"] == "AIA"
+    assert line["purchase_order"] == "PO-2025-0001"  # unknown columns pass through
+    assert all({"rule", "message", "citation"} <= set(r) for r in line["reasons"])
+
+
+def test_check_mixed_book_exits_3_and_keeps_every_row(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    done = run("check", str(EXAMPLES / "mixed_book.csv"), "--format", "csv", "--output", str(out))
+    assert done.returncode == 3, done.stderr
+    with (EXAMPLES / "mixed_book.csv").open(encoding="utf-8") as handle:
+        rows_in = list(csv.DictReader(handle))
+    rows_out = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(rows_in) == len(rows_out) >= 50
+    assert [r["sales_order"] for r in rows_in] == [r["sales_order"] for r in rows_out]
+    assert {r["outcome"] for r in rows_out} >= {
+        "NLR",
+        "EXCEPTION",
+        "PROHIBITED",
+        "HOLD",
+        "INDETERMINATE",
+        "LICENSE_REQUIRED",
+    }
+
+
+def test_check_jsonl_has_one_object_per_line() -> None:
+    done = run("check", str(EXAMPLES / "technology_and_weights.json"), "--format", "jsonl")
+    assert done.returncode == 3
+    objects = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(objects) == 9
+    assert all(o["view"] == "enforced" for o in objects)
+
+
+def test_unusable_input_exits_2(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    for args in (
+        ("check", str(tmp_path / "missing.csv")),
+        ("check", str(empty)),
+        ("check", str(EXAMPLES / "korea_ai_computing_centre.csv"), "--as-of", "2025-13-01"),
+        ("check", str(EXAMPLES / "korea_ai_computing_centre.csv"), "--as-of", "2020-01-01"),
+        ("check", str(EXAMPLES / "korea_ai_computing_centre.csv"), "--view", "wishful"),
+        ("check", str(EXAMPLES / "korea_ai_computing_centre.csv"), "--no-such-option"),
+    ):
+        done = run(*args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert done.stderr.strip(), args
+
+
+def test_error_message_names_the_input(tmp_path: Path) -> None:
+    done = run("check", str(tmp_path / "missing.csv"))
+    assert "missing.csv" in done.stderr
+    done = run("check", str(EXAMPLES / "korea_ai_computing_centre.csv"), "--as-of", "2025-13-01")
+    assert "`2025-13-01`" in done.stderr
+
+
+def test_classify_by_name_and_specs() -> None:
+    done = run("classify", "RTX 4090", "--as-of", "2024-06-01", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["eccn"] == "3A090.a"
+    assert data["scope"] == "3A090.a:non-datacenter"
+    assert data["h100_equivalents"] == pytest.approx(5286 / 15832, abs=0.001)
+    done = run("classify", "--tpp", "4000", "--die-area", "600", "--format", "json")
+    data = json.loads(done.stdout)
+    assert data["eccn"] == "3A090.a"  # PD 6.67 >= 5.92
+    assert data["threshold_met"].startswith("TPP >= 4800, or")
+    done = run("classify", "--tpp", "2000")
+    assert done.returncode == 2
+    assert "die_area_mm2" in done.stdout
+    assert run("classify").returncode == 2
+
+
+def test_tiers_country_map() -> None:
+    done = run("tiers", "--as-of", "2025-06-01", "--view", "written", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    rows = {row["country"]: row for row in json.loads(done.stdout)["countries"]}
+    assert rows["KR"]["tier"] == "unrestricted"
+    assert rows["IN"]["tier"] == "restricted"
+    assert rows["CN"]["tier"] == "prohibited"
+    assert rows["MO"]["tier"] == "prohibited"
+    assert len(rows) >= 240
+    done = run("tiers", "--as-of", "2024-06-01", "--item", "L40", "--format", "csv")
+    table = {r["country"]: r for r in csv.DictReader(io.StringIO(done.stdout))}
+    assert table["VN"]["exception"] == "ACA"
+    assert table["DE"]["tier"] == "unrestricted"
+
+
+def test_rules_lists_what_is_in_force() -> None:
+    done = run("rules", "--as-of", "2026-02-01", "--view", "written", "--format", "json")
+    ids = {row["id"] for row in json.loads(done.stdout)["in_force"]}
+    assert {"h200.export-prc-macau", "diffusion.tier2", "lpp", "aia"} <= ids
+    done = run("rules", "--as-of", "2026-02-01", "--format", "json")
+    ids = {row["id"] for row in json.loads(done.stdout)["in_force"]}
+    assert "diffusion.tier2" not in ids
+    assert "ac2023.d1-d4" in ids
+    done = run("rules", "--as-of", "2023-06-01", "--format", "json")
+    ids = {row["id"] for row in json.loads(done.stdout)["in_force"]}
+    assert "ac2022.prc-macau" in ids
+    assert "ac2023.macau-d5" not in ids
+
+
+def test_version() -> None:
+    done = run("version")
+    assert done.returncode == 0
+    assert "rulebook" in done.stdout
+
+
+def test_every_command_has_an_example_in_its_help() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    commands = group.commands  # type: ignore[attr-defined]
+    assert set(commands) >= {"check", "classify", "tiers", "rules"}
+    for name, command in commands.items():
+        assert "Example: tiergate " in (command.help or ""), name

@@ -1,0 +1,70 @@
+"""Output formats carry every line, its reasons, and the pass-through columns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+from rich.console import Console
+
+from tiergate import Line, Party, check
+from tiergate.outputs import render_table, to_csv, to_json, to_jsonl
+
+
+def _report():  # type: ignore[no-untyped-def]
+    lines = [
+        Line(item="H100 SXM", quantity=8, destination="China", extra={"erp_ref": "A1"}),
+        Line(
+            item="L40", quantity=2, destination="Vietnam", consignee=Party(name="X", country="VN")
+        ),
+        Line(item="bogus", quantity=1, destination="DE"),
+    ]
+    return check(lines, as_of=date(2024, 6, 1))
+
+
+def test_json_document_shape() -> None:
+    document = json.loads(to_json(_report()))
+    assert document["as_of"] == "2024-06-01"
+    assert document["view"] == "enforced"
+    assert document["summary"]["lines_in"] == document["summary"]["lines_out"] == 3
+    assert document["summary"]["by_outcome"]["PROHIBITED"] == 1
+    assert [line["outcome"] for line in document["lines"]] == [
+        "PROHIBITED",
+        "EXCEPTION",
+        "INDETERMINATE",
+    ]
+    assert document["lines"][0]["erp_ref"] == "A1"
+    assert document["lines"][0]["tier"] == "prohibited"
+    assert document["lines"][1]["conditions"]
+
+
+def test_jsonl_one_object_per_line() -> None:
+    rows = [json.loads(line) for line in to_jsonl(_report()).splitlines()]
+    assert len(rows) == 3
+    assert rows[2]["errors"]
+
+
+def test_csv_flattens_reasons_and_keeps_extra_columns() -> None:
+    rows = list(csv.DictReader(io.StringIO(to_csv(_report()))))
+    assert len(rows) == 3
+    assert rows[0]["erp_ref"] == "A1"
+    assert "ac2023.macau-d5:" in rows[0]["reasons"]
+    assert "[" in rows[0]["reasons"]  # citations in brackets
+    assert rows[2]["errors"].startswith("item `bogus`")
+
+
+def test_table_shows_outcomes_and_summary() -> None:
+    console = Console(record=True, width=220, color_system=None)
+    render_table(_report(), console)
+    text = console.export_text()
+    for word in (
+        "PROHIBITED",
+        "EXCEPTION",
+        "INDETERMINATE",
+        "summary",
+        "lines in / out",
+        "may not ship",
+    ):
+        assert word in text
