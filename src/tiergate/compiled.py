@@ -147,9 +147,13 @@ class Compiler:
         """The dates on which the compiled tables change."""
         return list(self._boundaries)
 
+    def epoch_of(self, on: date) -> int:
+        """The index of the epoch `on` falls in; equal indexes mean identical tables."""
+        return bisect.bisect_right(self._boundaries, on) - 1
+
     def for_date(self, on: date, view: View) -> CompiledRules:
         """The tables in force on `on` in `view`, compiled once per epoch."""
-        index = bisect.bisect_right(self._boundaries, on) - 1
+        index = self.epoch_of(on)
         key = (index, view)
         compiled = self._cache.get(key)
         if compiled is None:

@@ -34,6 +34,7 @@ class Place:
     given_code: str
     region: str | None = None
     note: str | None = None
+    citation: str | None = None
 
 
 class CountryResolver:
@@ -49,7 +50,7 @@ class CountryResolver:
         self._treated = rulebook.countries.treated_as
         self._codes = {c.alpha_2 for c in pycountry.countries} | set(EXTRA_CODES)
         self._alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
-        self._cache: dict[tuple[str, date], Place | None] = {}
+        self._cache: dict[str, Place | None] = {}
 
     @property
     def codes(self) -> frozenset[str]:
@@ -65,14 +66,24 @@ class CountryResolver:
 
     def resolve(self, text: str, on: date) -> Place | None:
         """The place `text` names on `on`, or None when it names no known country."""
-        cache_key = (text, on)
-        if cache_key in self._cache:
-            return self._cache[cache_key]
-        place = self._resolve(text, on)
-        self._cache[cache_key] = place
+        if text not in self._cache:
+            self._cache[text] = self._resolve(text)
+        place = self._cache[text]
+        if place is None or place.region is not None:
+            return place
+        for rule in self._treated:
+            if rule.code == place.code and rule.in_force(on):
+                return Place(
+                    rule.treated_as,
+                    place.code,
+                    None,
+                    f"{self.name(place.code)} ({place.code}) is treated as "
+                    f"{self.name(rule.treated_as)} ({rule.treated_as}) since {rule.effective_from}",
+                    rule.citation,
+                )
         return place
 
-    def _resolve(self, text: str, on: date) -> Place | None:
+    def _resolve(self, text: str) -> Place | None:
         key = _key(text)
         if not key:
             return None
@@ -96,13 +107,4 @@ class CountryResolver:
                     code = found
         if code is None:
             return None
-        for rule in self._treated:
-            if rule.code == code and rule.in_force(on):
-                return Place(
-                    rule.treated_as,
-                    code,
-                    None,
-                    f"{self.name(code)} ({code}) is treated as {self.name(rule.treated_as)} "
-                    f"({rule.treated_as}) since {rule.effective_from} ({rule.citation})",
-                )
         return Place(code, code)

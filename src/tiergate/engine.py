@@ -46,6 +46,7 @@ from tiergate.model import (
 )
 from tiergate.normalise import (
     ValueProblem,
+    blank,
     parse_choice,
     parse_date,
     parse_flag,
@@ -122,6 +123,34 @@ class _Static:
 
 
 @dataclass(slots=True)
+class _Bundle:
+    """What a line's raw values (other than quantity and consignee name) come to on an epoch:
+    memoised, because large books repeat the same item, places and parties."""
+
+    classification: Classification
+    place: Place | None
+    consignee_country: str
+    static: _Static
+    errors: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    combined: _Combined | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Combined:
+    """A line's outcome with everything that does not depend on its quantity or date."""
+
+    outcome: Outcome
+    tier: Tier | None
+    exception: str | None
+    review_policy: ReviewPolicy | None
+    conditions: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    errors: tuple[str, ...]
+    uncertain: bool
+
+
+@dataclass(slots=True)
 class _Work:
     """A line being determined."""
 
@@ -135,6 +164,7 @@ class _Work:
     place: Place | None = None
     consignee_key: str | None = None
     static: _Static | None = None
+    bundle: _Bundle | None = None
     resolved: list[Finding] = field(default_factory=list)
 
 
@@ -155,6 +185,12 @@ class Engine:
         self.country_allocation_tpp = country_allocation_tpp
         self._classified: dict[tuple[Any, ...], Classification] = {}
         self._statics: dict[tuple[Any, ...], _Static] = {}
+        self._bundles: dict[tuple[Any, ...], _Bundle] = {}
+        self._dates: dict[Any, date | str] = {}
+        self._quantities: dict[Any, int | str | None] = {}
+        self._consignee_keys: dict[tuple[Any, str], str] = {}
+        self._texts: dict[Any, str | None] = {}
+        self._places: dict[tuple[Any, str, int], tuple[Place | None, str | None]] = {}
 
     # --- public --------------------------------------------------------------------------
 
@@ -253,11 +289,20 @@ class Engine:
         errors = list(line.errors)
         w = _Work(index=index, line=line, as_of=None, errors=errors, reasons=[])
         on = as_of
-        if on is None:
-            try:
-                on = parse_date(line.date, "date") or today
-            except ValueProblem as problem:
-                errors.append(str(problem))
+        if on is None and blank(line.date):
+            on = today
+        elif on is None:
+            parsed = self._dates.get(line.date)
+            if parsed is None:
+                try:
+                    parsed = parse_date(line.date, "date") or today
+                except ValueProblem as problem:
+                    parsed = str(problem)
+                self._dates[line.date] = parsed
+            if isinstance(parsed, str):
+                errors.append(parsed)
+            else:
+                on = parsed
         earliest = self.rulebook.meta.earliest_date
         if on is not None and on < earliest:
             errors.append(
@@ -269,6 +314,20 @@ class Engine:
         return w
 
     def _parse_specs(self, line: Line, errors: list[str]) -> Specs:
+        if (
+            line.tpp is None
+            and line.die_area_mm2 is None
+            and line.dram_bandwidth_gbps is None
+            and line.interconnect_gbps is None
+            and line.memory_bandwidth_density is None
+            and line.datacenter is None
+            and line.training_operations is None
+            and line.weights_published is None
+            and line.derived_from_published is None
+            and line.additional_training_operations is None
+        ):
+            return _NO_SPECS
+
         def number(value: Any, column: str) -> float | None:
             try:
                 return parse_number(value, column)
@@ -301,16 +360,24 @@ class Engine:
         )
 
     def _place(self, value: Any, column: str, on: date, errors: list[str]) -> Place | None:
-        name = text(value)
-        if name is None:
+        if value is None:
             return None
-        place = self.countries.resolve(name, on)
-        if place is None:
-            errors.append(
-                f"`{column}` value `{name}` is not a country tiergate knows: expected an ISO "
-                "3166 code (e.g. KR) or a country name (e.g. Republic of Korea)"
-            )
-        return place
+        key = (value, column, self.compiler.epoch_of(on))
+        found = self._places.get(key)
+        if found is None:
+            name = text(value)
+            place = None if name is None else self.countries.resolve(name, on)
+            problem = None
+            if name is not None and place is None:
+                problem = (
+                    f"`{column}` value `{name}` is not a country tiergate knows: expected an ISO "
+                    "3166 code (e.g. KR) or a country name (e.g. Republic of Korea)"
+                )
+            found = (place, problem)
+            self._places[key] = found
+        if found[1] is not None:
+            errors.append(found[1])
+        return found[0]
 
     # --- classify ------------------------------------------------------------------------
 
@@ -475,11 +542,76 @@ class Engine:
 
     def _determine_static(self, w: _Work, view: View) -> None:
         line = w.line
-        errors = w.errors
         if w.as_of is None:
             return
-        on = w.as_of
-        compiled = self.compiler.for_date(on, view)
+        compiled = self.compiler.for_date(w.as_of, view)
+        consignee, end_user = line.consignee, line.end_user
+        key = (
+            compiled.epoch_start,
+            view,
+            line.item,
+            line.eccn,
+            line.tpp,
+            line.die_area_mm2,
+            line.dram_bandwidth_gbps,
+            line.interconnect_gbps,
+            line.memory_bandwidth_density,
+            line.datacenter,
+            line.item_type,
+            line.training_operations,
+            line.weights_published,
+            line.derived_from_published,
+            line.additional_training_operations,
+            line.destination,
+            line.transaction,
+            line.end_use,
+            line.veu,
+            consignee.country,
+            consignee.hq_country,
+            end_user.country,
+            end_user.hq_country,
+            tuple(p.country for p in line.intermediate_consignees),
+        )
+        bundle = self._bundles.get(key)
+        if bundle is None:
+            bundle = self._bundle(line, w.as_of, compiled, view)
+            self._bundles[key] = bundle
+        w.bundle = bundle
+        w.classification = bundle.classification
+        w.place = bundle.place
+        w.static = bundle.static
+        w.errors.extend(bundle.errors)
+        quantity = self._quantities.get(line.quantity, _UNSEEN)
+        if quantity is _UNSEEN:
+            try:
+                quantity = parse_quantity(line.quantity)
+            except ValueProblem as problem:
+                quantity = str(problem)
+            self._quantities[line.quantity] = quantity
+        if isinstance(quantity, str):
+            w.errors.append(quantity)
+        else:
+            w.quantity = quantity
+        if (
+            w.quantity is None
+            and blank(line.quantity)
+            and bundle.classification.item_type in _COUNTED_ITEMS
+        ):
+            w.errors.append("`quantity` is missing: expected a whole number of units >= 1")
+        if not blank(consignee.name):
+            name_key = (consignee.name, bundle.consignee_country)
+            consignee_key = self._consignee_keys.get(name_key)
+            if consignee_key is None:
+                name = str(consignee.name)
+                consignee_key = (
+                    _NAME_NOISE.sub(" ", name.casefold()).strip() + "|" + bundle.consignee_country
+                )
+                self._consignee_keys[name_key] = consignee_key
+            w.consignee_key = consignee_key
+
+    def _bundle(self, line: Line, on: date, compiled: CompiledRules, view: View) -> _Bundle:
+        errors: list[str] = []
+        reasons: list[Reason] = []
         try:
             item_type = parse_choice(line.item_type, "item_type", ItemType)
         except ValueProblem as problem:
@@ -492,10 +624,6 @@ class Engine:
         except ValueProblem as problem:
             errors.append(str(problem))
             transaction = Transaction.EXPORT
-        try:
-            w.quantity = parse_quantity(line.quantity)
-        except ValueProblem as problem:
-            errors.append(str(problem))
         end_use = text(line.end_use)
         if end_use is not None:
             end_use = end_use.casefold().replace(" ", "_").replace("-", "_")
@@ -515,7 +643,6 @@ class Engine:
         classification = self._classify(
             compiled, on, text(line.item), text(line.eccn), specs, item_type
         )
-        w.classification = classification
         errors.extend(classification.errors)
         item_type = classification.item_type
         if transaction is Transaction.DEEMED_EXPORT and item_type not in _ITEM_TYPES_FOR_DEEMED:
@@ -523,13 +650,10 @@ class Engine:
                 f"`transaction` value `deemed_export` applies to technology, software or model "
                 f"weights, not to a `{item_type.value}` line"
             )
-        if w.quantity is None and item_type in _COUNTED_ITEMS:
-            errors.append("`quantity` is missing: expected a whole number of units >= 1")
 
         destination = self._place(line.destination, "destination", on, errors)
         if text(line.destination) is None:
             errors.append("`destination` is missing: expected a country name or ISO code")
-        w.place = destination
         consignee_place = self._place(line.consignee.country, "consignee_country", on, errors)
         end_user_place = self._place(line.end_user.country, "end_user_country", on, errors)
         hqs: list[tuple[str, str]] = []
@@ -539,24 +663,16 @@ class Engine:
                 hqs.append((hq.code, role))
         for i, party in enumerate(line.intermediate_consignees):
             self._place(party.country, f"intermediate_consignees[{i}].country", on, errors)
-        consignee_name = text(line.consignee.name)
-        if consignee_name is not None:
-            country = (
-                consignee_place.code if consignee_place else destination.code if destination else ""
-            )
-            w.consignee_key = (
-                _NAME_NOISE.sub(" ", consignee_name.casefold()).strip() + "|" + country
-            )
 
         places: list[tuple[Place, str]] = []
         if destination is not None:
             places.append((destination, "destination"))
             if destination.note:
-                w.reasons.append(
+                reasons.append(
                     Reason(
                         rule="country.treated-as",
                         message=destination.note,
-                        citation="15 CFR 734; see note",
+                        citation=destination.citation or "15 CFR 734",
                     )
                 )
         for place, role in ((consignee_place, "consignee"), (end_user_place, "end user")):
@@ -592,7 +708,17 @@ class Engine:
                 veu,
             )
             self._statics[key] = static
-        w.static = static
+        consignee_country = (
+            consignee_place.code if consignee_place else destination.code if destination else ""
+        )
+        return _Bundle(
+            classification=classification,
+            place=destination,
+            consignee_country=consignee_country,
+            static=static,
+            errors=tuple(errors),
+            reasons=tuple(reasons),
+        )
 
     def _static(
         self,
@@ -994,6 +1120,66 @@ class Engine:
     # --- combine -------------------------------------------------------------------------
 
     def _result(self, w: _Work) -> LineResult:
+        bundle = w.bundle
+        plain = (
+            bundle is not None
+            and not w.resolved
+            and not w.reasons
+            and len(w.errors) == len(bundle.errors)
+        )
+        if plain and bundle is not None and bundle.combined is not None:
+            combined = bundle.combined
+        else:
+            combined = self._combine(w)
+            if plain and bundle is not None:
+                bundle.combined = combined
+        c = w.classification
+        line = w.line
+        unit = c.unit_tpp if c is not None else None
+        total = unit * w.quantity if unit is not None and w.quantity is not None else None
+        h100 = self.rulebook.meta.h100_tpp
+        line_id = self._text(line.line_id)
+        return LineResult(
+            shipment_id=self._text(line.shipment_id),
+            line_id=line_id if line_id is not None else str(w.index + 1),
+            as_of=w.as_of,
+            item=self._text(line.item) or self._text(line.eccn),
+            item_name=c.chip.name if c is not None and c.chip is not None else None,
+            item_type=c.item_type.value if c is not None else None,
+            eccn=c.eccn if c is not None else None,
+            scope=c.scope if c is not None else None,
+            tpp=unit,
+            performance_density=(
+                round(c.specs.performance_density, 2)
+                if c is not None and c.specs.performance_density is not None
+                else None
+            ),
+            quantity=w.quantity,
+            total_tpp=total,
+            h100_equivalents=round(total / h100, 2) if total is not None else None,
+            destination=w.place.code if w.place else None,
+            destination_note=w.place.note if w.place else None,
+            tier=combined.tier,
+            outcome=combined.outcome,
+            exception=combined.exception,
+            review_policy=combined.review_policy,
+            conditions=combined.conditions,
+            reasons=combined.reasons,
+            errors=combined.errors,
+            uncertain=combined.uncertain,
+            extra=line.extra,
+        )
+
+    def _text(self, value: Any) -> str | None:
+        found = self._texts.get(value, _UNSEEN)
+        if found is _UNSEEN:
+            found = text(value)
+            if len(self._texts) < 1_000_000:  # bounded: ids are often unique
+                self._texts[value] = found
+        return found  # type: ignore[no-any-return]
+
+    def _combine(self, w: _Work) -> _Combined:
+        """Apply the precedence table (`model.SEVERITY`) to a line's findings."""
         c = w.classification
         static = w.static
         findings: list[Finding] = []
@@ -1019,58 +1205,36 @@ class Engine:
         reasons: list[Reason] = []
         if c is not None:
             reasons.extend(c.reasons)
+        if w.bundle is not None:
+            reasons.extend(w.bundle.reasons)
         reasons.extend(w.reasons)
         for f in sorted(findings, key=lambda f: -SEVERITY[f.outcome]):
             reasons.extend(f.reasons)
-        tier = static.tier if static is not None else None
         if outcome is Outcome.NLR and not errors and c is not None:
             place = w.place.code if w.place else "?"
             reasons.append(
                 Reason(
                     rule="nlr",
-                    message=f"no licence requirement for {c.eccn} to {place} on "
-                    f"{w.as_of.isoformat() if w.as_of else '?'} under the rules tiergate encodes",
+                    message=f"no licence requirement for {c.eccn} to {place} on the line's date "
+                    "under the rules tiergate encodes",
                     citation="15 CFR 742.6 and Part 746 as encoded in the rulebook",
                 )
             )
-        line = w.line
-        unit = c.unit_tpp if c is not None else None
-        total = unit * w.quantity if unit is not None and w.quantity is not None else None
-        h100 = self.rulebook.meta.h100_tpp
-        uncertain = any(r.uncertain for r in reasons) or (c is not None and c.uncertain)
-        return LineResult(
-            shipment_id=text(line.shipment_id),
-            line_id=text(line.line_id) if text(line.line_id) is not None else str(w.index + 1),
-            as_of=w.as_of,
-            item=text(line.item) or text(line.eccn),
-            item_name=c.chip.name if c is not None and c.chip is not None else None,
-            item_type=c.item_type.value if c is not None else None,
-            eccn=c.eccn if c is not None else None,
-            scope=c.scope if c is not None else None,
-            tpp=unit,
-            performance_density=(
-                round(c.specs.performance_density, 2)
-                if c is not None and c.specs.performance_density is not None
-                else None
-            ),
-            quantity=w.quantity,
-            total_tpp=total,
-            h100_equivalents=round(total / h100, 2) if total is not None else None,
-            destination=w.place.code if w.place else None,
-            destination_note=w.place.note if w.place else None,
-            tier=tier,
+        return _Combined(
             outcome=outcome,
+            tier=static.tier if static is not None else None,
             exception=exception or None,
             review_policy=review_policy,
             conditions=conditions,
             reasons=tuple(dict.fromkeys(reasons)),
             errors=errors,
-            uncertain=uncertain,
-            extra=line.extra,
+            uncertain=any(r.uncertain for r in reasons) or (c is not None and c.uncertain),
         )
 
 
 _SHARED: Engine | None = None
+_UNSEEN: Any = object()
+_NO_SPECS = Specs()
 
 _POLICY_ORDER = {ReviewPolicy.APPROVAL: 0, ReviewPolicy.CASE_BY_CASE: 1, ReviewPolicy.DENIAL: 2}
 
