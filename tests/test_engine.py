@@ -178,3 +178,21 @@ def test_every_result_carries_a_citation() -> None:
         for result in engine.check(lines, view=view).lines:
             assert result.reasons
             assert all(reason.citation for reason in result.reasons)
+
+
+def test_check_restores_the_garbage_collector_state() -> None:
+    import gc
+
+    engine = Engine.shared()
+    assert gc.isenabled()
+    engine.check([h100_line("1", 1)])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        engine.check([h100_line("1", 1)])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    bad_date = engine.check([Line(item="L4", destination="DE", quantity=1, date="31/12/2025")])
+    assert bad_date.lines[0].outcome is Outcome.INDETERMINATE
+    assert gc.isenabled()

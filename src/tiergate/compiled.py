@@ -12,6 +12,7 @@ import bisect
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from tiergate.classify import classes_in_force
 from tiergate.countries import CountryResolver
@@ -32,8 +33,10 @@ from tiergate.rulebook import (
     View,
 )
 
+T = TypeVar("T")
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, eq=False)
 class CompiledException:
     """A licence exception with its destination sets resolved to country codes."""
 
@@ -51,7 +54,7 @@ class CompiledException:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CompiledRule:
     """A rule in force, with its sets resolved, its reason prebuilt, and its exceptions."""
 
@@ -69,7 +72,7 @@ class CompiledRule:
         return r.transactions is None or transaction in r.transactions
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CompiledAdvisory:
     advisory: Advisory
     places: frozenset[str]
@@ -92,6 +95,8 @@ class CompiledRules:
     classes: tuple[ItemClass, ...]
     eccn_scopes: tuple[tuple[re.Pattern[str], EccnScope], ...]
     allowances: dict[str, Allowance]
+    classification_key: tuple[str, ...]
+    normalisation_key: tuple[str, ...]
     rules_in_force: tuple[Rule, ...]
     exceptions_in_force: tuple[LicenceException, ...]
 
@@ -116,6 +121,18 @@ class Compiler:
         self._boundaries = self._change_dates()
         self._cache: dict[tuple[int, View], CompiledRules] = {}
         self._scopes: list[str | None] = [*rulebook.item_classes.scopes, None]
+        # Interned objects: a compiled rule whose inputs are the same in two epochs is the
+        # same object, so tables that did not change compare equal by identity. The engine
+        # keys its memo tables on these identities, not on the epoch.
+        self._interned: dict[tuple[object, ...], Any] = {}
+
+    def _intern(self, key: tuple[object, ...], value: T) -> T:
+        """The object already made for `key`, or `value` (made at compile time only)."""
+        found: T = self._interned.setdefault(key, value)
+        return found
+
+    def _intern_tuple(self, items: tuple[T, ...]) -> tuple[T, ...]:
+        return self._intern(("tuple", *(id(item) for item in items)), items)
 
     def _change_dates(self) -> list[date]:
         """Every date on which some fact starts or stops holding."""
@@ -221,12 +238,13 @@ class Compiler:
         exceptions = [e for e in rb.exceptions.exceptions if e.in_force(on) and view in e.views]
         by_symbol: dict[str, list[CompiledException]] = {}
         for e in exceptions:
+            places = members(e.destinations)
+            headquarters_in = members(e.headquarters_in)
+            headquarters_not_in = members(e.headquarters_not_in)
             by_symbol.setdefault(e.symbol, []).append(
-                CompiledException(
-                    exception=e,
-                    places=members(e.destinations),
-                    headquarters_in=members(e.headquarters_in),
-                    headquarters_not_in=members(e.headquarters_not_in),
+                self._intern(
+                    ("exception", e.id, places, headquarters_in, headquarters_not_in),
+                    CompiledException(e, places, headquarters_in, headquarters_not_in),
                 )
             )
 
@@ -234,14 +252,11 @@ class Compiler:
         compiled: list[CompiledRule] = []
         for r in rules:
             place_set = r.destinations or r.headquarters or r.end_use_destinations or "everywhere"
+            relief = tuple(ce for symbol in r.exceptions for ce in by_symbol.get(symbol, []))
             compiled.append(
-                CompiledRule(
-                    rule=r,
-                    places=sets[place_set],
-                    reason=_reason(r),
-                    exceptions=tuple(
-                        ce for symbol in r.exceptions for ce in by_symbol.get(symbol, [])
-                    ),
+                self._intern(
+                    ("rule", r.id, sets[place_set], *(id(ce) for ce in relief)),
+                    CompiledRule(r, sets[place_set], _reason(r), relief),
                 )
             )
 
@@ -260,15 +275,24 @@ class Compiler:
                 for country in self.countries:
                     hits = tuple(c for c in candidates if country in c.places)
                     if hits:
-                        table[(scope, country)] = hits
+                        table[(scope, country)] = self._intern_tuple(hits)
 
-        advisories = tuple(
-            CompiledAdvisory(a, sets[a.destinations or "everywhere"], _reason(a))
-            for a in rb.advisories.advisories
-            if a.in_force(on) and view in a.views
+        advisories = self._intern_tuple(
+            tuple(
+                self._intern(
+                    ("advisory", a.id, sets[a.destinations or "everywhere"]),
+                    CompiledAdvisory(a, sets[a.destinations or "everywhere"], _reason(a)),
+                )
+                for a in rb.advisories.advisories
+                if a.in_force(on) and view in a.views
+            )
         )
         eccn_scopes = tuple(
             (re.compile(e.pattern, re.IGNORECASE), e) for e in rb.item_classes.eccn_scopes
+        )
+        classification_key = (
+            *(c.id for c in classes_in_force(rb, on)),
+            *(e.id for e in rb.item_classes.eccn_scopes if e.in_force(on)),
         )
         return CompiledRules(
             epoch_start=on,
@@ -278,11 +302,18 @@ class Compiler:
             sets=sets,
             destination_rules=destination_rules,
             headquarters_rules=headquarters_rules,
-            end_use_rules=tuple(c for c in compiled if c.rule.kind == "end_use"),
+            end_use_rules=self._intern_tuple(
+                tuple(c for c in compiled if c.rule.kind == "end_use")
+            ),
             advisories=advisories,
             classes=classes_in_force(rb, on),
             eccn_scopes=eccn_scopes,
             allowances={a.id: a for a in rb.allowances.allowances if a.in_force(on)},
+            classification_key=classification_key,
+            normalisation_key=(
+                *classification_key,
+                *(t.id for t in rb.countries.treated_as if t.in_force(on)),
+            ),
             rules_in_force=tuple(rules),
             exceptions_in_force=tuple(exceptions),
         )

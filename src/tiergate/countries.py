@@ -51,6 +51,9 @@ class CountryResolver:
         self._codes = {c.alpha_2 for c in pycountry.countries} | set(EXTRA_CODES)
         self._alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
         self._cache: dict[str, Place | None] = {}
+        # countrynames builds its name table on first use (about 0.3 s); pay it here, once,
+        # not on the first line of a book.
+        countrynames.to_code("United States")
 
     @property
     def codes(self) -> frozenset[str]:

@@ -193,9 +193,10 @@ def _merge_party(own: Party, shared: Party) -> Party:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LineResult:
-    """The determination for one line."""
+    """The determination for one line (not frozen: building 100,000 of them frozen costs more
+    than the determination itself; treat it as read-only)."""
 
     shipment_id: str | None
     line_id: str | None
