@@ -12,11 +12,9 @@ date order, so splitting a book and carrying the allowance state over never chan
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -34,6 +32,7 @@ from tiergate.classify import (
 from tiergate.compiled import CompiledException, CompiledRule, CompiledRules, Compiler
 from tiergate.countries import CountryResolver, Place
 from tiergate.errors import UsageError
+from tiergate.gcpause import cyclic_gc_paused
 from tiergate.model import (
     SEVERITY,
     SHIPPABLE,
@@ -142,6 +141,7 @@ class _Bundle:
     veu: str | None
     errors: tuple[str, ...]
     reasons: tuple[Reason, ...]
+    base: int  # equal for bundles that combine alike (same classification, place, notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +222,7 @@ class Engine:
             chip for a in self.rulebook.advisories.advisories for chip in a.chips or ()
         )
         self._combined: dict[tuple[int, int], _Combined] = {}
+        self._bases: dict[tuple[Any, ...], int] = {}
         self._dates: dict[Any, date | str] = {}
         self._quantities: dict[Any, int | str | None] = {}
         self._consignee_keys: dict[tuple[Any, str], str] = {}
@@ -248,7 +249,7 @@ class Engine:
         allowances: AllowanceState | None = None,
     ) -> Report:
         """Determine every line; lines in equal lines out, in input order."""
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             return self._check(shipments, as_of, view, today or date.today(), allowances)
 
     def _check(
@@ -742,7 +743,9 @@ class Engine:
         consignee_country = (
             consignee_place.code if consignee_place else destination.code if destination else ""
         )
+        base_key = (id(classification), destination, tuple(errors), tuple(reasons))
         return _Bundle(
+            base=self._bases.setdefault(base_key, len(self._bases)),
             classification=classification,
             place=destination,
             consignee_country=consignee_country,
@@ -1222,20 +1225,20 @@ class Engine:
 
     def _result(self, w: _Work) -> LineResult:
         bundle = w.bundle
-        plain = (
+        if (
             bundle is not None
             and not w.resolved
             and not w.reasons
             and len(w.errors) == len(bundle.errors)
-        )
-        combined_key = (id(bundle), id(w.static))
-        cached = self._combined.get(combined_key) if plain else None
-        if cached is not None:
-            combined = cached
+        ):
+            # Nothing line-specific: lines with the same bundle basis and static share it.
+            key = (bundle.base, id(w.static))
+            found = self._combined.get(key)
+            if found is None:
+                found = self._combined[key] = self._combine(w)
+            combined = found
         else:
             combined = self._combine(w)
-            if plain:
-                self._combined[combined_key] = combined
         line = w.line
         unit = combined.unit_tpp
         quantity = w.quantity
@@ -1341,25 +1344,6 @@ class Engine:
             destination=w.place.code if w.place else None,
             destination_note=w.place.note if w.place else None,
         )
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a book is determined.
-
-    A large book allocates hundreds of thousands of small, acyclic objects (work items,
-    results); each allocation burst triggers generational collections that rescan the memo
-    tables, which measured as half the engine's time on 100,000 lines. Nothing here creates
-    reference cycles, and reference counting still frees everything at once; the previous
-    collector state is restored even when the check raises.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 _SHARED: Engine | None = None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tiergate.errors import InputError
+from tiergate.gcpause import cyclic_gc_paused
 from tiergate.model import LINE_FIELDS, Line, Party, Raw, Shipment
 
 PARTY_COLUMNS = {
@@ -49,7 +50,8 @@ def read_book(path: Path) -> list[Line]:
     except UnicodeDecodeError as exc:
         raise InputError(f"input `{path}` is not UTF-8 text (byte {exc.start})") from exc
     if suffix == ".csv":
-        return parse_csv(content, str(path))
+        with cyclic_gc_paused():
+            return parse_csv(content, str(path))
     try:
         document = json.loads(content)
     except json.JSONDecodeError as exc:

@@ -8,7 +8,7 @@ immutable dataclasses, cheap to build for large books.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -228,22 +228,44 @@ class LineResult:
         """True when the line may leave as it is (NLR, EXCEPTION, LICENSED)."""
         return self.outcome in SHIPPABLE
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form; `extra` columns follow tiergate's own fields."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            if f.name == "extra":
-                continue
-            value = getattr(self, f.name)
-            if f.name == "reasons":
-                value = [reason.as_dict() for reason in value]
-            elif isinstance(value, tuple):
-                value = list(value)
-            elif isinstance(value, date):
-                value = value.isoformat()
-            elif isinstance(value, StrEnum):
-                value = value.value
-            out[f.name] = value
+    def as_dict(
+        self, reason_cache: dict[int, list[dict[str, Any]]] | None = None
+    ) -> dict[str, Any]:
+        """JSON-ready form; `extra` columns follow tiergate's own fields.
+
+        Lines of a book share their reason tuples; pass one `reason_cache` dict for a whole
+        report so each tuple is turned into dicts once.
+        """
+        reasons = None if reason_cache is None else reason_cache.get(id(self.reasons))
+        if reasons is None:
+            reasons = [reason.as_dict() for reason in self.reasons]
+            if reason_cache is not None:
+                reason_cache[id(self.reasons)] = reasons
+        out: dict[str, Any] = {
+            "shipment_id": self.shipment_id,
+            "line_id": self.line_id,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "item": self.item,
+            "item_name": self.item_name,
+            "item_type": self.item_type,
+            "eccn": self.eccn,
+            "scope": self.scope,
+            "tpp": self.tpp,
+            "performance_density": self.performance_density,
+            "quantity": self.quantity,
+            "total_tpp": self.total_tpp,
+            "h100_equivalents": self.h100_equivalents,
+            "destination": self.destination,
+            "destination_note": self.destination_note,
+            "tier": self.tier.value if self.tier else None,
+            "outcome": self.outcome.value,
+            "exception": self.exception,
+            "review_policy": self.review_policy.value if self.review_policy else None,
+            "conditions": list(self.conditions),
+            "reasons": reasons,
+            "errors": list(self.errors),
+            "uncertain": self.uncertain,
+        }
         for key, value in self.extra.items():
             out.setdefault(key, value)
         return out
@@ -291,12 +313,13 @@ class Report:
         return 0 if self.summary.may_not_ship == 0 else 3
 
     def as_dict(self) -> dict[str, Any]:
+        cache: dict[int, list[dict[str, Any]]] = {}
         return {
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "view": self.view.value,
             "rulebook_version": self.rulebook_version,
             "editions": list(self.editions),
-            "lines": [line.as_dict() for line in self.lines],
+            "lines": [line.as_dict(cache) for line in self.lines],
             "summary": self.summary.as_dict(),
             "allowances": self.allowances,
         }

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tiergate.gcpause import cyclic_gc_paused
 from tiergate.model import LineResult, Outcome, Report
 
 OUTCOME_STYLES = {
@@ -51,17 +52,31 @@ CSV_COLUMNS = (
 )
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def to_json(report: Report) -> str:
-    """The whole report as one JSON document."""
-    return json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    """The whole report as one JSON document: one top-level key per text line, and in
+    `lines` one determination per text line (compact, so large books serialise quickly)."""
+    with cyclic_gc_paused():
+        return _to_json(report)
+
+
+def _to_json(report: Report) -> str:
+    document = report.as_dict()
+    lines = document.pop("lines")
+    parts = [f"  {_compact(key)}: {_compact(value)}" for key, value in document.items()]
+    body = ",\n".join(f"    {_compact(line)}" for line in lines)
+    parts.insert(4, f'  "lines": [\n{body}\n  ]' if lines else '  "lines": []')
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def to_jsonl(report: Report) -> str:
     """One JSON object per line, each with the report's view and rulebook version."""
     header = {"view": report.view.value, "rulebook_version": report.rulebook_version}
-    return "".join(
-        json.dumps({**line.as_dict(), **header}, ensure_ascii=False) + "\n" for line in report.lines
-    )
+    cache: dict[int, list[dict[str, Any]]] = {}
+    return "".join(_compact({**line.as_dict(cache), **header}) + "\n" for line in report.lines)
 
 
 def _cell(value: Any) -> str:
@@ -76,7 +91,7 @@ def _cell(value: Any) -> str:
 
 def csv_row(line: LineResult) -> dict[str, str]:
     """A line flattened for CSV: lists joined, reasons as `rule: message [citation]`."""
-    data = line.as_dict()
+    data = line.as_dict({})
     row = {name: _cell(data[name]) for name in CSV_COLUMNS}
     row["conditions"] = "; ".join(line.conditions)
     row["reasons"] = " | ".join(f"{r.rule}: {r.message} [{r.citation}]" for r in line.reasons)
@@ -89,6 +104,11 @@ def csv_row(line: LineResult) -> dict[str, str]:
 
 def to_csv(report: Report) -> str:
     """One CSV row per line; pass-through columns follow tiergate's own."""
+    with cyclic_gc_paused():
+        return _to_csv(report)
+
+
+def _to_csv(report: Report) -> str:
     rows = [csv_row(line) for line in report.lines]
     columns = list(CSV_COLUMNS)
     for row in rows:
