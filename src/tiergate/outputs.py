@@ -121,35 +121,25 @@ def _to_csv(report: Report) -> str:
 
 
 def _short_reasons(line: LineResult) -> str:
+    if line.errors:
+        return "; ".join(line.errors[:2])
     decisive = [
-        r
+        r.rule
         for r in line.reasons
         if not r.rule.startswith(("class.", "catalog.", "assumption.", "eccn.", "country."))
     ]
-    text = "; ".join(f"{r.rule}" for r in decisive[:3])
-    if line.errors:
-        text = "; ".join(line.errors[:2])
+    text = "; ".join(decisive[:3])
+    if line.conditions:
+        text += "\nconditions: " + "; ".join(line.conditions)
     return text
 
 
 def render_table(report: Report, console: Console) -> None:
-    """A table coloured by outcome, then a summary by tier and outcome."""
-    table = Table(
-        title=f"tiergate check ({report.view.value} view, rulebook {report.rulebook_version})"
-    )
-    for name in (
-        "shipment",
-        "line",
-        "as of",
-        "item",
-        "ECCN",
-        "qty",
-        "dest",
-        "tier",
-        "outcome",
-        "exception / policy",
-        "reasons",
-    ):
+    """A table coloured by outcome, then a summary of lines by tier and outcome."""
+    title = f"tiergate check ({report.view.value} view, rulebook {report.rulebook_version})"
+    table = Table(title=title)
+    columns = ("shipment", "line", "as of", "item", "ECCN", "qty", "dest", "tier", "outcome")
+    for name in (*columns, "exception / policy", "reasons"):
         table.add_column(name, overflow="fold")
     for line in report.lines:
         style = OUTCOME_STYLES[line.outcome]
@@ -168,25 +158,42 @@ def render_table(report: Report, console: Console) -> None:
             _short_reasons(line),
         )
     console.print(table)
+    console.print(summary_table(report))
     summary = report.summary
-    totals = Table(title="summary")
-    totals.add_column("outcome")
-    totals.add_column("lines", justify="right")
-    for outcome in Outcome:
-        count = summary.by_outcome.get(outcome.value, 0)
-        if count:
-            totals.add_row(Text(outcome.value, style=OUTCOME_STYLES[outcome]), str(count))
-    for tier, count in summary.by_tier.items():
-        totals.add_row(f"tier {tier}", str(count))
-    totals.add_row("lines in / out", f"{summary.lines_in} / {summary.lines_out}")
-    totals.add_row("lines with errors", str(summary.lines_with_errors))
-    console.print(totals)
     verdict = (
         "[green]every line may ship as it is[/green]"
         if summary.may_not_ship == 0
         else f"[bold red]{summary.may_not_ship} line(s) may not ship as they are[/bold red]"
     )
-    console.print(verdict)
+    console.print(
+        f"lines in {summary.lines_in}, out {summary.lines_out}, with errors "
+        f"{summary.lines_with_errors}; {verdict}"
+    )
+
+
+def summary_table(report: Report) -> Table:
+    """Lines by tier (rows) and outcome (columns)."""
+    counts: dict[tuple[str, Outcome], int] = {}
+    for line in report.lines:
+        tier = line.tier.value if line.tier else "unknown"
+        counts[(tier, line.outcome)] = counts.get((tier, line.outcome), 0) + 1
+    outcomes = [o for o in Outcome if any(o is key[1] for key in counts)]
+    tiers = [
+        t
+        for t in ("unrestricted", "restricted", "prohibited", "unknown")
+        if any(t == key[0] for key in counts)
+    ]
+    table = Table(title="summary: lines by tier and outcome")
+    table.add_column("tier")
+    for outcome in outcomes:
+        table.add_column(Text(outcome.value, style=OUTCOME_STYLES[outcome]), justify="right")
+    table.add_column("total", justify="right")
+    for tier in tiers:
+        row = [counts.get((tier, o), 0) for o in outcomes]
+        table.add_row(tier, *(str(n) if n else "" for n in row), str(sum(row)))
+    totals = [sum(counts.get((t, o), 0) for t in tiers) for o in outcomes]
+    table.add_row("total", *(str(n) for n in totals), str(sum(totals)))
+    return table
 
 
 def rows_to_csv(rows: Iterable[dict[str, Any]]) -> str:
