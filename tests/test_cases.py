@@ -106,3 +106,17 @@ def test_case(case: Case) -> None:
             assert any(text in condition for condition in got.conditions), context
         for text in want.errors_include:
             assert any(text in error for error in got.errors), context
+
+
+def test_every_rule_exception_advisory_and_allowance_has_a_case() -> None:
+    from tiergate.rulebook import default_rulebook
+
+    rb = default_rulebook()
+    ids = (
+        {r.id for r in rb.rules.rules}
+        | {e.id for e in rb.exceptions.exceptions}
+        | {a.id for a in rb.advisories.advisories}
+        | {a.id for a in rb.allowances.allowances}
+    )
+    named = {rule for case in CASES for want in case.want for rule in want.reasons_include}
+    assert sorted(ids - named) == []

@@ -161,6 +161,29 @@ class Classification:
         return self.specs.tpp * self.units_per_item
 
 
+def unclassified(
+    item_type: ItemType,
+    specs: Specs,
+    chip: Chip | None,
+    units_per_item: int,
+    reasons: tuple[Reason, ...],
+    errors: tuple[str, ...],
+) -> Classification:
+    """A classification that could not settle the item's class; `errors` say why."""
+    return Classification(
+        item_type=item_type,
+        scope=None,
+        eccn=None,
+        item_class=None,
+        specs=specs,
+        chip=chip,
+        units_per_item=units_per_item,
+        threshold=None,
+        reasons=reasons,
+        errors=errors,
+    )
+
+
 def _eccn_key(item_type: ItemType, chip: Chip | None) -> str:
     system_like = chip is not None and chip.kind in ("board", "system")
     if item_type is ItemType.TECHNOLOGY:
@@ -218,17 +241,13 @@ def classify_specs(
         return _classified(item_class, possible, specs, item_type, chip, units_per_item)
     if possible:
         return _unsettled(possible, specs, item_type, chip, units_per_item)
-    return Classification(
-        item_type=item_type,
-        scope=None,
-        eccn=None,
-        item_class=None,
-        specs=specs,
-        chip=chip,
-        units_per_item=units_per_item,
-        threshold=None,
-        reasons=(),
-        errors=(f"no item class applies to a `{item_type.value}` line on this date",),
+    return unclassified(
+        item_type,
+        specs,
+        chip,
+        units_per_item,
+        (),
+        (f"no item class applies to a `{item_type.value}` line on this date",),
     )
 
 
@@ -247,17 +266,13 @@ def _unsettled(
 ) -> Classification:
     item_class, missing = possible[0]
     needed = ", ".join(sorted(PARAMETER_NAMES[name] for name in missing))
-    return Classification(
-        item_type=item_type,
-        scope=None,
-        eccn=None,
-        item_class=None,
-        specs=specs,
-        chip=chip,
-        units_per_item=units_per_item,
-        threshold=None,
-        reasons=(),
-        errors=(
+    return unclassified(
+        item_type,
+        specs,
+        chip,
+        units_per_item,
+        (),
+        (
             f"cannot tell whether the item is {item_class.id} "
             f"({item_class.threshold_text}): give {needed}",
         ),

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from tiergate.catalog import Catalog
 from tiergate.classify import (
@@ -28,6 +28,7 @@ from tiergate.classify import (
     classify_specs,
     scope_of_eccn,
     specs_from_chip,
+    unclassified,
 )
 from tiergate.compiled import CompiledException, CompiledRule, CompiledRules, Compiler
 from tiergate.countries import CountryResolver, Place
@@ -379,18 +380,10 @@ class Engine:
             return _NO_SPECS
 
         def number(value: Any, column: str) -> float | None:
-            try:
-                return parse_number(value, column)
-            except ValueProblem as problem:
-                errors.append(str(problem))
-                return None
+            return _parsed(parse_number, value, column, errors)
 
         def flag(value: Any, column: str) -> bool | None:
-            try:
-                return parse_flag(value, column)
-            except ValueProblem as problem:
-                errors.append(str(problem))
-                return None
+            return _parsed(parse_flag, value, column, errors)
 
         return Specs(
             tpp=number(line.tpp, "tpp"),
@@ -516,9 +509,7 @@ class Engine:
                 assert entry is not None
                 declared = entry
         if errors:
-            return Classification(
-                item_type, None, None, None, specs, chip, units, None, tuple(reasons), tuple(errors)
-            )
+            return unclassified(item_type, specs, chip, units, tuple(reasons), tuple(errors))
         has_basis = chip is not None or given_specs or item_type is ItemType.MODEL_WEIGHTS
         if not has_basis:
             if declared is not None and declared.scope is not None:
@@ -549,9 +540,7 @@ class Engine:
                     "the line names no item: give `item` (a catalog name), `eccn`, or specs "
                     "(tpp, die_area_mm2, ...)"
                 )
-            return Classification(
-                item_type, None, None, None, specs, chip, units, None, tuple(reasons), tuple(errors)
-            )
+            return unclassified(item_type, specs, chip, units, tuple(reasons), tuple(errors))
         result = classify_specs(compiled.classes, specs, item_type, chip, units)
         if (
             declared is not None
@@ -559,20 +548,12 @@ class Engine:
             and result.scope is not None
             and declared.scope != result.scope
         ):
-            return Classification(
-                item_type,
-                None,
-                None,
-                None,
-                specs,
-                chip,
-                units,
-                None,
-                (*reasons, *result.reasons),
-                (
-                    f"declared ECCN `{eccn}` ({declared.scope}) disagrees with the item's "
-                    f"parameters ({result.eccn}, {result.scope}): check the classification",
-                ),
+            problem = (
+                f"declared ECCN `{eccn}` ({declared.scope}) disagrees with the item's "
+                f"parameters ({result.eccn}, {result.scope}): check the classification"
+            )
+            return unclassified(
+                item_type, specs, chip, units, (*reasons, *result.reasons), (problem,)
             )
         return Classification(
             item_type=result.item_type,
@@ -1351,6 +1332,20 @@ _UNSEEN: Any = object()
 _NO_SPECS = Specs()
 
 _POLICY_ORDER = {ReviewPolicy.APPROVAL: 0, ReviewPolicy.CASE_BY_CASE: 1, ReviewPolicy.DENIAL: 2}
+
+
+V = TypeVar("V")
+
+
+def _parsed(
+    parser: Callable[[Any, str], V | None], value: Any, column: str, errors: list[str]
+) -> V | None:
+    """`parser(value, column)`, or None with its problem added to `errors`."""
+    try:
+        return parser(value, column)
+    except ValueProblem as problem:
+        errors.append(str(problem))
+        return None
 
 
 def _fmt(number: float) -> str:
