@@ -183,3 +183,12 @@ def test_every_command_has_an_example_in_its_help() -> None:
     assert set(commands) >= {"check", "classify", "tiers", "rules"}
     for name, command in commands.items():
         assert "Example: tiergate " in (command.help or ""), name
+
+
+def test_tiers_table_to_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "tiers.txt"
+    done = run("tiers", "--as-of", "2024-06-01", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "Vietnam" in text
+    assert "prohibited" in text

@@ -267,8 +267,11 @@ def tiers(
                 row.exception or row.review_policy or "",
                 ", ".join(row.rules),
             )
-        console = Console() if output is None else Console(file=output.open("w"), width=200)
-        console.print(table)
+        if output is None:
+            Console().print(table)
+        else:
+            with output.open("w", encoding="utf-8") as handle:
+                Console(file=handle, width=200, color_system=None).print(table)
 
 
 @app.command()
