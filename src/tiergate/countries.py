@@ -65,7 +65,9 @@ class CountryResolver:
         if code in EXTRA_CODES:
             return EXTRA_CODES[code]
         country = pycountry.countries.get(alpha_2=code)
-        return country.name if country is not None else code
+        if country is None:
+            return code
+        return str(getattr(country, "common_name", None) or country.name)
 
     def resolve(self, text: str, on: date) -> Place | None:
         """The place `text` names on `on`, or None when it names no known country."""
