@@ -190,5 +190,5 @@ def test_tiers_table_to_a_file(tmp_path: Path) -> None:
     done = run("tiers", "--as-of", "2024-06-01", "--output", str(out))
     assert done.returncode == 0, done.stderr
     text = out.read_text(encoding="utf-8")
-    assert "Viet Nam" in text
+    assert "Vietnam" in text
     assert "prohibited" in text
