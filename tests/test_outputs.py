@@ -63,3 +63,17 @@ def test_table_shows_outcomes_and_summary() -> None:
         assert word in text
     assert "lines in 3, out 3, with errors 1" in text
     assert "conditions: no notification required" in text  # ACA to Vietnam
+
+
+def test_pass_through_columns_never_overwrite_or_vanish() -> None:
+    lines = [
+        Line(item="L4", quantity=1, destination="DE", extra={"outcome": "theirs", "note": "n"})
+    ]
+    report = check(lines, as_of=date(2024, 6, 1))
+    document = json.loads(to_json(report))["lines"][0]
+    assert document["outcome"] == "NLR"
+    assert document["input:outcome"] == "theirs"
+    assert document["note"] == "n"
+    row = next(csv.DictReader(io.StringIO(to_csv(report))))
+    assert row["outcome"] == "NLR"
+    assert row["input:outcome"] == "theirs"

@@ -267,8 +267,14 @@ class LineResult:
             "uncertain": self.uncertain,
         }
         for key, value in self.extra.items():
-            out.setdefault(key, value)
+            out[passthrough_name(key, out)] = value
         return out
+
+
+def passthrough_name(key: str, taken: Mapping[str, object]) -> str:
+    """The output name of a pass-through column: its own, or `input:` + it when tiergate's
+    output already uses that name (so a user's `outcome` column is kept, not overwritten)."""
+    return key if key not in taken else f"input:{key}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tiergate.gcpause import cyclic_gc_paused
-from tiergate.model import LineResult, Outcome, Report
+from tiergate.model import LineResult, Outcome, Report, passthrough_name
 
 OUTCOME_STYLES = {
     Outcome.NLR: "green",
@@ -97,8 +97,7 @@ def csv_row(line: LineResult) -> dict[str, str]:
     row["reasons"] = " | ".join(f"{r.rule}: {r.message} [{r.citation}]" for r in line.reasons)
     row["errors"] = "; ".join(line.errors)
     for key, value in line.extra.items():
-        if key not in row:
-            row[key] = _cell(value)
+        row[passthrough_name(key, row)] = _cell(value)
     return row
 
 
