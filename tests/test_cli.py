@@ -192,3 +192,20 @@ def test_tiers_table_to_a_file(tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert "Vietnam" in text
     assert "prohibited" in text
+
+
+def test_internal_error_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Fault injection: a failure tiergate did not foresee must exit 1, named as internal.
+    import tiergate.cli as cli
+
+    def broken(path: Path) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(cli, "read_book", broken)
+    monkeypatch.setattr(sys, "argv", ["tiergate", "check", str(EXAMPLES / "mixed_book.csv")])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 1
+    assert "internal error" in capsys.readouterr().err

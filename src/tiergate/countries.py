@@ -48,6 +48,7 @@ class CountryResolver:
             for name in region.names
         }
         self._treated = rulebook.countries.treated_as
+        self._ambiguous = {_key(a.name): a for a in rulebook.countries.ambiguous}
         self._codes = {c.alpha_2 for c in pycountry.countries} | set(EXTRA_CODES)
         self._alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
         self._cache: dict[str, Place | None] = {}
@@ -68,6 +69,13 @@ class CountryResolver:
         if country is None:
             return code
         return str(getattr(country, "common_name", None) or country.name)
+
+    def ambiguity(self, text: str) -> str | None:
+        """Why `text` cannot be resolved to one country, when it names several."""
+        entry = self._ambiguous.get(_key(text))
+        if entry is None:
+            return None
+        return f"could be {' or '.join(entry.choices)}: {entry.why}"
 
     def resolve(self, text: str, on: date) -> Place | None:
         """The place `text` names on `on`, or None when it names no known country."""
@@ -90,7 +98,7 @@ class CountryResolver:
 
     def _resolve(self, text: str) -> Place | None:
         key = _key(text)
-        if not key:
+        if not key or key in self._ambiguous:
             return None
         region = self._regions.get(key)
         if region is not None:

@@ -412,9 +412,12 @@ class Engine:
             place = None if name is None else self.countries.resolve(name, on)
             problem = None
             if name is not None and place is None:
+                ambiguity = self.countries.ambiguity(name)
                 problem = (
-                    f"`{column}` value `{name}` is not a country tiergate knows: expected an ISO "
-                    "3166 code (e.g. KR) or a country name (e.g. Republic of Korea)"
+                    f"`{column}` value `{name}` is ambiguous: it {ambiguity}; give the ISO code"
+                    if ambiguity
+                    else f"`{column}` value `{name}` is not a country tiergate knows: expected an "
+                    "ISO 3166 code (e.g. KR) or a country name (e.g. Republic of Korea)"
                 )
             found = (place, problem)
             self._places[key] = found

@@ -102,6 +102,9 @@ def lint(rulebook: Rulebook) -> list[str]:
 
     for alias in rb.countries.aliases:
         check_code(alias.code, f"countries.yaml alias `{alias.name}`")
+    for ambiguous in rb.countries.ambiguous:
+        for code in ambiguous.choices:
+            check_code(code, f"countries.yaml ambiguous name `{ambiguous.name}`")
     for treated in rb.countries.treated_as:
         check_code(treated.code, f"countries.yaml `{treated.id}`")
         check_code(treated.treated_as, f"countries.yaml `{treated.id}`")

@@ -165,8 +165,17 @@ class Region(Strict):
     description: str
 
 
+class AmbiguousName(Strict):
+    """A name that means more than one country: refused, with the choices, never guessed."""
+
+    name: str
+    choices: list[str]
+    why: str
+
+
 class CountriesFile(Strict):
     aliases: list[CountryAlias]
+    ambiguous: list[AmbiguousName]
     treated_as: list[TreatedAs]
     regions: list[Region]
 
