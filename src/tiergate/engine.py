@@ -1281,7 +1281,8 @@ class Engine:
         exception = None
         review_policy = None
         conditions: tuple[str, ...] = ()
-        if outcome is Outcome.EXCEPTION:
+        if outcome in (Outcome.EXCEPTION, Outcome.HOLD):
+            # On HOLD, an exception named here is one a person must confirm before use.
             exception = "+".join(dict.fromkeys(f.exception for f in top if f.exception))
         if outcome in (Outcome.LICENSE_REQUIRED, Outcome.PROHIBITED):
             policies = [f.review_policy for f in top if f.review_policy is not None]
