@@ -207,7 +207,8 @@ class Engine:
         self._h100 = self.rulebook.meta.h100_tpp
         self._bundles: dict[tuple[Any, ...], _Bundle] = {}
         self._decided: dict[tuple[int, int, View], _Static] = {}
-        self._signatures: dict[int, tuple[Any, ...]] = {}
+        self._signatures: dict[int, int] = {}
+        self._signature_ids: dict[tuple[Any, ...], int] = {}
         # Every item test a rule or advisory reads, and every chip an advisory names: a line's
         # static determination depends on its item only through these (see `_signature`).
         self._item_tests: tuple[Test, ...] = tuple(
@@ -784,9 +785,10 @@ class Engine:
             self._statics[key] = static
         return static
 
-    def _signature(self, c: Classification) -> tuple[Any, ...]:
-        """What the rules can see of a classified item: its scope and type, the chips an
-        advisory names, and the outcome of every item test in the rulebook."""
+    def _signature(self, c: Classification) -> int:
+        """What the rules can see of a classified item (its scope and type, the chips an
+        advisory names, and the outcome of every item test in the rulebook), as a small int:
+        equal for items the rules cannot tell apart."""
         found = self._signatures.get(id(c))  # classifications are memoised: ids are stable
         if found is None:
             named = None
@@ -797,7 +799,7 @@ class Engine:
             for test in self._item_tests:
                 missing: set[str] = set()
                 tests.append((any_of([test], c.specs, missing), frozenset(missing)))
-            found = (
+            signature = (
                 c.scope,
                 c.item_type,
                 c.item_class is not None,
@@ -805,6 +807,7 @@ class Engine:
                 c.specs.release_date is None,
                 tuple(tests),
             )
+            found = self._signature_ids.setdefault(signature, len(self._signature_ids))
             self._signatures[id(c)] = found
         return found
 
@@ -1313,7 +1316,8 @@ class Engine:
             exception=exception or None,
             review_policy=review_policy,
             conditions=conditions,
-            reasons=tuple(dict.fromkeys(reasons)),
+            # Reasons are shared objects: dedupe by identity, which is cheap, not by value.
+            reasons=tuple({id(reason): reason for reason in reasons}.values()),
             errors=errors,
             uncertain=any(r.uncertain for r in reasons) or (c is not None and c.uncertain),
             item_name=c.chip.name if c is not None and c.chip is not None else None,
