@@ -154,3 +154,18 @@ def test_any_csv_rows_come_out_one_for_one(rows: list[tuple[str, str, str]]) -> 
     assert len(lines) == len(kept)
     report = tiergate.check(lines)
     assert report.summary.lines_in == report.summary.lines_out == len(kept)
+
+
+def test_semicolon_and_tab_delimited_books() -> None:
+    for mark in (";", "\t"):
+        lines = parse_csv(
+            mark.join(["item", "quantity", "destination"])
+            + "\nH100 SXM"
+            + mark
+            + "8"
+            + mark
+            + "Japan\n"
+        )
+        assert len(lines) == 1
+        assert lines[0].destination == "Japan"
+        assert lines[0].errors == ()

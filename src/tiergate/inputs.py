@@ -66,10 +66,10 @@ def _value(raw: Any) -> Raw:
 
 
 def parse_csv(content: str, source: str = "<csv>") -> list[Line]:
-    """Parse CSV text with a header row."""
+    """Parse CSV text with a header row, delimited by commas, semicolons or tabs."""
     if not content.strip():
         raise InputError(f"input `{source}` is empty: expected a header row and at least one line")
-    reader = csv.reader(io.StringIO(content, newline=""))
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=_delimiter(content))
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -108,6 +108,15 @@ def parse_csv(content: str, source: str = "<csv>") -> list[Line]:
     if not lines:
         raise InputError(f"input `{source}` has a header but no lines")
     return lines
+
+
+def _delimiter(content: str) -> str:
+    """The header line's most frequent of `,` `;` and tab (ERP exports in many locales use
+    semicolons); commas when none appears."""
+    header = content.lstrip().split("\n", 1)[0]
+    counts = {mark: header.count(mark) for mark in (",", ";", "\t")}
+    best = max(counts, key=lambda mark: counts[mark])
+    return best if counts[best] else ","
 
 
 def _line_from_row(keys: list[str], names: list[str], row: list[str], errors: list[str]) -> Line:
