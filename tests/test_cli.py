@@ -209,3 +209,14 @@ def test_internal_error_exits_1(
         cli.main()
     assert done.value.code == 1
     assert "internal error" in capsys.readouterr().err
+
+
+def test_tiers_default_item_follows_the_date() -> None:
+    done = run("tiers", "--as-of", "2023-03-01", "--format", "json")
+    document = json.loads(done.stdout)
+    assert document["item"] == "3A090"
+    rows = {row["country"]: row for row in document["countries"]}
+    assert rows["CN"]["tier"] == "prohibited"
+    assert rows["MO"]["tier"] == "prohibited"  # Macau joined the China rule on 2023-01-17
+    assert rows["RU"]["tier"] == "prohibited"  # embargo
+    assert rows["VN"]["tier"] == "unrestricted"

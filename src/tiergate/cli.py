@@ -19,6 +19,7 @@ from rich.table import Table
 
 from tiergate import __version__
 from tiergate.classify import Specs
+from tiergate.country_map import default_item
 from tiergate.country_map import tiers as country_tiers
 from tiergate.engine import Engine
 from tiergate.errors import TiergateError, UsageError
@@ -226,11 +227,13 @@ def tiers(
     as_of: AsOf = None,
     view: ViewOption = View.ENFORCED,
     item: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--item", help="An ECCN (3A090.a, 3A090.b, 3A090.c, 4E091) or a catalog name."
+            "--item",
+            help="An ECCN (3A090.a, 3A090.b, 3A090.c, 4E091) or a catalog name; default: "
+            "3A090.a (3A090 before 2023-11-17).",
         ),
-    ] = "3A090.a",
+    ] = None,
     output_format: Annotated[
         ListFormat, typer.Option("--format", "-f", help="table, json or csv.")
     ] = ListFormat.TABLE,
@@ -242,6 +245,8 @@ def tiers(
     """
     on = _date(as_of, "--as-of") or date.today()
     engine = _engine()
+    engine.check_range(on)
+    item = item or default_item(engine, on)
     rows = country_tiers(engine, on, view, item)
     if output_format is ListFormat.JSON:
         document = {

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from tiergate.classify import scope_of_eccn
 from tiergate.engine import Engine
 from tiergate.model import Line, Outcome
 from tiergate.rulebook import View
@@ -46,6 +47,15 @@ def _is_eccn(item: str) -> bool:
     return (len(head) == 5 and head[0].isdigit() and head[1].isalpha() and head[2:].isdigit()) or (
         item.strip().upper() == "EAR99"
     )
+
+
+def default_item(engine: Engine, on: date) -> str:
+    """The advanced-computing IC class in force on `on`: 3A090.a, or 3A090 before 2023-11-17."""
+    eccn_scopes = engine.compiled(on, View.WRITTEN).eccn_scopes
+    for candidate in ("3A090.a", "3A090"):
+        if scope_of_eccn(candidate, eccn_scopes, on)[1] is None:
+            return candidate
+    return "3A090.a"
 
 
 def tiers(engine: Engine, on: date, view: View, item: str = "3A090.a") -> list[TierRow]:
