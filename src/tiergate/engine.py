@@ -208,6 +208,8 @@ class Engine:
         self._bundles: dict[tuple[Any, ...], _Bundle] = {}
         self._decided: dict[tuple[int, int, View], _Static] = {}
         self._signatures: dict[int, int] = {}
+        self._verdicts: dict[int, _Verdict] = {}
+        self._nlr_reasons: dict[tuple[str | None, str], Reason] = {}
         self._signature_ids: dict[tuple[Any, ...], int] = {}
         # Every item test a rule or advisory reads, and every chip an advisory names: a line's
         # static determination depends on its item only through these (see `_signature`).
@@ -1278,42 +1280,38 @@ class Engine:
         errors = tuple(dict.fromkeys([*w.errors, *(e for f in findings for e in f.errors)]))
         if errors:
             findings.append(Finding(Outcome.INDETERMINATE, None))
-        deciding = [f for f in findings if f.outcome is not Outcome.NLR]
-        outcome = max((f.outcome for f in deciding), key=SEVERITY.__getitem__, default=Outcome.NLR)
-        top = [f for f in deciding if f.outcome is outcome]
-        exception = None
-        review_policy = None
-        conditions: tuple[str, ...] = ()
-        if outcome in (Outcome.EXCEPTION, Outcome.HOLD):
-            # On HOLD, an exception named here is one a person must confirm before use.
-            exception = "+".join(dict.fromkeys(f.exception for f in top if f.exception))
-        if outcome in (Outcome.LICENSE_REQUIRED, Outcome.PROHIBITED):
-            policies = [f.review_policy for f in top if f.review_policy is not None]
-            review_policy = max(policies, key=_POLICY_ORDER.__getitem__) if policies else None
-        if outcome in (Outcome.EXCEPTION, Outcome.LICENSE_REQUIRED, Outcome.HOLD):
-            conditions = tuple(dict.fromkeys(cond for f in top for cond in f.conditions))
+        if static is not None and not w.resolved and not errors:
+            verdict = self._verdicts.get(id(static))
+            if verdict is None:
+                verdict = self._verdicts[id(static)] = _verdict(findings)
+        else:
+            verdict = _verdict(findings)
+        outcome = verdict.outcome
         reasons: list[Reason] = []
         if c is not None:
             reasons.extend(c.reasons)
         if w.bundle is not None:
             reasons.extend(w.bundle.reasons)
         reasons.extend(w.reasons)
-        for f in sorted(findings, key=lambda f: -SEVERITY[f.outcome]):
-            reasons.extend(f.reasons)
+        reasons.extend(verdict.reasons)
         if outcome is Outcome.NLR and not errors and c is not None:
             place = w.place.code if w.place else "?"
-            reasons.append(
-                Reason(
+            nlr = self._nlr_reasons.get((c.eccn, place))
+            if nlr is None:
+                nlr = self._nlr_reasons[(c.eccn, place)] = Reason(
                     rule="nlr",
                     message=f"no licence requirement for {c.eccn} to {place} on the line's date "
                     "under the rules tiergate encodes",
                     citation="15 CFR 742.6 and Part 746 as encoded in the rulebook",
                 )
-            )
+            reasons.append(nlr)
+        exception = verdict.exception
+        review_policy = verdict.review_policy
+        conditions = verdict.conditions
         return _Combined(
             outcome=outcome,
             tier=static.tier if static is not None else None,
-            exception=exception or None,
+            exception=exception,
             review_policy=review_policy,
             conditions=conditions,
             # Reasons are shared objects: dedupe by identity, which is cheap, not by value.
@@ -1333,6 +1331,39 @@ class Engine:
             destination=w.place.code if w.place else None,
             destination_note=w.place.note if w.place else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """The precedence table applied to a set of findings."""
+
+    outcome: Outcome
+    exception: str | None
+    review_policy: ReviewPolicy | None
+    conditions: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+
+
+def _verdict(findings: list[Finding]) -> _Verdict:
+    """The most severe outcome among `findings`, with what the deciding findings say."""
+    deciding = [f for f in findings if f.outcome is not Outcome.NLR]
+    outcome = max((f.outcome for f in deciding), key=SEVERITY.__getitem__, default=Outcome.NLR)
+    top = [f for f in deciding if f.outcome is outcome]
+    exception = None
+    review_policy = None
+    conditions: tuple[str, ...] = ()
+    if outcome in (Outcome.EXCEPTION, Outcome.HOLD):
+        # On HOLD, an exception named here is one a person must confirm before use.
+        exception = "+".join(dict.fromkeys(f.exception for f in top if f.exception)) or None
+    if outcome in (Outcome.LICENSE_REQUIRED, Outcome.PROHIBITED):
+        policies = [f.review_policy for f in top if f.review_policy is not None]
+        review_policy = max(policies, key=_POLICY_ORDER.__getitem__) if policies else None
+    if outcome in (Outcome.EXCEPTION, Outcome.LICENSE_REQUIRED, Outcome.HOLD):
+        conditions = tuple(dict.fromkeys(cond for f in top for cond in f.conditions))
+    reasons = tuple(
+        reason for f in sorted(findings, key=lambda f: -SEVERITY[f.outcome]) for reason in f.reasons
+    )
+    return _Verdict(outcome, exception, review_policy, conditions, reasons)
 
 
 _SHARED: Engine | None = None
