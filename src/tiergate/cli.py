@@ -27,6 +27,8 @@ from tiergate.inputs import read_book
 from tiergate.normalise import ValueProblem, parse_date
 from tiergate.outputs import render_table, rows_to_csv, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
+from tiergate.screening.parties import read_parties
+from tiergate.screening.service import Screener, ScreenResult
 
 app = typer.Typer(
     name="tiergate",
@@ -90,8 +92,8 @@ def _emit(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
 
 
-def _engine(country_allocation_tpp: float | None = None) -> Engine:
-    return Engine(country_allocation_tpp=country_allocation_tpp)
+def _engine() -> Engine:
+    return Engine()
 
 
 @app.command()
@@ -110,15 +112,28 @@ def check(
             help="Tier 2 country allocation in TPP (default: the rulebook's, flagged UNCERTAIN).",
         ),
     ] = None,
+    no_screen: Annotated[
+        bool,
+        typer.Option(
+            "--no-screen",
+            help="Do not screen the named parties against the restricted-party lists.",
+        ),
+    ] = False,
 ) -> None:
     """Determine every line of a shipments book.
 
     Example: tiergate check examples/korea_ai_computing_centre.csv --as-of 2025-06-01 --view written
 
+    Every named party (consignee, end user, intermediate consignees) is screened against the
+    bundled Consolidated Screening List unless --no-screen is given.
+
     Exit status: 0 every line may ship, 3 some line may not ship as is, 2 unusable input.
     """
     on = _date(as_of, "--as-of")
-    engine = _engine(country_allocation_tpp)
+    engine = Engine(
+        country_allocation_tpp=country_allocation_tpp,
+        screener=None if no_screen else Screener.shared(),
+    )
     if on is not None:
         engine.check_range(on)
     lines = read_book(file)
@@ -356,6 +371,104 @@ def rules(
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row.values()))
         Console().print(table)
+
+
+@app.command()
+def screen(
+    name: Annotated[str | None, typer.Argument(help="A party name to screen.")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="The party's country (name or ISO code).")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="A CSV of parties: `name`, optional `country` and `id`."),
+    ] = None,
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table, json or csv.")
+    ] = ListFormat.TABLE,
+    output: OutputOption = None,
+) -> None:
+    """Screen parties against the Consolidated Screening List (bundled edition).
+
+    Example: tiergate screen "Huawei Technologies Co., Ltd." --country CN --format json
+
+    Example: tiergate screen --file parties.csv --format csv --output screened.csv
+
+    Exit status: 0 every party is clear, 3 some party matches or may match a listed party.
+    """
+    if (name is None) == (file is None):
+        raise UsageError("give either a NAME or --file (see `tiergate screen --help`)")
+    screener = Screener.shared()
+    if file is not None:
+        rows = read_parties(file)
+        results = [screener.screen(r.name or "", r.country, r.party_id) for r in rows]
+        extras = [r.extra for r in rows]
+    else:
+        assert name is not None
+        results = [screener.screen(name, country)]
+        extras = [{}]
+    if output_format is ListFormat.JSON:
+        document = {
+            "list_editions": screener.editions(),
+            "results": [
+                {**result.as_dict(), **extra} for result, extra in zip(results, extras, strict=True)
+            ],
+        }
+        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
+    elif output_format is ListFormat.CSV:
+        _emit(rows_to_csv(screening_rows(results, extras)), output)
+    else:
+        edition = screener.edition
+        table = Table(
+            title=f"screening against {edition.name} of {edition.edition_date.isoformat()}"
+        )
+        for column in ("party", "country", "status", "list", "entry", "matched name", "score"):
+            table.add_column(column, overflow="fold")
+        for result in results:
+            top = result.hits[0] if result.hits else None
+            table.add_row(
+                result.name,
+                result.country or "",
+                result.status,
+                top.entry.list_code if top else "",
+                top.entry.entry_id if top else "",
+                top.matched_name if top else "; ".join(result.errors),
+                f"{top.score:.3f}" if top else "",
+            )
+        if output is None:
+            Console().print(table)
+        else:
+            with output.open("w", encoding="utf-8") as handle:
+                Console(file=handle, width=200, color_system=None).print(table)
+    raise typer.Exit(0 if all(r.status == "clear" for r in results) else 3)
+
+
+def screening_rows(
+    results: list[ScreenResult], extras: list[dict[str, str]]
+) -> list[dict[str, Any]]:
+    """One CSV row per party: its status, its best hit, and its pass-through columns."""
+    rows = []
+    for result, extra in zip(results, extras, strict=True):
+        top = result.hits[0] if result.hits else None
+        rows.append(
+            {
+                "id": result.party_id,
+                "name": result.name,
+                "country": result.country,
+                "status": result.status,
+                "hits": len(result.hits),
+                "list": top.entry.list_code if top else None,
+                "entry_id": top.entry.entry_id if top else None,
+                "listed_name": top.entry.name if top else None,
+                "matched_name": top.matched_name if top else None,
+                "score": round(top.score, 3) if top else None,
+                "license_requirement": top.entry.license_requirement if top else None,
+                "license_policy": top.entry.license_policy if top else None,
+                "errors": list(result.errors),
+                **extra,
+            }
+        )
+    return rows
 
 
 @app.command()

@@ -67,6 +67,8 @@ from tiergate.rulebook import (
     View,
     default_rulebook,
 )
+from tiergate.screening.findings import hit_outcome
+from tiergate.screening.service import Screener
 
 NON_ENFORCEMENT = Reason(
     rule="non-enforcement.ai-diffusion",
@@ -183,15 +185,24 @@ class _Work:
     static: _Static | None = None
     bundle: _Bundle | None = None
     resolved: list[Finding] = field(default_factory=list)
+    parties: tuple[Finding, ...] = ()
 
 
 class Engine:
     """Holds a rulebook's resolvers and compiled tables; `check` is safe to call repeatedly."""
 
     def __init__(
-        self, rulebook: Rulebook | None = None, *, country_allocation_tpp: float | None = None
+        self,
+        rulebook: Rulebook | None = None,
+        *,
+        country_allocation_tpp: float | None = None,
+        screener: Screener | None = None,
     ) -> None:
         self.rulebook = rulebook or default_rulebook()
+        # With a screener, every named party (consignee, end user, intermediate consignees)
+        # is screened and list hits become findings; without one, lists are not consulted.
+        self.screener = screener
+        self._party_findings: dict[tuple[str, str, Any], tuple[Finding, ...]] = {}
         self.countries = CountryResolver(self.rulebook)
         self.catalog = Catalog(self.rulebook)
         self.compiler = Compiler(self.rulebook, self.countries)
@@ -272,6 +283,8 @@ class Engine:
         for i, line in enumerate(lines):
             w = self._prepare(i, line, as_of, today)
             self._determine_static(w, view)
+            if self.screener is not None:
+                w.parties = self._screen_parties(line)
             work.append(w)
         counted = [w for w in work if w.static is not None and w.static.pendings]
         for w in sorted(counted, key=lambda w: (w.as_of or date.max, w.index)):
@@ -281,14 +294,56 @@ class Engine:
             as_of=as_of,
             view=view,
             rulebook_version=self.rulebook.version,
-            editions=tuple(
-                {"name": e.name, "date": e.date.isoformat(), "licence": e.licence}
-                for e in self.rulebook.meta.editions
-            ),
+            editions=self._editions(),
             lines=results,
             summary=summarise(len(lines), results),
             allowances=state.as_dict(),
         )
+
+    def _editions(self) -> tuple[dict[str, str], ...]:
+        editions = [
+            {"name": e.name, "date": e.date.isoformat(), "licence": e.licence}
+            for e in self.rulebook.meta.editions
+        ]
+        if self.screener is not None:
+            edition = self.screener.edition
+            editions.append(
+                {
+                    "name": edition.name,
+                    "date": edition.edition_date.isoformat(),
+                    "licence": "public domain (US government work)",
+                    "content_hash": edition.content_hash,
+                }
+            )
+        return tuple(editions)
+
+    def _screen_parties(self, line: Line) -> tuple[Finding, ...]:
+        """Findings from screening every named party of the line (memoised per party)."""
+        assert self.screener is not None
+        parties = [(line.consignee, "consignee"), (line.end_user, "end user")]
+        parties += [(p, "intermediate consignee") for p in line.intermediate_consignees]
+        found: list[Finding] = []
+        for party, role in parties:
+            name = text(party.name)
+            if name is None:
+                continue
+            key = (name, role, party.country)
+            findings = self._party_findings.get(key)
+            if findings is None:
+                findings = self._screen_party(name, role, text(party.country))
+                self._party_findings[key] = findings
+            found.extend(findings)
+        return tuple(found)
+
+    def _screen_party(self, name: str, role: str, country: str | None) -> tuple[Finding, ...]:
+        assert self.screener is not None
+        result = self.screener.screen(name, country)
+        findings = []
+        for hit in result.hits[:5]:
+            outcome, policy, reason = hit_outcome(hit, self.screener.matcher.settings)
+            reason = Reason(reason.rule, f"{role} `{name}`: {reason.message}", reason.citation)
+            findings.append(Finding(outcome, None, review_policy=policy, reasons=(reason,)))
+        return tuple(findings)
 
     def standing(self, line: Line, on: date, view: View) -> LineResult:
         """One line's result with every allowance assumed available: for country maps and
@@ -1143,7 +1198,7 @@ class Engine:
             return
         blocking = any(
             SEVERITY[f.outcome] >= SEVERITY[Outcome.INDETERMINATE] and f.outcome is not Outcome.HOLD
-            for f in static.findings
+            for f in (*static.findings, *w.parties)
         ) or bool(w.errors)
         assert w.as_of is not None
         assert w.classification is not None
@@ -1217,6 +1272,7 @@ class Engine:
         if (
             bundle is not None
             and not w.resolved
+            and not w.parties
             and not w.reasons
             and len(w.errors) == len(bundle.errors)
         ):
@@ -1277,10 +1333,11 @@ class Engine:
         if static is not None:
             findings.extend(static.findings)
         findings.extend(w.resolved)
+        findings.extend(w.parties)
         errors = tuple(dict.fromkeys([*w.errors, *(e for f in findings for e in f.errors)]))
         if errors:
             findings.append(Finding(Outcome.INDETERMINATE, None))
-        if static is not None and not w.resolved and not errors:
+        if static is not None and not w.resolved and not w.parties and not errors:
             verdict = self._verdicts.get(id(static))
             if verdict is None:
                 verdict = self._verdicts[id(static)] = _verdict(findings)

@@ -1,0 +1,1 @@
+"""Restricted-party screening: list editions, their readers, and name matching."""

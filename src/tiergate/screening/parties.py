@@ -1,0 +1,66 @@
+"""Reading a parties file for batch screening: CSV with `name`, optional `country` and `id`.
+
+Other columns pass through. A row without a name is kept and reported `indeterminate`, never
+dropped and never shown as clear.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tiergate.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class PartyRow:
+    """One party to screen, as the file gave it."""
+
+    row: int
+    name: str | None
+    country: str | None
+    party_id: str | None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def read_parties(path: Path) -> list[PartyRow]:
+    """Read a parties CSV (UTF-8, header row with at least `name`)."""
+    try:
+        content = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read parties file `{path}`: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"parties file `{path}` is not UTF-8 text (byte {exc.start})") from exc
+    reader = csv.reader(io.StringIO(content, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise InputError(f"parties file `{path}` is empty: expected a header with `name`")
+    keys = [cell.strip().casefold() for cell in header]
+    if "name" not in keys:
+        raise InputError(
+            f"parties file `{path}` has no `name` column: the header was {', '.join(header)}"
+        )
+    rows = []
+    for number, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        values = dict(zip(keys, cells, strict=False))
+        extra = {
+            original.strip(): cell
+            for original, key, cell in zip(header, keys, cells, strict=False)
+            if key not in ("name", "country", "id")
+        }
+        rows.append(
+            PartyRow(
+                row=number,
+                name=(values.get("name") or "").strip() or None,
+                country=(values.get("country") or "").strip() or None,
+                party_id=(values.get("id") or "").strip() or None,
+                extra=extra,
+            )
+        )
+    if not rows:
+        raise InputError(f"parties file `{path}` has a header but no parties")
+    return rows

@@ -1,0 +1,255 @@
+"""Screening: name analysis, matching with explanations, snapshots, and its effect on check."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import tiergate
+from tiergate import Line, Outcome, Party
+from tiergate.engine import Engine
+from tiergate.screening.lists import ListEdition, ListEntry, ListFormatError
+from tiergate.screening.matcher import Analyser, Matcher, default_settings
+from tiergate.screening.service import Screener, bundled_edition
+from tiergate.screening.snapshot import read_snapshot, write_snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _edition(*entries: ListEntry) -> ListEdition:
+    return ListEdition("test list", date(2026, 7, 31), "tests", tuple(entries))
+
+
+def _entry(
+    entry_id: str, name: str, *aliases: str, code: str = "EL", countries: tuple[str, ...] = ()
+) -> ListEntry:
+    return ListEntry(
+        entry_id=entry_id,
+        list_code=code,
+        source=f"test ({code})",
+        name=name,
+        alt_names=aliases,
+        countries=countries,
+        license_requirement="For all items subject to the EAR.",
+        license_policy="Presumption of denial.",
+    )
+
+
+SMALL = _edition(
+    _entry("EL:1", "11420 CORP."),
+    _entry("EL:2", "Huawei Technologies Co., Ltd.", "Huawei", countries=("CN",)),
+    _entry("SDN:3", "MIKRON 2 JSC", code="SDN"),
+    _entry("EL:4", "Shenzhen Xinyuan International Trading Company Limited", countries=("CN",)),
+    _entry("SDN:5", "ROSOBORONEXPORT OAO", code="SDN", countries=("RU",)),
+)
+
+
+@pytest.fixture(scope="module")
+def small() -> Matcher:
+    return Matcher(SMALL)
+
+
+def test_analysis_separates_legal_forms_and_joins_initials() -> None:
+    analyser = Analyser(default_settings())
+    key = analyser.analyse("J.P. Morgan Chase & Co., Ltd.")
+    assert key.strong == ("jp", "morgan", "chase")
+    assert "company" in key.weak
+    cyrillic = "\u041e\u041e\u041e \u0420\u043e\u043c\u0430\u0448\u043a\u0430"  # OOO Romashka
+    assert analyser.analyse(cyrillic).strong == ("romashka",)
+    assert "international" in analyser.analyse("Acme Intl Tech").weak
+    assert analyser.analyse("Acme Tech").strong == ("acme", "technology")
+
+
+def test_legal_form_words_alone_never_match(small: Matcher) -> None:
+    # The false positive other tools report: "BELLETECH CORP" scored 100 against "11420 CORP.".
+    assert small.screen("BELLETECH CORP") == []
+    assert small.screen("Corp Ltd Co") == []
+
+
+def test_numbers_must_agree(small: Matcher) -> None:
+    assert [h.entry.entry_id for h in small.screen("Mikron 2")] == ["SDN:3"]
+    assert small.screen("Mikron 3") == []
+
+
+def test_variants_match_with_the_alias_named(small: Matcher) -> None:
+    for query in (
+        "HUAWEI TECHNOLOGIES COMPANY LIMITED",
+        "Technologies Huawei",
+        "Huawei Tech Co",
+        "Huawai Technologies",
+    ):
+        hits = small.screen(query)
+        assert hits, query
+        assert hits[0].entry.entry_id == "EL:2"
+    alias = small.screen("Huawei")[0]
+    assert alias.matched_name == "Huawei"
+    assert alias.status == "match"
+    assert small.screen("Shenzhen Xinyuan Intl Trading Co Ltd")[0].entry.entry_id == "EL:4"
+    assert small.screen("Рособоронэкспорт")[0].entry.entry_id == "SDN:5"
+
+
+def test_country_is_a_qualifier_and_explanations_add_up(small: Matcher) -> None:
+    home = small.screen("Huawei Technologies", "CN")[0]
+    away = small.screen("Huawei Technologies", "MY")[0]
+    assert home.score > away.score
+    assert home.features["country_agrees"] > 0
+    assert away.features["country_disagrees"] < 0
+    for hit in (home, away):
+        assert min(1.0, max(0.0, sum(hit.features.values()))) == pytest.approx(hit.score)
+
+
+def test_few_candidates_are_scored() -> None:
+    matcher = Screener.shared().matcher
+    query = matcher.analyser.analyse("Huawei Technologies")
+    assert 0 < len(matcher.candidates(query)) <= default_settings().candidates.max_per_query
+
+
+def test_listed_names_find_themselves_and_made_up_names_stay_clear() -> None:
+    screener = Screener.shared()
+    edition = screener.edition
+    sample = edition.entries[::250]
+    missed = [
+        e.entry_id
+        for e in sample
+        if e.entry_id not in {h.entry.entry_id for h in screener.screen(e.name).hits}
+    ]
+    assert len(sample) > 100
+    assert missed == []
+    clean = [
+        "Acme Widgets GmbH",
+        "Northwind Traders Ltd",
+        "Contoso Pharmaceuticals Inc",
+        "Fabrikam Semiconductor BV",
+        "Blue Yonder Airlines",
+        "Tailspin Toys Co",
+        "Wide World Importers LLC",
+        "Margie's Travel",
+    ]
+    statuses = {name: screener.screen(name).status for name in clean}
+    assert set(statuses.values()) == {"clear"}, statuses
+
+
+def test_snapshot_round_trip_and_damage_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "list.json.gz"
+    write_snapshot(SMALL, path, "tests")
+    again = read_snapshot(path)
+    assert again.entries == SMALL.entries
+    assert again.content_hash == SMALL.content_hash
+    document = json.loads(gzip.decompress(path.read_bytes()))
+    document["entries"][1][3] = "Someone Else"
+    path.write_bytes(gzip.compress(json.dumps(document).encode()))
+    with pytest.raises(ListFormatError, match="content hash"):
+        read_snapshot(path)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ListFormatError, match="cannot be read"):
+        read_snapshot(path)
+
+
+def test_bundled_edition_is_the_2026_07_31_csl() -> None:
+    edition = bundled_edition()
+    assert edition.edition_date == date(2026, 7, 31)
+    assert len(edition.entries) == 25921
+    assert edition.counts()["EL"] == 3420
+    assert edition.counts()["SDN"] == 19181
+
+
+def test_check_screens_parties_and_list_decides() -> None:
+    engine = Engine(screener=Screener.shared())
+    lines = [
+        Line(
+            line_id="el",
+            item="L20",
+            quantity=1,
+            destination="Germany",
+            consignee=Party(name="Huawei Technologies Co., Ltd.", country="CN"),
+        ),
+        Line(
+            line_id="sdn",
+            item="L20",
+            quantity=1,
+            destination="Germany",
+            end_user=Party(name="Banco Nacional de Cuba"),
+        ),
+        Line(
+            line_id="clean",
+            item="L20",
+            quantity=1,
+            destination="Germany",
+            consignee=Party(name="Acme Widgets GmbH", country="DE"),
+        ),
+    ]
+    report = engine.check(lines, as_of=date(2026, 3, 1))
+    by_id = {line.line_id: line for line in report.lines}
+    assert by_id["el"].outcome is Outcome.PROHIBITED
+    assert any(
+        r.rule.startswith("list.EL:") and "licence policy" in r.message for r in by_id["el"].reasons
+    )
+    assert by_id["sdn"].outcome is Outcome.PROHIBITED
+    assert any(r.rule.startswith("list.SDN:") for r in by_id["sdn"].reasons)
+    assert by_id["clean"].outcome is Outcome.NLR
+    assert any(e["name"] == "US Consolidated Screening List" for e in report.editions)
+    unscreened = tiergate.check(lines, as_of=date(2026, 3, 1))
+    assert [line.outcome for line in unscreened.lines] == [Outcome.NLR] * 3
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tiergate", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        check=False,
+    )
+
+
+def test_screen_command(tmp_path: Path) -> None:
+    done = _run("screen", "Rosoboronexport", "--country", "Russia", "--format", "json")
+    assert done.returncode == 3, done.stderr
+    document = json.loads(done.stdout)
+    assert document["list_editions"]["csl"]["edition_date"] == "2026-07-31"
+    result = document["results"][0]
+    assert result["status"] == "match"
+    assert result["country"] == "RU"
+    hit = result["hits"][0]
+    for key in (
+        "entry_id",
+        "list",
+        "name",
+        "matched_name",
+        "score",
+        "countries",
+        "programs",
+        "license_requirement",
+        "license_policy",
+        "explanation",
+    ):
+        assert key in hit
+    assert _run("screen", "Acme Widgets GmbH").returncode == 0
+    assert _run("screen").returncode == 2
+    parties = tmp_path / "parties.csv"
+    parties.write_text(
+        "id,name,country,ref\nP1,Bank of Kunlun,CN,r1\nP2,,DE,r2\nP3,Acme Widgets,DE,r3\n",
+        encoding="utf-8",
+    )
+    done = _run("screen", "--file", str(parties), "--format", "json")
+    results = json.loads(done.stdout)["results"]
+    assert [r["status"] for r in results] == ["match", "indeterminate", "clear"]
+    assert [r["ref"] for r in results] == ["r1", "r2", "r3"]
+    assert done.returncode == 3
+
+
+def test_check_no_screen_flag() -> None:
+    done = _run("check", "examples/mixed_book.csv", "--format", "json")
+    lines = {line["line_id"]: line for line in json.loads(done.stdout)["lines"]}
+    assert lines["56"]["outcome"] == "PROHIBITED"
+    assert lines["57"]["outcome"] == "HOLD"
+    done = _run("check", "examples/mixed_book.csv", "--format", "json", "--no-screen")
+    lines = {line["line_id"]: line for line in json.loads(done.stdout)["lines"]}
+    assert lines["56"]["outcome"] == "NLR"
