@@ -5,12 +5,15 @@
 - `rulebook_copy`: a writable copy of the bundled rulebook files in a temp folder, for tests
   that break a file on purpose to show a check fails.
 - hypothesis runs without deadlines: tests check answers, never timing.
+- `isolated_home` (automatic): TIERGATE_HOME points at an empty temp folder, so screening
+  uses the bundled list edition whatever is installed on the machine.
 - `shared_data`: the `../shared/data` folder of real public data, present on developer
   machines and in CI; tests that compare against it skip only where it is absent.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -26,6 +29,15 @@ settings.register_profile("tiergate", deadline=None)
 settings.load_profile("tiergate")
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Point TIERGATE_HOME at an empty folder for the whole run (subprocesses inherit it), so
+    no list edition installed on this machine changes a test's answer."""
+    home = tmp_path_factory.mktemp("tiergate-home")
+    os.environ["TIERGATE_HOME"] = str(home)
+    return home
 
 
 @pytest.fixture(scope="session")

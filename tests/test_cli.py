@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-from tiergate.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -23,7 +22,12 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        env={
+            "COLUMNS": "200",
+            "PATH": "/usr/bin:/bin",
+            "NO_COLOR": "1",
+            "TIERGATE_HOME": os.environ["TIERGATE_HOME"],
+        },
         check=False,
     )
 
@@ -176,13 +180,21 @@ def test_version() -> None:
 
 
 def test_every_command_has_an_example_in_its_help() -> None:
-    import typer.main
+    from tiergate.reference import leaf_commands
 
-    group = typer.main.get_command(app)
-    commands = group.commands  # type: ignore[attr-defined]
-    assert set(commands) >= {"check", "classify", "tiers", "rules"}
-    for name, command in commands.items():
-        assert "Example: tiergate " in (command.help or ""), name
+    commands = dict(leaf_commands())
+    assert set(commands) >= {
+        "tiergate check",
+        "tiergate classify",
+        "tiergate tiers",
+        "tiergate rules",
+        "tiergate screen",
+        "tiergate data status",
+        "tiergate data update",
+        "tiergate data diff",
+    }
+    for path, command in commands.items():
+        assert "Example: tiergate " in (command.help or ""), path
 
 
 def test_tiers_table_to_a_file(tmp_path: Path) -> None:

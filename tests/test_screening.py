@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from datetime import date
@@ -16,8 +17,9 @@ from tiergate import Line, Outcome, Party
 from tiergate.engine import Engine
 from tiergate.screening.lists import ListEdition, ListEntry, ListFormatError
 from tiergate.screening.matcher import Analyser, Matcher, default_settings
-from tiergate.screening.service import Screener, bundled_edition
+from tiergate.screening.service import Screener
 from tiergate.screening.snapshot import read_snapshot, write_snapshot
+from tiergate.screening.store import bundled_edition
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -204,7 +206,12 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        env={
+            "COLUMNS": "200",
+            "PATH": "/usr/bin:/bin",
+            "NO_COLOR": "1",
+            "TIERGATE_HOME": os.environ["TIERGATE_HOME"],
+        },
         check=False,
     )
 

@@ -28,7 +28,10 @@ from tiergate.normalise import ValueProblem, parse_date
 from tiergate.outputs import render_table, rows_to_csv, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
 from tiergate.screening.parties import read_parties
+from tiergate.screening.readers import diff_editions, read_list
+from tiergate.screening.rescreen import rescreen
 from tiergate.screening.service import Screener, ScreenResult
+from tiergate.screening.store import ListStore
 
 app = typer.Typer(
     name="tiergate",
@@ -469,6 +472,114 @@ def screening_rows(
             }
         )
     return rows
+
+
+data_app = typer.Typer(
+    help="Restricted-party list editions: status, updates, differences.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("status")
+def data_status(
+    output_format: Annotated[
+        ClassifyFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ClassifyFormat.TABLE,
+) -> None:
+    """The list edition in use: date, age, entries per list; warns when it is stale.
+
+    Example: tiergate data status --format json
+    """
+    status = ListStore().status()
+    if output_format is ClassifyFormat.JSON:
+        _emit(json.dumps({"editions": {"csl": status}}, indent=2, ensure_ascii=False) + "\n", None)
+        return
+    table = Table(title="restricted-party list editions", show_header=False)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    for key in ("name", "edition_date", "age_days", "entries", "source", "installed_at"):
+        table.add_row(key, str(status[key]))
+    table.add_row("entries per list", ", ".join(f"{k} {v}" for k, v in status["counts"].items()))
+    table.add_row("content hash", status["content_hash"][:16])
+    console = Console()
+    console.print(table)
+    for warning in status["warnings"]:
+        Console(stderr=True).print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+
+
+@data_app.command("update")
+def data_update(
+    url: Annotated[
+        str | None, typer.Option("--url", help="Download the edition from here.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Import the edition from a file.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Accept an edition in which a list shrank by > 10 %.")
+    ] = False,
+    edition_date: Annotated[
+        str | None,
+        typer.Option("--edition-date", help="The edition's date, when the file does not say it."),
+    ] = None,
+) -> None:
+    """Install a new list edition; a failed or suspicious update keeps the current one.
+
+    Example: tiergate data update --file consolidated.csv --edition-date 2026-11-25
+
+    Example: tiergate data update --url https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.json
+    """
+    when = _date(edition_date, "--edition-date")
+    result = ListStore().update(file=file, url=url, force=force, edition_date=when)
+    typer.echo(result.message)
+
+
+@data_app.command("diff")
+def data_diff(
+    old: Annotated[Path, typer.Argument(help="The older list file (any supported format).")],
+    new: Annotated[Path, typer.Argument(help="The newer list file.")],
+    parties: Annotated[
+        Path | None,
+        typer.Option("--parties", help="A parties CSV to re-screen against both editions."),
+    ] = None,
+    output_format: Annotated[
+        ClassifyFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ClassifyFormat.TABLE,
+) -> None:
+    """Entries added, removed and changed between two editions, and the parties whose
+    screening result changes.
+
+    Example: tiergate data diff sdn_2021-08-18.csv sdn_2024-05-03.csv --parties parties.csv
+    """
+    before, after = read_list(old), read_list(new)
+    difference = diff_editions(before, after)
+    changes = rescreen(read_parties(parties), before, after) if parties else []
+    if output_format is ClassifyFormat.JSON:
+        document = {
+            "old": {"date": before.edition_date.isoformat(), "entries": len(before.entries)},
+            "new": {"date": after.edition_date.isoformat(), "entries": len(after.entries)},
+            "counts": difference.counts(),
+            "added": [e.entry_id for e in difference.added],
+            "removed": [e.entry_id for e in difference.removed],
+            "changed": [n.entry_id for _, n in difference.changed],
+            "parties_changed": [change.as_dict() for change in changes],
+        }
+        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", None)
+    else:
+        counts = difference.counts()
+        typer.echo(
+            f"{before.edition_date} -> {after.edition_date}: {counts['added']} added, "
+            f"{counts['removed']} removed, {counts['changed']} changed"
+        )
+        for change in changes:
+            typer.echo(
+                f"party `{change.party.name}` (row {change.party.row}): "
+                f"{change.old_status} -> {change.new_status} "
+                f"({', '.join(change.new_entries) or 'no hits'})"
+            )
+    raise typer.Exit(3 if changes else 0)
 
 
 @app.command()

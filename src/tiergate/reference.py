@@ -7,6 +7,7 @@ from what this module makes, so they never drift from the code.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer.main
 
@@ -24,12 +25,29 @@ def cli_reference() -> str:
         "",
     ]
     context = group.context_class(group, info_name="tiergate", terminal_width=100)
-    commands = group.commands  # type: ignore[attr-defined]  # a Typer app with commands is a group
-    for name in sorted(commands):
-        command = commands[name]
-        sub = command.context_class(command, info_name=name, parent=context, terminal_width=100)
-        parts += [f"## tiergate {name}", "", "```text", command.get_help(sub).rstrip(), "```", ""]
+    for path, command, sub in _walk(group, context, "tiergate"):
+        parts += [f"## {path}", "", "```text", command.get_help(sub).rstrip(), "```", ""]
     return "\n".join(parts)
+
+
+def leaf_commands() -> list[tuple[str, Any]]:
+    """Every runnable command as (`tiergate data update`, command object)."""
+    group = typer.main.get_command(app)
+    context = group.context_class(group, info_name="tiergate")
+    return [(path, command) for path, command, _ in _walk(group, context, "tiergate")]
+
+
+def _walk(command: Any, context: Any, path: str) -> list[tuple[str, Any, Any]]:
+    """Depth-first over sub-commands; groups themselves are not listed, their commands are."""
+    found = []
+    for name in sorted(command.commands):
+        child = command.commands[name]
+        sub = child.context_class(child, info_name=name, parent=context, terminal_width=100)
+        if hasattr(child, "commands"):
+            found += _walk(child, sub, f"{path} {name}")
+        else:
+            found.append((f"{path} {name}", child, sub))
+    return found
 
 
 def rulebook_schema() -> str:

@@ -1,8 +1,8 @@
 """Screening parties against the list edition in use: the library entry point.
 
 `Screener().screen("Huawei Technologies", country="CN")` returns the party's status
-(`clear`, `potential`, `match`) and every hit with its evidence. The bundled edition (the
-2026-07-31 Consolidated Screening List) is the offline default.
+(`clear`, `potential`, `match`) and every hit with its evidence. It uses the edition installed
+with `tiergate data update`, else the bundled one (the 2026-07-31 Consolidated Screening List).
 """
 
 from __future__ import annotations
@@ -10,22 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from tiergate.countries import CountryResolver
 from tiergate.rulebook import default_rulebook
 from tiergate.screening.lists import ListEdition
 from tiergate.screening.matcher import Hit, Matcher, MatchSettings, default_settings
-from tiergate.screening.snapshot import read_snapshot
-
-BUNDLED_SNAPSHOT = "lists/csl.json.gz"
-
-
-@cache
-def bundled_edition() -> ListEdition:
-    """The list edition shipped with tiergate."""
-    return read_snapshot(resources.files("tiergate.data").joinpath(BUNDLED_SNAPSHOT))
+from tiergate.screening.store import ListStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +47,14 @@ class Screener:
     def __init__(
         self, edition: ListEdition | None = None, settings: MatchSettings | None = None
     ) -> None:
-        self.edition = edition or bundled_edition()
+        self.edition = edition or ListStore().current()
         self.matcher = Matcher(self.edition, settings or default_settings())
         self._countries = CountryResolver(default_rulebook())
 
     @classmethod
     @cache
     def shared(cls) -> Screener:
-        """One screener over the bundled edition per process."""
+        """One screener over the edition in use (installed, else bundled) per process."""
         return cls()
 
     def editions(self) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,161 @@
+"""Installing list editions: status, safe updates (file and HTTP), refusal, rollback, diff."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tiergate.screening.lists import ListFormatError
+from tiergate.screening.store import ListStore, UpdateRefused, bundled_edition
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENING = ROOT.parent / "shared" / "data" / "screening"
+EXPANDED = SCREENING / "csl_consolidated_screening_list_compact_2026-07-31_expanded.csv"
+OFAC_OLD = SCREENING / "ofac_sdn_2021-08-18.csv"
+OFAC_NEW = SCREENING / "ofac_sdn_2024-05-03.csv"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ListStore:
+    if not SCREENING.is_dir():
+        pytest.skip("shared screening data is not present")
+    return ListStore(tmp_path / "home")
+
+
+def _shrunk_csv(tmp_path: Path, keep: float) -> Path:
+    """The real CSL CSV with only a share of its Entity List rows (a truncated download)."""
+    lines = EXPANDED.read_text(encoding="utf-8").splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    entity = [r for r in rows if r.startswith("Entity List")]
+    kept = set(entity[: int(len(entity) * keep)])
+    path = tmp_path / f"csl_2026-08-01_keep{int(keep * 100)}.csv"
+    path.write_text(
+        header + "".join(r for r in rows if not r.startswith("Entity List") or r in kept),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_status_reports_the_bundled_edition_and_warns_when_stale(store: ListStore) -> None:
+    status = store.status(today=date(2026, 11, 26))
+    assert status["edition_date"] == "2026-07-31"
+    assert status["entries"] == 25921
+    assert status["installed_at"] == "bundled with tiergate"
+    assert status["age_days"] == 118
+    assert status["warnings"]
+    assert store.status(today=date(2026, 8, 3))["warnings"] == []
+
+
+def test_same_content_changes_nothing(store: ListStore) -> None:
+    result = store.update(file=EXPANDED)
+    assert not result.switched
+    assert "already current" in result.message
+    assert store.installed() is None
+
+
+def test_a_shrunken_list_is_refused_unless_forced(store: ListStore, tmp_path: Path) -> None:
+    shrunk = _shrunk_csv(tmp_path, keep=0.5)
+    with pytest.raises(UpdateRefused, match="EL from 3420 to 1710"):
+        store.update(file=shrunk)
+    assert store.installed() is None
+    assert store.current().content_hash == bundled_edition().content_hash
+    small_change = _shrunk_csv(tmp_path, keep=0.95)
+    result = store.update(file=small_change)
+    assert result.switched
+    assert store.current().counts()["EL"] == int(3420 * 0.95)
+    forced = store.update(file=shrunk, force=True)
+    assert forced.switched
+    assert store.current().counts()["EL"] == 1710
+    assert store.status()["installed_at"].endswith(".json.gz")
+
+
+def test_a_garbled_file_leaves_the_current_edition(store: ListStore, tmp_path: Path) -> None:
+    store.update(file=_shrunk_csv(tmp_path, keep=0.95))
+    before = store.current().content_hash
+    broken = tmp_path / "ofac_sdn_2024-05-03.csv"
+    data = OFAC_NEW.read_bytes()
+    broken.write_bytes(data[: len(data) // 2] + b'\r\n123,"HALF A LINE')
+    with pytest.raises(ListFormatError):
+        store.update(file=broken)
+    assert store.current().content_hash == before
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # stdlib signature
+        return
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """A real HTTP server on loopback serving `tmp_path`."""
+    handler = lambda *a, **k: _Quiet(*a, directory=str(tmp_path), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_update_over_http(store: ListStore, tmp_path: Path, served: str) -> None:
+    source = _shrunk_csv(tmp_path, keep=0.97)
+    result = store.update(url=f"{served}/{source.name}", edition_date=date(2026, 8, 1))
+    assert result.switched
+    assert store.current().edition_date == date(2026, 8, 1)
+    with pytest.raises(UpdateRefused, match="cannot download"):
+        store.update(url=f"{served}/missing.csv")
+    assert store.current().edition_date == date(2026, 8, 1)
+
+
+def _run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "COLUMNS": "200", "TIERGATE_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "tiergate", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+
+
+def test_data_commands(tmp_path: Path) -> None:
+    if not SCREENING.is_dir():
+        pytest.skip("shared screening data is not present")
+    home = tmp_path / "home"
+    done = _run("data", "status", "--format", "json", home=home)
+    assert json.loads(done.stdout)["editions"]["csl"]["edition_date"] == "2026-07-31"
+    shrunk = _shrunk_csv(tmp_path, keep=0.5)
+    refused = _run("data", "update", "--file", str(shrunk), home=home)
+    assert refused.returncode == 2
+    assert "EL from 3420 to 1710" in refused.stderr
+    assert _run("data", "update", "--file", str(shrunk), "--force", home=home).returncode == 0
+    done = _run("data", "status", "--format", "json", home=home)
+    assert json.loads(done.stdout)["editions"]["csl"]["counts"]["EL"] == 1710
+    parties = tmp_path / "parties.csv"
+    parties.write_text("id,name\nA,Acme Widgets\nB,AEROCARIBBEAN AIRLINES\n", encoding="utf-8")
+    done = _run(
+        "data",
+        "diff",
+        str(OFAC_OLD),
+        str(OFAC_NEW),
+        "--parties",
+        str(parties),
+        "--format",
+        "json",
+        home=home,
+    )
+    document = json.loads(done.stdout)
+    assert document["counts"] == {"added": 6761, "removed": 879, "changed": 229}
+    assert done.returncode in (0, 3)
+    assert all(change["id"] != "A" for change in document["parties_changed"])
