@@ -260,3 +260,60 @@ def test_check_no_screen_flag() -> None:
     done = _run("check", "examples/mixed_book.csv", "--format", "json", "--no-screen")
     lines = {line["line_id"]: line for line in json.loads(done.stdout)["lines"]}
     assert lines["56"]["outcome"] == "NLR"
+
+
+def test_suppressions_hide_a_reviewed_hit_until_the_entry_changes(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from tiergate.screening.suppressions import SuppressionStore
+
+    store = SuppressionStore(tmp_path)
+    screener = Screener(SMALL, suppressions=store)
+    assert screener.screen("Huawei Technologies", "CN").status == "match"
+    with pytest.raises(tiergate.errors.InputError, match="--by"):
+        screener.suppress("Huawei Technologies", "CN", "EL:2", "", "no reason")
+    with pytest.raises(tiergate.errors.InputError, match="not in the list edition"):
+        screener.suppress("Huawei Technologies", "CN", "EL:999", "J. Doe", "reviewed")
+    recorded = screener.suppress("Huawei Technologies", "China", "EL:2", "J. Doe", "a namesake")
+    assert recorded.country == "CN"
+    assert recorded.list_edition.startswith("2026-07-31")
+    result = screener.screen("Technologies Huawei", "CN")
+    assert result.status == "clear"
+    assert [s.by for _, s in result.suppressed] == ["J. Doe"]
+    assert screener.screen("Huawei Technologies", "MY").status != "clear"  # other country
+    # The list changes the entry: the suppression lapses and the hit is back, saying so.
+    changed = _edition(
+        *(
+            replace(e, alt_names=(*e.alt_names, "HW")) if e.entry_id == "EL:2" else e
+            for e in SMALL.entries
+        )
+    )
+    again = Screener(changed, suppressions=SuppressionStore(tmp_path)).screen(
+        "Huawei Technologies", "CN"
+    )
+    assert again.status == "match"
+    assert again.lapsed
+    assert "suppression_lapsed" in again.as_dict()["hits"][0]
+
+
+def test_suppress_commands(tmp_path: Path) -> None:
+    home = os.environ["TIERGATE_HOME"]
+    done = _run(
+        "suppress",
+        "Bank of Kunlun",
+        "--entry",
+        "CAP:15268",
+        "--by",
+        "J. Doe",
+        "--reason",
+        "test",
+        "--country",
+        "CN",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "CAP:15268" in done.stdout
+    listed = json.loads(_run("suppressions", "--format", "json").stdout)["suppressions"]
+    assert any(s["entry_id"] == "CAP:15268" for s in listed)
+    assert _run("screen", "Bank of Kunlun", "--country", "CN").returncode == 0
+    Path(home, "suppressions.json").unlink()
+    assert _run("screen", "Bank of Kunlun", "--country", "CN").returncode == 3

@@ -32,6 +32,7 @@ from tiergate.screening.readers import diff_editions, read_list
 from tiergate.screening.rescreen import rescreen
 from tiergate.screening.service import Screener, ScreenResult
 from tiergate.screening.store import ListStore
+from tiergate.screening.suppressions import SuppressionStore
 
 app = typer.Typer(
     name="tiergate",
@@ -472,6 +473,51 @@ def screening_rows(
             }
         )
     return rows
+
+
+@app.command()
+def suppress(
+    name: Annotated[str, typer.Argument(help="The party name, as screened.")],
+    entry: Annotated[str, typer.Option("--entry", help="The list entry id it is not.")],
+    by: Annotated[str, typer.Option("--by", help="Who reviewed it.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the party is not the entry.")],
+    country: Annotated[
+        str | None, typer.Option("--country", help="The party's country, as screened.")
+    ] = None,
+) -> None:
+    """Record a reviewed false positive: the party is not that list entry. It lapses when the
+    list changes the entry.
+
+    Example: tiergate suppress "Kunlun Bank Ohio" --entry CAP:15268 --by "J. Doe" --reason "US bank"
+    """
+    suppression = Screener.shared().suppress(name, country, entry, by, reason)
+    typer.echo(
+        f"recorded: `{suppression.party}` is not {suppression.entry_id} "
+        f"(list edition {suppression.list_edition}, by {suppression.by})"
+    )
+
+
+@app.command()
+def suppressions(
+    output_format: Annotated[
+        ClassifyFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ClassifyFormat.TABLE,
+) -> None:
+    """List the recorded suppressions (reviewed false positives).
+
+    Example: tiergate suppressions --format json
+    """
+    rows = [s.as_dict() for s in SuppressionStore().all()]
+    if output_format is ClassifyFormat.JSON:
+        _emit(json.dumps({"suppressions": rows}, indent=2, ensure_ascii=False) + "\n", None)
+        return
+    columns = ("party", "country", "entry_id", "by", "at", "reason", "list_edition")
+    table = Table(title="suppressions")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row[c] or "") for c in columns))
+    Console().print(table)
 
 
 data_app = typer.Typer(

@@ -339,9 +339,16 @@ class Engine:
         assert self.screener is not None
         result = self.screener.screen(name, country)
         findings = []
+        lapsed = {id(hit) for hit, _ in result.lapsed}
         for hit in result.hits[:5]:
             outcome, policy, reason = hit_outcome(hit, self.screener.matcher.settings)
-            reason = Reason(reason.rule, f"{role} `{name}`: {reason.message}", reason.citation)
+            note = (
+                " (a suppression of this hit lapsed: the entry changed since it was reviewed)"
+                if id(hit) in lapsed
+                else ""
+            )
+            message = f"{role} `{name}`: {reason.message}{note}"
+            reason = Reason(reason.rule, message, reason.citation)
             findings.append(Finding(outcome, None, review_policy=policy, reasons=(reason,)))
         return tuple(findings)
 

@@ -17,6 +17,7 @@ from tiergate.rulebook import default_rulebook
 from tiergate.screening.lists import ListEdition
 from tiergate.screening.matcher import Hit, Matcher, MatchSettings, default_settings
 from tiergate.screening.store import ListStore
+from tiergate.screening.suppressions import Suppression, SuppressionStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,8 @@ class ScreenResult:
     status: str  # "clear", "potential", "match", or "indeterminate" (nothing to screen)
     hits: tuple[Hit, ...]
     errors: tuple[str, ...] = ()
+    suppressed: tuple[tuple[Hit, Suppression], ...] = ()
+    lapsed: tuple[tuple[Hit, Suppression], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -36,20 +39,74 @@ class ScreenResult:
             "name": self.name,
             "country": self.country,
             "status": self.status,
-            "hits": [hit.as_dict() for hit in self.hits],
+            "hits": [{**hit.as_dict(), **_lapse_note(hit, self.lapsed)} for hit in self.hits],
+            "suppressed": [
+                {**hit.as_dict(), "suppression": suppression.as_dict()}
+                for hit, suppression in self.suppressed
+            ],
             "errors": list(self.errors),
         }
+
+
+def _lapse_note(hit: Hit, lapsed: tuple[tuple[Hit, Suppression], ...]) -> dict[str, Any]:
+    for lapsed_hit, suppression in lapsed:
+        if lapsed_hit is hit:
+            return {
+                "suppression_lapsed": (
+                    f"suppressed by {suppression.by} on {suppression.at[:10]}, but the entry "
+                    "has changed since: review again"
+                )
+            }
+    return {}
 
 
 class Screener:
     """Screens names against one list edition; build it once, screen many parties."""
 
     def __init__(
-        self, edition: ListEdition | None = None, settings: MatchSettings | None = None
+        self,
+        edition: ListEdition | None = None,
+        settings: MatchSettings | None = None,
+        suppressions: SuppressionStore | None = None,
     ) -> None:
         self.edition = edition or ListStore().current()
         self.matcher = Matcher(self.edition, settings or default_settings())
         self._countries = CountryResolver(default_rulebook())
+        self.suppressions = suppressions or SuppressionStore()
+        self._suppressed = self.suppressions.lookup()
+
+    def party_key(self, name: str) -> str:
+        """How suppressions recognise a party: its analysed name, word order ignored."""
+        key = self.matcher.analyser.analyse(name)
+        return " ".join(sorted(key.strong))
+
+    def suppress(
+        self, name: str, country: str | None, entry_id: str, by: str, reason: str
+    ) -> Suppression:
+        """Record that party `name` is not `entry_id` (a reviewed false positive)."""
+        code = self._country_code(country, [])
+        suppression = self.suppressions.add(
+            party=name,
+            party_key=self.party_key(name),
+            country=code,
+            entry_id=entry_id,
+            edition=self.edition,
+            by=by,
+            reason=reason,
+        )
+        self._suppressed = self.suppressions.lookup()
+        return suppression
+
+    def _country_code(self, country: str | None, errors: list[str]) -> str | None:
+        if country is None or not country.strip():
+            return None
+        place = self._countries.resolve(country, date.today())
+        if place is None:
+            errors.append(
+                f"`country` value `{country}` is not a country tiergate knows; screened without it"
+            )
+            return None
+        return place.given_code
 
     @classmethod
     @cache
@@ -76,24 +133,29 @@ class Screener:
     ) -> ScreenResult:
         """Screen one party; `country` is a name or ISO code (used as a qualifier)."""
         errors: list[str] = []
-        code = None
-        if country is not None and country.strip():
-            place = self._countries.resolve(country, date.today())
-            if place is None:
-                errors.append(
-                    f"`country` value `{country}` is not a country tiergate knows; screened "
-                    "without it"
-                )
-            else:
-                code = place.given_code
+        code = self._country_code(country, errors)
         if not name.strip():
             errors.append("the party has no name: nothing to screen")
             return ScreenResult(party_id, name, code, "indeterminate", (), tuple(errors))
-        hits = tuple(self.matcher.screen(name, code))
+        found = self.matcher.screen(name, code)
+        suppressed, lapsed, kept = [], [], []
+        party_key = self.party_key(name) if self._suppressed else ""
+        for hit in found:
+            suppression = self._suppressed.get((party_key, code, hit.entry.entry_id))
+            if suppression is None:
+                kept.append(hit)
+            elif suppression.entry_fingerprint == hit.entry.fingerprint():
+                suppressed.append((hit, suppression))
+            else:
+                kept.append(hit)
+                lapsed.append((hit, suppression))
+        hits = tuple(kept)
         if any(hit.status == "match" for hit in hits):
             status = "match"
         elif hits:
             status = "potential"
         else:
             status = "clear"
-        return ScreenResult(party_id, name, code, status, hits, tuple(errors))
+        return ScreenResult(
+            party_id, name, code, status, hits, tuple(errors), tuple(suppressed), tuple(lapsed)
+        )
