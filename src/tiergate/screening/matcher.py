@@ -38,11 +38,13 @@ class Weights(_Strict):
     country_agrees: float
     country_disagrees: float
     coverage_shortfall: float
+    vessel_or_aircraft: float
 
 
 class CandidateSettings(_Strict):
     max_per_query: int = Field(gt=0)
     min_phonetic_length: int = Field(gt=0)
+    min_deletion_length: int = Field(gt=1)
 
 
 class ListEffect(_Strict):
@@ -196,7 +198,7 @@ class Matcher:
         self.analyser = Analyser(self.settings)
         self._variants: list[_Variant] = []
         postings: dict[str, list[int]] = defaultdict(list)
-        minimum = self.settings.candidates.min_phonetic_length
+        candidates = self.settings.candidates
         for index, entry in enumerate(self.edition.entries):
             for name in dict.fromkeys(entry.names):
                 key = self.analyser.analyse(name)
@@ -204,7 +206,9 @@ class Matcher:
                     continue
                 variant_id = len(self._variants)
                 self._variants.append(_Variant(index, key))
-                for term in _terms(key, minimum):
+                for term in _terms(
+                    key, candidates.min_phonetic_length, candidates.min_deletion_length
+                ):
                     postings[term].append(variant_id)
         total = max(len(self._variants), 1)
         self._postings = {term: tuple(ids) for term, ids in postings.items()}
@@ -213,7 +217,8 @@ class Matcher:
     def candidates(self, query: NameKey) -> list[int]:
         """Variant ids sharing a strong token or phonetic key, best shared weight first."""
         weights: dict[int, float] = defaultdict(float)
-        for term in _terms(query, self.settings.candidates.min_phonetic_length):
+        settings = self.settings.candidates
+        for term in _terms(query, settings.min_phonetic_length, settings.min_deletion_length):
             ids = self._postings.get(term)
             if ids is None:
                 continue
@@ -240,6 +245,8 @@ class Matcher:
             )
             if missing:
                 features["coverage_shortfall"] = w.coverage_shortfall * missing
+        if (entry.entity_type or "").casefold() in ("vessel", "aircraft"):
+            features["vessel_or_aircraft"] = w.vessel_or_aircraft
         if country is not None and entry.countries:
             if country in entry.countries:
                 features["country_agrees"] = w.country_agrees
@@ -275,11 +282,18 @@ class Matcher:
         )[:limit]
 
 
-def _terms(key: NameKey, min_phonetic_length: int) -> set[str]:
+def _terms(key: NameKey, min_phonetic_length: int, min_deletion_length: int) -> set[str]:
+    """Index terms of a name: its strong tokens, their phonetic keys (`~`), and for long
+    tokens each one-letter deletion (`-`), so one typo still shares a term."""
     terms = set(key.strong)
     for token in key.strong:
-        if len(token) >= min_phonetic_length and not token.isdigit():
+        if token.isdigit():
+            continue
+        if len(token) >= min_phonetic_length:
             terms.add("~" + metaphone(token))
+        if len(token) >= min_deletion_length:
+            terms.update("-" + token[:i] + token[i + 1 :] for i in range(len(token)))
+            terms.add("-" + token)
     return terms
 
 
