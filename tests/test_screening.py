@@ -317,3 +317,25 @@ def test_suppress_commands(tmp_path: Path) -> None:
     assert _run("screen", "Bank of Kunlun", "--country", "CN").returncode == 0
     Path(home, "suppressions.json").unlink()
     assert _run("screen", "Bank of Kunlun", "--country", "CN").returncode == 3
+
+
+def test_thresholds_are_configurable_from_the_command_line() -> None:
+    default = json.loads(
+        _run("screen", "Huawei Technologies", "--country", "MY", "--format", "json").stdout
+    )
+    assert default["results"][0]["status"] == "potential"  # perfect name, other country: 0.90
+    lowered = _run(
+        "screen",
+        "Huawei Technologies",
+        "--country",
+        "MY",
+        "--match-threshold",
+        "0.9",
+        "--format",
+        "json",
+    )
+    assert json.loads(lowered.stdout)["results"][0]["status"] == "match"
+    assert (
+        _run("screen", "x", "--match-threshold", "0.5", "--potential-threshold", "0.7").returncode
+        == 2
+    )

@@ -27,6 +27,7 @@ from tiergate.inputs import read_book
 from tiergate.normalise import ValueProblem, parse_date
 from tiergate.outputs import render_table, rows_to_csv, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
+from tiergate.screening.matcher import default_settings
 from tiergate.screening.parties import read_parties
 from tiergate.screening.readers import diff_editions, read_list
 from tiergate.screening.rescreen import rescreen
@@ -77,6 +78,24 @@ ViewOption = Annotated[
         "--view", help="enforced (what BIS enforces; default) or written (the text as in force)."
     ),
 ]
+MatchThreshold = Annotated[
+    float | None,
+    typer.Option(
+        "--match-threshold",
+        min=0.0,
+        max=1.0,
+        help="Score from which a list hit decides the outcome (default 0.92, data/screening.yaml).",
+    ),
+]
+PotentialThreshold = Annotated[
+    float | None,
+    typer.Option(
+        "--potential-threshold",
+        min=0.0,
+        max=1.0,
+        help="Score from which a hit is a possible match, held for review (default 0.80).",
+    ),
+]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
 ]
@@ -98,6 +117,25 @@ def _emit(text: str, output: Path | None) -> None:
 
 def _engine() -> Engine:
     return Engine()
+
+
+def _screener(match: float | None, potential: float | None) -> Screener:
+    """The shared screener, or one with the thresholds the user set."""
+    if match is None and potential is None:
+        return Screener.shared()
+    settings = default_settings()
+    thresholds = settings.thresholds.model_copy(
+        update={
+            "match": match if match is not None else settings.thresholds.match,
+            "potential": potential if potential is not None else settings.thresholds.potential,
+        }
+    )
+    if thresholds.potential > thresholds.match:
+        raise UsageError(
+            f"--potential-threshold {thresholds.potential} is above --match-threshold "
+            f"{thresholds.match}: a possible match must score no more than a match"
+        )
+    return Screener(settings=settings.model_copy(update={"thresholds": thresholds}))
 
 
 @app.command()
@@ -123,6 +161,8 @@ def check(
             help="Do not screen the named parties against the restricted-party lists.",
         ),
     ] = False,
+    match_threshold: MatchThreshold = None,
+    potential_threshold: PotentialThreshold = None,
 ) -> None:
     """Determine every line of a shipments book.
 
@@ -136,7 +176,7 @@ def check(
     on = _date(as_of, "--as-of")
     engine = Engine(
         country_allocation_tpp=country_allocation_tpp,
-        screener=None if no_screen else Screener.shared(),
+        screener=None if no_screen else _screener(match_threshold, potential_threshold),
     )
     if on is not None:
         engine.check_range(on)
@@ -391,8 +431,10 @@ def screen(
         ListFormat, typer.Option("--format", "-f", help="table, json or csv.")
     ] = ListFormat.TABLE,
     output: OutputOption = None,
+    match_threshold: MatchThreshold = None,
+    potential_threshold: PotentialThreshold = None,
 ) -> None:
-    """Screen parties against the Consolidated Screening List (bundled edition).
+    """Screen parties against the Consolidated Screening List (installed, else bundled).
 
     Example: tiergate screen "Huawei Technologies Co., Ltd." --country CN --format json
 
@@ -402,7 +444,7 @@ def screen(
     """
     if (name is None) == (file is None):
         raise UsageError("give either a NAME or --file (see `tiergate screen --help`)")
-    screener = Screener.shared()
+    screener = _screener(match_threshold, potential_threshold)
     if file is not None:
         rows = read_parties(file)
         results = [screener.screen(r.name or "", r.country, r.party_id) for r in rows]
