@@ -7,6 +7,7 @@ usage, 1 internal error. They live on the exception classes in `tiergate.errors`
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from enum import StrEnum
@@ -24,7 +25,8 @@ from tiergate.country_map import tiers as country_tiers
 from tiergate.engine import Engine
 from tiergate.errors import TiergateError, UsageError
 from tiergate.inputs import read_book
-from tiergate.normalise import ValueProblem, parse_date
+from tiergate.ledger.ledger import Ledger, default_ledger_exists
+from tiergate.normalise import ValueProblem, parse_date, text
 from tiergate.outputs import render_table, rows_to_csv, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
 from tiergate.screening.matcher import default_settings
@@ -96,6 +98,14 @@ PotentialThreshold = Annotated[
         help="Score from which a hit is a possible match, held for review (default 0.80).",
     ),
 ]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Ledger database URL (sqlite:///path or postgresql://...); default: "
+        "TIERGATE_DATABASE_URL, else ledger.sqlite3 in the tiergate home.",
+    ),
+]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
 ]
@@ -163,6 +173,17 @@ def check(
     ] = False,
     match_threshold: MatchThreshold = None,
     potential_threshold: PotentialThreshold = None,
+    commit: Annotated[
+        bool,
+        typer.Option(
+            "--commit",
+            help="Record the lines that may ship as shipped in the ledger, debiting allowances.",
+        ),
+    ] = False,
+    db: DbOption = None,
+    actor: Annotated[
+        str, typer.Option("--actor", help="Who is committing, for the audit trail.")
+    ] = "cli",
 ) -> None:
     """Determine every line of a shipments book.
 
@@ -181,7 +202,24 @@ def check(
     if on is not None:
         engine.check_range(on)
     lines = read_book(file)
-    report = engine.check(lines, as_of=on, view=view)
+    # Allowances already used come from the ledger when there is one (always when committing).
+    ledger = (
+        Ledger(db)
+        if (commit or db or "TIERGATE_DATABASE_URL" in os.environ or default_ledger_exists())
+        else None
+    )
+    keys = {
+        (text(line.shipment_id) or "", text(line.line_id) or str(i + 1))
+        for i, line in enumerate(lines)
+    }
+    state = ledger.allowance_state(exclude=keys) if ledger is not None else None
+    report = engine.check(lines, as_of=on, view=view, allowances=state)
+    if ledger is not None and commit:
+        limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+        result = ledger.commit(report, limits, actor)
+        Console(stderr=True).print(f"ledger: {result.summary()}", highlight=False)
+        for key, why in result.refused:
+            Console(stderr=True).print(f"  not committed {key}: {why}", highlight=False)
     if output_format is CheckFormat.TABLE:
         if output is None:
             render_table(report, Console())
@@ -560,6 +598,121 @@ def suppressions(
     for row in rows:
         table.add_row(*(str(row[c] or "") for c in columns))
     Console().print(table)
+
+
+db_app = typer.Typer(help="The ledger database.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create or migrate the ledger database to the current schema.
+
+    Example: tiergate db upgrade --db postgresql://postgres@127.0.0.1:5432/test
+    """
+    ledger = Ledger(db)
+    before, after = ledger.upgrade()
+    typer.echo(f"ledger `{ledger.url}`: schema {before or 'none'} -> {after}")
+
+
+@app.command()
+def allowances(
+    country: Annotated[str | None, typer.Option("--country", help="Only this country.")] = None,
+    consignee: Annotated[
+        str | None, typer.Option("--consignee", help="Only consignees whose name contains this.")
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Only this calendar year.")] = None,
+    db: DbOption = None,
+    output_format: Annotated[
+        ClassifyFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ClassifyFormat.TABLE,
+) -> None:
+    """Allowance usage recorded in the ledger: used and remaining TPP and H100-equivalents.
+
+    Example: tiergate allowances --country IN --year 2025 --format json
+    """
+    engine = _engine()
+    h100 = engine.rulebook.meta.h100_tpp
+    rows: list[dict[str, Any]] = []
+    for (allowance_id, holder, period), used in sorted(Ledger(db).allowance_state().used.items()):
+        if year is not None and str(year) not in period:
+            continue
+        if country is not None and not holder.upper().endswith(country.upper()):
+            continue
+        if consignee is not None and consignee.casefold() not in holder:
+            continue
+        limit = engine.allowance_limit(allowance_id)
+        rows.append(
+            {
+                "allowance": allowance_id,
+                "holder": holder,
+                "period": period,
+                "used_tpp": used,
+                "remaining_tpp": max(limit - used, 0.0),
+                "limit_tpp": limit,
+                "used_h100_equivalents": round(used / h100, 1),
+                "remaining_h100_equivalents": round(max(limit - used, 0.0) / h100, 1),
+            }
+        )
+    if output_format is ClassifyFormat.JSON:
+        _emit(json.dumps({"allowances": rows}, indent=2) + "\n", None)
+        return
+    table = Table(title="allowance usage (ledger)")
+    for column in ("allowance", "holder", "period", "used_tpp", "remaining_tpp", "limit_tpp"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            str(row["allowance"]),
+            str(row["holder"]),
+            str(row["period"]),
+            f"{row['used_tpp']:,.0f}",
+            f"{row['remaining_tpp']:,.0f}",
+            f"{row['limit_tpp']:,.0f}",
+        )
+    Console().print(table)
+
+
+audit_app = typer.Typer(
+    help="The ledger's audit trail.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(db: DbOption = None) -> None:
+    """Check the audit trail's hash chain; names every edited, inserted or deleted entry.
+
+    Example: tiergate audit verify
+    """
+    ledger = Ledger(db)
+    problems = ledger.audit_verify()
+    count = len(ledger.audit_entries())
+    if problems:
+        for problem in problems:
+            Console(stderr=True).print(f"audit: {problem}", highlight=False)
+        raise typer.Exit(3)
+    typer.echo(f"audit trail intact: {count} entries")
+
+
+@audit_app.command("export")
+def audit_export(
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="json or csv.")
+    ] = ListFormat.JSON,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only entries from this date (YYYY-MM-DD).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Export the audit trail.
+
+    Example: tiergate audit export --format csv --since 2026-01-01
+    """
+    entries = Ledger(db).audit_entries(_date(since, "--since"))
+    if output_format is ListFormat.CSV:
+        _emit(rows_to_csv({**e, "payload": json.dumps(e["payload"])} for e in entries), None)
+    else:
+        _emit(json.dumps({"audit": entries}, indent=2, ensure_ascii=False) + "\n", None)
 
 
 data_app = typer.Typer(

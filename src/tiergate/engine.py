@@ -186,6 +186,7 @@ class _Work:
     bundle: _Bundle | None = None
     resolved: list[Finding] = field(default_factory=list)
     parties: tuple[Finding, ...] = ()
+    debits: list[tuple[str, str, str, float]] = field(default_factory=list)
 
 
 class Engine:
@@ -1115,6 +1116,10 @@ class Engine:
         required = ce.exception.requires_veu
         return required is None or (veu is not None and veu in required)
 
+    def allowance_limit(self, allowance_id: str) -> float:
+        """The limit in TPP of an allowance, as this engine applies it."""
+        return self._allowance(allowance_id).limit_tpp
+
     def _allowance(self, allowance_id: str) -> Allowance:
         for allowance in self.rulebook.allowances.allowances:
             if allowance.id == allowance_id:
@@ -1237,6 +1242,7 @@ class Engine:
                 if used + amount <= limit:
                     if not blocking:
                         state.used[key] = used + amount
+                        w.debits.append((*key, amount))
                     usage = Reason(
                         rule=node.allowance.id,
                         message=f"{_fmt(amount)} TPP on this line; {_fmt(used)} used before, "
@@ -1322,6 +1328,7 @@ class Engine:
             combined.errors,
             combined.uncertain,
             line.extra,
+            tuple(w.debits),
         )
 
     def _text(self, value: Any) -> str | None:

@@ -222,6 +222,8 @@ class LineResult:
     errors: tuple[str, ...]
     uncertain: bool
     extra: Mapping[str, Raw]
+    # (allowance id, holder, period, TPP) this line takes from an allowance if it ships.
+    debits: tuple[tuple[str, str, str, float], ...] = ()
 
     @property
     def may_ship(self) -> bool:
@@ -265,6 +267,9 @@ class LineResult:
             "reasons": reasons,
             "errors": list(self.errors),
             "uncertain": self.uncertain,
+            "allowance_debits": [
+                {"allowance": a, "holder": h, "period": p, "tpp": t} for a, h, p, t in self.debits
+            ],
         }
         for key, value in self.extra.items():
             out[passthrough_name(key, out)] = value

@@ -1,0 +1,363 @@
+"""The ledger API: migrate, read allowance usage, commit shipped lines, keep the audit trail.
+
+One commit is one database transaction, serialised against other committers: on SQLite by a
+`BEGIN IMMEDIATE` transaction, on PostgreSQL by a transaction-scoped advisory lock. Inside it,
+every debit is re-checked against its allowance's limit, so concurrent committers can never
+take an allowance past its limit; a line that no longer fits is not committed and says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from tiergate.engine import AllowanceState
+from tiergate.errors import TiergateError
+from tiergate.ledger.models import AllowanceUsage, AuditEntry, CommittedLine
+from tiergate.model import Report
+from tiergate.screening.store import tiergate_home
+
+HEAD = "0001"
+GENESIS = "0" * 64
+# Any fixed 64-bit number: the advisory lock all PostgreSQL committers take.
+_PG_LOCK = 7_302_861_905
+
+
+class LedgerError(TiergateError):
+    """The ledger database cannot be used as it is (missing, not migrated, unreachable)."""
+
+    exit_code = 2
+
+
+def default_ledger_exists() -> bool:
+    """True when the default SQLite ledger file is there (check then reads its allowances)."""
+    return (tiergate_home() / "ledger.sqlite3").is_file()
+
+
+def database_url(url: str | None = None) -> str:
+    """`url`, else `TIERGATE_DATABASE_URL`, else a SQLite file in the tiergate home."""
+    if url:
+        return url
+    configured = os.environ.get("TIERGATE_DATABASE_URL")
+    if configured:
+        return configured
+    home = tiergate_home()
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'ledger.sqlite3'}"
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The chain hash of an audit entry: its fields and the previous entry's hash."""
+    return hashlib.sha256((prev_hash + _canonical(fields)).encode()).hexdigest()
+
+
+@dataclass
+class CommitResult:
+    """What a commit did, line by line."""
+
+    committed: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.committed)} line(s) committed, {len(self.already)} already committed "
+            f"(unchanged), {len(self.refused)} not committed"
+        )
+
+
+class Ledger:
+    """One ledger database."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = database_url(url)
+        try:
+            parsed = make_url(self.url)
+        except Exception as exc:  # SQLAlchemy raises several kinds here
+            raise LedgerError(f"database URL `{self.url}` is not valid: {exc}") from exc
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "postgresql" and parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        # No pool: the CLI and batch jobs open the ledger briefly, and a closed connection
+        # must not linger (a long-running service can pass its own engine settings later).
+        self.engine: Engine = create_engine(parsed, poolclass=NullPool)
+        if self.dialect == "sqlite":
+            _sqlite_immediate(self.engine)
+
+    # --- schema --------------------------------------------------------------------------
+
+    def revision(self) -> str | None:
+        """The database's migration revision (None when empty)."""
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Migrate to the newest schema; returns (before, after)."""
+        before = self.revision()
+        config = Config()
+        config.set_main_option(
+            "script_location", str(resources.files("tiergate.ledger").joinpath("migrations"))
+        )
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        return before, HEAD
+
+    def require_current(self) -> None:
+        """Raise `LedgerError` telling the user to migrate when the schema is not current."""
+        try:
+            revision = self.revision()
+        except Exception as exc:  # a driver error: report it as unusable
+            raise LedgerError(f"cannot open the ledger database `{self.url}`: {exc}") from exc
+        if revision != HEAD:
+            raise LedgerError(
+                f"the ledger database `{self.url}` is at schema revision {revision or 'none'}, "
+                f"tiergate needs {HEAD}: run `tiergate db upgrade` first"
+            )
+
+    # --- allowances ----------------------------------------------------------------------
+
+    def allowance_state(self, exclude: set[tuple[str, str]] | None = None) -> AllowanceState:
+        """The TPP used so far, as the engine's starting allowance state. Lines in `exclude`
+        (shipment_id, line_id) that are already committed do not count: re-checking a book
+        must not count its own committed lines twice."""
+        self.require_current()
+        with self.engine.connect() as connection:
+            used: dict[tuple[str, str, str], float] = {}
+            if exclude:
+                for shipment_id, line_id, debits in connection.execute(
+                    select(CommittedLine.shipment_id, CommittedLine.line_id, CommittedLine.debits)
+                ):
+                    if (shipment_id, line_id) in exclude:
+                        for allowance_id, holder, period, amount in debits:
+                            key = (allowance_id, holder, period)
+                            used[key] = used.get(key, 0.0) - amount
+            result = connection.execute(
+                select(
+                    AllowanceUsage.allowance_id,
+                    AllowanceUsage.holder,
+                    AllowanceUsage.period,
+                    AllowanceUsage.used_tpp,
+                )
+            )
+            for allowance_id, holder, period, total in result:
+                key = (allowance_id, holder, period)
+                used[key] = used.get(key, 0.0) + total
+            return AllowanceState(used={key: value for key, value in used.items() if value > 0})
+
+    # --- commit --------------------------------------------------------------------------
+
+    def commit(self, report: Report, limits: dict[str, float], actor: str) -> CommitResult:
+        """Record every line that may ship as shipped, debiting its allowances; idempotent
+        by (shipment_id, line_id)."""
+        self.require_current()
+        outcome = CommitResult()
+        now = datetime.now(UTC)
+        with self.engine.begin() as connection:
+            self._serialise(connection)
+            for line in report.lines:
+                key = f"{line.shipment_id or ''}/{line.line_id}"
+                exists = connection.execute(
+                    select(CommittedLine.id).where(
+                        CommittedLine.shipment_id == (line.shipment_id or ""),
+                        CommittedLine.line_id == (line.line_id or ""),
+                    )
+                ).first()
+                if exists is not None:
+                    outcome.already.append(key)
+                    continue
+                if not line.may_ship:
+                    outcome.refused.append((key, f"outcome {line.outcome.value} may not ship"))
+                    continue
+                problem = self._debit(connection, line.debits, limits)
+                if problem is not None:
+                    outcome.refused.append((key, problem))
+                    continue
+                connection.execute(
+                    insert(CommittedLine).values(
+                        shipment_id=line.shipment_id or "",
+                        line_id=line.line_id or "",
+                        as_of=line.as_of.isoformat() if line.as_of else "",
+                        destination=line.destination,
+                        eccn=line.eccn,
+                        quantity=line.quantity,
+                        total_tpp=line.total_tpp,
+                        outcome=line.outcome.value,
+                        exception=line.exception,
+                        input_hash=_line_hash(line.as_dict()),
+                        committed_at=now,
+                        debits=[list(debit) for debit in line.debits],
+                    )
+                )
+                outcome.committed.append(key)
+            self._append(
+                connection,
+                actor=actor,
+                action="commit",
+                input_hash=_canonical_hash([line.as_dict() for line in report.lines]),
+                rulebook_version=report.rulebook_version,
+                list_edition=_list_edition(report),
+                payload={
+                    "committed": outcome.committed,
+                    "already": outcome.already,
+                    "refused": [list(r) for r in outcome.refused],
+                },
+            )
+        return outcome
+
+    def _serialise(self, connection: Connection) -> None:
+        if self.dialect == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+
+    def _debit(
+        self,
+        connection: Connection,
+        debits: tuple[tuple[str, str, str, float], ...],
+        limits: dict[str, float],
+    ) -> str | None:
+        """Add every debit, or none: a debit past its limit refuses the whole line."""
+        planned = []
+        for allowance_id, holder, period, amount in debits:
+            row = connection.execute(
+                select(AllowanceUsage.id, AllowanceUsage.used_tpp).where(
+                    AllowanceUsage.allowance_id == allowance_id,
+                    AllowanceUsage.holder == holder,
+                    AllowanceUsage.period == period,
+                )
+            ).first()
+            used = row[1] if row is not None else 0.0
+            limit = limits.get(allowance_id)
+            if limit is not None and used + amount > limit:
+                return (
+                    f"allowance `{allowance_id}` for `{holder}` ({period}) has {used:,.0f} of "
+                    f"{limit:,.0f} TPP used; {amount:,.0f} more does not fit: check again"
+                )
+            row_id = row[0] if row is not None else None
+            planned.append((row_id, allowance_id, holder, period, used + amount))
+        for row_id, allowance_id, holder, period, total in planned:
+            if row_id is None:
+                connection.execute(
+                    insert(AllowanceUsage).values(
+                        allowance_id=allowance_id, holder=holder, period=period, used_tpp=total
+                    )
+                )
+            else:
+                connection.execute(
+                    update(AllowanceUsage).where(AllowanceUsage.id == row_id).values(used_tpp=total)
+                )
+        return None
+
+    # --- audit ---------------------------------------------------------------------------
+
+    def record(
+        self, action: str, actor: str, payload: dict[str, Any], report: Report | None = None
+    ) -> None:
+        """Append one audit entry in its own transaction (a check, a licence change, ...)."""
+        self.require_current()
+        with self.engine.begin() as connection:
+            self._serialise(connection)
+            self._append(
+                connection,
+                actor=actor,
+                action=action,
+                input_hash=_canonical_hash(payload),
+                rulebook_version=report.rulebook_version if report else "",
+                list_edition=_list_edition(report) if report else None,
+                payload=payload,
+            )
+
+    def _append(self, connection: Connection, **fields: Any) -> None:
+        last = connection.execute(
+            select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        prev_hash = last or GENESIS
+        fields["at"] = datetime.now(UTC).isoformat(timespec="microseconds")
+        digest = entry_hash(prev_hash, fields)
+        connection.execute(insert(AuditEntry).values(**fields, prev_hash=prev_hash, hash=digest))
+
+    def audit_entries(self, since: date | None = None) -> list[dict[str, Any]]:
+        """The audit trail in order (optionally from a date on)."""
+        self.require_current()
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(AuditEntry.__table__).order_by(AuditEntry.id)
+            ).mappings()
+            entries = [dict(row) for row in rows]
+        if since is not None:
+            entries = [e for e in entries if str(e["at"])[:10] >= since.isoformat()]
+        return entries
+
+    def audit_verify(self) -> list[str]:
+        """Every break in the chain: an edited entry (its hash no longer matches), or an
+        inserted or deleted one (its `prev_hash` is not the previous entry's hash)."""
+        problems = []
+        previous = GENESIS
+        for entry in self.audit_entries():
+            fields = {
+                key: entry[key]
+                for key in (
+                    "at",
+                    "actor",
+                    "action",
+                    "input_hash",
+                    "rulebook_version",
+                    "list_edition",
+                    "payload",
+                )
+            }
+            if entry["prev_hash"] != previous:
+                problems.append(
+                    f"entry {entry['id']}: does not follow the entry before it (an entry was "
+                    "deleted or inserted before it)"
+                )
+            if entry_hash(entry["prev_hash"], fields) != entry["hash"]:
+                problems.append(f"entry {entry['id']}: its content was changed after writing")
+            previous = entry["hash"]
+        return problems
+
+
+def _sqlite_immediate(engine: Engine) -> None:
+    """SQLite: take the write lock when a transaction begins, and wait for it (not fail)."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # tiergate issues BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _canonical_hash(value: Any) -> str:
+    return hashlib.sha256(_canonical(value).encode()).hexdigest()
+
+
+def _line_hash(line: dict[str, Any]) -> str:
+    return _canonical_hash(line)
+
+
+def _list_edition(report: Report) -> str | None:
+    for edition in report.editions:
+        if edition.get("name") == "US Consolidated Screening List":
+            return f"{edition['date']} {edition.get('content_hash', '')[:12]}"
+    return None

@@ -1,0 +1,74 @@
+"""Ledger tables (SQLAlchemy 2). Changing them needs a migration in `migrations/versions/`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Explicit constraint names, so migrations name the same things on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class CommittedLine(Base):
+    """A shipment line recorded as shipped; (shipment_id, line_id) is unique: idempotency."""
+
+    __tablename__ = "committed_lines"
+    __table_args__ = (UniqueConstraint("shipment_id", "line_id", name="uq_committed_lines_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shipment_id: Mapped[str] = mapped_column(String(200))
+    line_id: Mapped[str] = mapped_column(String(200))
+    as_of: Mapped[str] = mapped_column(String(10))
+    destination: Mapped[str | None] = mapped_column(String(2))
+    eccn: Mapped[str | None] = mapped_column(String(100))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    total_tpp: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(20))
+    exception: Mapped[str | None] = mapped_column(String(20))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    committed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # [[allowance_id, holder, period, tpp], ...]: what this line took from its allowances.
+    debits: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class AllowanceUsage(Base):
+    """TPP used per allowance, holder (consignee or country) and period (year or range)."""
+
+    __tablename__ = "allowance_usage"
+    __table_args__ = (
+        UniqueConstraint("allowance_id", "holder", "period", name="uq_allowance_usage_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    allowance_id: Mapped[str] = mapped_column(String(100))
+    holder: Mapped[str] = mapped_column(String(400))
+    period: Mapped[str] = mapped_column(String(40))
+    used_tpp: Mapped[float] = mapped_column(Float)
+
+
+class AuditEntry(Base):
+    """Append-only audit trail; each entry's hash covers its content and the previous hash."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    rulebook_version: Mapped[str] = mapped_column(String(100))
+    list_edition: Mapped[str | None] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,176 @@
+"""The ledger on a real database: SQLite always, PostgreSQL when TIERGATE_TEST_DATABASE_URL is
+set (CI sets it). The same tests run on both."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from tiergate import Line, Party, View
+from tiergate.engine import Engine
+from tiergate.ledger.ledger import Ledger, LedgerError
+from tiergate.model import Report
+
+H100 = 15_832
+LPP_LIMIT = 26_900_000
+
+
+def _backends() -> list[str]:
+    found = ["sqlite"]
+    if os.environ.get("TIERGATE_TEST_DATABASE_URL"):
+        found.append("postgresql")
+    return found
+
+
+@pytest.fixture(params=_backends())
+def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.sqlite3'}"
+        return
+    base = os.environ["TIERGATE_TEST_DATABASE_URL"]
+    schema = f"tg_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def _report(engine: Engine, ids: list[str], quantity: int, ledger: Ledger | None = None) -> Report:
+    lines = [
+        Line(
+            shipment_id="S",
+            line_id=line_id,
+            item="H100 SXM",
+            quantity=quantity,
+            destination="India",
+            consignee=Party(name="Acme", country="IN"),
+        )
+        for line_id in ids
+    ]
+    state = ledger.allowance_state(exclude={("S", i) for i in ids}) if ledger else None
+    return engine.check(lines, as_of=date(2025, 6, 1), view=View.WRITTEN, allowances=state)
+
+
+def _limits(engine: Engine) -> dict[str, float]:
+    return {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+
+
+def test_an_unmigrated_database_says_to_migrate(url: str) -> None:
+    ledger = Ledger(url)
+    with pytest.raises(LedgerError, match="tiergate db upgrade"):
+        ledger.allowance_state()
+    assert ledger.upgrade() == (None, "0001")
+    assert ledger.revision() == "0001"
+    assert ledger.upgrade() == ("0001", "0001")  # upgrading twice changes nothing
+
+
+def test_commit_is_idempotent_and_never_commits_what_may_not_ship(url: str) -> None:
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    report = _report(engine, ["1", "2", "3"], 700, ledger)
+    assert [line.exception for line in report.lines] == ["LPP", "LPP", None]  # 3 x 700 > 1,699
+    first = ledger.commit(report, _limits(engine), "tester")
+    assert first.committed == ["S/1", "S/2"]
+    assert [key for key, _ in first.refused] == ["S/3"]
+    again = ledger.commit(report, _limits(engine), "tester")
+    assert again.committed == []
+    assert again.already == ["S/1", "S/2"]
+    used = ledger.allowance_state().used
+    assert used == {("lpp-consignee-year", "acme|IN", "2025"): 2 * 700 * H100}
+    # Re-checking the same book does not count its own committed lines twice.
+    recheck = _report(engine, ["1", "2", "3"], 700, ledger)
+    assert [line.exception for line in recheck.lines] == ["LPP", "LPP", None]
+    # A new line sees what is left.
+    after = _report(engine, ["4"], 299, ledger)
+    assert after.lines[0].exception == "LPP"  # 1,400 + 299 <= 1,699
+    assert _report(engine, ["5"], 300, ledger).lines[0].exception is None  # 1,700 > 1,699
+
+
+def test_a_stale_check_cannot_overdraw_an_allowance(url: str) -> None:
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    # Both reports were computed from the same empty ledger: each alone fits the allowance.
+    first = _report(engine, ["a"], 1000)
+    second = _report(engine, ["b"], 1000)
+    assert ledger.commit(first, _limits(engine), "one").committed == ["S/a"]
+    late = ledger.commit(second, _limits(engine), "two")
+    assert late.committed == []
+    assert "does not fit" in late.refused[0][1]
+    assert sum(ledger.allowance_state().used.values()) == 1000 * H100
+
+
+def test_audit_trail_detects_edits_deletions_and_insertions(url: str) -> None:
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    for ids in (["1"], ["2"], ["3"]):
+        ledger.commit(_report(engine, ids, 10, ledger), _limits(engine), "tester")
+    assert ledger.audit_verify() == []
+    entries = ledger.audit_entries()
+    assert len(entries) == 3
+    assert entries[0]["rulebook_version"] == engine.rulebook.version
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE audit_log SET actor = 'mallory' WHERE id = :id"),
+            {"id": entries[1]["id"]},
+        )
+    assert any(f"entry {entries[1]['id']}" in p and "changed" in p for p in ledger.audit_verify())
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE audit_log SET actor = 'tester' WHERE id = :id"),
+            {"id": entries[1]["id"]},
+        )
+    assert ledger.audit_verify() == []
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            sa.text("DELETE FROM audit_log WHERE id = :id"), {"id": entries[1]["id"]}
+        )
+    problems = ledger.audit_verify()
+    assert any(f"entry {entries[2]['id']}" in p and "deleted or inserted" in p for p in problems)
+
+
+def _race(url: str, worker: int, commits: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    engine = Engine()
+    ledger = Ledger(url)
+    committed = 0
+    for n in range(commits):
+        # A stale check on purpose: computed without the ledger's usage.
+        report = _report(engine, [f"w{worker}-{n}"], 100)
+        committed += len(ledger.commit(report, _limits(engine), f"worker {worker}").committed)
+    queue.put(committed)
+
+
+def test_concurrent_committers_never_exceed_the_allowance(url: str) -> None:
+    ledger = Ledger(url)
+    ledger.upgrade()
+    workers, commits = 8, 25
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_race, args=(url, w, commits, queue)) for w in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=300)
+        assert process.exitcode == 0
+    committed = sum(queue.get(timeout=10) for _ in processes)
+    # 100 H100 = 1,583,200 TPP a line: exactly 16 lines fit in 26,900,000.
+    assert committed == LPP_LIMIT // (100 * H100) == 16
+    assert sum(ledger.allowance_state().used.values()) == committed * 100 * H100 <= LPP_LIMIT
+    assert ledger.audit_verify() == []
+    assert len(ledger.audit_entries()) == workers * commits
