@@ -174,3 +174,153 @@ def test_concurrent_committers_never_exceed_the_allowance(url: str) -> None:
     assert sum(ledger.allowance_state().used.values()) == committed * 100 * H100 <= LPP_LIMIT
     assert ledger.audit_verify() == []
     assert len(ledger.audit_entries()) == workers * commits
+
+
+_KILLED_CHILD = """
+import sys
+from datetime import date
+from sqlalchemy import event
+from tiergate import Line, Party, View
+from tiergate.engine import Engine
+from tiergate.ledger.ledger import Ledger
+
+url = sys.argv[1]
+engine = Engine()
+ledger = Ledger(url)
+lines = [
+    Line(shipment_id="K", line_id=str(i), item="H100 SXM", quantity=10, destination="India",
+         consignee=Party(name="Acme", country="IN"))
+    for i in range(20)
+]
+report = engine.check(lines, as_of=date(2025, 6, 1), view=View.WRITTEN)
+inserts = 0
+
+def pause_inside(conn, cursor, statement, *args):
+    global inserts
+    if statement.lstrip().upper().startswith("INSERT INTO COMMITTED_LINES"):
+        inserts += 1
+        if inserts == 10:  # half the lines written, inside the open transaction
+            print("inside", flush=True)
+            sys.stdin.read()  # wait here until killed
+
+event.listen(ledger.engine, "before_cursor_execute", pause_inside)
+limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+ledger.commit(report, limits, "child")
+"""
+
+
+def test_a_commit_killed_midway_leaves_nothing_and_a_rerun_finishes(url: str) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    ledger = Ledger(url)
+    ledger.upgrade()
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_CHILD, url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "inside"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    assert child.stdin is not None
+    child.stdin.close()
+    child.stdout.close()
+    # Nothing of the killed transaction is visible: no line, no debit, no audit entry.
+    assert ledger.allowance_state().used == {}
+    assert ledger.audit_entries() == []
+    engine = Engine()
+    ids = [str(i) for i in range(20)]
+    lines = [
+        Line(
+            shipment_id="K",
+            line_id=i,
+            item="H100 SXM",
+            quantity=10,
+            destination="India",
+            consignee=Party(name="Acme", country="IN"),
+        )
+        for i in ids
+    ]
+    report = engine.check(lines, as_of=date(2025, 6, 1), view=View.WRITTEN)
+    result = ledger.commit(report, _limits(engine), "rerun")
+    assert len(result.committed) == 20
+    assert sum(ledger.allowance_state().used.values()) == 20 * 10 * H100
+    assert ledger.audit_verify() == []
+
+
+def test_ledger_commands(url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    home = tmp_path_factory.mktemp("home")
+    book = home / "book.csv"
+    book.write_text(
+        "shipment_id,line_id,date,item,quantity,destination,consignee,consignee_country\n"
+        "S1,1,2025-06-01,H100 SXM,1000,India,Acme,IN\n"
+        "S1,2,2025-06-02,H100 SXM,600,India,Acme,IN\n"
+        "S2,1,2025-06-03,H100 SXM,700,India,Acme,IN\n",
+        encoding="utf-8",
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": "/usr/bin:/bin", "TIERGATE_HOME": str(home), "COLUMNS": "200"}
+        return subprocess.run(
+            [sys.executable, "-m", "tiergate", *args],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env=env,
+            check=False,
+        )
+
+    check = (
+        "check",
+        str(book),
+        "--view",
+        "written",
+        "--no-screen",
+        "--db",
+        url,
+        "--format",
+        "json",
+    )
+    unmigrated = run(*check, "--commit")
+    assert unmigrated.returncode == 2
+    assert "tiergate db upgrade" in unmigrated.stderr
+    assert run("db", "upgrade", "--db", url).returncode == 0
+    first = run(*check, "--commit")
+    assert "2 line(s) committed" in first.stderr
+    assert "S2/1: outcome LICENSE_REQUIRED may not ship" in first.stderr
+    second = run(*check, "--commit")
+    assert "0 line(s) committed, 2 already committed" in second.stderr
+    outcomes = [line["outcome"] for line in json.loads(second.stdout)["lines"]]
+    assert outcomes == ["EXCEPTION", "EXCEPTION", "LICENSE_REQUIRED"]  # same answers on re-check
+    rows = json.loads(run("allowances", "--db", url, "--format", "json").stdout)["allowances"]
+    assert rows == [
+        {
+            "allowance": "lpp-consignee-year",
+            "holder": "acme|IN",
+            "period": "2025",
+            "used_tpp": 1600 * H100,
+            "remaining_tpp": LPP_LIMIT - 1600 * H100,
+            "limit_tpp": LPP_LIMIT,
+            "used_h100_equivalents": 1600.0,
+            "remaining_h100_equivalents": round((LPP_LIMIT - 1600 * H100) / H100, 1),
+        }
+    ]
+    assert run(*check).returncode == 3  # a plain check is audited too
+    verified = run("audit", "verify", "--db", url)
+    assert verified.returncode == 0
+    assert "3 entries" in verified.stdout
+    exported = json.loads(run("audit", "export", "--db", url).stdout)["audit"]
+    assert [e["action"] for e in exported] == ["commit", "commit", "check"]
+    csv_export = run("audit", "export", "--db", url, "--format", "csv", "--since", "2020-01-01")
+    assert csv_export.stdout.count("\n") == 4

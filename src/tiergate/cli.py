@@ -220,6 +220,8 @@ def check(
         Console(stderr=True).print(f"ledger: {result.summary()}", highlight=False)
         for key, why in result.refused:
             Console(stderr=True).print(f"  not committed {key}: {why}", highlight=False)
+    elif ledger is not None:
+        ledger.record_check(report, str(file), actor)
     if output_format is CheckFormat.TABLE:
         if output is None:
             render_table(report, Console())

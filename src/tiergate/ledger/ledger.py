@@ -99,6 +99,7 @@ class Ledger:
         self.engine: Engine = create_engine(parsed, poolclass=NullPool)
         if self.dialect == "sqlite":
             _sqlite_immediate(self.engine)
+        self._current = False
 
     # --- schema --------------------------------------------------------------------------
 
@@ -120,7 +121,10 @@ class Ledger:
         return before, HEAD
 
     def require_current(self) -> None:
-        """Raise `LedgerError` telling the user to migrate when the schema is not current."""
+        """Raise `LedgerError` telling the user to migrate when the schema is not current
+        (checked once per `Ledger`: a schema does not go back)."""
+        if self._current:
+            return
         try:
             revision = self.revision()
         except Exception as exc:  # a driver error: report it as unusable
@@ -130,6 +134,7 @@ class Ledger:
                 f"the ledger database `{self.url}` is at schema revision {revision or 'none'}, "
                 f"tiergate needs {HEAD}: run `tiergate db upgrade` first"
             )
+        self._current = True
 
     # --- allowances ----------------------------------------------------------------------
 
@@ -265,21 +270,28 @@ class Ledger:
 
     # --- audit ---------------------------------------------------------------------------
 
-    def record(
-        self, action: str, actor: str, payload: dict[str, Any], report: Report | None = None
-    ) -> None:
-        """Append one audit entry in its own transaction (a check, a licence change, ...)."""
+    def record_check(self, report: Report, source: str, actor: str) -> None:
+        """Audit a check that did not commit: what was checked and what came out."""
         self.require_current()
         with self.engine.begin() as connection:
             self._serialise(connection)
             self._append(
                 connection,
                 actor=actor,
-                action=action,
-                input_hash=_canonical_hash(payload),
-                rulebook_version=report.rulebook_version if report else "",
-                list_edition=_list_edition(report) if report else None,
-                payload=payload,
+                action="check",
+                input_hash=_canonical_hash([line.as_dict() for line in report.lines]),
+                rulebook_version=report.rulebook_version,
+                list_edition=_list_edition(report),
+                payload={
+                    "source": source,
+                    "view": report.view.value,
+                    "as_of": report.as_of.isoformat() if report.as_of else None,
+                    "summary": report.summary.as_dict(),
+                    "lines": [
+                        [line.shipment_id, line.line_id, line.outcome.value]
+                        for line in report.lines
+                    ],
+                },
             )
 
     def _append(self, connection: Connection, **fields: Any) -> None:

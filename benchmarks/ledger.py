@@ -1,0 +1,152 @@
+"""Benchmark ledger commits: committed lines per second on SQLite and PostgreSQL, with 1 and 8
+writers, and one large batch commit.
+
+Usage: python benchmarks/ledger.py [--commits 400] [--batch 2000] [--postgres URL]
+(PostgreSQL defaults to TIERGATE_TEST_DATABASE_URL; it is skipped when neither is given.)
+
+Each commit is one line in its own transaction, as a per-shipment integration would send it;
+every line debits the LPP allowance of its own consignee, so no commit is refused. The batch
+figure commits one book of `--batch` lines in a single transaction. The baseline, measured in
+the same run, is the same engine check without committing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from tiergate import Line, Party, View
+from tiergate.engine import Engine
+from tiergate.ledger.ledger import Ledger
+from tiergate.model import Report
+
+
+def _report(engine: Engine, prefix: str, count: int) -> Report:
+    lines = [
+        Line(
+            shipment_id=prefix,
+            line_id=str(i),
+            item="H100 SXM",
+            quantity=10,
+            destination="India",
+            consignee=Party(name=f"{prefix} consignee {i}", country="IN"),
+        )
+        for i in range(count)
+    ]
+    return engine.check(lines, as_of=date(2025, 6, 1), view=View.WRITTEN)
+
+
+def _writer(url: str, worker: int, commits: int, barrier: Any, queue: Any) -> None:
+    engine = Engine()
+    ledger = Ledger(url)
+    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    reports = [_report(engine, f"w{worker}-{n}", 1) for n in range(commits)]
+    ledger.require_current()
+    barrier.wait()  # every writer is ready: only the commits are timed
+    started = time.perf_counter()
+    for report in reports:
+        ledger.commit(report, limits, f"writer {worker}")
+    queue.put((started, time.perf_counter()))
+
+
+def _writers(url: str, workers: int, commits: int) -> float:
+    """Seconds from the first writer's first commit to the last writer's last commit."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(workers)
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_writer, args=(url, w, commits // workers, barrier, queue))
+        for w in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    spans = [queue.get() for _ in processes]
+    for process in processes:
+        process.join()
+        if process.exitcode != 0:
+            raise SystemExit(f"a writer failed with exit code {process.exitcode}")
+    return max(end for _, end in spans) - min(start for start, _ in spans)
+
+
+def _fresh_postgres(base: str) -> tuple[str, sa.Engine, str]:
+    schema = f"tgbench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}", admin, schema
+
+
+def measure(label: str, make_url: object, commits: int, batch: int) -> None:
+    assert callable(make_url)
+    engine = Engine()
+    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    for workers in (1, 8):
+        url = make_url()
+        Ledger(url).upgrade()
+        seconds = _writers(url, workers, commits)
+        done = commits // workers * workers
+        print(f"  {label}, {workers} writer(s): {done / seconds:10,.0f} committed lines/s")
+    url = make_url()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    report = _report(engine, "batch", batch)
+    started = time.perf_counter()
+    result = ledger.commit(report, limits, "batch")
+    seconds = time.perf_counter() - started
+    assert len(result.committed) == batch
+    print(f"  {label}, one batch of {batch}: {batch / seconds:10,.0f} committed lines/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--commits", type=int, default=400)
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--postgres", default=os.environ.get("TIERGATE_TEST_DATABASE_URL"))
+    args = parser.parse_args()
+
+    engine = Engine()
+    started = time.perf_counter()
+    for n in range(args.commits):
+        _report(engine, f"baseline-{n}", 1)
+    baseline = args.commits / (time.perf_counter() - started)
+    print(f"baseline, check without committing: {baseline:10,.0f} lines/s (one line a check)")
+
+    folder = Path(tempfile.mkdtemp())
+
+    def sqlite_url() -> str:
+        return f"sqlite:///{folder / f'{uuid.uuid4().hex}.sqlite3'}"
+
+    print("SQLite (WAL, BEGIN IMMEDIATE):")
+    measure("SQLite", sqlite_url, args.commits, args.batch)
+    if args.postgres:
+        cleanups: list[tuple[sa.Engine, str]] = []
+
+        def postgres_url() -> str:
+            url, admin, schema = _fresh_postgres(args.postgres)
+            cleanups.append((admin, schema))
+            return url
+
+        print("PostgreSQL (advisory lock per commit):")
+        try:
+            measure("PostgreSQL", postgres_url, args.commits, args.batch)
+        finally:
+            for admin, schema in cleanups:
+                with admin.begin() as connection:
+                    connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+                admin.dispose()
+    else:
+        print("PostgreSQL: skipped (give --postgres URL or set TIERGATE_TEST_DATABASE_URL)")
+
+
+if __name__ == "__main__":
+    main()
