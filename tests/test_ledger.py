@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from tiergate import Line, Party, View
 from tiergate.engine import Engine
-from tiergate.ledger.ledger import Ledger, LedgerError
+from tiergate.ledger.ledger import HEAD, Ledger, LedgerError
 from tiergate.model import Report
 
 H100 = 15_832
@@ -71,9 +71,30 @@ def test_an_unmigrated_database_says_to_migrate(url: str) -> None:
     ledger = Ledger(url)
     with pytest.raises(LedgerError, match="tiergate db upgrade"):
         ledger.allowance_state()
-    assert ledger.upgrade() == (None, "0001")
-    assert ledger.revision() == "0001"
-    assert ledger.upgrade() == ("0001", "0001")  # upgrading twice changes nothing
+    assert ledger.upgrade() == (None, HEAD)
+    assert ledger.revision() == HEAD
+    assert ledger.upgrade() == (HEAD, HEAD)  # upgrading twice changes nothing
+
+
+def test_migrating_from_the_previous_schema_keeps_the_data(url: str) -> None:
+    engine = Engine()
+    ledger = Ledger(url)
+    assert ledger.upgrade(to="0001") == (None, "0001")
+    with pytest.raises(LedgerError, match="at schema revision 0001"):
+        ledger.licences()
+    # A ledger at 0001 holds committed lines; write one the way 0001's code did.
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO allowance_usage (allowance_id, holder, period, used_tpp) "
+                "VALUES ('lpp-consignee-year', 'acme|IN', '2025', 1583200)"
+            )
+        )
+    assert ledger.upgrade() == ("0001", HEAD)
+    assert ledger.allowance_state().used == {("lpp-consignee-year", "acme|IN", "2025"): 1583200.0}
+    assert ledger.licences() == []
+    report = _report(engine, ["x"], 10, ledger)
+    assert ledger.commit(report, _limits(engine), "after migration").committed == ["S/x"]
 
 
 def test_commit_is_idempotent_and_never_commits_what_may_not_ship(url: str) -> None:
@@ -324,3 +345,102 @@ def test_ledger_commands(url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     assert [e["action"] for e in exported] == ["commit", "commit", "check"]
     csv_export = run("audit", "export", "--db", url, "--format", "csv", "--since", "2020-01-01")
     assert csv_export.stdout.count("\n") == 4
+
+
+def test_licences_in_the_ledger(url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    home = tmp_path_factory.mktemp("home")
+    book = home / "china.csv"
+    book.write_text(
+        "shipment_id,line_id,date,item,quantity,destination,consignee\n"
+        "C1,1,2025-03-01,H100 SXM,60,China,Beijing Lab\n"
+        "C1,2,2025-03-02,H100 SXM,60,China,Beijing Lab\n",
+        encoding="utf-8",
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": "/usr/bin:/bin", "TIERGATE_HOME": str(home), "COLUMNS": "200"}
+        return subprocess.run(
+            [sys.executable, "-m", "tiergate", *args],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env=env,
+            check=False,
+        )
+
+    assert run("db", "upgrade", "--db", url).returncode == 0
+    added = run(
+        "license",
+        "add",
+        "D1234567",
+        "--holder",
+        "Example Inc",
+        "--item",
+        "3A090",
+        "--destination",
+        "China",
+        "--quantity",
+        "100",
+        "--valid-from",
+        "2025-01-01",
+        "--valid-to",
+        "2028-12-31",
+        "--db",
+        url,
+    )
+    assert added.returncode == 0, added.stderr
+    assert (
+        run(
+            "license",
+            "add",
+            "D1234567",
+            "--holder",
+            "x",
+            "--item",
+            "3A090",
+            "--destination",
+            "CN",
+            "--quantity",
+            "1",
+            "--valid-from",
+            "2025-01-01",
+            "--valid-to",
+            "2025-12-31",
+            "--db",
+            url,
+        ).returncode
+        == 2
+    )
+    check = ("check", str(book), "--no-screen", "--db", url, "--format", "json")
+    first = run(*check, "--commit")
+    outcomes = [(line["outcome"], line["licence"]) for line in json.loads(first.stdout)["lines"]]
+    assert outcomes == [("LICENSED", "D1234567"), ("PROHIBITED", None)]  # 60 + 60 > 100
+    assert "1 line(s) committed" in first.stderr
+    shown = json.loads(run("license", "show", "D1234567", "--db", url).stdout)
+    assert (shown["used_quantity"], shown["remaining_quantity"]) == (60, 40)
+    again = run(*check, "--commit")  # a re-check gives the same answers and commits nothing new
+    assert [line["outcome"] for line in json.loads(again.stdout)["lines"]] == [
+        "LICENSED",
+        "PROHIBITED",
+    ]
+    assert "0 line(s) committed, 1 already committed" in again.stderr
+    assert run("license", "revoke", "D1234567", "--reason", "returned", "--db", url).returncode == 0
+    revoked = json.loads(run("license", "list", "--db", url, "--format", "json").stdout)["licences"]
+    assert revoked[0]["status"] == "revoked"
+    book.write_text(
+        "shipment_id,line_id,date,item,quantity,destination,consignee\n"
+        "C2,1,2025-03-03,H100 SXM,10,China,Beijing Lab\n",
+        encoding="utf-8",
+    )
+    after = run(*check)
+    assert json.loads(after.stdout)["lines"][0]["outcome"] == "PROHIBITED"
+    actions = [e["action"] for e in json.loads(run("audit", "export", "--db", url).stdout)["audit"]]
+    assert actions[0] == "licence.add"
+    assert "licence.revoke" in actions
+    assert run("audit", "verify", "--db", url).returncode == 0

@@ -213,7 +213,8 @@ def check(
         for i, line in enumerate(lines)
     }
     state = ledger.allowance_state(exclude=keys) if ledger is not None else None
-    report = engine.check(lines, as_of=on, view=view, allowances=state)
+    book = ledger.licence_book(exclude=keys) if ledger is not None else None
+    report = engine.check(lines, as_of=on, view=view, allowances=state, licences=book)
     if ledger is not None and commit:
         limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
         result = ledger.commit(report, limits, actor)
@@ -672,6 +673,126 @@ def allowances(
             f"{row['limit_tpp']:,.0f}",
         )
     Console().print(table)
+
+
+license_app = typer.Typer(
+    help="Licences the company holds (recorded in the ledger).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(license_app, name="license")
+
+
+@license_app.command("add")
+def license_add(
+    number: Annotated[str, typer.Argument(help="The licence number.")],
+    holder: Annotated[str, typer.Option("--holder", help="Who holds it.")],
+    item: Annotated[
+        list[str], typer.Option("--item", help="An ECCN, ECCN prefix or scope it covers (repeat).")
+    ],
+    destination: Annotated[
+        list[str], typer.Option("--destination", help="A destination it covers (repeat).")
+    ],
+    quantity: Annotated[int, typer.Option("--quantity", min=1, help="Authorized units.")],
+    valid_from: Annotated[str, typer.Option("--valid-from", help="First day (YYYY-MM-DD).")],
+    valid_to: Annotated[str, typer.Option("--valid-to", help="Last day (YYYY-MM-DD).")],
+    party: Annotated[
+        list[str] | None, typer.Option("--party", help="A consignee it names (repeat).")
+    ] = None,
+    value: Annotated[float | None, typer.Option("--value", help="Authorized value.")] = None,
+    conditions: Annotated[
+        str | None, typer.Option("--conditions", help="The licence's conditions.")
+    ] = None,
+    db: DbOption = None,
+    actor: Annotated[str, typer.Option("--actor", help="Who records it.")] = "cli",
+) -> None:
+    """Record a licence the company holds.
+
+    Example: tiergate license add D1234567 --holder "Example Inc" --item 3A090 --destination CN
+    --quantity 100 --valid-from 2025-01-01 --valid-to 2028-12-31
+    """
+    start = _date(valid_from, "--valid-from")
+    end = _date(valid_to, "--valid-to")
+    if start is None or end is None:
+        raise UsageError("give --valid-from and --valid-to as YYYY-MM-DD")
+    if end < start:
+        raise UsageError(f"--valid-to {end} is before --valid-from {start}")
+    resolver = _engine().countries
+    codes = []
+    for name in destination:
+        place = resolver.resolve(name, start)
+        if place is None:
+            raise UsageError(f"--destination `{name}` is not a country tiergate knows")
+        codes.append(place.code)
+    Ledger(db).add_licence(
+        {
+            "number": number,
+            "holder": holder,
+            "items": list(item),
+            "destinations": codes,
+            "parties": list(party or []),
+            "authorized_quantity": quantity,
+            "authorized_value": value,
+            "valid_from": start.isoformat(),
+            "valid_to": end.isoformat(),
+            "conditions": conditions,
+        },
+        actor,
+    )
+    typer.echo(f"licence {number} recorded: {quantity:,} units, {start} to {end}")
+
+
+@license_app.command("list")
+def license_list(
+    db: DbOption = None,
+    output_format: Annotated[
+        ClassifyFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ClassifyFormat.TABLE,
+) -> None:
+    """Every licence with its used and remaining quantity.
+
+    Example: tiergate license list --format json
+    """
+    rows = Ledger(db).licences()
+    if output_format is ClassifyFormat.JSON:
+        _emit(json.dumps({"licences": rows}, indent=2, ensure_ascii=False) + "\n", None)
+        return
+    columns = ("number", "holder", "status", "valid_from", "valid_to", "remaining_quantity")
+    table = Table(title="licences")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in columns))
+    Console().print(table)
+
+
+@license_app.command("show")
+def license_show(
+    number: Annotated[str, typer.Argument(help="The licence number.")], db: DbOption = None
+) -> None:
+    """One licence in full, with its balance.
+
+    Example: tiergate license show D1234567
+    """
+    found = [row for row in Ledger(db).licences() if row["number"] == number]
+    if not found:
+        raise UsageError(f"licence `{number}` is not recorded")
+    _emit(json.dumps(found[0], indent=2, ensure_ascii=False) + "\n", None)
+
+
+@license_app.command("revoke")
+def license_revoke(
+    number: Annotated[str, typer.Argument(help="The licence number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is revoked.")],
+    db: DbOption = None,
+    actor: Annotated[str, typer.Option("--actor", help="Who revokes it.")] = "cli",
+) -> None:
+    """Revoke a licence: it covers nothing from now on.
+
+    Example: tiergate license revoke D1234567 --reason "returned to BIS"
+    """
+    Ledger(db).revoke_licence(number, actor, reason)
+    typer.echo(f"licence {number} revoked")
 
 
 audit_app = typer.Typer(

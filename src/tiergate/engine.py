@@ -34,6 +34,7 @@ from tiergate.compiled import CompiledException, CompiledRule, CompiledRules, Co
 from tiergate.countries import CountryResolver, Place
 from tiergate.errors import UsageError
 from tiergate.gcpause import cyclic_gc_paused
+from tiergate.licences import LicenceBook, LicenceGrant
 from tiergate.model import (
     SEVERITY,
     SHIPPABLE,
@@ -187,6 +188,7 @@ class _Work:
     resolved: list[Finding] = field(default_factory=list)
     parties: tuple[Finding, ...] = ()
     debits: list[tuple[str, str, str, float]] = field(default_factory=list)
+    licence: tuple[LicenceGrant, Finding] | None = None
 
 
 class Engine:
@@ -263,10 +265,12 @@ class Engine:
         view: View = View.ENFORCED,
         today: date | None = None,
         allowances: AllowanceState | None = None,
+        licences: LicenceBook | None = None,
     ) -> Report:
-        """Determine every line; lines in equal lines out, in input order."""
+        """Determine every line; lines in equal lines out, in input order. With `licences`,
+        lines they cover are LICENSED (see `tiergate.licences`)."""
         with cyclic_gc_paused():
-            return self._check(shipments, as_of, view, today or date.today(), allowances)
+            return self._check(shipments, as_of, view, today or date.today(), allowances, licences)
 
     def _check(
         self,
@@ -275,6 +279,7 @@ class Engine:
         view: View,
         today: date,
         allowances: AllowanceState | None,
+        licences: LicenceBook | None,
     ) -> Report:
         state = allowances if allowances is not None else AllowanceState()
         lines: list[Line] = []
@@ -290,6 +295,9 @@ class Engine:
         counted = [w for w in work if w.static is not None and w.static.pendings]
         for w in sorted(counted, key=lambda w: (w.as_of or date.max, w.index)):
             self._settle_allowances(w, state)
+        if licences is not None:
+            for w in sorted(work, key=lambda w: (w.as_of or date.max, w.index)):
+                self._apply_licence(w, licences)
         results = tuple(self._result(w) for w in work)
         return Report(
             as_of=as_of,
@@ -1202,6 +1210,44 @@ class Engine:
             return []
         return [Finding(Outcome.NLR, None, reasons=(NON_ENFORCEMENT, *notes))]
 
+    # --- licences ------------------------------------------------------------------------
+
+    def _apply_licence(self, w: _Work, book: LicenceBook) -> None:
+        """Cover the line's EAR licence requirements with a held licence, if one reaches it."""
+        static, c = w.static, w.classification
+        if static is None or c is None or w.as_of is None or w.errors:
+            return
+        needing = [
+            f
+            for f in (*static.findings, *w.resolved)
+            if f.outcome in (Outcome.LICENSE_REQUIRED, Outcome.PROHIBITED) and f.review_policy
+        ]
+        if not needing or w.quantity is None:
+            return
+        consignee = text(w.line.consignee.name)
+        drawn = book.draw(
+            w.as_of, c.eccn, c.scope, w.place.code if w.place else None, consignee, w.quantity
+        )
+        if drawn is None:
+            return
+        grant, before, after = drawn
+        w.licence = (
+            grant,
+            Finding(
+                Outcome.LICENSED,
+                None,
+                conditions=(grant.conditions,) if grant.conditions else (),
+                reasons=(
+                    Reason(
+                        rule=f"licence.{grant.number}",
+                        message=f"covered by licence {grant.number} held by {grant.holder}: "
+                        f"{before:,} units left before this line, {after:,} after",
+                        citation="15 CFR Part 750 (licence issued by BIS)",
+                    ),
+                ),
+            ),
+        )
+
     # --- allowances ----------------------------------------------------------------------
 
     def _settle_allowances(self, w: _Work, state: AllowanceState) -> None:
@@ -1286,6 +1332,7 @@ class Engine:
             bundle is not None
             and not w.resolved
             and not w.parties
+            and w.licence is None
             and not w.reasons
             and len(w.errors) == len(bundle.errors)
         ):
@@ -1329,6 +1376,7 @@ class Engine:
             combined.uncertain,
             line.extra,
             tuple(w.debits),
+            w.licence[0].number if w.licence is not None else None,
         )
 
     def _text(self, value: Any) -> str | None:
@@ -1347,11 +1395,27 @@ class Engine:
         if static is not None:
             findings.extend(static.findings)
         findings.extend(w.resolved)
+        if w.licence is not None:
+            # The licence replaces the EAR licence requirements; list hits and advisories stay.
+            findings = [
+                f
+                for f in findings
+                if not (
+                    f.outcome in (Outcome.LICENSE_REQUIRED, Outcome.PROHIBITED) and f.review_policy
+                )
+            ]
+            findings.append(w.licence[1])
         findings.extend(w.parties)
         errors = tuple(dict.fromkeys([*w.errors, *(e for f in findings for e in f.errors)]))
         if errors:
             findings.append(Finding(Outcome.INDETERMINATE, None))
-        if static is not None and not w.resolved and not w.parties and not errors:
+        if (
+            static is not None
+            and not w.resolved
+            and not w.parties
+            and w.licence is None
+            and not errors
+        ):
             verdict = self._verdicts.get(id(static))
             if verdict is None:
                 verdict = self._verdicts[id(static)] = _verdict(findings)
@@ -1429,7 +1493,7 @@ def _verdict(findings: list[Finding]) -> _Verdict:
     if outcome in (Outcome.LICENSE_REQUIRED, Outcome.PROHIBITED):
         policies = [f.review_policy for f in top if f.review_policy is not None]
         review_policy = max(policies, key=_POLICY_ORDER.__getitem__) if policies else None
-    if outcome in (Outcome.EXCEPTION, Outcome.LICENSE_REQUIRED, Outcome.HOLD):
+    if outcome in (Outcome.EXCEPTION, Outcome.LICENSED, Outcome.LICENSE_REQUIRED, Outcome.HOLD):
         conditions = tuple(dict.fromkeys(cond for f in top for cond in f.conditions))
     reasons = tuple(
         reason for f in sorted(findings, key=lambda f: -SEVERITY[f.outcome]) for reason in f.reasons

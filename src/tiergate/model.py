@@ -224,6 +224,8 @@ class LineResult:
     extra: Mapping[str, Raw]
     # (allowance id, holder, period, TPP) this line takes from an allowance if it ships.
     debits: tuple[tuple[str, str, str, float], ...] = ()
+    # The number of the licence that covers the line (outcome LICENSED).
+    licence: str | None = None
 
     @property
     def may_ship(self) -> bool:
@@ -267,6 +269,7 @@ class LineResult:
             "reasons": reasons,
             "errors": list(self.errors),
             "uncertain": self.uncertain,
+            "licence": self.licence,
             "allowance_debits": [
                 {"allowance": a, "holder": h, "period": p, "tpp": t} for a, h, p, t in self.debits
             ],

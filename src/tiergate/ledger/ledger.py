@@ -25,11 +25,18 @@ from sqlalchemy.pool import NullPool
 
 from tiergate.engine import AllowanceState
 from tiergate.errors import TiergateError
-from tiergate.ledger.models import AllowanceUsage, AuditEntry, CommittedLine
+from tiergate.ledger.models import (
+    AllowanceUsage,
+    AuditEntry,
+    CommittedLine,
+    Licence,
+    LicenceUse,
+)
+from tiergate.licences import LicenceBook, LicenceGrant
 from tiergate.model import Report
 from tiergate.screening.store import tiergate_home
 
-HEAD = "0001"
+HEAD = "0002"
 GENESIS = "0" * 64
 # Any fixed 64-bit number: the advisory lock all PostgreSQL committers take.
 _PG_LOCK = 7_302_861_905
@@ -108,8 +115,8 @@ class Ledger:
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
-    def upgrade(self) -> tuple[str | None, str]:
-        """Migrate to the newest schema; returns (before, after)."""
+    def upgrade(self, to: str = "head") -> tuple[str | None, str]:
+        """Migrate to the newest schema (or to revision `to`); returns (before, after)."""
         before = self.revision()
         config = Config()
         config.set_main_option(
@@ -117,8 +124,9 @@ class Ledger:
         )
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-        return before, HEAD
+            command.upgrade(config, to)
+        self._current = False
+        return before, HEAD if to == "head" else to
 
     def require_current(self) -> None:
         """Raise `LedgerError` telling the user to migrate when the schema is not current
@@ -190,8 +198,13 @@ class Ledger:
                 if not line.may_ship:
                     outcome.refused.append((key, f"outcome {line.outcome.value} may not ship"))
                     continue
+                # A savepoint per line: a line refused half-way leaves none of its writes.
+                savepoint = connection.begin_nested()
                 problem = self._debit(connection, line.debits, limits)
+                if problem is None and line.licence is not None:
+                    problem = self._use_licence(connection, line, key)
                 if problem is not None:
+                    savepoint.rollback()
                     outcome.refused.append((key, problem))
                     continue
                 connection.execute(
@@ -210,6 +223,7 @@ class Ledger:
                         debits=[list(debit) for debit in line.debits],
                     )
                 )
+                savepoint.commit()
                 outcome.committed.append(key)
             self._append(
                 connection,
@@ -267,6 +281,126 @@ class Ledger:
                     update(AllowanceUsage).where(AllowanceUsage.id == row_id).values(used_tpp=total)
                 )
         return None
+
+    # --- licences ------------------------------------------------------------------------
+
+    def add_licence(self, licence: dict[str, Any], actor: str) -> None:
+        """Record a licence the company holds (its number must be new)."""
+        self.require_current()
+        with self.engine.begin() as connection:
+            self._serialise(connection)
+            taken = connection.execute(
+                select(Licence.id).where(Licence.number == licence["number"])
+            ).first()
+            if taken is not None:
+                raise LedgerError(f"licence `{licence['number']}` is already recorded")
+            connection.execute(insert(Licence).values(**licence, status="active"))
+            self._append_event(connection, actor, "licence.add", licence)
+
+    def revoke_licence(self, number: str, actor: str, reason: str) -> None:
+        """Mark a licence revoked: it covers nothing from now on."""
+        self.require_current()
+        with self.engine.begin() as connection:
+            self._serialise(connection)
+            found = connection.execute(
+                update(Licence).where(Licence.number == number).values(status="revoked")
+            )
+            if found.rowcount == 0:
+                raise LedgerError(f"licence `{number}` is not recorded")
+            self._append_event(
+                connection, actor, "licence.revoke", {"number": number, "reason": reason}
+            )
+
+    def licences(self) -> list[dict[str, Any]]:
+        """Every licence with its used and remaining quantity."""
+        self.require_current()
+        with self.engine.connect() as connection:
+            rows = [dict(r) for r in connection.execute(select(Licence.__table__)).mappings()]
+            used: dict[str, int] = {}
+            for number, quantity in connection.execute(
+                select(LicenceUse.licence_number, LicenceUse.quantity)
+            ):
+                used[number] = used.get(number, 0) + quantity
+        for row in rows:
+            row.pop("id", None)
+            row["used_quantity"] = used.get(row["number"], 0)
+            row["remaining_quantity"] = row["authorized_quantity"] - row["used_quantity"]
+        return sorted(rows, key=lambda row: row["number"])
+
+    def licence_book(self, exclude: set[tuple[str, str]] | None = None) -> LicenceBook:
+        """The active licences with what is left of them, for a check; lines in `exclude`
+        that are already committed give back what they used (a re-check of a book)."""
+        given_back: dict[str, int] = {}
+        if exclude:
+            with self.engine.connect() as connection:
+                for number, shipment_id, line_id, quantity in connection.execute(
+                    select(
+                        LicenceUse.licence_number,
+                        LicenceUse.shipment_id,
+                        LicenceUse.line_id,
+                        LicenceUse.quantity,
+                    )
+                ):
+                    if (shipment_id, line_id) in exclude:
+                        given_back[number] = given_back.get(number, 0) + quantity
+        grants = [
+            LicenceGrant(
+                number=row["number"],
+                holder=row["holder"],
+                items=tuple(row["items"]),
+                destinations=tuple(row["destinations"]),
+                valid_from=date.fromisoformat(row["valid_from"]),
+                valid_to=date.fromisoformat(row["valid_to"]),
+                quantity_left=row["remaining_quantity"] + given_back.get(row["number"], 0),
+                parties=tuple(row["parties"]),
+                conditions=row["conditions"],
+            )
+            for row in self.licences()
+            if row["status"] == "active"
+        ]
+        return LicenceBook(grants)
+
+    def _use_licence(self, connection: Connection, line: Any, key: str) -> str | None:
+        number = line.licence
+        authorized = connection.execute(
+            select(Licence.authorized_quantity, Licence.status).where(Licence.number == number)
+        ).first()
+        if authorized is None or authorized[1] != "active":
+            return f"licence `{number}` is not active in the ledger"
+        used = sum(
+            q
+            for (q,) in connection.execute(
+                select(LicenceUse.quantity).where(LicenceUse.licence_number == number)
+            )
+        )
+        quantity = line.quantity or 0
+        if used + quantity > authorized[0]:
+            return (
+                f"licence `{number}` has {authorized[0] - used:,} units left; {quantity:,} "
+                "do not fit: check again"
+            )
+        connection.execute(
+            insert(LicenceUse).values(
+                licence_number=number,
+                shipment_id=line.shipment_id or "",
+                line_id=line.line_id or "",
+                quantity=quantity,
+            )
+        )
+        return None
+
+    def _append_event(
+        self, connection: Connection, actor: str, action: str, payload: dict[str, Any]
+    ) -> None:
+        self._append(
+            connection,
+            actor=actor,
+            action=action,
+            input_hash=_canonical_hash(payload),
+            rulebook_version="",
+            list_edition=None,
+            payload=payload,
+        )
 
     # --- audit ---------------------------------------------------------------------------
 

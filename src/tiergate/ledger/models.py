@@ -72,3 +72,38 @@ class AuditEntry(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(Text)
+
+
+class Licence(Base):
+    """A licence the company holds (issued by BIS): what, where, how much, until when."""
+
+    __tablename__ = "licences"
+    __table_args__ = (UniqueConstraint("number", name="uq_licences_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(100))
+    holder: Mapped[str] = mapped_column(String(400))
+    items: Mapped[list[Any]] = mapped_column(JSON)
+    destinations: Mapped[list[Any]] = mapped_column(JSON)
+    parties: Mapped[list[Any]] = mapped_column(JSON)
+    authorized_quantity: Mapped[int] = mapped_column(Integer)
+    authorized_value: Mapped[float | None] = mapped_column(Float)
+    valid_from: Mapped[str] = mapped_column(String(10))
+    valid_to: Mapped[str] = mapped_column(String(10))
+    conditions: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # active or revoked
+
+
+class LicenceUse(Base):
+    """Quantity a committed line used from a licence."""
+
+    __tablename__ = "licence_uses"
+    __table_args__ = (
+        UniqueConstraint("licence_number", "shipment_id", "line_id", name="uq_licence_uses_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    licence_number: Mapped[str] = mapped_column(String(100))
+    shipment_id: Mapped[str] = mapped_column(String(200))
+    line_id: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,99 @@
+"""Licences held: which lines they cover, how their quantity is drawn down, what they never
+cover (list hits, expired or exhausted licences, other destinations)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tiergate import Line, Outcome, Party
+from tiergate.engine import Engine
+from tiergate.licences import LicenceBook, LicenceGrant
+from tiergate.screening.service import Screener
+
+ON = date(2025, 3, 1)
+
+
+def _grant(**changes: object) -> LicenceGrant:
+    values: dict[str, object] = {
+        "number": "D1234567",
+        "holder": "Example Exporter Inc",
+        "items": ("3A090",),
+        "destinations": ("CN",),
+        "valid_from": date(2025, 1, 1),
+        "valid_to": date(2028, 12, 31),
+        "quantity_left": 100,
+        "conditions": "no reexport without BIS approval",
+    }
+    values.update(changes)
+    return LicenceGrant(**values)  # type: ignore[arg-type]
+
+
+def _line(
+    line_id: str,
+    quantity: int,
+    destination: str = "China",
+    when: date = ON,
+    consignee: str = "Beijing Lab",
+) -> Line:
+    return Line(
+        line_id=line_id,
+        date=when.isoformat(),
+        item="H100 SXM",
+        quantity=quantity,
+        destination=destination,
+        consignee=Party(name=consignee, country="CN"),
+    )
+
+
+def test_a_licence_covers_lines_until_its_quantity_runs_out() -> None:
+    engine = Engine()
+    book = LicenceBook([_grant()])
+    report = engine.check(
+        [
+            _line("2", 60, when=date(2025, 3, 2)),
+            _line("1", 30),
+            _line("3", 20, when=date(2025, 3, 3)),
+        ],
+        licences=book,
+    )
+    by_id = {line.line_id: line for line in report.lines}
+    assert by_id["1"].outcome is Outcome.LICENSED
+    assert by_id["1"].licence == "D1234567"
+    assert by_id["2"].outcome is Outcome.LICENSED  # 30 + 60 <= 100, drawn in date order
+    assert by_id["3"].outcome is Outcome.PROHIBITED  # 10 left, 20 asked
+    assert book.left == {"D1234567": 10}
+    assert any("100 units left before" in r.message for r in by_id["1"].reasons)
+    assert by_id["1"].conditions == ("no reexport without BIS approval",)
+    assert report.exit_code == 3
+
+
+def test_a_licence_never_covers_what_it_does_not_name() -> None:
+    engine = Engine()
+    lines = [
+        _line("expired", 1, when=date(2029, 1, 2)),
+        _line("elsewhere", 1, destination="Russia"),
+        _line("party", 1, consignee="Somebody Else"),
+    ]
+    book = LicenceBook([_grant(valid_to=date(2028, 12, 31), parties=("Beijing Lab",))])
+    report = engine.check(lines, licences=book)
+    assert all(line.outcome is not Outcome.LICENSED for line in report.lines)
+    assert all(line.licence is None for line in report.lines)
+    assert book.left == {"D1234567": 100}
+    shipped = engine.check([_line("ok", 1)], licences=book)
+    assert shipped.lines[0].outcome is Outcome.LICENSED
+
+
+def test_a_licence_does_not_clear_a_listed_party() -> None:
+    engine = Engine(screener=Screener.shared())
+    line = Line(
+        line_id="1",
+        date=ON.isoformat(),
+        item="H100 SXM",
+        quantity=1,
+        destination="China",
+        consignee=Party(name="Huawei Technologies Co., Ltd.", country="CN"),
+    )
+    report = engine.check([line], licences=LicenceBook([_grant()]))
+    assert report.lines[0].outcome is Outcome.PROHIBITED
+    assert any(r.rule.startswith("list.EL:") for r in report.lines[0].reasons)
+    assert any(r.rule == "licence.D1234567" for r in report.lines[0].reasons)
