@@ -178,7 +178,7 @@ def _race(url: str, worker: int, commits: int, queue: multiprocessing.Queue) -> 
 def test_concurrent_committers_never_exceed_the_allowance(url: str) -> None:
     ledger = Ledger(url)
     ledger.upgrade()
-    workers, commits = 8, 25
+    workers, commits = 8, 200
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     processes = [
@@ -444,3 +444,117 @@ def test_licences_in_the_ledger(url: str, tmp_path_factory: pytest.TempPathFacto
     assert actions[0] == "licence.add"
     assert "licence.revoke" in actions
     assert run("audit", "verify", "--db", url).returncode == 0
+
+
+def test_holds_are_recorded_and_decided_by_a_named_reviewer(
+    url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    home = tmp_path_factory.mktemp("home")
+    book = home / "held.csv"
+    book.write_text(
+        "shipment_id,line_id,date,item,quantity,destination\n"
+        "H1,1,2025-06-01,H20,100,China\n"
+        "H1,2,2025-06-01,H20,100,China\n",
+        encoding="utf-8",
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": "/usr/bin:/bin", "TIERGATE_HOME": str(home), "COLUMNS": "200"}
+        return subprocess.run(
+            [sys.executable, "-m", "tiergate", *args],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env=env,
+            check=False,
+        )
+
+    assert run("db", "upgrade", "--db", url).returncode == 0
+    check = ("check", str(book), "--no-screen", "--db", url, "--format", "json")
+    first = json.loads(run(*check).stdout)["lines"]
+    assert [line["outcome"] for line in first] == ["HOLD", "HOLD"]
+    holds = json.loads(
+        run("holds", "list", "--status", "open", "--db", url, "--format", "json").stdout
+    )["holds"]
+    assert [(h["shipment_id"], h["line_id"], h["signature"]) for h in holds] == [
+        ("H1", "1", "advisory.h20-letters"),
+        ("H1", "2", "advisory.h20-letters"),
+    ]
+    assert (
+        run(
+            "holds", "release", str(holds[0]["id"]), "--by", "", "--reason", "x", "--db", url
+        ).returncode
+        == 2
+    )
+    released = run(
+        "holds",
+        "release",
+        str(holds[0]["id"]),
+        "--by",
+        "J. Doe",
+        "--reason",
+        "licence from the vendor seen",
+        "--db",
+        url,
+    )
+    assert released.returncode == 0, released.stderr
+    assert (
+        run(
+            "holds",
+            "reject",
+            str(holds[1]["id"]),
+            "--by",
+            "J. Doe",
+            "--reason",
+            "red flags",
+            "--db",
+            url,
+        ).returncode
+        == 0
+    )
+    assert (
+        run(
+            "holds",
+            "release",
+            str(holds[1]["id"]),
+            "--by",
+            "J. Doe",
+            "--reason",
+            "again",
+            "--db",
+            url,
+        ).returncode
+        == 2
+    )
+    after = json.loads(run(*check).stdout)["lines"]
+    assert [line["outcome"] for line in after] == ["NLR", "PROHIBITED"]
+    assert any(
+        r["rule"] == "hold.released" and "J. Doe" in r["message"] for r in after[0]["reasons"]
+    )
+    assert any(r["rule"] == "hold.rejected" for r in after[1]["reasons"])
+    actions = [e["action"] for e in json.loads(run("audit", "export", "--db", url).stdout)["audit"]]
+    assert "hold.released" in actions
+    assert "hold.rejected" in actions
+    assert run("audit", "verify", "--db", url).returncode == 0
+
+
+def test_a_release_lapses_when_the_reasons_change() -> None:
+    from tiergate.engine import HoldDecision
+
+    engine = Engine()
+    line = Line(shipment_id="H", line_id="1", item="H20", quantity=1, destination="China")
+    held = engine.check([line], as_of=date(2025, 6, 1)).lines[0]
+    assert held.outcome.value == "HOLD"
+    assert held.hold_signature == "advisory.h20-letters"
+    same = HoldDecision("advisory.h20-letters", "released", "J. Doe", "2025-06-02T10:00:00", "ok")
+    other = HoldDecision("advisory.other", "released", "J. Doe", "2025-06-02T10:00:00", "ok")
+    cleared = engine.check([line], as_of=date(2025, 6, 1), hold_decisions={("H", "1"): same})
+    assert cleared.lines[0].outcome.value == "NLR"
+    lapsed = engine.check([line], as_of=date(2025, 6, 1), hold_decisions={("H", "1"): other})
+    assert lapsed.lines[0].outcome.value == "HOLD"

@@ -214,7 +214,10 @@ def check(
     }
     state = ledger.allowance_state(exclude=keys) if ledger is not None else None
     book = ledger.licence_book(exclude=keys) if ledger is not None else None
-    report = engine.check(lines, as_of=on, view=view, allowances=state, licences=book)
+    decisions = ledger.hold_decisions() if ledger is not None else None
+    report = engine.check(
+        lines, as_of=on, view=view, allowances=state, licences=book, hold_decisions=decisions
+    )
     if ledger is not None and commit:
         limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
         result = ledger.commit(report, limits, actor)
@@ -793,6 +796,74 @@ def license_revoke(
     """
     Ledger(db).revoke_licence(number, actor, reason)
     typer.echo(f"licence {number} revoked")
+
+
+holds_app = typer.Typer(
+    help="Held lines and the decisions reviewers take on them.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(holds_app, name="holds")
+
+
+@holds_app.command("list")
+def holds_list(
+    status: Annotated[
+        str | None, typer.Option("--status", help="open, released or rejected.")
+    ] = None,
+    db: DbOption = None,
+    output_format: Annotated[
+        ClassifyFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ClassifyFormat.TABLE,
+) -> None:
+    """Held lines recorded by checks against the ledger.
+
+    Example: tiergate holds list --status open
+    """
+    rows = Ledger(db).holds(status)
+    if output_format is ClassifyFormat.JSON:
+        _emit(json.dumps({"holds": rows}, indent=2, ensure_ascii=False) + "\n", None)
+        return
+    columns = ("id", "shipment_id", "line_id", "status", "signature", "decided_by")
+    table = Table(title="holds")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row[c] or "") for c in columns))
+    Console().print(table)
+
+
+def _decide(hold_id: int, status: str, by: str, reason: str, db: str | None) -> None:
+    Ledger(db).decide_hold(hold_id, status, by, reason)
+    typer.echo(f"hold {hold_id} {status} by {by}")
+
+
+@holds_app.command("release")
+def holds_release(
+    hold_id: Annotated[int, typer.Argument(help="The hold's id (see `holds list`).")],
+    by: Annotated[str, typer.Option("--by", help="The reviewer.")],
+    reason: Annotated[str, typer.Option("--reason", help="The justification.")],
+    db: DbOption = None,
+) -> None:
+    """Release a held line: it may ship while the same reasons hold it.
+
+    Example: tiergate holds release 3 --by "J. Doe" --reason "end user verified on site"
+    """
+    _decide(hold_id, "released", by, reason, db)
+
+
+@holds_app.command("reject")
+def holds_reject(
+    hold_id: Annotated[int, typer.Argument(help="The hold's id (see `holds list`).")],
+    by: Annotated[str, typer.Option("--by", help="The reviewer.")],
+    reason: Annotated[str, typer.Option("--reason", help="The justification.")],
+    db: DbOption = None,
+) -> None:
+    """Reject a held line: it is PROHIBITED from now on.
+
+    Example: tiergate holds reject 3 --by "J. Doe" --reason "diversion red flags"
+    """
+    _decide(hold_id, "rejected", by, reason, db)
 
 
 audit_app = typer.Typer(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -168,6 +168,7 @@ class _Combined:
     performance_density: float | None
     destination: str | None
     destination_note: str | None
+    hold_signature: str | None = None
 
 
 @dataclass(slots=True)
@@ -189,6 +190,7 @@ class _Work:
     parties: tuple[Finding, ...] = ()
     debits: list[tuple[str, str, str, float]] = field(default_factory=list)
     licence: tuple[LicenceGrant, Finding] | None = None
+    hold_decision: HoldDecision | None = None
 
 
 class Engine:
@@ -266,11 +268,22 @@ class Engine:
         today: date | None = None,
         allowances: AllowanceState | None = None,
         licences: LicenceBook | None = None,
+        hold_decisions: Mapping[tuple[str, str], HoldDecision] | None = None,
     ) -> Report:
         """Determine every line; lines in equal lines out, in input order. With `licences`,
-        lines they cover are LICENSED (see `tiergate.licences`)."""
+        lines they cover are LICENSED (see `tiergate.licences`); with `hold_decisions`, a held
+        line a person released (for the same reasons) is cleared, one they rejected is
+        PROHIBITED."""
         with cyclic_gc_paused():
-            return self._check(shipments, as_of, view, today or date.today(), allowances, licences)
+            return self._check(
+                shipments,
+                as_of,
+                view,
+                today or date.today(),
+                allowances,
+                licences,
+                hold_decisions or {},
+            )
 
     def _check(
         self,
@@ -280,6 +293,7 @@ class Engine:
         today: date,
         allowances: AllowanceState | None,
         licences: LicenceBook | None,
+        hold_decisions: Mapping[tuple[str, str], HoldDecision],
     ) -> Report:
         state = allowances if allowances is not None else AllowanceState()
         lines: list[Line] = []
@@ -291,6 +305,9 @@ class Engine:
             self._determine_static(w, view)
             if self.screener is not None:
                 w.parties = self._screen_parties(line)
+            if hold_decisions:
+                key = (text(line.shipment_id) or "", text(line.line_id) or str(i + 1))
+                w.hold_decision = hold_decisions.get(key)
             work.append(w)
         counted = [w for w in work if w.static is not None and w.static.pendings]
         for w in sorted(counted, key=lambda w: (w.as_of or date.max, w.index)):
@@ -1333,6 +1350,7 @@ class Engine:
             and not w.resolved
             and not w.parties
             and w.licence is None
+            and w.hold_decision is None
             and not w.reasons
             and len(w.errors) == len(bundle.errors)
         ):
@@ -1377,6 +1395,7 @@ class Engine:
             line.extra,
             tuple(w.debits),
             w.licence[0].number if w.licence is not None else None,
+            combined.hold_signature,
         )
 
     def _text(self, value: Any) -> str | None:
@@ -1406,6 +1425,19 @@ class Engine:
             ]
             findings.append(w.licence[1])
         findings.extend(w.parties)
+        held = [f for f in findings if f.outcome is Outcome.HOLD]
+        hold_signature = (
+            ",".join(sorted({r.rule for f in held for r in f.reasons})) if held else None
+        )
+        decision = w.hold_decision
+        if decision is not None and held and decision.signature == hold_signature:
+            findings = [f for f in findings if f.outcome is not Outcome.HOLD]
+            note = (
+                f"hold {decision.status} by {decision.by} on {decision.at[:10]}: {decision.reason}"
+            )
+            reason = Reason(f"hold.{decision.status}", note, "tiergate ledger (holds)")
+            outcome = Outcome.PROHIBITED if decision.status == "rejected" else Outcome.NLR
+            findings.append(Finding(outcome, None, reasons=(reason,)))
         errors = tuple(dict.fromkeys([*w.errors, *(e for f in findings for e in f.errors)]))
         if errors:
             findings.append(Finding(Outcome.INDETERMINATE, None))
@@ -1414,6 +1446,7 @@ class Engine:
             and not w.resolved
             and not w.parties
             and w.licence is None
+            and w.hold_decision is None
             and not errors
         ):
             verdict = self._verdicts.get(id(static))
@@ -1465,6 +1498,7 @@ class Engine:
             ),
             destination=w.place.code if w.place else None,
             destination_note=w.place.note if w.place else None,
+            hold_signature=hold_signature,
         )
 
 
@@ -1499,6 +1533,17 @@ def _verdict(findings: list[Finding]) -> _Verdict:
         reason for f in sorted(findings, key=lambda f: -SEVERITY[f.outcome]) for reason in f.reasons
     )
     return _Verdict(outcome, exception, review_policy, conditions, reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldDecision:
+    """A person's decision on a held line, for the rules (`signature`) that held it."""
+
+    signature: str
+    status: str  # "released" or "rejected"
+    by: str
+    at: str
+    reason: str
 
 
 _SHARED: Engine | None = None

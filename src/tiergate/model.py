@@ -226,6 +226,8 @@ class LineResult:
     debits: tuple[tuple[str, str, str, float], ...] = ()
     # The number of the licence that covers the line (outcome LICENSED).
     licence: str | None = None
+    # The rules that hold the line (outcome HOLD), or that a person's decision covered.
+    hold_signature: str | None = None
 
     @property
     def may_ship(self) -> bool:
@@ -270,6 +272,7 @@ class LineResult:
             "errors": list(self.errors),
             "uncertain": self.uncertain,
             "licence": self.licence,
+            "hold_signature": self.hold_signature,
             "allowance_debits": [
                 {"allowance": a, "holder": h, "period": p, "tpp": t} for a, h, p, t in self.debits
             ],

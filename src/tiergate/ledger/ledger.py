@@ -23,20 +23,21 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, select,
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from tiergate.engine import AllowanceState
+from tiergate.engine import AllowanceState, HoldDecision
 from tiergate.errors import TiergateError
 from tiergate.ledger.models import (
     AllowanceUsage,
     AuditEntry,
     CommittedLine,
+    Hold,
     Licence,
     LicenceUse,
 )
 from tiergate.licences import LicenceBook, LicenceGrant
-from tiergate.model import Report
+from tiergate.model import Outcome, Report
 from tiergate.screening.store import tiergate_home
 
-HEAD = "0002"
+HEAD = "0003"
 GENESIS = "0" * 64
 # Any fixed 64-bit number: the advisory lock all PostgreSQL committers take.
 _PG_LOCK = 7_302_861_905
@@ -225,6 +226,7 @@ class Ledger:
                 )
                 savepoint.commit()
                 outcome.committed.append(key)
+            self._record_holds(connection, report)
             self._append(
                 connection,
                 actor=actor,
@@ -402,6 +404,83 @@ class Ledger:
             payload=payload,
         )
 
+    # --- holds ---------------------------------------------------------------------------
+
+    def _record_holds(self, connection: Connection, report: Report) -> None:
+        """Open a hold for every held line not already recorded for the same reasons."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for line in report.lines:
+            if line.outcome is not Outcome.HOLD or not line.hold_signature:
+                continue
+            key = (line.shipment_id or "", line.line_id or "", line.hold_signature)
+            known = connection.execute(
+                select(Hold.id).where(
+                    Hold.shipment_id == key[0], Hold.line_id == key[1], Hold.signature == key[2]
+                )
+            ).first()
+            if known is None:
+                connection.execute(
+                    insert(Hold).values(
+                        shipment_id=key[0],
+                        line_id=key[1],
+                        signature=key[2],
+                        reasons=[r.message for r in line.reasons if r.rule in key[2].split(",")],
+                        status="open",
+                        created_at=now,
+                    )
+                )
+
+    def holds(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Recorded holds, oldest first (optionally only `open`, `released` or `rejected`)."""
+        self.require_current()
+        query = select(Hold.__table__).order_by(Hold.id)
+        if status is not None:
+            query = query.where(Hold.status == status)
+        with self.engine.connect() as connection:
+            return [dict(row) for row in connection.execute(query).mappings()]
+
+    def decide_hold(self, hold_id: int, status: str, by: str, reason: str) -> None:
+        """Release or reject an open hold, naming the reviewer and the justification."""
+        if status not in ("released", "rejected"):
+            raise LedgerError(f"a hold is `released` or `rejected`, not `{status}`")
+        if not by.strip() or not reason.strip():
+            raise LedgerError("a decision on a hold needs the reviewer (--by) and the reason")
+        self.require_current()
+        with self.engine.begin() as connection:
+            self._serialise(connection)
+            row = connection.execute(select(Hold.status).where(Hold.id == hold_id)).first()
+            if row is None:
+                raise LedgerError(f"hold {hold_id} is not recorded")
+            if row[0] != "open":
+                raise LedgerError(f"hold {hold_id} is already {row[0]}")
+            connection.execute(
+                update(Hold)
+                .where(Hold.id == hold_id)
+                .values(
+                    status=status,
+                    decided_by=by.strip(),
+                    decided_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    decision_reason=reason.strip(),
+                )
+            )
+            self._append_event(
+                connection, by.strip(), f"hold.{status}", {"hold": hold_id, "reason": reason}
+            )
+
+    def hold_decisions(self) -> dict[tuple[str, str], HoldDecision]:
+        """The latest decision per held line, for the engine."""
+        decided: dict[tuple[str, str], HoldDecision] = {}
+        for row in self.holds():
+            if row["status"] in ("released", "rejected"):
+                decided[(row["shipment_id"], row["line_id"])] = HoldDecision(
+                    signature=row["signature"],
+                    status=row["status"],
+                    by=row["decided_by"] or "",
+                    at=row["decided_at"] or "",
+                    reason=row["decision_reason"] or "",
+                )
+        return decided
+
     # --- audit ---------------------------------------------------------------------------
 
     def record_check(self, report: Report, source: str, actor: str) -> None:
@@ -409,6 +488,7 @@ class Ledger:
         self.require_current()
         with self.engine.begin() as connection:
             self._serialise(connection)
+            self._record_holds(connection, report)
             self._append(
                 connection,
                 actor=actor,

@@ -107,3 +107,22 @@ class LicenceUse(Base):
     shipment_id: Mapped[str] = mapped_column(String(200))
     line_id: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer)
+
+
+class Hold(Base):
+    """A held line waiting for, or carrying, a person's decision. `signature` names the rules
+    that held it: a decision covers the line only while the same rules hold it."""
+
+    __tablename__ = "holds"
+    __table_args__ = (UniqueConstraint("shipment_id", "line_id", "signature", name="uq_holds_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shipment_id: Mapped[str] = mapped_column(String(200))
+    line_id: Mapped[str] = mapped_column(String(200))
+    signature: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))  # open, released, rejected
+    created_at: Mapped[str] = mapped_column(String(40))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[str | None] = mapped_column(String(40))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
