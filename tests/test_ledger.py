@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from tiergate import Line, Party, View
 from tiergate.engine import Engine
 from tiergate.ledger.ledger import HEAD, Ledger, LedgerError
+from tiergate.licences import LicenceBook
 from tiergate.model import Report
 
 H100 = 15_832
@@ -61,6 +63,52 @@ def _report(engine: Engine, ids: list[str], quantity: int, ledger: Ledger | None
     ]
     state = ledger.allowance_state(exclude={("S", i) for i in ids}) if ledger else None
     return engine.check(lines, as_of=date(2025, 6, 1), view=View.WRITTEN, allowances=state)
+
+
+def _licence(quantity: int = 100, value: float | None = None) -> dict[str, object]:
+    return {
+        "number": "D1234567",
+        "holder": "Example Inc",
+        "items": ["3A090"],
+        "destinations": ["CN"],
+        "parties": [],
+        "authorized_quantity": quantity,
+        "authorized_value": value,
+        "valid_from": "2025-01-01",
+        "valid_to": "2028-12-31",
+        "conditions": None,
+    }
+
+
+def _china_line(shipment: str, line_id: str, quantity: int, value: float | None = None) -> Line:
+    return Line(
+        shipment_id=shipment,
+        line_id=line_id,
+        item="H100 SXM",
+        quantity=quantity,
+        value=value,
+        destination="China",
+        consignee=Party(name="Beijing Lab", country="CN"),
+    )
+
+
+def _china(engine: Engine, ledger: Ledger, shipment: str, *lines: tuple[str, int]) -> Report:
+    """A check of China lines against the ledger's licences, as `tiergate check` does it."""
+    keys = {(shipment, line_id) for line_id, _ in lines}
+    return engine.check(
+        [_china_line(shipment, line_id, quantity) for line_id, quantity in lines],
+        as_of=date(2025, 6, 1),
+        licences=ledger.licence_book(exclude=keys),
+    )
+
+
+def _balance(ledger: Ledger) -> tuple[int, int, int]:
+    (licence,) = ledger.licences()
+    return (
+        licence["reserved_quantity"],
+        licence["used_quantity"],
+        licence["remaining_quantity"],
+    )
 
 
 def _limits(engine: Engine) -> dict[str, float]:
@@ -167,17 +215,39 @@ def test_audit_trail_detects_edits_deletions_and_insertions(url: str) -> None:
 def _race(url: str, worker: int, commits: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     engine = Engine()
     ledger = Ledger(url)
-    committed = 0
+    # Stale on purpose: every check sees the licence whole and the allowance unused (the
+    # ledger's balance when this worker starts may already be spent by the others).
+    whole = [replace(grant, quantity_left=1000) for grant in ledger.licence_book().grants]
+    committed = {"S": 0, "C": 0}
     for n in range(commits):
-        # A stale check on purpose: computed without the ledger's usage.
-        report = _report(engine, [f"w{worker}-{n}"], 100)
-        committed += len(ledger.commit(report, _limits(engine), f"worker {worker}").committed)
+        key = f"w{worker}-{n}"
+        lines = [
+            Line(
+                shipment_id="S",
+                line_id=key,
+                item="H100 SXM",
+                quantity=100,
+                destination="India",
+                consignee=Party(name="Acme", country="IN"),
+            ),
+            _china_line("C", key, 100),
+        ]
+        report = engine.check(
+            lines,
+            as_of=date(2025, 6, 1),
+            view=View.WRITTEN,
+            licences=LicenceBook(list(whole)),
+        )
+        assert [line.outcome.value for line in report.lines] == ["EXCEPTION", "LICENSED"]
+        for done in ledger.commit(report, _limits(engine), f"worker {worker}").committed:
+            committed[done.split("/")[0]] += 1
     queue.put(committed)
 
 
-def test_concurrent_committers_never_exceed_the_allowance(url: str) -> None:
+def test_concurrent_committers_never_exceed_the_allowance_or_the_licence(url: str) -> None:
     ledger = Ledger(url)
     ledger.upgrade()
+    ledger.add_licence(_licence(quantity=1000), "tester")
     workers, commits = 8, 200
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -189,12 +259,18 @@ def test_concurrent_committers_never_exceed_the_allowance(url: str) -> None:
     for process in processes:
         process.join(timeout=300)
         assert process.exitcode == 0
-    committed = sum(queue.get(timeout=10) for _ in processes)
+    counts = [queue.get(timeout=10) for _ in processes]
+    committed = sum(count["S"] for count in counts)
+    licensed = sum(count["C"] for count in counts)
     # 100 H100 = 1,583,200 TPP a line: exactly 16 lines fit in 26,900,000.
     assert committed == LPP_LIMIT // (100 * H100) == 16
     assert sum(ledger.allowance_state().used.values()) == committed * 100 * H100 <= LPP_LIMIT
+    # 100 units a line: exactly 10 lines fit in the licence's 1,000.
+    assert licensed == 10
+    (licence,) = ledger.licences()
+    assert (licence["used_quantity"], licence["reserved_quantity"]) == (1000, 0)
     assert ledger.audit_verify() == []
-    assert len(ledger.audit_entries()) == workers * commits
+    assert len(ledger.audit_entries()) == 1 + workers * commits
 
 
 _KILLED_CHILD = """
@@ -208,12 +284,16 @@ from tiergate.ledger.ledger import Ledger
 url = sys.argv[1]
 engine = Engine()
 ledger = Ledger(url)
+# Even lines debit an allowance (LPP to India), odd lines a licence (China).
 lines = [
-    Line(shipment_id="K", line_id=str(i), item="H100 SXM", quantity=10, destination="India",
-         consignee=Party(name="Acme", country="IN"))
+    Line(shipment_id="K", line_id=str(i), item="H100 SXM", quantity=10,
+         destination="India" if i % 2 == 0 else "China",
+         consignee=Party(name="Acme", country="IN") if i % 2 == 0 else Party(name="Beijing Lab"))
     for i in range(20)
 ]
-report = engine.check(lines, as_of=date(2025, 6, 1), view=View.WRITTEN)
+report = engine.check(lines, as_of=date(2025, 6, 1), view=View.WRITTEN,
+                      licences=ledger.licence_book())
+assert {line.outcome.value for line in report.lines} == {"EXCEPTION", "LICENSED"}
 inserts = 0
 
 def pause_inside(conn, cursor, statement, *args):
@@ -237,6 +317,7 @@ def test_a_commit_killed_midway_leaves_nothing_and_a_rerun_finishes(url: str) ->
 
     ledger = Ledger(url)
     ledger.upgrade()
+    ledger.add_licence(_licence(quantity=100), "tester")
     child = subprocess.Popen(
         [sys.executable, "-c", _KILLED_CHILD, url],
         stdin=subprocess.PIPE,
@@ -251,26 +332,30 @@ def test_a_commit_killed_midway_leaves_nothing_and_a_rerun_finishes(url: str) ->
     assert child.stdin is not None
     child.stdin.close()
     child.stdout.close()
-    # Nothing of the killed transaction is visible: no line, no debit, no audit entry.
+    # Nothing of the killed transaction is visible: no line, no debit, no licence use, no
+    # audit entry (five of each kind were written inside it).
     assert ledger.allowance_state().used == {}
-    assert ledger.audit_entries() == []
+    assert _balance(ledger) == (0, 0, 100)
+    assert [entry["action"] for entry in ledger.audit_entries()] == ["licence.add"]
     engine = Engine()
-    ids = [str(i) for i in range(20)]
     lines = [
         Line(
             shipment_id="K",
-            line_id=i,
+            line_id=str(i),
             item="H100 SXM",
             quantity=10,
-            destination="India",
-            consignee=Party(name="Acme", country="IN"),
+            destination="India" if i % 2 == 0 else "China",
+            consignee=Party(name="Acme", country="IN") if i % 2 == 0 else Party(name="Beijing Lab"),
         )
-        for i in ids
+        for i in range(20)
     ]
-    report = engine.check(lines, as_of=date(2025, 6, 1), view=View.WRITTEN)
+    report = engine.check(
+        lines, as_of=date(2025, 6, 1), view=View.WRITTEN, licences=ledger.licence_book()
+    )
     result = ledger.commit(report, _limits(engine), "rerun")
     assert len(result.committed) == 20
-    assert sum(ledger.allowance_state().used.values()) == 20 * 10 * H100
+    assert sum(ledger.allowance_state().used.values()) == 10 * 10 * H100
+    assert _balance(ledger) == (0, 100, 0)
     assert ledger.audit_verify() == []
 
 
@@ -335,6 +420,9 @@ def test_ledger_commands(url: str, tmp_path_factory: pytest.TempPathFactory) -> 
             "limit_tpp": LPP_LIMIT,
             "used_h100_equivalents": 1600.0,
             "remaining_h100_equivalents": round((LPP_LIMIT - 1600 * H100) / H100, 1),
+            "uncertain": False,
+            "citation": "15 CFR 740.29(b) (90 FR 4544, 2025-01-15): 26,900,000 TPP per calendar "
+            "year cumulative to a single ultimate consignee",
         }
     ]
     assert run(*check).returncode == 3  # a plain check is audited too
@@ -430,6 +518,27 @@ def test_licences_in_the_ledger(url: str, tmp_path_factory: pytest.TempPathFacto
         "PROHIBITED",
     ]
     assert "0 line(s) committed, 1 already committed" in again.stderr
+    # A plain check reserves; `cancel` gives the reservation back.
+    pending = home / "pending.csv"
+    pending.write_text(
+        "shipment_id,line_id,date,item,quantity,value,destination,consignee\n"
+        "C3,1,2025-03-04,H100 SXM,15,450000,China,Beijing Lab\n",
+        encoding="utf-8",
+    )
+    checked = json.loads(
+        run("check", str(pending), "--no-screen", "--db", url, "-f", "json").stdout
+    )
+    assert (checked["lines"][0]["outcome"], checked["lines"][0]["value"]) == ("LICENSED", 450000.0)
+    shown = json.loads(run("license", "show", "D1234567", "--db", url).stdout)
+    assert (shown["reserved_quantity"], shown["remaining_quantity"]) == (15, 25)
+    cancelled = run("cancel", "C3", "--reason", "order withdrawn", "--db", url)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert "1 licence reservation(s) released" in cancelled.stdout
+    shown = json.loads(run("license", "show", "D1234567", "--db", url).stdout)
+    assert (shown["reserved_quantity"], shown["remaining_quantity"]) == (0, 40)
+    refused = run("cancel", "C1", "--reason", "x", "--db", url)
+    assert refused.returncode == 2
+    assert "committed as shipped" in refused.stderr
     assert run("license", "revoke", "D1234567", "--reason", "returned", "--db", url).returncode == 0
     revoked = json.loads(run("license", "list", "--db", url, "--format", "json").stdout)["licences"]
     assert revoked[0]["status"] == "revoked"
@@ -558,3 +667,192 @@ def test_a_release_lapses_when_the_reasons_change() -> None:
     assert cleared.lines[0].outcome.value == "NLR"
     lapsed = engine.check([line], as_of=date(2025, 6, 1), hold_decisions={("H", "1"): other})
     assert lapsed.lines[0].outcome.value == "HOLD"
+
+
+def test_a_check_reserves_a_commit_uses_and_a_cancel_releases_licence_quantity(url: str) -> None:
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    ledger.add_licence(_licence(quantity=100), "tester")
+    first = _china(engine, ledger, "A", ("1", 60))
+    assert first.lines[0].outcome.value == "LICENSED"
+    ledger.record_check(first, "a.csv", "tester")
+    assert _balance(ledger) == (60, 0, 40)
+    # Another book cannot use what A reserved.
+    other = _china(engine, ledger, "B", ("1", 50))
+    assert (other.lines[0].outcome.value, other.lines[0].licence) == ("PROHIBITED", None)
+    ledger.record_check(other, "b.csv", "tester")
+    assert _balance(ledger) == (60, 0, 40)
+    # Checking A again keeps one reservation, not two.
+    again = _china(engine, ledger, "A", ("1", 60))
+    assert again.lines[0].outcome.value == "LICENSED"
+    ledger.record_check(again, "a.csv", "tester")
+    assert _balance(ledger) == (60, 0, 40)
+    # Committing A turns its reservation into use.
+    assert ledger.commit(again, _limits(engine), "tester").committed == ["A/1"]
+    assert _balance(ledger) == (0, 60, 40)
+    with pytest.raises(LedgerError, match="committed as shipped"):
+        ledger.cancel("A", None, "tester", "too late")
+    # C reserves 30, then is cancelled: the 30 go back.
+    ledger.record_check(_china(engine, ledger, "C", ("1", 30)), "c.csv", "tester")
+    assert _balance(ledger) == (30, 60, 10)
+    assert ledger.cancel("C", None, "J. Doe", "order withdrawn") == 1
+    assert _balance(ledger) == (0, 60, 40)
+    assert ledger.cancel("C", "1", "J. Doe", "again") == 0
+    # D reserves 20; checked again as an India line (no licence needed), it gives them back.
+    ledger.record_check(_china(engine, ledger, "D", ("1", 20)), "d.csv", "tester")
+    assert _balance(ledger) == (20, 60, 20)
+    india = engine.check(
+        [
+            Line(
+                shipment_id="D",
+                line_id="1",
+                item="H100 SXM",
+                quantity=20,
+                destination="India",
+                consignee=Party(name="Acme", country="IN"),
+            )
+        ],
+        as_of=date(2025, 6, 1),
+        view=View.WRITTEN,
+    )
+    assert (india.lines[0].outcome.value, india.lines[0].licence) == ("EXCEPTION", None)
+    ledger.record_check(india, "d.csv", "tester")
+    assert _balance(ledger) == (0, 60, 40)
+    actions = [entry["action"] for entry in ledger.audit_entries()]
+    assert actions.count("cancel") == 2
+    assert ledger.audit_verify() == []
+
+
+def test_a_licence_value_is_reserved_used_and_never_exceeded(url: str) -> None:
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    ledger.add_licence(_licence(quantity=100, value=1_000_000.0), "tester")
+    # Two checks computed from the same ledger: each fits alone, together they do not.
+    books = [
+        engine.check(
+            [_china_line(shipment, "1", 10, value)],
+            as_of=date(2025, 6, 1),
+            licences=ledger.licence_book(),
+        )
+        for shipment, value in (("V1", 400_000.0), ("V2", 700_000.0))
+    ]
+    assert [book.lines[0].outcome.value for book in books] == ["LICENSED", "LICENSED"]
+    assert ledger.commit(books[0], _limits(engine), "tester").committed == ["V1/1"]
+    refused = ledger.commit(books[1], _limits(engine), "tester").refused
+    assert refused == [
+        (
+            "V2/1",
+            "licence `D1234567` has US$600,000.00 of value left; US$700,000.00 does not fit: "
+            "check again",
+        )
+    ]
+    (licence,) = ledger.licences()
+    assert (licence["used_value"], licence["remaining_value"]) == (400_000.0, 600_000.0)
+    assert licence["remaining_quantity"] == 90
+    # A check against the ledger sees the value left.
+    late = engine.check(
+        [_china_line("V3", "1", 1, 650_000.0)],
+        as_of=date(2025, 6, 1),
+        licences=ledger.licence_book(exclude={("V3", "1")}),
+    )
+    assert late.lines[0].outcome.value == "PROHIBITED"
+
+
+def test_migrating_from_0003_keeps_licence_uses_as_used(url: str) -> None:
+    ledger = Ledger(url)
+    assert ledger.upgrade(to="0003") == (None, "0003")
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO licences (number, holder, items, destinations, parties, "
+                "authorized_quantity, authorized_value, valid_from, valid_to, conditions, status) "
+                "VALUES ('D1234567', 'Example Inc', '[\"3A090\"]', '[\"CN\"]', '[]', 100, NULL, "
+                "'2025-01-01', '2028-12-31', NULL, 'active')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO licence_uses (licence_number, shipment_id, line_id, quantity) "
+                "VALUES ('D1234567', 'OLD', '1', 25)"
+            )
+        )
+    assert ledger.upgrade() == ("0003", HEAD)
+    assert _balance(ledger) == (0, 25, 75)
+    # The old use cannot be cancelled away: it was committed.
+    assert ledger.cancel("OLD", None, "tester", "mistake") == 0
+    assert _balance(ledger) == (0, 25, 75)
+
+
+def test_licensed_tier2_exports_accumulate_against_the_country_allocation(
+    url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    allocation = ("tier2-country-allocation", "IN", "2025-01-13/2027-12-31")
+    engine = Engine(country_allocation_tpp=150_000_000)
+    ledger = Ledger(url)
+    ledger.upgrade()
+    ledger.add_licence(
+        {**_licence(quantity=100_000), "number": "D7654321", "destinations": ["IN"]}, "tester"
+    )
+
+    def india(shipment: str, quantity: int, licensed: bool) -> Report:
+        line = Line(
+            shipment_id=shipment,
+            line_id="1",
+            item="H100 SXM",
+            quantity=quantity,
+            destination="India",
+            consignee=Party(name=f"Datacentre {shipment}", country="IN"),
+        )
+        keys = {(shipment, "1")}
+        return engine.check(
+            [line],
+            as_of=date(2025, 6, 1),
+            view=View.WRITTEN,
+            allowances=ledger.allowance_state(exclude=keys),
+            licences=ledger.licence_book(exclude=keys) if licensed else None,
+        )
+
+    # 5,000 H100 (79,160,000 TPP) shipped under a licence count against India's allocation.
+    first = india("T1", 5000, licensed=True)
+    assert (first.lines[0].outcome.value, first.lines[0].licence) == ("LICENSED", "D7654321")
+    assert any(
+        r.rule == "tier2-country-allocation" and "79,160,000 of 150,000,000 after" in r.message
+        for r in first.lines[0].reasons
+    )
+    assert ledger.commit(first, _limits(engine), "tester").committed == ["T1/1"]
+    assert ledger.allowance_state().used == {allocation: 5000 * H100}
+    # Without a licence, the next application is reviewed against what is left of it.
+    within = india("T2", 2000, licensed=False)  # past LPP, within what is left
+    assert within.lines[0].outcome.value == "LICENSE_REQUIRED"
+    assert within.lines[0].review_policy is not None
+    assert within.lines[0].review_policy.value == "approval"
+    beyond = india("T3", 5000, licensed=False)
+    assert beyond.lines[0].outcome.value == "PROHIBITED"
+    assert any("allocation would be exceeded" in r.message for r in beyond.lines[0].reasons)
+
+    env = {"PATH": "/usr/bin:/bin", "TIERGATE_HOME": str(tmp_path_factory.mktemp("home"))}
+    shown = subprocess.run(
+        [
+            *(sys.executable, "-m", "tiergate", "allowances", "--country", "India"),
+            *("--year", "2026", "--country-allocation-tpp", "150000000"),
+            *("--db", url, "--format", "json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    (row,) = json.loads(shown.stdout)["allowances"]
+    assert (row["allowance"], row["holder"], row["used_tpp"]) == (
+        "tier2-country-allocation",
+        "IN",
+        5000 * H100,
+    )
+    assert (row["remaining_tpp"], row["uncertain"]) == (150_000_000 - 5000 * H100, False)
+    assert row["used_h100_equivalents"] == 5000.0

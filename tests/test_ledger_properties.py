@@ -66,3 +66,98 @@ def test_usage_is_exact_and_never_over_the_limit(
         if fits:
             running += quantity
     assert running == sum(committed)
+
+
+_ENGINE: list[Engine] = []
+
+
+def _engine() -> Engine:
+    if not _ENGINE:
+        _ENGINE.append(Engine())
+    return _ENGINE[0]
+
+
+AUTHORIZED = 100
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["check", "commit", "cancel"]),
+        st.integers(min_value=0, max_value=4),  # which line
+        st.integers(min_value=1, max_value=70),  # its quantity (a line may change between checks)
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=operations)
+def test_reserve_use_release_is_exact_and_never_over_the_licence(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, int, int]]
+) -> None:
+    """Random checks, commits and cancels of five lines under one licence: the ledger's
+    reserved and used quantities equal a model's at every step and never pass the licence."""
+    folder = tmp_path_factory.mktemp("licence-property")
+    ledger = Ledger(f"sqlite:///{folder / 'ledger.sqlite3'}")
+    ledger.upgrade()
+    ledger.add_licence(
+        {
+            "number": "D1",
+            "holder": "Example Inc",
+            "items": ["3A090"],
+            "destinations": ["CN"],
+            "parties": [],
+            "authorized_quantity": AUTHORIZED,
+            "authorized_value": None,
+            "valid_from": "2025-01-01",
+            "valid_to": "2028-12-31",
+            "conditions": None,
+        },
+        "property",
+    )
+    engine = _engine()
+    # The model: line -> (reserved or used, quantity); absent: the line holds nothing.
+    model: dict[int, tuple[str, int]] = {}
+
+    def total(status: str) -> int:
+        return sum(quantity for s, quantity in model.values() if s == status)
+
+    for action, i, quantity in steps:
+        shipped = model.get(i, ("", 0))[0] == "used"
+        if action == "cancel":
+            if not shipped:  # a committed line cannot be cancelled (tested elsewhere)
+                ledger.cancel(f"P{i}", None, "property", "withdrawn")
+                model.pop(i, None)
+        else:
+            line = Line(
+                shipment_id=f"P{i}",
+                line_id="1",
+                item="H100 SXM",
+                quantity=quantity,
+                destination="China",
+                consignee=Party(name="Beijing Lab", country="CN"),
+            )
+            report = engine.check(
+                [line],
+                as_of=date(2025, 6, 1),
+                licences=ledger.licence_book(exclude={(f"P{i}", "1")}),
+            )
+            others = sum(q for j, (_, q) in model.items() if j != i)
+            fits = others + quantity <= AUTHORIZED
+            if not shipped:
+                assert (report.lines[0].licence == "D1") is fits
+            if action == "check":
+                ledger.record_check(report, "property", "property")
+            else:
+                ledger.commit(report, {}, "property")
+            if not shipped and fits:
+                model[i] = ("reserved" if action == "check" else "used", quantity)
+            elif not shipped:
+                model.pop(i, None)  # no longer covered: what it reserved goes back
+        (licence,) = ledger.licences()
+        assert (licence["reserved_quantity"], licence["used_quantity"]) == (
+            total("reserved"),
+            total("used"),
+        )
+        assert licence["remaining_quantity"] == AUTHORIZED - total("reserved") - total("used")
+        assert licence["remaining_quantity"] >= 0
+    assert ledger.audit_verify() == []

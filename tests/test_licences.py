@@ -93,7 +93,59 @@ def test_a_licence_does_not_clear_a_listed_party() -> None:
         destination="China",
         consignee=Party(name="Huawei Technologies Co., Ltd.", country="CN"),
     )
-    report = engine.check([line], licences=LicenceBook([_grant()]))
+    book = LicenceBook([_grant()])
+    report = engine.check([line], licences=book)
     assert report.lines[0].outcome is Outcome.PROHIBITED
     assert any(r.rule.startswith("list.EL:") for r in report.lines[0].reasons)
-    assert any(r.rule == "licence.D1234567" for r in report.lines[0].reasons)
+    # The licence is not spent on a line that cannot ship under it.
+    assert report.lines[0].licence is None
+    assert book.left == {"D1234567": 100}
+
+
+def _valued(line_id: str, quantity: int, value: object) -> Line:
+    return Line(
+        line_id=line_id,
+        date=ON.isoformat(),
+        item="H100 SXM",
+        quantity=quantity,
+        value=value,
+        destination="China",
+        consignee=Party(name="Beijing Lab", country="CN"),
+    )
+
+
+def test_a_licence_that_authorizes_a_value_draws_it_down() -> None:
+    engine = Engine()
+    book = LicenceBook([_grant(value_left=1_000_000.0)])
+    report = engine.check(
+        [_valued("1", 10, "400000"), _valued("2", 10, 500_000), _valued("3", 1, "150000.50")],
+        licences=book,
+    )
+    outcomes = [(line.outcome, line.licence, line.value) for line in report.lines]
+    assert outcomes == [
+        (Outcome.LICENSED, "D1234567", 400_000.0),
+        (Outcome.LICENSED, "D1234567", 500_000.0),
+        (Outcome.PROHIBITED, None, 150_000.5),  # 900,000 + 150,000.50 > 1,000,000
+    ]
+    message = next(r.message for r in report.lines[1].reasons if r.rule == "licence.D1234567")
+    assert "US$600,000.00 of value left before, US$100,000.00 after" in message
+    # Quantity is left (79 units) but the value is not: the value cap alone refused line 3.
+    assert book.left == {"D1234567": 80}
+    assert book.value_left == {"D1234567": 100_000.0}
+
+
+def test_a_value_capped_licence_needs_the_line_value() -> None:
+    engine = Engine()
+    book = LicenceBook([_grant(value_left=1_000_000.0)])
+    report = engine.check([_line("1", 10), _valued("2", 1, "a lot")], licences=book)
+    first, second = report.lines
+    assert first.outcome is Outcome.PROHIBITED
+    assert first.licence is None
+    assert any(
+        r.rule == "licence.D1234567" and "give the line's `value`" in r.message
+        for r in first.reasons
+    )
+    # A bad value is an error on the line (which stays PROHIBITED: no licence covers it).
+    assert (second.outcome, second.licence) == (Outcome.PROHIBITED, None)
+    assert any("`value` value `a lot` is not a number" in e for e in second.errors)
+    assert book.left == {"D1234567": 100}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from datetime import date
 from enum import StrEnum
@@ -177,7 +178,8 @@ def check(
         bool,
         typer.Option(
             "--commit",
-            help="Record the lines that may ship as shipped in the ledger, debiting allowances.",
+            help="Record the lines that may ship as shipped in the ledger, debiting allowances "
+            "and licences.",
         ),
     ] = False,
     db: DbOption = None,
@@ -191,6 +193,9 @@ def check(
 
     Every named party (consignee, end user, intermediate consignees) is screened against the
     bundled Consolidated Screening List unless --no-screen is given.
+
+    With a ledger (--db, TIERGATE_DATABASE_URL or the default file), the check is audited
+    and reserves the licence quantity of the lines a licence covers; --commit uses it.
 
     Exit status: 0 every line may ship, 3 some line may not ship as is, 2 unusable input.
     """
@@ -623,11 +628,22 @@ def db_upgrade(db: DbOption = None) -> None:
 
 @app.command()
 def allowances(
-    country: Annotated[str | None, typer.Option("--country", help="Only this country.")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="Only this country (name or ISO code).")
+    ] = None,
     consignee: Annotated[
         str | None, typer.Option("--consignee", help="Only consignees whose name contains this.")
     ] = None,
-    year: Annotated[int | None, typer.Option("--year", help="Only this calendar year.")] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Only periods that include this calendar year.")
+    ] = None,
+    country_allocation_tpp: Annotated[
+        float | None,
+        typer.Option(
+            "--country-allocation-tpp",
+            help="Tier 2 country allocation in TPP (default: the rulebook's, flagged UNCERTAIN).",
+        ),
+    ] = None,
     db: DbOption = None,
     output_format: Annotated[
         ClassifyFormat, typer.Option("--format", "-f", help="table or json.")
@@ -636,18 +652,30 @@ def allowances(
     """Allowance usage recorded in the ledger: used and remaining TPP and H100-equivalents.
 
     Example: tiergate allowances --country IN --year 2025 --format json
+
+    LPP allowances are counted per ultimate consignee and calendar year; Tier 2 country
+    allocations per country over their period, from the lines committed under a licence.
     """
-    engine = _engine()
+    engine = Engine(country_allocation_tpp=country_allocation_tpp)
+    code = None
+    if country is not None:
+        place = engine.countries.resolve(country, date.today())
+        if place is None:
+            raise UsageError(f"--country `{country}` is not a country tiergate knows")
+        code = place.code
     h100 = engine.rulebook.meta.h100_tpp
     rows: list[dict[str, Any]] = []
     for (allowance_id, holder, period), used in sorted(Ledger(db).allowance_state().used.items()):
-        if year is not None and str(year) not in period:
+        if year is not None and not _period_includes(period, year):
             continue
-        if country is not None and not holder.upper().endswith(country.upper()):
+        if code is not None and holder.rsplit("|", 1)[-1] != code:
             continue
-        if consignee is not None and consignee.casefold() not in holder:
+        if consignee is not None and (
+            "|" not in holder or _name_key(consignee) not in holder.rsplit("|", 1)[0]
+        ):
             continue
-        limit = engine.allowance_limit(allowance_id)
+        allowance = engine.allowance(allowance_id)
+        limit = allowance.limit_tpp
         rows.append(
             {
                 "allowance": allowance_id,
@@ -658,24 +686,39 @@ def allowances(
                 "limit_tpp": limit,
                 "used_h100_equivalents": round(used / h100, 1),
                 "remaining_h100_equivalents": round(max(limit - used, 0.0) / h100, 1),
+                "uncertain": allowance.uncertain and country_allocation_tpp is None,
+                "citation": allowance.citation,
             }
         )
     if output_format is ClassifyFormat.JSON:
         _emit(json.dumps({"allowances": rows}, indent=2) + "\n", None)
         return
     table = Table(title="allowance usage (ledger)")
-    for column in ("allowance", "holder", "period", "used_tpp", "remaining_tpp", "limit_tpp"):
+    columns = ("allowance", "holder", "period", "used_tpp", "remaining_tpp", "limit_tpp", "H100-eq")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
-            str(row["allowance"]),
+            str(row["allowance"]) + (" (UNCERTAIN)" if row["uncertain"] else ""),
             str(row["holder"]),
             str(row["period"]),
             f"{row['used_tpp']:,.0f}",
             f"{row['remaining_tpp']:,.0f}",
             f"{row['limit_tpp']:,.0f}",
+            f"{row['used_h100_equivalents']:,} used, {row['remaining_h100_equivalents']:,} left",
         )
     Console().print(table)
+
+
+def _name_key(name: str) -> str:
+    """A consignee name as the ledger keys it: case-folded words."""
+    return " ".join(re.findall(r"\w+", name.casefold()))
+
+
+def _period_includes(period: str, year: int) -> bool:
+    """True when an allowance period (`2025`, or `2025-01-13/2027-12-31`) includes `year`."""
+    first, _, last = period.partition("/")
+    return int(first[:4]) <= year <= int((last or first)[:4])
 
 
 license_app = typer.Typer(
@@ -702,7 +745,9 @@ def license_add(
     party: Annotated[
         list[str] | None, typer.Option("--party", help="A consignee it names (repeat).")
     ] = None,
-    value: Annotated[float | None, typer.Option("--value", help="Authorized value.")] = None,
+    value: Annotated[
+        float | None, typer.Option("--value", min=0, help="Authorized value in US dollars.")
+    ] = None,
     conditions: Annotated[
         str | None, typer.Option("--conditions", help="The licence's conditions.")
     ] = None,
@@ -752,7 +797,7 @@ def license_list(
         ClassifyFormat, typer.Option("--format", "-f", help="table or json.")
     ] = ClassifyFormat.TABLE,
 ) -> None:
-    """Every licence with its used and remaining quantity.
+    """Every licence with its used, reserved and remaining quantity (and value).
 
     Example: tiergate license list --format json
     """
@@ -760,12 +805,21 @@ def license_list(
     if output_format is ClassifyFormat.JSON:
         _emit(json.dumps({"licences": rows}, indent=2, ensure_ascii=False) + "\n", None)
         return
-    columns = ("number", "holder", "status", "valid_from", "valid_to", "remaining_quantity")
+    columns = (
+        "number",
+        "holder",
+        "status",
+        "valid_from",
+        "valid_to",
+        "reserved_quantity",
+        "remaining_quantity",
+        "remaining_value",
+    )
     table = Table(title="licences")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(str(row[c]) for c in columns))
+        table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
     Console().print(table)
 
 
@@ -796,6 +850,30 @@ def license_revoke(
     """
     Ledger(db).revoke_licence(number, actor, reason)
     typer.echo(f"licence {number} revoked")
+
+
+@app.command()
+def cancel(
+    shipment_id: Annotated[str, typer.Argument(help="The shipment whose lines will not ship.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the lines are cancelled.")],
+    line: Annotated[
+        str | None, typer.Option("--line", help="Only this line (default: every line).")
+    ] = None,
+    db: DbOption = None,
+    actor: Annotated[
+        str, typer.Option("--actor", help="Who cancels, for the audit trail.")
+    ] = "cli",
+) -> None:
+    """Cancel checked lines that will not ship: the licence quantity and value their check
+    reserved goes back to the licence. Lines committed as shipped cannot be cancelled.
+
+    Example: tiergate cancel SO-1042 --line 2 --reason "order withdrawn by the customer"
+    """
+    if not reason.strip():
+        raise UsageError("--reason must say why the lines are cancelled")
+    released = Ledger(db).cancel(shipment_id, line, actor, reason.strip())
+    which = f"line {line} of shipment {shipment_id}" if line else f"shipment {shipment_id}"
+    typer.echo(f"{which} cancelled: {released} licence reservation(s) released")
 
 
 holds_app = typer.Typer(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, TypeVar
 
@@ -80,6 +80,7 @@ NON_ENFORCEMENT = Reason(
 _ITEM_TYPES_FOR_DEEMED = frozenset({ItemType.TECHNOLOGY, ItemType.SOFTWARE, ItemType.MODEL_WEIGHTS})
 _COUNTED_ITEMS = frozenset({ItemType.CHIP, ItemType.BOARD, ItemType.SYSTEM, ItemType.HBM})
 _NAME_NOISE = re.compile(r"[^\w]+")
+_LICENCE_CITATION = "15 CFR Part 750 (licence issued by BIS)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,7 @@ class _Work:
     reasons: list[Reason]
     classification: Classification | None = None
     quantity: int | None = None
+    value: float | None = None
     place: Place | None = None
     consignee_key: str | None = None
     static: _Static | None = None
@@ -731,6 +733,11 @@ class Engine:
             and bundle.classification.item_type in _COUNTED_ITEMS
         ):
             w.errors.append("`quantity` is missing: expected a whole number of units >= 1")
+        if line.value is not None:
+            try:
+                w.value = parse_number(line.value, "value")
+            except ValueProblem as problem:
+                w.errors.append(str(problem))
         if not blank(consignee.name):
             name_key = (consignee.name, bundle.consignee_country)
             consignee_key = self._consignee_keys.get(name_key)
@@ -1054,7 +1061,7 @@ class Engine:
         )
         fallback: Finding | Pending = licence
         if rule.allocation is not None and licence.outcome is Outcome.LICENSE_REQUIRED:
-            allocation = self._allowance(rule.allocation)
+            allocation = self.allowance(rule.allocation)
             fallback = Pending(
                 allowance=allocation,
                 key_kind="country",
@@ -1116,7 +1123,7 @@ class Engine:
                 reasons=(reason, exc_reason),
             )
             if e.allowance is not None:
-                return Pending(self._allowance(e.allowance), "consignee", found, fallback)
+                return Pending(self.allowance(e.allowance), "consignee", found, fallback)
             return found
         return fallback
 
@@ -1143,9 +1150,10 @@ class Engine:
 
     def allowance_limit(self, allowance_id: str) -> float:
         """The limit in TPP of an allowance, as this engine applies it."""
-        return self._allowance(allowance_id).limit_tpp
+        return self.allowance(allowance_id).limit_tpp
 
-    def _allowance(self, allowance_id: str) -> Allowance:
+    def allowance(self, allowance_id: str) -> Allowance:
+        """An allowance as this engine applies it (its country allocation, when given)."""
         for allowance in self.rulebook.allowances.allowances:
             if allowance.id == allowance_id:
                 if allowance.kind == "per_country_period" and self.country_allocation_tpp:
@@ -1234,20 +1242,41 @@ class Engine:
         static, c = w.static, w.classification
         if static is None or c is None or w.as_of is None or w.errors:
             return
-        needing = [
-            f
-            for f in (*static.findings, *w.resolved)
-            if f.outcome in (Outcome.LICENSE_REQUIRED, Outcome.PROHIBITED) and f.review_policy
-        ]
+        needing = [f for f in (*static.findings, *w.resolved) if _needs_licence(f)]
         if not needing or w.quantity is None:
             return
+        if any(f.outcome is Outcome.PROHIBITED for f in w.parties):
+            return  # a licence never covers a listed party: do not spend it on the line
         consignee = text(w.line.consignee.name)
         drawn = book.draw(
-            w.as_of, c.eccn, c.scope, w.place.code if w.place else None, consignee, w.quantity
+            w.as_of,
+            c.eccn,
+            c.scope,
+            w.place.code if w.place else None,
+            consignee,
+            w.quantity,
+            w.value,
         )
-        if drawn is None:
+        if isinstance(drawn, list):
+            w.reasons.extend(
+                Reason(
+                    rule=f"licence.{number}",
+                    message=f"licence {number} reaches this line but authorizes a value: give the "
+                    "line's `value` (US dollars) to draw on it",
+                    citation=_LICENCE_CITATION,
+                )
+                for number in drawn
+            )
             return
-        grant, before, after = drawn
+        grant = drawn.grant
+        balance = (
+            f"{drawn.quantity_before:,} units left before this line, {drawn.quantity_after:,} after"
+        )
+        if drawn.value_before is not None and drawn.value_after is not None:
+            balance += (
+                f"; US${drawn.value_before:,.2f} of value left before, "
+                f"US${drawn.value_after:,.2f} after"
+            )
         w.licence = (
             grant,
             Finding(
@@ -1258,8 +1287,8 @@ class Engine:
                     Reason(
                         rule=f"licence.{grant.number}",
                         message=f"covered by licence {grant.number} held by {grant.holder}: "
-                        f"{before:,} units left before this line, {after:,} after",
-                        citation="15 CFR Part 750 (licence issued by BIS)",
+                        + balance,
+                        citation=_LICENCE_CITATION,
                     ),
                 ),
             ),
@@ -1396,6 +1425,7 @@ class Engine:
             tuple(w.debits),
             w.licence[0].number if w.licence is not None else None,
             combined.hold_signature,
+            w.value,
         )
 
     def _text(self, value: Any) -> str | None:
@@ -1415,15 +1445,15 @@ class Engine:
             findings.extend(static.findings)
         findings.extend(w.resolved)
         if w.licence is not None:
-            # The licence replaces the EAR licence requirements; list hits and advisories stay.
-            findings = [
-                f
-                for f in findings
-                if not (
-                    f.outcome in (Outcome.LICENSE_REQUIRED, Outcome.PROHIBITED) and f.review_policy
-                )
-            ]
-            findings.append(w.licence[1])
+            # The licence replaces the EAR licence requirements; list hits and advisories stay,
+            # and so does what the line counts against an allowance (a Tier 2 country
+            # allocation counts licensed exports).
+            replaced = [f for f in findings if _needs_licence(f)]
+            findings = [f for f in findings if not _needs_licence(f)]
+            debited = {debit[0] for debit in w.debits}
+            counted = tuple(r for f in replaced for r in f.reasons if r.rule in debited)
+            licensed = w.licence[1]
+            findings.append(replace(licensed, reasons=(*licensed.reasons, *counted)))
         findings.extend(w.parties)
         held = [f for f in findings if f.outcome is Outcome.HOLD]
         hold_signature = (
@@ -1549,6 +1579,15 @@ class HoldDecision:
 _SHARED: Engine | None = None
 _UNSEEN: Any = object()
 _NO_SPECS = Specs()
+
+
+def _needs_licence(finding: Finding) -> bool:
+    """An EAR licence requirement (which a held licence replaces), not a list hit."""
+    return (
+        finding.outcome in (Outcome.LICENSE_REQUIRED, Outcome.PROHIBITED)
+        and finding.review_policy is not None
+    )
+
 
 _POLICY_ORDER = {ReviewPolicy.APPROVAL: 0, ReviewPolicy.CASE_BY_CASE: 1, ReviewPolicy.DENIAL: 2}
 

@@ -2,10 +2,11 @@
 
 A licence covers a line when it is valid on the line's date, names the line's ECCN (or a
 prefix of it) or its control scope, the line's destination, and (when it names parties) the
-line's consignee, and has enough quantity left. A covered line is `LICENSED`: the licence
+line's consignee, and has enough quantity left (and, when it authorizes a value, enough value
+left for the line's value, which must then be given). A covered line is `LICENSED`: the licence
 replaces the EAR licence requirements that matched the line, never a list hit (SDN, DPL,
 Entity List) or an advisory. Within one check, quantity is drawn down line by line in date
-order; the ledger records what committed lines used.
+order; the ledger records what checked lines reserve and committed lines use.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class LicenceGrant:
     quantity_left: int
     parties: tuple[str, ...] = ()  # consignee names; empty: any consignee
     conditions: str | None = None
+    value_left: float | None = None  # US dollars left; None: the licence authorizes no value
 
     def covers(
         self,
@@ -55,15 +57,30 @@ class LicenceGrant:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """What a line took from a licence: the balances before and after it."""
+
+    grant: LicenceGrant
+    quantity_before: int
+    quantity_after: int
+    value_before: float | None = None
+    value_after: float | None = None
+
+
 @dataclass
 class LicenceBook:
     """The licences in force for a check, with their balances as lines draw on them."""
 
     grants: list[LicenceGrant]
     left: dict[str, int] = field(default_factory=dict)
+    value_left: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.left = {grant.number: grant.quantity_left for grant in self.grants}
+        self.value_left = {
+            grant.number: grant.value_left for grant in self.grants if grant.value_left is not None
+        }
 
     def draw(
         self,
@@ -73,15 +90,33 @@ class LicenceBook:
         destination: str | None,
         consignee: str | None,
         quantity: int,
-    ) -> tuple[LicenceGrant, int, int] | None:
-        """Take `quantity` from the first licence that covers the line and has it left;
-        returns the licence and its balance before and after."""
+        value: float | None = None,
+    ) -> Draw | list[str]:
+        """Take `quantity` (and `value`) from the first licence that covers the line and has
+        them left. When none does, returns the numbers of the licences that cover the line but
+        authorize a value the line does not give (so the user can be told to give it)."""
+        wants_value = []
         for grant in self.grants:
             before = self.left[grant.number]
-            if before >= quantity and grant.covers(on, eccn, scope, destination, consignee):
-                self.left[grant.number] = before - quantity
-                return grant, before, before - quantity
-        return None
+            if before < quantity or not grant.covers(on, eccn, scope, destination, consignee):
+                continue
+            value_before = self.value_left.get(grant.number)
+            if value_before is not None:
+                if value is None:
+                    wants_value.append(grant.number)
+                    continue
+                if value > value_before:
+                    continue
+                self.value_left[grant.number] = value_before - value
+            self.left[grant.number] = before - quantity
+            return Draw(
+                grant,
+                before,
+                before - quantity,
+                value_before,
+                None if value_before is None or value is None else value_before - value,
+            )
+        return wants_value
 
     def as_dict(self) -> dict[str, Any]:
-        return {"left": dict(self.left)}
+        return {"left": dict(self.left), "value_left": dict(self.value_left)}

@@ -107,6 +107,7 @@ LINE_FIELDS = (
     "transaction",
     "end_use",
     "veu",
+    "value",
 )
 
 
@@ -138,6 +139,7 @@ class Line:
     transaction: Raw = None
     end_use: Raw = None
     veu: Raw = None
+    value: Raw = None  # the line's value in US dollars (drawn from a licence's authorized value)
     consignee: Party = field(default_factory=Party)
     end_user: Party = field(default_factory=Party)
     intermediate_consignees: tuple[Party, ...] = ()
@@ -228,6 +230,8 @@ class LineResult:
     licence: str | None = None
     # The rules that hold the line (outcome HOLD), or that a person's decision covered.
     hold_signature: str | None = None
+    # The line's value in US dollars, when given.
+    value: float | None = None
 
     @property
     def may_ship(self) -> bool:
@@ -259,6 +263,7 @@ class LineResult:
             "tpp": self.tpp,
             "performance_density": self.performance_density,
             "quantity": self.quantity,
+            "value": self.value,
             "total_tpp": self.total_tpp,
             "h100_equivalents": self.h100_equivalents,
             "destination": self.destination,

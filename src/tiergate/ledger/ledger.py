@@ -37,7 +37,7 @@ from tiergate.licences import LicenceBook, LicenceGrant
 from tiergate.model import Outcome, Report
 from tiergate.screening.store import tiergate_home
 
-HEAD = "0003"
+HEAD = "0004"
 GENESIS = "0" * 64
 # Any fixed 64-bit number: the advisory lock all PostgreSQL committers take.
 _PG_LOCK = 7_302_861_905
@@ -185,6 +185,7 @@ class Ledger:
         now = datetime.now(UTC)
         with self.engine.begin() as connection:
             self._serialise(connection)
+            self._release_stale(connection, report)
             for line in report.lines:
                 key = f"{line.shipment_id or ''}/{line.line_id}"
                 exists = connection.execute(
@@ -203,7 +204,7 @@ class Ledger:
                 savepoint = connection.begin_nested()
                 problem = self._debit(connection, line.debits, limits)
                 if problem is None and line.licence is not None:
-                    problem = self._use_licence(connection, line, key)
+                    problem = self._take_licence(connection, line, "used")
                 if problem is not None:
                     savepoint.rollback()
                     outcome.refused.append((key, problem))
@@ -314,82 +315,179 @@ class Ledger:
             )
 
     def licences(self) -> list[dict[str, Any]]:
-        """Every licence with its used and remaining quantity."""
+        """Every licence with its used, reserved and remaining quantity (and value, for a
+        licence that authorizes one)."""
         self.require_current()
         with self.engine.connect() as connection:
             rows = [dict(r) for r in connection.execute(select(Licence.__table__)).mappings()]
-            used: dict[str, int] = {}
-            for number, quantity in connection.execute(
-                select(LicenceUse.licence_number, LicenceUse.quantity)
+            taken: dict[tuple[str, str], tuple[int, float]] = {}
+            for number, quantity, value, state in connection.execute(
+                select(
+                    LicenceUse.licence_number,
+                    LicenceUse.quantity,
+                    LicenceUse.value,
+                    LicenceUse.state,
+                ).where(LicenceUse.state != "released")
             ):
-                used[number] = used.get(number, 0) + quantity
+                units, dollars = taken.get((number, state), (0, 0.0))
+                taken[(number, state)] = (units + quantity, dollars + (value or 0.0))
         for row in rows:
             row.pop("id", None)
-            row["used_quantity"] = used.get(row["number"], 0)
-            row["remaining_quantity"] = row["authorized_quantity"] - row["used_quantity"]
+            used = taken.get((row["number"], "used"), (0, 0.0))
+            reserved = taken.get((row["number"], "reserved"), (0, 0.0))
+            row["used_quantity"], row["reserved_quantity"] = used[0], reserved[0]
+            row["remaining_quantity"] = row["authorized_quantity"] - used[0] - reserved[0]
+            authorized_value = row["authorized_value"]
+            row["used_value"], row["reserved_value"] = used[1], reserved[1]
+            row["remaining_value"] = (
+                None if authorized_value is None else authorized_value - used[1] - reserved[1]
+            )
         return sorted(rows, key=lambda row: row["number"])
 
     def licence_book(self, exclude: set[tuple[str, str]] | None = None) -> LicenceBook:
         """The active licences with what is left of them, for a check; lines in `exclude`
-        that are already committed give back what they used (a re-check of a book)."""
-        given_back: dict[str, int] = {}
+        give back what they reserved or used (a re-check of the same book)."""
+        given_back: dict[str, tuple[int, float]] = {}
         if exclude:
             with self.engine.connect() as connection:
-                for number, shipment_id, line_id, quantity in connection.execute(
+                for number, shipment_id, line_id, quantity, value in connection.execute(
                     select(
                         LicenceUse.licence_number,
                         LicenceUse.shipment_id,
                         LicenceUse.line_id,
                         LicenceUse.quantity,
-                    )
+                        LicenceUse.value,
+                    ).where(LicenceUse.state != "released")
                 ):
                     if (shipment_id, line_id) in exclude:
-                        given_back[number] = given_back.get(number, 0) + quantity
-        grants = [
-            LicenceGrant(
-                number=row["number"],
-                holder=row["holder"],
-                items=tuple(row["items"]),
-                destinations=tuple(row["destinations"]),
-                valid_from=date.fromisoformat(row["valid_from"]),
-                valid_to=date.fromisoformat(row["valid_to"]),
-                quantity_left=row["remaining_quantity"] + given_back.get(row["number"], 0),
-                parties=tuple(row["parties"]),
-                conditions=row["conditions"],
+                        units, dollars = given_back.get(number, (0, 0.0))
+                        given_back[number] = (units + quantity, dollars + (value or 0.0))
+        grants = []
+        for row in self.licences():
+            if row["status"] != "active":
+                continue
+            units, dollars = given_back.get(row["number"], (0, 0.0))
+            grants.append(
+                LicenceGrant(
+                    number=row["number"],
+                    holder=row["holder"],
+                    items=tuple(row["items"]),
+                    destinations=tuple(row["destinations"]),
+                    valid_from=date.fromisoformat(row["valid_from"]),
+                    valid_to=date.fromisoformat(row["valid_to"]),
+                    quantity_left=row["remaining_quantity"] + units,
+                    parties=tuple(row["parties"]),
+                    conditions=row["conditions"],
+                    value_left=None
+                    if row["remaining_value"] is None
+                    else row["remaining_value"] + dollars,
+                )
             )
-            for row in self.licences()
-            if row["status"] == "active"
-        ]
         return LicenceBook(grants)
 
-    def _use_licence(self, connection: Connection, line: Any, key: str) -> str | None:
+    def _take_licence(self, connection: Connection, line: Any, state: str) -> str | None:
+        """Reserve (`reserved`) or use (`used`) the line's quantity and value of its licence,
+        re-checked against what every other line holds; a reservation of the same line becomes
+        the use. Returns why it does not fit, or None."""
         number = line.licence
-        authorized = connection.execute(
-            select(Licence.authorized_quantity, Licence.status).where(Licence.number == number)
-        ).first()
-        if authorized is None or authorized[1] != "active":
-            return f"licence `{number}` is not active in the ledger"
-        used = sum(
-            q
-            for (q,) in connection.execute(
-                select(LicenceUse.quantity).where(LicenceUse.licence_number == number)
+        shipment_id, line_id = line.shipment_id or "", line.line_id or ""
+        licence = connection.execute(
+            select(Licence.authorized_quantity, Licence.authorized_value, Licence.status).where(
+                Licence.number == number
             )
-        )
+        ).first()
+        if licence is None or licence[2] != "active":
+            return f"licence `{number}` is not active in the ledger"
+        own = connection.execute(
+            select(LicenceUse.id, LicenceUse.state).where(
+                LicenceUse.licence_number == number,
+                LicenceUse.shipment_id == shipment_id,
+                LicenceUse.line_id == line_id,
+            )
+        ).first()
+        if own is not None and own[1] == "used":
+            return None
+        units, dollars = 0, 0.0
+        for quantity_taken, value_taken in connection.execute(
+            select(LicenceUse.quantity, LicenceUse.value).where(
+                LicenceUse.licence_number == number,
+                LicenceUse.state != "released",
+                (LicenceUse.shipment_id != shipment_id) | (LicenceUse.line_id != line_id),
+            )
+        ):
+            units += quantity_taken
+            dollars += value_taken or 0.0
         quantity = line.quantity or 0
-        if used + quantity > authorized[0]:
+        if units + quantity > licence[0]:
             return (
-                f"licence `{number}` has {authorized[0] - used:,} units left; {quantity:,} "
+                f"licence `{number}` has {licence[0] - units:,} units left; {quantity:,} "
                 "do not fit: check again"
             )
-        connection.execute(
-            insert(LicenceUse).values(
-                licence_number=number,
-                shipment_id=line.shipment_id or "",
-                line_id=line.line_id or "",
-                quantity=quantity,
+        if licence[1] is not None:
+            if line.value is None:
+                return f"licence `{number}` authorizes a value: the line's value is needed"
+            if dollars + line.value > licence[1]:
+                return (
+                    f"licence `{number}` has US${licence[1] - dollars:,.2f} of value left; "
+                    f"US${line.value:,.2f} does not fit: check again"
+                )
+        values = {"quantity": quantity, "value": line.value, "state": state}
+        if own is None:
+            connection.execute(
+                insert(LicenceUse).values(
+                    licence_number=number, shipment_id=shipment_id, line_id=line_id, **values
+                )
             )
-        )
+        else:
+            connection.execute(update(LicenceUse).where(LicenceUse.id == own[0]).values(**values))
         return None
+
+    def _release_stale(self, connection: Connection, report: Report) -> None:
+        """A line checked again without a licence, or under another one, gives back what an
+        earlier check reserved for it."""
+        wanted = {(line.shipment_id or "", line.line_id or ""): line for line in report.lines}
+        stale = []
+        for row_id, number, shipment_id, line_id in connection.execute(
+            select(
+                LicenceUse.id, LicenceUse.licence_number, LicenceUse.shipment_id, LicenceUse.line_id
+            ).where(LicenceUse.state == "reserved")
+        ):
+            line = wanted.get((shipment_id, line_id))
+            if line is not None and (line.licence != number or not _reserves(line)):
+                stale.append(row_id)
+        if stale:
+            connection.execute(
+                update(LicenceUse).where(LicenceUse.id.in_(stale)).values(state="released")
+            )
+
+    def cancel(self, shipment_id: str, line_id: str | None, actor: str, reason: str) -> int:
+        """Release the licence quantity reserved by lines that will not ship; returns how many
+        reservations were released. A committed (shipped) line cannot be cancelled here."""
+        self.require_current()
+        with self.engine.begin() as connection:
+            self._serialise(connection)
+            query = select(CommittedLine.line_id).where(CommittedLine.shipment_id == shipment_id)
+            if line_id is not None:
+                query = query.where(CommittedLine.line_id == line_id)
+            shipped = [row[0] for row in connection.execute(query)]
+            if shipped:
+                raise LedgerError(
+                    f"line(s) {', '.join(shipped)} of shipment `{shipment_id}` are committed as "
+                    "shipped and cannot be cancelled"
+                )
+            condition = (LicenceUse.shipment_id == shipment_id) & (LicenceUse.state == "reserved")
+            if line_id is not None:
+                condition = condition & (LicenceUse.line_id == line_id)
+            released = connection.execute(
+                update(LicenceUse).where(condition).values(state="released")
+            ).rowcount
+            self._append_event(
+                connection,
+                actor,
+                "cancel",
+                {"shipment_id": shipment_id, "line_id": line_id, "reason": reason},
+            )
+        return int(released or 0)
 
     def _append_event(
         self, connection: Connection, actor: str, action: str, payload: dict[str, Any]
@@ -489,6 +587,16 @@ class Ledger:
         with self.engine.begin() as connection:
             self._serialise(connection)
             self._record_holds(connection, report)
+            self._release_stale(connection, report)
+            for line in report.lines:
+                if _reserves(line):
+                    # A reservation that no longer fits is not made: committing the line will
+                    # say why.
+                    savepoint = connection.begin_nested()
+                    if self._take_licence(connection, line, "reserved") is None:
+                        savepoint.commit()
+                    else:
+                        savepoint.rollback()
             self._append(
                 connection,
                 actor=actor,
@@ -572,6 +680,12 @@ def _sqlite_immediate(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _reserves(line: Any) -> bool:
+    """A check reserves licence quantity for a line that may ship under it, or may once a
+    person releases its hold."""
+    return line.licence is not None and line.outcome in (Outcome.LICENSED, Outcome.HOLD)
 
 
 def _canonical_hash(value: Any) -> str:

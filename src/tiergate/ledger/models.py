@@ -95,7 +95,8 @@ class Licence(Base):
 
 
 class LicenceUse(Base):
-    """Quantity a committed line used from a licence."""
+    """Quantity a line took from a licence: reserved by a check, used when the line is
+    committed, released when it is cancelled."""
 
     __tablename__ = "licence_uses"
     __table_args__ = (
@@ -107,6 +108,8 @@ class LicenceUse(Base):
     shipment_id: Mapped[str] = mapped_column(String(200))
     line_id: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), server_default="used")  # reserved/used/released
+    value: Mapped[float | None] = mapped_column(Float)  # US dollars, when the line gave its value
 
 
 class Hold(Base):
