@@ -481,6 +481,7 @@ def test_licences_in_the_ledger(url: str, tmp_path_factory: pytest.TempPathFacto
         url,
     )
     assert added.returncode == 0, added.stderr
+    assert "licence D1234567 recorded: 100 units, 2025-01-01 to 2028-12-31" in added.stdout
     assert (
         run(
             "license",

@@ -787,7 +787,8 @@ def license_add(
         },
         actor,
     )
-    typer.echo(f"licence {number} recorded: {quantity:,} units, {start} to {end}")
+    worth = f" worth US${value:,.2f}" if value is not None else ""
+    typer.echo(f"licence {number} recorded: {quantity:,} units{worth}, {start} to {end}")
 
 
 @license_app.command("list")
