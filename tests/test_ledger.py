@@ -358,6 +358,7 @@ def test_a_commit_killed_midway_leaves_nothing_and_a_rerun_finishes(url: str) ->
 
 
 def test_ledger_commands(url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    import hashlib
     import json
     import subprocess
     import sys
@@ -429,6 +430,19 @@ def test_ledger_commands(url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     assert "3 entries" in verified.stdout
     exported = json.loads(run("audit", "export", "--db", url).stdout)["audit"]
     assert [e["action"] for e in exported] == ["commit", "commit", "check"]
+    # Each entry names the input file by the SHA-256 of its bytes and keeps every line's
+    # outcome and the rules behind it.
+    digest = hashlib.sha256(book.read_bytes()).hexdigest()
+    assert {e["input_hash"] for e in exported} == {digest}
+    first_lines = exported[0]["payload"]["lines"]
+    assert [line[:3] for line in first_lines] == [
+        ["S1", "1", "EXCEPTION"],
+        ["S1", "2", "EXCEPTION"],
+        ["S2", "1", "LICENSE_REQUIRED"],
+    ]
+    assert "lpp-consignee-year" in first_lines[0][5]
+    assert exported[0]["payload"]["source"] == str(book)
+    assert len(exported[0]["payload"]["reasons_hash"]) == 64
     csv_export = run("audit", "export", "--db", url, "--format", "csv", "--since", "2020-01-01")
     assert csv_export.stdout.count("\n") == 4
 

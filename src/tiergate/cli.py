@@ -6,6 +6,7 @@ usage, 1 internal error. They live on the exception classes in `tiergate.errors`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -223,14 +224,16 @@ def check(
     report = engine.check(
         lines, as_of=on, view=view, allowances=state, licences=book, hold_decisions=decisions
     )
+    # The audit trail names the input by the SHA-256 of the file's bytes.
+    digest = hashlib.sha256(file.read_bytes()).hexdigest() if ledger is not None else None
     if ledger is not None and commit:
         limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
-        result = ledger.commit(report, limits, actor)
+        result = ledger.commit(report, limits, actor, source=str(file), input_hash=digest)
         Console(stderr=True).print(f"ledger: {result.summary()}", highlight=False)
         for key, why in result.refused:
             Console(stderr=True).print(f"  not committed {key}: {why}", highlight=False)
     elif ledger is not None:
-        ledger.record_check(report, str(file), actor)
+        ledger.record_check(report, str(file), actor, input_hash=digest)
     if output_format is CheckFormat.TABLE:
         if output is None:
             render_table(report, Console())

@@ -215,9 +215,19 @@ class Ledger:
 
     # --- commit --------------------------------------------------------------------------
 
-    def commit(self, report: Report, limits: dict[str, float], actor: str) -> CommitResult:
+    def commit(
+        self,
+        report: Report,
+        limits: dict[str, float],
+        actor: str,
+        *,
+        source: str | None = None,
+        input_hash: str | None = None,
+    ) -> CommitResult:
         """Record every line that may ship as shipped, debiting its allowances and licence;
-        idempotent by (shipment_id, line_id).
+        idempotent by (shipment_id, line_id). `source` and `input_hash` name the input (a
+        file and the SHA-256 of its bytes) in the audit trail; without them the report's lines
+        are hashed.
 
         The ledger's balances are read once, inside the locked transaction, every line is
         re-checked against them in order, and the writes go out as a few bulk statements: a
@@ -277,13 +287,15 @@ class Ledger:
                 connection,
                 actor=actor,
                 action="commit",
-                input_hash=_canonical_hash([line.as_dict() for line in report.lines]),
+                input_hash=input_hash or _report_hash(report),
                 rulebook_version=report.rulebook_version,
                 list_edition=_list_edition(report),
                 payload={
+                    "source": source,
                     "committed": outcome.committed,
                     "already": outcome.already,
                     "refused": [list(r) for r in outcome.refused],
+                    **_decisions(report),
                 },
             )
         return outcome
@@ -551,8 +563,11 @@ class Ledger:
 
     # --- audit ---------------------------------------------------------------------------
 
-    def record_check(self, report: Report, source: str, actor: str) -> None:
-        """Audit a check that did not commit: what was checked and what came out."""
+    def record_check(
+        self, report: Report, source: str, actor: str, *, input_hash: str | None = None
+    ) -> None:
+        """Audit a check that did not commit: what was checked and what came out (and reserve
+        the licence quantity of the lines a licence covers)."""
         self.require_current()
         with self.engine.begin() as connection:
             self._serialise(connection)
@@ -568,7 +583,7 @@ class Ledger:
                 connection,
                 actor=actor,
                 action="check",
-                input_hash=_canonical_hash([line.as_dict() for line in report.lines]),
+                input_hash=input_hash or _report_hash(report),
                 rulebook_version=report.rulebook_version,
                 list_edition=_list_edition(report),
                 payload={
@@ -576,10 +591,7 @@ class Ledger:
                     "view": report.view.value,
                     "as_of": report.as_of.isoformat() if report.as_of else None,
                     "summary": report.summary.as_dict(),
-                    "lines": [
-                        [line.shipment_id, line.line_id, line.outcome.value]
-                        for line in report.lines
-                    ],
+                    **_decisions(report),
                 },
             )
 
@@ -881,6 +893,38 @@ def _reserves(line: Any) -> bool:
 
 def _canonical_hash(value: Any) -> str:
     return hashlib.sha256(_canonical(value).encode()).hexdigest()
+
+
+def _report_hash(report: Report) -> str:
+    """The hash of a report's lines as tiergate read them (used when no input file is named)."""
+    cache: dict[int, list[dict[str, Any]]] = {}
+    return _canonical_hash([line.as_dict(cache) for line in report.lines])
+
+
+def _decisions(report: Report) -> dict[str, Any]:
+    """What an audit entry keeps of each line: its outcome, exception, licence and the rules
+    behind it, plus one hash over every reason's full text and citation (the text itself is
+    reproduced by running the same rulebook version on the same input)."""
+    texts: dict[int, list[list[str]]] = {}
+    lines, reasons = [], []
+    for line in report.lines:
+        full = texts.get(id(line.reasons))
+        if full is None:
+            full = texts[id(line.reasons)] = [
+                [reason.rule, reason.message, reason.citation] for reason in line.reasons
+            ]
+        reasons.append(full)
+        lines.append(
+            [
+                line.shipment_id,
+                line.line_id,
+                line.outcome.value,
+                line.exception,
+                line.licence,
+                [reason[0] for reason in full],
+            ]
+        )
+    return {"lines": lines, "reasons_hash": _canonical_hash(reasons)}
 
 
 def _line_hash(line: dict[str, Any]) -> str:
