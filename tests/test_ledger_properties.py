@@ -68,6 +68,50 @@ def test_usage_is_exact_and_never_over_the_limit(
     assert running == sum(committed)
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    quantities=st.lists(st.integers(min_value=1, max_value=400), min_size=1, max_size=6),
+    order=st.randoms(use_true_random=False),
+)
+def test_the_order_of_commits_does_not_change_the_totals(
+    tmp_path_factory: pytest.TempPathFactory, quantities: list[int], order: random.Random
+) -> None:
+    """Lines of three consignees that all fit: committed in two different orders into two
+    ledgers, they leave the same usage per consignee."""
+    engine = _engine()
+    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    reports = [
+        engine.check(
+            [
+                Line(
+                    shipment_id="O",
+                    line_id=str(i),
+                    item="H100 SXM",
+                    quantity=q,
+                    destination="India",
+                    consignee=Party(name=f"Consignee {i % 3}", country="IN"),
+                )
+            ],
+            as_of=date(2025, 6, 1),
+            view=View.WRITTEN,
+        )
+        # Six lines over three consignees: at most two 400-unit lines each, so all fit LPP.
+        for i, q in enumerate(quantities)
+    ]
+    totals = []
+    for _ in range(2):
+        folder = tmp_path_factory.mktemp("order")
+        ledger = Ledger(f"sqlite:///{folder / 'ledger.sqlite3'}")
+        ledger.upgrade()
+        order.shuffle(reports)
+        for report in reports:
+            assert len(ledger.commit(report, limits, "property").committed) == 1
+        totals.append(ledger.allowance_state().used)
+        ledger.close()
+    assert totals[0] == totals[1]
+    assert sum(totals[0].values()) == sum(r.lines[0].quantity or 0 for r in reports) * H100
+
+
 _ENGINE: list[Engine] = []
 
 
