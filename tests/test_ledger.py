@@ -531,13 +531,20 @@ def test_licences_in_the_ledger(url: str, tmp_path_factory: pytest.TempPathFacto
         "PROHIBITED",
     ]
     assert "0 line(s) committed, 1 already committed" in again.stderr
-    # A plain check reserves; `cancel` gives the reservation back.
+    # A what-if check reserves nothing; a plain check reserves; `cancel` gives it back.
     pending = home / "pending.csv"
     pending.write_text(
         "shipment_id,line_id,date,item,quantity,value,destination,consignee\n"
         "C3,1,2025-03-04,H100 SXM,15,450000,China,Beijing Lab\n",
         encoding="utf-8",
     )
+    what_if = run("check", str(pending), "--no-screen", "--no-reserve", "--db", url, "-f", "json")
+    assert json.loads(what_if.stdout)["lines"][0]["outcome"] == "LICENSED"
+    shown = json.loads(run("license", "show", "D1234567", "--db", url).stdout)
+    assert (shown["reserved_quantity"], shown["remaining_quantity"]) == (0, 40)
+    both = run("check", str(pending), "--no-reserve", "--commit", "--db", url)
+    assert both.returncode == 2
+    assert "--no-reserve is for checks that do not commit" in both.stderr
     checked = json.loads(
         run("check", str(pending), "--no-screen", "--db", url, "-f", "json").stdout
     )

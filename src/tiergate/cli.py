@@ -183,9 +183,16 @@ def check(
             "and licences.",
         ),
     ] = False,
+    no_reserve: Annotated[
+        bool,
+        typer.Option(
+            "--no-reserve",
+            help="A what-if check: do not reserve licence quantity in the ledger (still audited).",
+        ),
+    ] = False,
     db: DbOption = None,
     actor: Annotated[
-        str, typer.Option("--actor", help="Who is committing, for the audit trail.")
+        str, typer.Option("--actor", help="Who is checking or committing, for the audit trail.")
     ] = "cli",
 ) -> None:
     """Determine every line of a shipments book.
@@ -196,10 +203,13 @@ def check(
     bundled Consolidated Screening List unless --no-screen is given.
 
     With a ledger (--db, TIERGATE_DATABASE_URL or the default file), the check is audited
-    and reserves the licence quantity of the lines a licence covers; --commit uses it.
+    and reserves the licence quantity of the lines a licence covers (not with --no-reserve);
+    --commit uses it.
 
     Exit status: 0 every line may ship, 3 some line may not ship as is, 2 unusable input.
     """
+    if commit and no_reserve:
+        raise UsageError("--no-reserve is for checks that do not commit: give one of them")
     on = _date(as_of, "--as-of")
     engine = Engine(
         country_allocation_tpp=country_allocation_tpp,
@@ -233,7 +243,7 @@ def check(
         for key, why in result.refused:
             Console(stderr=True).print(f"  not committed {key}: {why}", highlight=False)
     elif ledger is not None:
-        ledger.record_check(report, str(file), actor, input_hash=digest)
+        ledger.record_check(report, str(file), actor, input_hash=digest, reserve=not no_reserve)
     if output_format is CheckFormat.TABLE:
         if output is None:
             render_table(report, Console())

@@ -564,21 +564,28 @@ class Ledger:
     # --- audit ---------------------------------------------------------------------------
 
     def record_check(
-        self, report: Report, source: str, actor: str, *, input_hash: str | None = None
+        self,
+        report: Report,
+        source: str,
+        actor: str,
+        *,
+        input_hash: str | None = None,
+        reserve: bool = True,
     ) -> None:
-        """Audit a check that did not commit: what was checked and what came out (and reserve
-        the licence quantity of the lines a licence covers)."""
+        """Audit a check that did not commit: what was checked and what came out; with
+        `reserve`, reserve the licence quantity of the lines a licence covers."""
         self.require_current()
         with self.engine.begin() as connection:
             self._serialise(connection)
             self._record_holds(connection, report)
-            self._release_stale(connection, report)
-            taker = _LicenceTaker.load(connection, report)
-            for line in report.lines:
-                # A reservation that no longer fits is not made: committing the line says why.
-                if _reserves(line) and taker.problem(line) is None:
-                    taker.take(line, "reserved")
-            taker.write(connection)
+            if reserve:
+                self._release_stale(connection, report)
+                taker = _LicenceTaker.load(connection, report)
+                for line in report.lines:
+                    # A reservation that no longer fits is not made: committing says why.
+                    if _reserves(line) and taker.problem(line) is None:
+                        taker.take(line, "reserved")
+                taker.write(connection)
             self._append(
                 connection,
                 actor=actor,
@@ -591,6 +598,7 @@ class Ledger:
                     "view": report.view.value,
                     "as_of": report.as_of.isoformat() if report.as_of else None,
                     "summary": report.summary.as_dict(),
+                    "reserved": reserve,
                     **_decisions(report),
                 },
             )
