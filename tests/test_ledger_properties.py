@@ -13,9 +13,23 @@ from hypothesis import strategies as st
 from tiergate import Line, Party, View
 from tiergate.engine import Engine
 from tiergate.ledger.ledger import Ledger
+from tiergate.model import Report
 
 H100 = 15_832
 LIMIT = 26_900_000
+
+
+def _india(engine: Engine, shipment: str, line_id: str, quantity: int, consignee: str) -> Report:
+    """A one-line check of H100s to an Indian consignee (LPP), against no ledger."""
+    line = Line(
+        shipment_id=shipment,
+        line_id=line_id,
+        item="H100 SXM",
+        quantity=quantity,
+        destination="India",
+        consignee=Party(name=consignee, country="IN"),
+    )
+    return engine.check([line], as_of=date(2025, 6, 1), view=View.WRITTEN)
 
 
 @settings(max_examples=25, deadline=None)
@@ -32,23 +46,7 @@ def test_usage_is_exact_and_never_over_the_limit(
     engine = Engine()
     limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
     # Every line checked against an empty ledger (stale on purpose), committed in a random order.
-    reports = [
-        engine.check(
-            [
-                Line(
-                    shipment_id="P",
-                    line_id=str(i),
-                    item="H100 SXM",
-                    quantity=q,
-                    destination="India",
-                    consignee=Party(name="Acme", country="IN"),
-                )
-            ],
-            as_of=date(2025, 6, 1),
-            view=View.WRITTEN,
-        )
-        for i, q in enumerate(quantities)
-    ]
+    reports = [_india(engine, "P", str(i), q, "Acme") for i, q in enumerate(quantities)]
     order.shuffle(reports)
     committed: list[int] = []
     for report in reports:
@@ -80,23 +78,9 @@ def test_the_order_of_commits_does_not_change_the_totals(
     ledgers, they leave the same usage per consignee."""
     engine = _engine()
     limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    # Six lines over three consignees: at most two 400-unit lines each, so all fit LPP.
     reports = [
-        engine.check(
-            [
-                Line(
-                    shipment_id="O",
-                    line_id=str(i),
-                    item="H100 SXM",
-                    quantity=q,
-                    destination="India",
-                    consignee=Party(name=f"Consignee {i % 3}", country="IN"),
-                )
-            ],
-            as_of=date(2025, 6, 1),
-            view=View.WRITTEN,
-        )
-        # Six lines over three consignees: at most two 400-unit lines each, so all fit LPP.
-        for i, q in enumerate(quantities)
+        _india(engine, "O", str(i), q, f"Consignee {i % 3}") for i, q in enumerate(quantities)
     ]
     totals = []
     for _ in range(2):

@@ -34,12 +34,14 @@ def _line(
     destination: str = "China",
     when: date = ON,
     consignee: str = "Beijing Lab",
+    value: str | float | None = None,
 ) -> Line:
     return Line(
         line_id=line_id,
         date=when.isoformat(),
         item="H100 SXM",
         quantity=quantity,
+        value=value,
         destination=destination,
         consignee=Party(name=consignee, country="CN"),
     )
@@ -102,23 +104,15 @@ def test_a_licence_does_not_clear_a_listed_party() -> None:
     assert book.left == {"D1234567": 100}
 
 
-def _valued(line_id: str, quantity: int, value: object) -> Line:
-    return Line(
-        line_id=line_id,
-        date=ON.isoformat(),
-        item="H100 SXM",
-        quantity=quantity,
-        value=value,
-        destination="China",
-        consignee=Party(name="Beijing Lab", country="CN"),
-    )
-
-
 def test_a_licence_that_authorizes_a_value_draws_it_down() -> None:
     engine = Engine()
     book = LicenceBook([_grant(value_left=1_000_000.0)])
     report = engine.check(
-        [_valued("1", 10, "400000"), _valued("2", 10, 500_000), _valued("3", 1, "150000.50")],
+        [
+            _line("1", 10, value="400000"),
+            _line("2", 10, value=500_000),
+            _line("3", 1, value="150000.50"),
+        ],
         licences=book,
     )
     outcomes = [(line.outcome, line.licence, line.value) for line in report.lines]
@@ -137,7 +131,7 @@ def test_a_licence_that_authorizes_a_value_draws_it_down() -> None:
 def test_a_value_capped_licence_needs_the_line_value() -> None:
     engine = Engine()
     book = LicenceBook([_grant(value_left=1_000_000.0)])
-    report = engine.check([_line("1", 10), _valued("2", 1, "a lot")], licences=book)
+    report = engine.check([_line("1", 10), _line("2", 1, value="a lot")], licences=book)
     first, second = report.lines
     assert first.outcome is Outcome.PROHIBITED
     assert first.licence is None

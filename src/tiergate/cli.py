@@ -108,6 +108,13 @@ DbOption = Annotated[
         "TIERGATE_DATABASE_URL, else ledger.sqlite3 in the tiergate home.",
     ),
 ]
+CountryAllocationOption = Annotated[
+    float | None,
+    typer.Option(
+        "--country-allocation-tpp",
+        help="Tier 2 country allocation in TPP (default: the rulebook's, flagged UNCERTAIN).",
+    ),
+]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
 ]
@@ -159,13 +166,7 @@ def check(
         CheckFormat, typer.Option("--format", "-f", help="table (terminal), json, jsonl or csv.")
     ] = CheckFormat.TABLE,
     output: OutputOption = None,
-    country_allocation_tpp: Annotated[
-        float | None,
-        typer.Option(
-            "--country-allocation-tpp",
-            help="Tier 2 country allocation in TPP (default: the rulebook's, flagged UNCERTAIN).",
-        ),
-    ] = None,
+    country_allocation_tpp: CountryAllocationOption = None,
     no_screen: Annotated[
         bool,
         typer.Option(
@@ -650,13 +651,7 @@ def allowances(
     year: Annotated[
         int | None, typer.Option("--year", help="Only periods that include this calendar year.")
     ] = None,
-    country_allocation_tpp: Annotated[
-        float | None,
-        typer.Option(
-            "--country-allocation-tpp",
-            help="Tier 2 country allocation in TPP (default: the rulebook's, flagged UNCERTAIN).",
-        ),
-    ] = None,
+    country_allocation_tpp: CountryAllocationOption = None,
     db: DbOption = None,
     output_format: Annotated[
         ClassifyFormat, typer.Option("--format", "-f", help="table or json.")
