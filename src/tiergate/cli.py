@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import sys
 from datetime import date
 from enum import StrEnum
@@ -28,7 +27,7 @@ from tiergate.engine import Engine
 from tiergate.errors import TiergateError, UsageError
 from tiergate.inputs import read_book
 from tiergate.ledger.ledger import Ledger, default_ledger_exists
-from tiergate.normalise import ValueProblem, parse_date, text
+from tiergate.normalise import ValueProblem, name_key, parse_date, text
 from tiergate.outputs import render_table, rows_to_csv, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
 from tiergate.screening.matcher import default_settings
@@ -679,7 +678,7 @@ def allowances(
         if code is not None and holder.rsplit("|", 1)[-1] != code:
             continue
         if consignee is not None and (
-            "|" not in holder or _name_key(consignee) not in holder.rsplit("|", 1)[0]
+            "|" not in holder or name_key(consignee) not in holder.rsplit("|", 1)[0]
         ):
             continue
         allowance = engine.allowance(allowance_id)
@@ -716,11 +715,6 @@ def allowances(
             f"{row['used_h100_equivalents']:,} used, {row['remaining_h100_equivalents']:,} left",
         )
     Console().print(table)
-
-
-def _name_key(name: str) -> str:
-    """A consignee name as the ledger keys it: case-folded words."""
-    return " ".join(re.findall(r"\w+", name.casefold()))
 
 
 def _period_includes(period: str, year: int) -> bool:

@@ -12,7 +12,6 @@ date order, so splitting a book and carrying the allowance state over never chan
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -50,6 +49,7 @@ from tiergate.model import (
 from tiergate.normalise import (
     ValueProblem,
     blank,
+    name_key,
     parse_choice,
     parse_date,
     parse_flag,
@@ -79,7 +79,6 @@ NON_ENFORCEMENT = Reason(
 
 _ITEM_TYPES_FOR_DEEMED = frozenset({ItemType.TECHNOLOGY, ItemType.SOFTWARE, ItemType.MODEL_WEIGHTS})
 _COUNTED_ITEMS = frozenset({ItemType.CHIP, ItemType.BOARD, ItemType.SYSTEM, ItemType.HBM})
-_NAME_NOISE = re.compile(r"[^\w]+")
 _LICENCE_CITATION = "15 CFR Part 750 (licence issued by BIS)"
 
 
@@ -739,14 +738,11 @@ class Engine:
             except ValueProblem as problem:
                 w.errors.append(str(problem))
         if not blank(consignee.name):
-            name_key = (consignee.name, bundle.consignee_country)
-            consignee_key = self._consignee_keys.get(name_key)
+            seen = (consignee.name, bundle.consignee_country)
+            consignee_key = self._consignee_keys.get(seen)
             if consignee_key is None:
-                name = str(consignee.name)
-                consignee_key = (
-                    _NAME_NOISE.sub(" ", name.casefold()).strip() + "|" + bundle.consignee_country
-                )
-                self._consignee_keys[name_key] = consignee_key
+                consignee_key = name_key(str(consignee.name)) + "|" + bundle.consignee_country
+                self._consignee_keys[seen] = consignee_key
             w.consignee_key = consignee_key
 
     def _bundle(self, line: Line, on: date, compiled: CompiledRules) -> _Bundle:

@@ -7,6 +7,7 @@ the column, the offending input in backticks, and what was expected.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from enum import StrEnum
 from typing import TypeVar
@@ -33,6 +34,14 @@ def text(value: Raw) -> str | None:
     if blank(value):
         return None
     return str(value).strip()
+
+
+_NAME_NOISE = re.compile(r"[^\w]+")
+
+
+def name_key(name: str) -> str:
+    """A party name as allowances count it: case-folded words joined by single spaces."""
+    return _NAME_NOISE.sub(" ", name.casefold()).strip()
 
 
 def parse_date(value: Raw, column: str) -> date | None:

@@ -49,7 +49,7 @@ from tiergate.ledger.models import (
     LicenceUse,
 )
 from tiergate.licences import LicenceBook, LicenceGrant
-from tiergate.model import Outcome, Report
+from tiergate.model import LineResult, Outcome, Report
 from tiergate.screening.store import tiergate_home
 
 HEAD = "0004"
@@ -189,11 +189,10 @@ class Ledger:
         with self.engine.connect() as connection:
             used: dict[tuple[str, str, str], float] = {}
             if exclude:
-                table = _COMMITTED
-                for shipment_id, line_id, debits in _rows_for_shipments(
+                for shipment_id, line_id, debits in _rows_in(
                     connection,
-                    select(table.c.shipment_id, table.c.line_id, table.c.debits),
-                    table.c.shipment_id,
+                    select(_COMMITTED.c.shipment_id, _COMMITTED.c.line_id, _COMMITTED.c.debits),
+                    _COMMITTED.c.shipment_id,
                     {shipment_id for shipment_id, _ in exclude},
                 ):
                     if (shipment_id, line_id) in exclude:
@@ -235,6 +234,7 @@ class Ledger:
         self.require_current()
         outcome = CommitResult()
         now = datetime.now(UTC)
+        reason_cache: dict[int, list[dict[str, Any]]] = {}
         with self.engine.begin() as connection:
             self._serialise(connection)
             self._release_stale(connection, report)
@@ -272,7 +272,7 @@ class Ledger:
                         "total_tpp": line.total_tpp,
                         "outcome": line.outcome.value,
                         "exception": line.exception,
-                        "input_hash": _line_hash(line.as_dict()),
+                        "input_hash": _canonical_hash(line.as_dict(reason_cache)),
                         "committed_at": now,
                         "debits": [list(debit) for debit in line.debits],
                     }
@@ -369,18 +369,17 @@ class Ledger:
         give back what they reserved or used (a re-check of the same book)."""
         given_back: dict[str, tuple[int, float]] = {}
         if exclude:
-            table = _USES
             with self.engine.connect() as connection:
-                for number, shipment_id, line_id, quantity, value in _rows_for_shipments(
+                for number, shipment_id, line_id, quantity, value in _rows_in(
                     connection,
                     select(
-                        table.c.licence_number,
-                        table.c.shipment_id,
-                        table.c.line_id,
-                        table.c.quantity,
-                        table.c.value,
-                    ).where(table.c.state != "released"),
-                    table.c.shipment_id,
+                        _USES.c.licence_number,
+                        _USES.c.shipment_id,
+                        _USES.c.line_id,
+                        _USES.c.quantity,
+                        _USES.c.value,
+                    ).where(_USES.c.state != "released"),
+                    _USES.c.shipment_id,
                     {shipment_id for shipment_id, _ in exclude},
                 ):
                     if (shipment_id, line_id) in exclude:
@@ -414,10 +413,14 @@ class Ledger:
         earlier check reserved for it."""
         wanted = {(line.shipment_id or "", line.line_id or ""): line for line in report.lines}
         stale = []
-        for row_id, number, shipment_id, line_id in connection.execute(
-            select(
-                LicenceUse.id, LicenceUse.licence_number, LicenceUse.shipment_id, LicenceUse.line_id
-            ).where(LicenceUse.state == "reserved")
+        uses = _USES.c
+        for row_id, number, shipment_id, line_id in _rows_in(
+            connection,
+            select(uses.id, uses.licence_number, uses.shipment_id, uses.line_id).where(
+                uses.state == "reserved"
+            ),
+            uses.shipment_id,
+            {shipment_id for shipment_id, _ in wanted},
         ):
             line = wanted.get((shipment_id, line_id))
             if line is not None and (line.licence != number or not _reserves(line)):
@@ -478,13 +481,12 @@ class Ledger:
         ]
         if not held:
             return
-        table = _HOLDS
         known = {
             (shipment_id, line_id, signature)
-            for shipment_id, line_id, signature in _rows_for_shipments(
+            for shipment_id, line_id, signature in _rows_in(
                 connection,
-                select(table.c.shipment_id, table.c.line_id, table.c.signature),
-                table.c.shipment_id,
+                select(_HOLDS.c.shipment_id, _HOLDS.c.line_id, _HOLDS.c.signature),
+                _HOLDS.c.shipment_id,
                 {line.shipment_id or "" for line in held},
             )
         }
@@ -508,7 +510,7 @@ class Ledger:
                 }
             )
         if rows:
-            connection.execute(insert(table), rows)
+            connection.execute(insert(_HOLDS), rows)
 
     def holds(self, status: str | None = None) -> list[dict[str, Any]]:
         """Recorded holds, oldest first (optionally only `open`, `released` or `rejected`)."""
@@ -656,24 +658,23 @@ class Ledger:
 _CHUNK = 500  # values per IN (...) list: well under every database's parameter limit
 
 
-def _rows_for_shipments(
-    connection: Connection, query: Select[Any], column: Any, shipment_ids: set[str]
+def _rows_in(
+    connection: Connection, query: Select[*tuple[Any, ...]], column: Any, values: set[str]
 ) -> Iterator[Any]:
-    """The rows of `query` whose `column` is one of `shipment_ids`, a chunk at a time."""
-    ordered = sorted(shipment_ids)
+    """The rows of `query` whose `column` is one of `values`, a chunk of values at a time."""
+    ordered = sorted(values)
     for start in range(0, len(ordered), _CHUNK):
         yield from connection.execute(query.where(column.in_(ordered[start : start + _CHUNK])))
 
 
 def _committed_keys(connection: Connection, report: Report) -> set[tuple[str, str]]:
     """The (shipment_id, line_id) of the report's shipments already committed."""
-    table = _COMMITTED
     return {
         (shipment_id, line_id)
-        for shipment_id, line_id in _rows_for_shipments(
+        for shipment_id, line_id in _rows_in(
             connection,
-            select(table.c.shipment_id, table.c.line_id),
-            table.c.shipment_id,
+            select(_COMMITTED.c.shipment_id, _COMMITTED.c.line_id),
+            _COMMITTED.c.shipment_id,
             {line.shipment_id or "" for line in report.lines},
         )
     }
@@ -689,21 +690,17 @@ class _Usage:
 
     @classmethod
     def load(cls, connection: Connection, report: Report) -> _Usage:
-        table = _USAGE
-        holders = sorted({debit[1] for line in report.lines for debit in line.debits})
+        columns = _USAGE.c
         rows: dict[tuple[str, str, str], tuple[int | None, float]] = {}
-        for start in range(0, len(holders), _CHUNK):
-            chunk = holders[start : start + _CHUNK]
-            for row_id, allowance_id, holder, period, used in connection.execute(
-                select(
-                    table.c.id,
-                    table.c.allowance_id,
-                    table.c.holder,
-                    table.c.period,
-                    table.c.used_tpp,
-                ).where(table.c.holder.in_(chunk))
-            ):
-                rows[(allowance_id, holder, period)] = (row_id, used)
+        for row_id, allowance_id, holder, period, used in _rows_in(
+            connection,
+            select(
+                columns.id, columns.allowance_id, columns.holder, columns.period, columns.used_tpp
+            ),
+            columns.holder,
+            {debit[1] for line in report.lines for debit in line.debits},
+        ):
+            rows[(allowance_id, holder, period)] = (row_id, used)
         return cls(rows)
 
     def problem(
@@ -766,37 +763,41 @@ class _LicenceTaker:
 
     @classmethod
     def load(cls, connection: Connection, report: Report) -> _LicenceTaker:
-        numbers = sorted({line.licence for line in report.lines if line.licence is not None})
+        numbers = {line.licence for line in report.lines if line.licence is not None}
         licences: dict[str, tuple[int, float | None, str]] = {}
         taken: dict[str, tuple[int, float]] = {}
         own: dict[tuple[str, str, str], tuple[int | None, str, int, float | None]] = {}
-        uses = _USES
-        for start in range(0, len(numbers), _CHUNK):
-            chunk = numbers[start : start + _CHUNK]
-            for number, quantity, value, status in connection.execute(
-                select(
-                    Licence.number,
-                    Licence.authorized_quantity,
-                    Licence.authorized_value,
-                    Licence.status,
-                ).where(Licence.number.in_(chunk))
-            ):
-                licences[number] = (quantity, value, status)
-            for row_id, number, shipment_id, line_id, quantity, value, state in connection.execute(
-                select(
-                    uses.c.id,
-                    uses.c.licence_number,
-                    uses.c.shipment_id,
-                    uses.c.line_id,
-                    uses.c.quantity,
-                    uses.c.value,
-                    uses.c.state,
-                ).where(uses.c.licence_number.in_(chunk))
-            ):
-                own[(number, shipment_id, line_id)] = (row_id, state, quantity, value)
-                if state != "released":
-                    units, dollars = taken.get(number, (0, 0.0))
-                    taken[number] = (units + quantity, dollars + (value or 0.0))
+        for number, quantity, value, status in _rows_in(
+            connection,
+            select(
+                Licence.number,
+                Licence.authorized_quantity,
+                Licence.authorized_value,
+                Licence.status,
+            ),
+            Licence.number,
+            numbers,
+        ):
+            licences[number] = (quantity, value, status)
+        uses = _USES.c
+        for row_id, number, shipment_id, line_id, quantity, value, state in _rows_in(
+            connection,
+            select(
+                uses.id,
+                uses.licence_number,
+                uses.shipment_id,
+                uses.line_id,
+                uses.quantity,
+                uses.value,
+                uses.state,
+            ),
+            uses.licence_number,
+            numbers,
+        ):
+            own[(number, shipment_id, line_id)] = (row_id, state, quantity, value)
+            if state != "released":
+                units, dollars = taken.get(number, (0, 0.0))
+                taken[number] = (units + quantity, dollars + (value or 0.0))
         return cls(licences, taken, own)
 
     def _others(self, number: str, ident: tuple[str, str, str]) -> tuple[int, float]:
@@ -807,10 +808,9 @@ class _LicenceTaker:
             units, dollars = units - mine[2], dollars - (mine[3] or 0.0)
         return units, dollars
 
-    def problem(self, line: Any) -> str | None:
+    def problem(self, line: LineResult) -> str | None:
         """Why the line's quantity (and value) does not fit its licence, or None."""
-        number = line.licence
-        ident = (number, line.shipment_id or "", line.line_id or "")
+        number, ident = _licence_key(line)
         licence = self.licences.get(number)
         if licence is None or licence[2] != "active":
             return f"licence `{number}` is not active in the ledger"
@@ -834,11 +834,10 @@ class _LicenceTaker:
                 )
         return None
 
-    def take(self, line: Any, state: str) -> None:
+    def take(self, line: LineResult, state: str) -> None:
         """Reserve or use the line's quantity and value (after `problem` said None): a line's
         reservation becomes its use, and a use stays as it is."""
-        number = line.licence
-        ident = (number, line.shipment_id or "", line.line_id or "")
+        number, ident = _licence_key(line)
         mine = self.own.get(ident)
         if mine is not None and mine[1] == "used":
             return
@@ -893,7 +892,13 @@ def _sqlite_immediate(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _reserves(line: Any) -> bool:
+def _licence_key(line: LineResult) -> tuple[str, tuple[str, str, str]]:
+    """A licensed line's licence number and its (licence, shipment_id, line_id) key."""
+    assert line.licence is not None, "only a line a licence covers takes from one"
+    return line.licence, (line.licence, line.shipment_id or "", line.line_id or "")
+
+
+def _reserves(line: LineResult) -> bool:
     """A check reserves licence quantity for a line that may ship under it, or may once a
     person releases its hold."""
     return line.licence is not None and line.outcome in (Outcome.LICENSED, Outcome.HOLD)
@@ -933,10 +938,6 @@ def _decisions(report: Report) -> dict[str, Any]:
             ]
         )
     return {"lines": lines, "reasons_hash": _canonical_hash(reasons)}
-
-
-def _line_hash(line: dict[str, Any]) -> str:
-    return _canonical_hash(line)
 
 
 def _list_edition(report: Report) -> str | None:
