@@ -234,7 +234,8 @@ class Ledger:
         self.require_current()
         outcome = CommitResult()
         now = datetime.now(UTC)
-        reason_cache: dict[int, list[dict[str, Any]]] = {}
+        # Each line as a dict once: its own hash, and the report's when no input hash is given.
+        dicts = _line_dicts(report)
         with self.engine.begin() as connection:
             self._serialise(connection)
             self._release_stale(connection, report)
@@ -242,7 +243,7 @@ class Ledger:
             usage = _Usage.load(connection, report)
             taker = _LicenceTaker.load(connection, report)
             rows = []
-            for line in report.lines:
+            for line, as_dict in zip(report.lines, dicts, strict=True):
                 ident = (line.shipment_id or "", line.line_id or "")
                 key = f"{ident[0]}/{ident[1]}"
                 if ident in shipped:
@@ -272,7 +273,7 @@ class Ledger:
                         "total_tpp": line.total_tpp,
                         "outcome": line.outcome.value,
                         "exception": line.exception,
-                        "input_hash": _canonical_hash(line.as_dict(reason_cache)),
+                        "input_hash": _canonical_hash(as_dict),
                         "committed_at": now,
                         "debits": [list(debit) for debit in line.debits],
                     }
@@ -287,7 +288,7 @@ class Ledger:
                 connection,
                 actor=actor,
                 action="commit",
-                input_hash=input_hash or _report_hash(report),
+                input_hash=input_hash or _canonical_hash(dicts),
                 rulebook_version=report.rulebook_version,
                 list_edition=_list_edition(report),
                 payload={
@@ -592,7 +593,7 @@ class Ledger:
                 connection,
                 actor=actor,
                 action="check",
-                input_hash=input_hash or _report_hash(report),
+                input_hash=input_hash or _canonical_hash(_line_dicts(report)),
                 rulebook_version=report.rulebook_version,
                 list_edition=_list_edition(report),
                 payload={
@@ -908,10 +909,10 @@ def _canonical_hash(value: Any) -> str:
     return hashlib.sha256(_canonical(value).encode()).hexdigest()
 
 
-def _report_hash(report: Report) -> str:
-    """The hash of a report's lines as tiergate read them (used when no input file is named)."""
+def _line_dicts(report: Report) -> list[dict[str, Any]]:
+    """The report's lines as dicts (hashed when no input file is named)."""
     cache: dict[int, list[dict[str, Any]]] = {}
-    return _canonical_hash([line.as_dict(cache) for line in report.lines])
+    return [line.as_dict(cache) for line in report.lines]
 
 
 def _decisions(report: Report) -> dict[str, Any]:
