@@ -109,19 +109,29 @@ def test_every_uncertain_fact_explains_itself() -> None:
 def test_brief_uncertain_items_are_flagged() -> None:
     # The brief marks these UNCERTAIN: they must be flagged in the data, never silent truth.
     rb = default_rulebook()
-    allocation = next(a for a in rb.allowances.allowances if a.id == "tier2-country-allocation")
-    assert allocation.uncertain
-    uae = [
-        m
-        for g in rb.country_groups.groups
-        if g.id in ("A:5", "D:4")
-        for m in g.members
-        if m.country == "AE"
+    uae_d4 = [
+        m for g in rb.country_groups.groups if g.id == "D:4" for m in g.members if m.country == "AE"
     ]
-    assert uae
-    assert all(m.uncertain for m in uae)
+    assert uae_d4
+    assert all(m.uncertain for m in uae_d4)
     nveu = next(e for e in rb.exceptions.exceptions if e.id == "veu-national")
     assert nveu.uncertain
+    cambodia = [
+        m for g in rb.country_groups.groups if g.id == "D:5" for m in g.members if m.country == "KH"
+    ]
+    assert [(m.effective_to, m.uncertain) for m in cambodia] == [
+        (date(2025, 11, 6), False),
+        (date(2026, 2, 2), True),
+    ]
+
+
+def test_allocation_figure_is_read_from_the_text() -> None:
+    # 742.6(b)(10)(iii)(B)(1) writes the figure; the brief had called it derived.
+    rb = default_rulebook()
+    allocation = next(a for a in rb.allowances.allowances if a.id == "tier2-country-allocation")
+    assert allocation.limit_tpp == 790_000_000
+    assert not allocation.uncertain
+    assert "742.6(b)(10)(iii)(B)(1)" in allocation.citation
 
 
 def test_country_groups_on_2026_07_23_match_ecfr(shared_data: Path) -> None:

@@ -99,6 +99,13 @@ def evaluate(test: Test, specs: Specs, missing: set[str]) -> bool | None:
             missing,
         ),
         _compare(
+            specs.memory_bandwidth_density,
+            test.memory_bandwidth_density_below,
+            "below",
+            "memory_bandwidth_density",
+            missing,
+        ),
+        _compare(
             specs.training_operations,
             test.training_operations_min,
             "min",

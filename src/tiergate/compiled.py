@@ -44,13 +44,17 @@ class CompiledException:
     places: frozenset[str] | None
     headquarters_in: frozenset[str] | None
     headquarters_not_in: frozenset[str] | None
+    eccns: re.Pattern[str] | None
 
-    def fits_item(self, scope: str, item_type: ItemType, transaction: Transaction) -> bool:
+    def fits_item(
+        self, scope: str, item_type: ItemType, transaction: Transaction, eccn: str | None
+    ) -> bool:
         e = self.exception
         return (
             scope in e.scopes
             and (e.item_types is None or item_type in e.item_types)
             and (e.transactions is None or transaction in e.transactions)
+            and (self.eccns is None or (eccn is not None and bool(self.eccns.fullmatch(eccn))))
         )
 
 
@@ -62,6 +66,13 @@ class CompiledRule:
     places: frozenset[str]
     reason: Reason
     exceptions: tuple[CompiledException, ...]
+    headquarters_outside: frozenset[str] | None
+
+    def fits_parties(self, headquarters: tuple[str, ...]) -> bool:
+        """False for a rule bound to parties headquartered outside a set, unless the line
+        states headquarters and none is inside it."""
+        outside = self.headquarters_outside
+        return outside is None or (bool(headquarters) and not outside.intersection(headquarters))
 
     def fits_item(self, scope: str | None, item_type: ItemType, transaction: Transaction) -> bool:
         r = self.rule
@@ -76,6 +87,7 @@ class CompiledRule:
 class CompiledAdvisory:
     advisory: Advisory
     places: frozenset[str]
+    headquarters: frozenset[str]
     reason: Reason
 
 
@@ -99,6 +111,9 @@ class CompiledRules:
     normalisation_key: tuple[str, ...]
     rules_in_force: tuple[Rule, ...]
     exceptions_in_force: tuple[LicenceException, ...]
+    # Country-group memberships the rulebook flags uncertain on this date, by country: every
+    # line that goes to such a country, or names a party there or headquartered there, says so.
+    doubts: dict[str, tuple[Reason, ...]]
 
 
 def _reason(fact: Rule | Advisory) -> Reason:
@@ -241,10 +256,15 @@ class Compiler:
             places = members(e.destinations)
             headquarters_in = members(e.headquarters_in)
             headquarters_not_in = members(e.headquarters_not_in)
+            eccns = (
+                re.compile("|".join(f"(?:{pattern})" for pattern in e.eccns), re.IGNORECASE)
+                if e.eccns is not None
+                else None
+            )
             by_symbol.setdefault(e.symbol, []).append(
                 self._intern(
                     ("exception", e.id, places, headquarters_in, headquarters_not_in),
-                    CompiledException(e, places, headquarters_in, headquarters_not_in),
+                    CompiledException(e, places, headquarters_in, headquarters_not_in, eccns),
                 )
             )
 
@@ -253,10 +273,11 @@ class Compiler:
         for r in rules:
             place_set = r.destinations or r.headquarters or r.end_use_destinations or "everywhere"
             relief = tuple(ce for symbol in r.exceptions for ce in by_symbol.get(symbol, []))
+            outside = members(r.headquarters_outside)
             compiled.append(
                 self._intern(
-                    ("rule", r.id, sets[place_set], *(id(ce) for ce in relief)),
-                    CompiledRule(r, sets[place_set], _reason(r), relief),
+                    ("rule", r.id, sets[place_set], outside, *(id(ce) for ce in relief)),
+                    CompiledRule(r, sets[place_set], _reason(r), relief, outside),
                 )
             )
 
@@ -280,11 +301,17 @@ class Compiler:
         advisories = self._intern_tuple(
             tuple(
                 self._intern(
-                    ("advisory", a.id, sets[a.destinations or "everywhere"]),
-                    CompiledAdvisory(a, sets[a.destinations or "everywhere"], _reason(a)),
+                    ("advisory", a.id, places, headquarters),
+                    CompiledAdvisory(a, places, headquarters, _reason(a)),
                 )
                 for a in rb.advisories.advisories
                 if a.in_force(on) and view in a.views
+                for places, headquarters in [
+                    (
+                        sets[a.destinations or "everywhere"],
+                        sets[a.headquarters] if a.headquarters else frozenset(),
+                    )
+                ]
             )
         )
         eccn_scopes = tuple(
@@ -316,4 +343,29 @@ class Compiler:
             ),
             rules_in_force=tuple(rules),
             exceptions_in_force=tuple(exceptions),
+            doubts=self._doubts(on),
+        )
+
+    def _doubts(self, on: date) -> dict[str, tuple[Reason, ...]]:
+        baseline = self.rulebook.country_groups.baseline_from
+        found: dict[str, list[Reason]] = {}
+        for group in self.rulebook.country_groups.groups:
+            for m in group.members:
+                start = m.effective_from or baseline
+                if not m.uncertain or on < start or (m.effective_to and m.effective_to < on):
+                    continue
+                found.setdefault(m.country, []).append(
+                    Reason(
+                        rule=f"country-group.{group.id}.{m.country}",
+                        message=f"{m.country} is taken to be in Country Group {group.id} on this "
+                        "date, which the sources leave uncertain",
+                        citation=m.citation or group.citation,
+                        uncertain=True,
+                        note=m.uncertain_note,
+                    )
+                )
+        doubts = {code: tuple(reasons) for code, reasons in sorted(found.items())}
+        # Interned by content, so epochs with the same doubts share one object (memo keys).
+        return self._intern(
+            ("doubts", *((code, r.rule) for code, rs in doubts.items() for r in rs)), doubts
         )

@@ -73,8 +73,12 @@ from tiergate.screening.service import Screener
 
 NON_ENFORCEMENT = Reason(
     rule="non-enforcement.ai-diffusion",
-    message="BIS announced on 2025-05-13 that it will not enforce the AI Diffusion rule",
-    citation="BIS announcement of 2025-05-13; GAO decision B-337935 (2026-05-12); 90 FR 4544",
+    message="BIS announced on 2025-05-13 that its enforcement officials were instructed not to "
+    "enforce the AI Diffusion rule; the text remains in the CFR",
+    citation="Department of Commerce press release of 2025-05-13 ('Department of Commerce "
+    "Announces Rescission of Biden-Era Artificial Intelligence Diffusion Rule'); GAO decision "
+    "B-337935 (2026-05-12: the announcement is a rule under the Congressional Review Act); "
+    "90 FR 4544",
 )
 
 _ITEM_TYPES_FOR_DEEMED = frozenset({ItemType.TECHNOLOGY, ItemType.SOFTWARE, ItemType.MODEL_WEIGHTS})
@@ -376,7 +380,9 @@ class Engine:
             )
             message = f"{role} `{name}`: {reason.message}{note}"
             reason = Reason(reason.rule, message, reason.citation)
-            findings.append(Finding(outcome, None, review_policy=policy, reasons=(reason,)))
+            findings.append(
+                Finding(outcome, tier_of_policy(policy), review_policy=policy, reasons=(reason,))
+            )
         return tuple(findings)
 
     def standing(self, line: Line, on: date, view: View) -> LineResult:
@@ -860,6 +866,7 @@ class Engine:
             tuple(id(headquarters_rules.get((scope, hq), ())) for hq, _ in b.hqs),
             id(compiled.end_use_rules),
             id(compiled.advisories),
+            id(compiled.doubts),
         )
         static = self._statics.get(key)
         if static is None:
@@ -922,6 +929,7 @@ class Engine:
         pendings: list[Pending] = []
         matched: list[tuple[CompiledRule, str, str]] = []
         classified = c.item_class is not None
+        known_hqs = tuple(hq for hq, _ in hqs)
         for place, role in places:
             # Goods exported to one country for a party in another are reexported there.
             onward = (
@@ -935,40 +943,46 @@ class Engine:
                     continue
                 if rule.regions is not None and place.region not in rule.regions:
                     continue
-                if not cr.fits_item(scope, c.item_type, onward):
+                if not cr.fits_item(scope, c.item_type, onward) or not cr.fits_parties(known_hqs):
                     continue
                 matched.append((cr, place.code, role))
         if classified:
             for hq, role in hqs:
                 for cr in compiled.headquarters_rules.get((scope, hq), ()):
-                    if cr.fits_item(scope, c.item_type, transaction):
+                    if cr.fits_item(scope, c.item_type, transaction) and cr.fits_parties(known_hqs):
                         matched.append((cr, hq, f"{role} headquarters"))
         if end_use is not None and end_use_place is not None:
             for cr in compiled.end_use_rules:
                 rule = cr.rule
                 assert rule.end_uses is not None
-                if end_use in rule.end_uses and end_use_place.code in cr.places:
+                if (
+                    end_use in rule.end_uses
+                    and end_use_place.code in cr.places
+                    and cr.fits_item(scope, c.item_type, transaction)
+                ):
                     matched.append((cr, end_use_place.code, "end use"))
         matched = self._apply_conditions(matched, c, findings)
         superseded = {s for cr, _, _ in matched for s in cr.rule.supersedes}
         matched = [m for m in matched if m[0].rule.id not in superseded]
-        known_hqs = tuple(hq for hq, _ in hqs)
+        doubted = {p.code for p, _ in places} | set(known_hqs)
+        findings.extend(
+            Finding(Outcome.NLR, None, reasons=compiled.doubts[code])
+            for code in sorted(doubted & compiled.doubts.keys())
+        )
         for cr, place_code, role in matched:
             result = self._resolve_rule(cr, place_code, role, c, transaction, known_hqs, veu)
             if isinstance(result, Pending):
                 pendings.append(result)
             else:
                 findings.append(result)
-        findings.extend(self._advisories(compiled, c, places, end_use, end_use_place))
+        findings.extend(self._advisories(compiled, c, places, hqs, end_use, end_use_place))
         if view is View.ENFORCED and classified:
             findings.extend(self._written_only(on, c, transaction, places))
-        tiers = [cr.rule.tier for cr, _, _ in matched]
-        if tiers:
-            tier: Tier | None = max(tiers, key=lambda t: TIER_SEVERITY[t])
-        elif classified and places:
+        tier = most_severe_tier(
+            [cr.rule.tier for cr, _, _ in matched] + [f.tier for f in findings if f.tier]
+        )
+        if tier is None and classified and places:
             tier = Tier.UNRESTRICTED
-        else:
-            tier = None
         return _Static(tuple(findings), tuple(pendings), tier)
 
     def _apply_conditions(
@@ -995,14 +1009,18 @@ class Engine:
                 continue
             if result is None:
                 # The rules this one would supersede are unsettled too: drop them, so the line
-                # is INDETERMINATE rather than shown under a policy that may not apply.
+                # is INDETERMINATE rather than shown under a policy that may not apply. Its tier
+                # is the strictest either could give: a map never shows less than a check.
                 unsettled.update(cr.rule.supersedes)
                 needed = ", ".join(sorted(PARAMETER_NAMES[name] for name in missing))
                 message = f"cannot tell whether {cr.rule.id} applies: give {needed}"
+                candidates = [cr.rule.tier] + [
+                    m.rule.tier for m, _, _ in matched if m.rule.id in cr.rule.supersedes
+                ]
                 findings.append(
                     Finding(
                         Outcome.INDETERMINATE,
-                        None,
+                        most_severe_tier(candidates),
                         reasons=(Reason(cr.rule.id, message, cr.rule.citation),),
                         errors=(message,),
                     )
@@ -1056,7 +1074,18 @@ class Engine:
             reasons=(reason,),
         )
         fallback: Finding | Pending = licence
-        if rule.allocation is not None and licence.outcome is Outcome.LICENSE_REQUIRED:
+        if rule.allocation is not None and c.item_type not in _COUNTED_ITEMS:
+            # An allocation counts the TPP of commodities; technology and software carry none.
+            fallback = licence = replace(
+                licence,
+                conditions=(
+                    *licence.conditions,
+                    f"the country allocation `{rule.allocation}` counts commodities only: "
+                    "tiergate does not count this line against it, and once the destination's "
+                    "allocation is used up the review policy becomes denial",
+                ),
+            )
+        elif rule.allocation is not None and licence.outcome is Outcome.LICENSE_REQUIRED:
             allocation = self.allowance(rule.allocation)
             fallback = Pending(
                 allowance=allocation,
@@ -1064,7 +1093,7 @@ class Engine:
                 within=licence,
                 beyond=Finding(
                     outcome=Outcome.PROHIBITED,
-                    tier=rule.tier,
+                    tier=Tier.PROHIBITED,
                     review_policy=ReviewPolicy.DENIAL,
                     reasons=(
                         reason,
@@ -1133,15 +1162,21 @@ class Engine:
         veu: str | None,
     ) -> bool:
         assert c.scope is not None
-        if not ce.fits_item(c.scope, c.item_type, transaction):
+        e = ce.exception
+        if not ce.fits_item(c.scope, c.item_type, transaction, c.eccn):
             return False
         if ce.places is not None and place not in ce.places:
             return False
+        if e.headquarters_required and not hqs:
+            return False
         if ce.headquarters_in is not None and any(hq not in ce.headquarters_in for hq in hqs):
+            return False
+        conditions = e.item_conditions
+        if conditions is not None and any_of([conditions], c.specs, set()) is not True:
             return False
         if ce.headquarters_not_in is not None and any(hq in ce.headquarters_not_in for hq in hqs):
             return False
-        required = ce.exception.requires_veu
+        required = e.requires_veu
         return required is None or (veu is not None and veu in required)
 
     def allowance_limit(self, allowance_id: str) -> float:
@@ -1162,6 +1197,7 @@ class Engine:
         compiled: CompiledRules,
         c: Classification,
         places: list[tuple[Place, str]],
+        hqs: list[tuple[str, str]],
         end_use: str | None,
         end_use_place: Place | None,
     ) -> list[Finding]:
@@ -1178,6 +1214,7 @@ class Engine:
                 and not (a.chips and chip_id in a.chips)
             ):
                 continue
+            message = ca.reason.message
             if a.end_uses is not None:
                 if (
                     end_use not in a.end_uses
@@ -1186,8 +1223,11 @@ class Engine:
                 ):
                     continue
             elif not any(p.code in ca.places for p, _ in places):
-                continue
-            message = ca.reason.message
+                # Not by destination: by a party's headquarters, where the advisory has that prong.
+                by_hq = [f"{role} headquarters: {hq}" for hq, role in hqs if hq in ca.headquarters]
+                if not by_hq:
+                    continue
+                message += " (" + "; ".join(by_hq) + ")"
             if a.chips is not None or a.item_any_of is not None:
                 named = a.chips is not None and (chip_id in a.chips or inner_id in a.chips)
                 missing: set[str] = set()
@@ -1440,6 +1480,9 @@ class Engine:
         if static is not None:
             findings.extend(static.findings)
         findings.extend(w.resolved)
+        tier = most_severe_tier(
+            [static.tier if static else None, *(f.tier for f in (*findings, *w.parties))]
+        )
         if w.licence is not None:
             # The licence replaces the EAR licence requirements; list hits and advisories stay,
             # and so does what the line counts against an allowance (a Tier 2 country
@@ -1504,7 +1547,7 @@ class Engine:
         conditions = verdict.conditions
         return _Combined(
             outcome=outcome,
-            tier=static.tier if static is not None else None,
+            tier=tier,
             exception=exception,
             review_policy=review_policy,
             conditions=conditions,
@@ -1586,6 +1629,25 @@ def _needs_licence(finding: Finding) -> bool:
 
 
 _POLICY_ORDER = {ReviewPolicy.APPROVAL: 0, ReviewPolicy.CASE_BY_CASE: 1, ReviewPolicy.DENIAL: 2}
+
+
+def most_severe_tier(tiers: Iterable[Tier | None]) -> Tier | None:
+    """The strictest of `tiers` (None when none is given).
+
+    The one rule for a line's tier (README, "Tiers"): the strictest tier among the licence
+    requirements that reach the line, each rule declaring its own in the rulebook, and
+    `prohibited` for any requirement reviewed under a policy of denial (a rule's presumption of
+    denial, a country allocation used up, a list hit reviewed under denial).
+    """
+    given = [t for t in tiers if t is not None]
+    return max(given, key=TIER_SEVERITY.__getitem__) if given else None
+
+
+def tier_of_policy(policy: ReviewPolicy | None) -> Tier | None:
+    """The tier a licence requirement with `policy` gives (None: no licence requirement)."""
+    if policy is None:
+        return None
+    return Tier.PROHIBITED if policy is ReviewPolicy.DENIAL else Tier.RESTRICTED
 
 
 V = TypeVar("V")

@@ -15,7 +15,7 @@ import pycountry
 
 from tiergate.catalog import catalog_key
 from tiergate.countries import EXTRA_CODES
-from tiergate.rulebook import Dated, Rulebook, Test
+from tiergate.rulebook import Dated, ReviewPolicy, Rulebook, Test, Tier
 
 KNOWN_CODES = frozenset(c.alpha_2 for c in pycountry.countries) | frozenset(EXTRA_CODES)
 
@@ -156,6 +156,7 @@ def lint(rulebook: Rulebook) -> list[str]:
                     tuple(r.end_uses or ()),
                     tuple(r.regions or ()),
                     _test_key(r.item_conditions),
+                    r.headquarters_outside,
                 ),
                 _interval(r),
                 r.id,
@@ -175,6 +176,8 @@ def lint(rulebook: Rulebook) -> list[str]:
                     tuple(e.requires_veu or ()),
                     tuple(e.scopes),
                     tuple(e.views),
+                    tuple(e.eccns or ()),
+                    _test_key(e.item_conditions),
                 ),
                 _interval(e),
                 e.id,
@@ -208,8 +211,19 @@ def lint(rulebook: Rulebook) -> list[str]:
             ref(term.set, set_ids, "destination set", f"destination set `{definition.id}`")
     for r in rb.rules.rules:
         where = f"rule `{r.id}`"
-        for value in (r.destinations, r.headquarters, r.end_use_destinations):
+        for value in (
+            r.destinations,
+            r.headquarters,
+            r.end_use_destinations,
+            r.headquarters_outside,
+        ):
             ref(value, set_ids, "destination set", where)
+        # The one rule for tiers (README, "Tiers"): a presumption of denial is `prohibited`.
+        if (r.review_policy is ReviewPolicy.DENIAL) != (r.tier is Tier.PROHIBITED):
+            problems.append(
+                f"{where}: review policy `{r.review_policy}` with tier `{r.tier}`: a denial "
+                "policy gives tier `prohibited`, and only a denial policy does"
+            )
         for scope in r.scopes or ():
             ref(scope, scopes, "scope", where)
         for symbol in r.exceptions:
@@ -228,9 +242,15 @@ def lint(rulebook: Rulebook) -> list[str]:
         for scope in e.scopes:
             ref(scope, scopes, "scope", where)
         ref(e.allowance, allowance_ids, "allowance", where)
+        for pattern in e.eccns or ():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(f"{where}: ECCN pattern `{pattern}` does not compile: {exc}")
     for a in rb.advisories.advisories:
         where = f"advisory `{a.id}`"
         ref(a.destinations, set_ids, "destination set", where)
+        ref(a.headquarters, set_ids, "destination set", where)
         for scope in a.scopes or ():
             ref(scope, scopes, "scope", where)
         for chip_id in a.chips or ():

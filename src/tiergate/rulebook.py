@@ -253,6 +253,7 @@ class Test(Strict):
     dram_bandwidth_min: float | None = None
     dram_bandwidth_below: float | None = None
     memory_bandwidth_density_above: float | None = None
+    memory_bandwidth_density_below: float | None = None
     training_operations_min: float | None = None
     weights_published: bool | None = None
     datacenter: bool | None = None
@@ -327,6 +328,9 @@ class Rule(Cited):
     end_use_destinations: str | None = None
     regions: list[str] | None = None  # region ids from countries.yaml
     item_conditions: Test | None = None
+    # A destination set: the rule binds only when the line states the consignee's or end
+    # user's headquarters and none of them is in this set (a review policy for such parties).
+    headquarters_outside: str | None = None
     review_policy: ReviewPolicy
     tier: Tier
     exceptions: list[str] = []
@@ -361,6 +365,13 @@ class LicenceException(Cited):
     destinations: str | None = None
     headquarters_in: str | None = None
     headquarters_not_in: str | None = None
+    # True: the exception needs the parties' headquarters stated (it is available by where
+    # they are headquartered, not by where they are).
+    headquarters_required: bool = False
+    # Full-match patterns of the ECCNs the exception names; None: every ECCN of its scopes.
+    eccns: list[str] | None = None
+    # Item parameters the exception requires (an unknown parameter: not available).
+    item_conditions: Test | None = None
     requires_veu: list[str] | None = None
     allowance: str | None = None
     review_required: bool = False  # eligibility tiergate cannot check: HOLD for a person
@@ -376,6 +387,9 @@ class Advisory(Cited):
     chips: list[str] | None = None
     item_any_of: list[Test] | None = None
     destinations: str | None = None
+    # A destination set: the advisory also reaches lines whose consignee or end user is
+    # headquartered there (or has its ultimate parent there), wherever the line goes.
+    headquarters: str | None = None
     end_uses: list[str] | None = None
     message: str
 
