@@ -36,6 +36,7 @@ class Want(BaseModel):
     reasons_exclude: list[str] = []
     conditions_include: list[str] = []
     errors_include: list[str] = []
+    uncertain: bool | None = None
 
 
 class Case(BaseModel):
@@ -106,6 +107,8 @@ def test_case(case: Case) -> None:
             assert any(text in condition for condition in got.conditions), context
         for text in want.errors_include:
             assert any(text in error for error in got.errors), context
+        if want.uncertain is not None:
+            assert got.uncertain is want.uncertain, context
 
 
 def test_every_rule_exception_advisory_and_allowance_has_a_case() -> None:

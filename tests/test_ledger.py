@@ -18,9 +18,11 @@ from tiergate.engine import Engine
 from tiergate.ledger.ledger import HEAD, Ledger, LedgerError
 from tiergate.licences import LicenceBook
 from tiergate.model import Report
+from tiergate.rulebook import default_rulebook
 
 H100 = 15_832
 LPP_LIMIT = 26_900_000
+LPP = next(a for a in default_rulebook().allowances.allowances if a.id == "lpp-consignee-year")
 
 
 def _backends() -> list[str]:
@@ -420,8 +422,7 @@ def test_ledger_commands(url: str, tmp_path_factory: pytest.TempPathFactory) -> 
             "used_h100_equivalents": 1600.0,
             "remaining_h100_equivalents": round((LPP_LIMIT - 1600 * H100) / H100, 1),
             "uncertain": False,
-            "citation": "15 CFR 740.29(b) (90 FR 4544, 2025-01-15): 26,900,000 TPP per calendar "
-            "year cumulative to a single ultimate consignee",
+            "citation": LPP.citation,
         }
     ]
     assert run(*check).returncode == 3  # a plain check is audited too

@@ -242,6 +242,7 @@ class Engine:
                 if r.item_conditions
             ]
             + [t for a in self.rulebook.advisories.advisories for t in a.item_any_of or ()]
+            + [e.item_conditions for e in self.rulebook.exceptions.exceptions if e.item_conditions]
         )
         self._named_chips = frozenset(
             chip for a in self.rulebook.advisories.advisories for chip in a.chips or ()
@@ -886,8 +887,8 @@ class Engine:
         return static
 
     def _signature(self, c: Classification) -> int:
-        """What the rules can see of a classified item (its scope and type, the chips an
-        advisory names, and the outcome of every item test in the rulebook), as a small int:
+        """What the rules can see of a classified item (its scope, ECCN and type, the chips
+        an advisory names, and the outcome of every item test in the rulebook), as a small int:
         equal for items the rules cannot tell apart."""
         found = self._signatures.get(id(c))  # classifications are memoised: ids are stable
         if found is None:
@@ -901,6 +902,7 @@ class Engine:
                 tests.append((any_of([test], c.specs, missing), frozenset(missing)))
             signature = (
                 c.scope,
+                c.eccn,  # exceptions name ECCNs (AIA: 4E001 but not 3E001)
                 c.item_type,
                 c.item_class is not None,
                 named,
