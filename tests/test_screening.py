@@ -15,6 +15,7 @@ import pytest
 import tiergate
 from tiergate import Line, Outcome, Party
 from tiergate.engine import Engine
+from tiergate.rulebook import Tier
 from tiergate.screening.lists import ListEdition, ListEntry, ListFormatError
 from tiergate.screening.matcher import Analyser, Matcher, default_settings
 from tiergate.screening.service import Screener
@@ -195,6 +196,9 @@ def test_check_screens_parties_and_list_decides() -> None:
     assert by_id["sdn"].outcome is Outcome.PROHIBITED
     assert any(r.rule.startswith("list.SDN:") for r in by_id["sdn"].reasons)
     assert by_id["clean"].outcome is Outcome.NLR
+    # One rule for tiers: a denied party makes the line's tier prohibited (README).
+    assert (by_id["sdn"].tier, by_id["el"].tier) == (Tier.PROHIBITED, Tier.PROHIBITED)
+    assert by_id["clean"].tier is Tier.UNRESTRICTED
     assert any(e["name"] == "US Consolidated Screening List" for e in report.editions)
     unscreened = tiergate.check(lines, as_of=date(2026, 3, 1))
     assert [line.outcome for line in unscreened.lines] == [Outcome.NLR] * 3

@@ -1636,8 +1636,8 @@ _POLICY_ORDER = {ReviewPolicy.APPROVAL: 0, ReviewPolicy.CASE_BY_CASE: 1, ReviewP
 def most_severe_tier(tiers: Iterable[Tier | None]) -> Tier | None:
     """The strictest of `tiers` (None when none is given).
 
-    The one rule for a line's tier (README, "Tiers"): the strictest tier among the licence
-    requirements that reach the line, each rule declaring its own in the rulebook, and
+    The one rule for a line's tier (README, "Reading an answer"): the strictest tier among
+    the licence requirements that reach the line, each rule declaring its own in the rulebook, and
     `prohibited` for any requirement reviewed under a policy of denial (a rule's presumption of
     denial, a country allocation used up, a list hit reviewed under denial).
     """
