@@ -60,7 +60,10 @@ def _lint_after(rulebook_copy: Path, name: str, old: str, new: str) -> list[str]
 
 
 def test_lint_finds_uncited_rule(rulebook_copy: Path) -> None:
-    old = 'citation: "15 CFR Part 746 (746.2 Cuba, 746.4 North Korea, 746.7 Iran)"'
+    old = (
+        'citation: "15 CFR Part 746 (746.4 North Korea: all items but EAR99 food and medicine; '
+        '746.7 Iran); neither excludes deemed exports"'
+    )
     problems = _lint_after(rulebook_copy, "rules.yaml", old, 'citation: "a blog post"')
     assert any("embargo.comprehensive" in p and "cites" in p for p in problems)
 
@@ -69,10 +72,10 @@ def test_lint_finds_overlapping_intervals(rulebook_copy: Path) -> None:
     problems = _lint_after(
         rulebook_copy,
         "rules.yaml",
-        "    effective_to: 2025-09-01\n",
-        "    effective_to: 2025-09-05\n",
+        "    effective_to: 2023-05-18\n",
+        "    effective_to: 2023-05-25\n",
     )
-    assert any("embargo.syria" in p and "overlapping" in p for p in problems)
+    assert any("embargo.russia-belarus" in p and "overlapping" in p for p in problems)
 
 
 def test_lint_finds_unknown_country_code(rulebook_copy: Path) -> None:
@@ -82,7 +85,7 @@ def test_lint_finds_unknown_country_code(rulebook_copy: Path) -> None:
 
 def test_lint_finds_duplicate_ids(rulebook_copy: Path) -> None:
     problems = _lint_after(
-        rulebook_copy, "rules.yaml", "id: embargo.syria-spp", "id: embargo.syria"
+        rulebook_copy, "rules.yaml", "id: embargo.syria-ccl", "id: embargo.syria"
     )
     assert any("`embargo.syria`" in p and "2 times" in p for p in problems)
 

@@ -14,13 +14,14 @@ from datetime import date
 
 from tiergate.catalog import Catalog
 from tiergate.model import Reason
-from tiergate.rulebook import Chip, EccnScope, ItemClass, ItemType, Rulebook, Test
+from tiergate.rulebook import Chip, EccnMap, EccnScope, ItemClass, ItemType, Rulebook, Test
 
 # Parameters a test may read, with the name a user sees in an error.
 PARAMETER_NAMES = {
     "tpp": "tpp",
     "pd": "die_area_mm2 (for performance density)",
     "interconnect": "interconnect_gbps",
+    "tops": "tops",
     "dram_bandwidth": "dram_bandwidth_gbps",
     "memory_bandwidth_density": "memory_bandwidth_density",
     "training_operations": "training_operations",
@@ -38,6 +39,7 @@ class Specs:
     die_area_mm2: float | None = None
     dram_bandwidth_gbps: float | None = None
     interconnect_gbps: float | None = None
+    tops: float | None = None
     memory_bandwidth_density: float | None = None
     datacenter: bool | None = None
     training_operations: float | None = None
@@ -85,6 +87,7 @@ def evaluate(test: Test, specs: Specs, missing: set[str]) -> bool | None:
         _compare(pd, test.pd_min, "min", "pd", missing),
         _compare(pd, test.pd_below, "below", "pd", missing),
         _compare(specs.interconnect_gbps, test.interconnect_min, "min", "interconnect", missing),
+        _compare(specs.tops, test.tops_min, "min", "tops", missing),
         _compare(
             specs.dram_bandwidth_gbps, test.dram_bandwidth_min, "min", "dram_bandwidth", missing
         ),
@@ -159,6 +162,12 @@ class Classification:
     reasons: tuple[Reason, ...]
     errors: tuple[str, ...]
     uncertain: bool = False
+    # The ECCNs the item is (a declared ECCN and the one its parameters give), and those of
+    # classes not ruled out for lack of a parameter (`eccn_needed` names it): rules and
+    # exceptions that name ECCNs read these (see `eccn_fits`).
+    eccn_names: tuple[str, ...] = ()
+    eccn_alternatives: tuple[str, ...] = ()
+    eccn_needed: str | None = None
 
     @property
     def unit_tpp(self) -> float | None:
@@ -201,9 +210,13 @@ def _eccn_key(item_type: ItemType, chip: Chip | None) -> str:
 
 
 def _eccn_for(item_class: ItemClass, item_type: ItemType, chip: Chip | None) -> str:
-    value = getattr(item_class.eccn, _eccn_key(item_type, chip))
+    return _eccn_from(item_class.eccn, item_type, chip)
+
+
+def _eccn_from(eccns: EccnMap, item_type: ItemType, chip: Chip | None) -> str:
+    value = getattr(eccns, _eccn_key(item_type, chip))
     if value is None:
-        return item_class.eccn.chip
+        return eccns.chip
     return str(value)
 
 
@@ -298,11 +311,18 @@ def _classified(
     if any(_scope(other, specs) != scope for other, _ in possible):
         return _unsettled(possible, specs, item_type, chip, units_per_item)
     eccn = _eccn_for(item_class, item_type, chip)
+    names: tuple[str, ...] = (eccn,)
     if chip is not None and chip.declared_eccn and item_type in (ItemType.BOARD, ItemType.SYSTEM):
+        names = (chip.declared_eccn, eccn)
         eccn = f"{chip.declared_eccn} ({eccn} parameters)"
-    alternatives = [_eccn_for(other, item_type, chip) for other, _ in possible]
+    others = [_eccn_for(other, item_type, chip) for other, _ in possible]
+    deciding = sorted({PARAMETER_NAMES[name] for _, missing in possible for name in missing})
+    if item_class.eccn_alternatives is not None:
+        others.append(_eccn_from(item_class.eccn_alternatives, item_type, chip))
+        deciding.append("eccn")
+    alternatives = tuple(dict.fromkeys(alt for alt in others if alt not in names))
     if alternatives:
-        eccn = " or ".join(dict.fromkeys([*alternatives, eccn]))
+        eccn = " or ".join([*alternatives, eccn])
     reasons = [
         Reason(
             rule=f"class.{item_class.id}",
@@ -317,8 +337,8 @@ def _classified(
         reasons.append(
             Reason(
                 rule=f"class.{other.id}",
-                message=f"{other.id} not ruled out (give {needed}); the controls are the same "
-                "either way",
+                message=f"{other.id} not ruled out (give {needed}); rules that name ECCNs "
+                "hold the line where the answer depends on which it is",
                 citation=other.citation,
             )
         )
@@ -334,7 +354,21 @@ def _classified(
         reasons=tuple(reasons),
         errors=(),
         uncertain=item_class.uncertain,
+        eccn_names=names,
+        eccn_alternatives=alternatives,
+        eccn_needed=", ".join(deciding) if alternatives else None,
     )
+
+
+def eccn_fits(pattern: re.Pattern[str], c: Classification) -> bool | None:
+    """Whether a rule or exception naming ECCNs (`pattern`, full match) reaches the item:
+    True or False when every class still possible for it gives the same answer, else None."""
+    if not c.eccn_names:
+        return None
+    answer = any(pattern.fullmatch(name) for name in c.eccn_names)
+    if any(bool(pattern.fullmatch(alt)) != answer for alt in c.eccn_alternatives):
+        return None
+    return answer
 
 
 def scope_of_eccn(

@@ -46,15 +46,12 @@ class CompiledException:
     headquarters_not_in: frozenset[str] | None
     eccns: re.Pattern[str] | None
 
-    def fits_item(
-        self, scope: str, item_type: ItemType, transaction: Transaction, eccn: str | None
-    ) -> bool:
+    def fits_item(self, scope: str, item_type: ItemType, transaction: Transaction) -> bool:
         e = self.exception
         return (
             scope in e.scopes
             and (e.item_types is None or item_type in e.item_types)
             and (e.transactions is None or transaction in e.transactions)
-            and (self.eccns is None or (eccn is not None and bool(self.eccns.fullmatch(eccn))))
         )
 
 
@@ -67,6 +64,7 @@ class CompiledRule:
     reason: Reason
     exceptions: tuple[CompiledException, ...]
     headquarters_outside: frozenset[str] | None
+    eccns: re.Pattern[str] | None
 
     def fits_parties(self, headquarters: tuple[str, ...]) -> bool:
         """False for a rule bound to parties headquartered outside a set, unless the line
@@ -114,6 +112,13 @@ class CompiledRules:
     # Country-group memberships the rulebook flags uncertain on this date, by country: every
     # line that goes to such a country, or names a party there or headquartered there, says so.
     doubts: dict[str, tuple[Reason, ...]]
+
+
+def _eccn_pattern(patterns: list[str] | None) -> re.Pattern[str] | None:
+    """One full-match pattern for a list of ECCN patterns (None: no ECCN filter)."""
+    if patterns is None:
+        return None
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns), re.IGNORECASE)
 
 
 def _reason(fact: Rule | Advisory) -> Reason:
@@ -256,11 +261,7 @@ class Compiler:
             places = members(e.destinations)
             headquarters_in = members(e.headquarters_in)
             headquarters_not_in = members(e.headquarters_not_in)
-            eccns = (
-                re.compile("|".join(f"(?:{pattern})" for pattern in e.eccns), re.IGNORECASE)
-                if e.eccns is not None
-                else None
-            )
+            eccns = _eccn_pattern(e.eccns)
             by_symbol.setdefault(e.symbol, []).append(
                 self._intern(
                     ("exception", e.id, places, headquarters_in, headquarters_not_in),
@@ -277,7 +278,9 @@ class Compiler:
             compiled.append(
                 self._intern(
                     ("rule", r.id, sets[place_set], outside, *(id(ce) for ce in relief)),
-                    CompiledRule(r, sets[place_set], _reason(r), relief, outside),
+                    CompiledRule(
+                        r, sets[place_set], _reason(r), relief, outside, _eccn_pattern(r.eccns)
+                    ),
                 )
             )
 

@@ -25,6 +25,7 @@ from tiergate.classify import (
     Specs,
     any_of,
     classify_specs,
+    eccn_fits,
     scope_of_eccn,
     specs_from_chip,
     unclassified,
@@ -60,6 +61,7 @@ from tiergate.normalise import (
 from tiergate.rulebook import (
     Allowance,
     ItemType,
+    LicenceException,
     ReviewPolicy,
     Rulebook,
     Test,
@@ -469,6 +471,7 @@ class Engine:
             and line.die_area_mm2 is None
             and line.dram_bandwidth_gbps is None
             and line.interconnect_gbps is None
+            and line.tops is None
             and line.memory_bandwidth_density is None
             and line.datacenter is None
             and line.training_operations is None
@@ -489,6 +492,7 @@ class Engine:
             die_area_mm2=number(line.die_area_mm2, "die_area_mm2"),
             dram_bandwidth_gbps=number(line.dram_bandwidth_gbps, "dram_bandwidth_gbps"),
             interconnect_gbps=number(line.interconnect_gbps, "interconnect_gbps"),
+            tops=number(line.tops, "tops"),
             memory_bandwidth_density=number(
                 line.memory_bandwidth_density, "memory_bandwidth_density"
             ),
@@ -631,6 +635,7 @@ class Engine:
                     declared.description,
                     (*reasons, reason),
                     (),
+                    eccn_names=(str(eccn).strip(),),
                 )
             if declared is not None:
                 errors.append(
@@ -669,6 +674,12 @@ class Engine:
             reasons=(*reasons, *result.reasons),
             errors=result.errors,
             uncertain=result.uncertain,
+            # A declared ECCN settles which of the item's possible ECCNs it has.
+            eccn_names=(
+                (eccn.strip(), *result.eccn_names) if eccn is not None else result.eccn_names
+            ),
+            eccn_alternatives=result.eccn_alternatives if eccn is None else (),
+            eccn_needed=result.eccn_needed if eccn is None else None,
         )
 
     # --- static determination ------------------------------------------------------------
@@ -691,6 +702,7 @@ class Engine:
             line.die_area_mm2,
             line.dram_bandwidth_gbps,
             line.interconnect_gbps,
+            line.tops,
             line.memory_bandwidth_density,
             line.datacenter,
             line.item_type,
@@ -998,6 +1010,26 @@ class Engine:
         kept = []
         unsettled: set[str] = set()
         for cr, place, role in matched:
+            if cr.eccns is not None:
+                named = eccn_fits(cr.eccns, c)
+                if named is False:
+                    continue
+                if named is None:
+                    unsettled.update(cr.rule.supersedes)
+                    message = (
+                        f"cannot tell whether {cr.rule.id} applies: it reaches only the ECCNs it "
+                        f"names, and the item may be {c.eccn or 'unclassified'}"
+                        + (f": give {c.eccn_needed}" if c.eccn_needed else "")
+                    )
+                    findings.append(
+                        Finding(
+                            Outcome.INDETERMINATE,
+                            cr.rule.tier,
+                            reasons=(Reason(cr.rule.id, message, cr.rule.citation),),
+                            errors=(message,),
+                        )
+                    )
+                    continue
             test = cr.rule.item_conditions
             if test is None:
                 kept.append((cr, place, role))
@@ -1112,10 +1144,14 @@ class Engine:
             )
         if c.scope is None:
             return fallback
+        held: list[LicenceException] = []
         for ce in cr.exceptions:
             if not self._exception_fits(ce, place, c, transaction, hqs, veu):
                 continue
             e = ce.exception
+            if e.review_required:
+                held.append(e)  # unless an exception tiergate can check fits too
+                continue
             exc_reason = Reason(
                 rule=e.id,
                 message=f"License Exception {e.symbol} ({e.title}) may be used",
@@ -1124,24 +1160,6 @@ class Engine:
                 note=e.uncertain_note,
             )
             conditions = tuple(e.conditions)
-            if e.review_required:
-                return Finding(
-                    outcome=Outcome.HOLD,
-                    tier=rule.tier,
-                    exception=e.symbol,
-                    conditions=conditions,
-                    reasons=(
-                        reason,
-                        Reason(
-                            e.id,
-                            f"License Exception {e.symbol} may apply; "
-                            "a person must confirm its conditions",
-                            e.citation,
-                            e.uncertain,
-                            e.uncertain_note,
-                        ),
-                    ),
-                )
             found = Finding(
                 outcome=Outcome.EXCEPTION,
                 tier=rule.tier,
@@ -1152,6 +1170,27 @@ class Engine:
             if e.allowance is not None:
                 return Pending(self.allowance(e.allowance), "consignee", found, fallback)
             return found
+        if held:
+            return Finding(
+                outcome=Outcome.HOLD,
+                tier=rule.tier,
+                exception="+".join(dict.fromkeys(e.symbol for e in held)),
+                conditions=tuple(dict.fromkeys(cond for e in held for cond in e.conditions)),
+                reasons=(
+                    reason,
+                    *(
+                        Reason(
+                            e.id,
+                            f"License Exception {e.symbol} may apply; "
+                            "a person must confirm its conditions",
+                            e.citation,
+                            e.uncertain,
+                            e.uncertain_note,
+                        )
+                        for e in held
+                    ),
+                ),
+            )
         return fallback
 
     @staticmethod
@@ -1165,7 +1204,9 @@ class Engine:
     ) -> bool:
         assert c.scope is not None
         e = ce.exception
-        if not ce.fits_item(c.scope, c.item_type, transaction, c.eccn):
+        if not ce.fits_item(c.scope, c.item_type, transaction):
+            return False
+        if ce.eccns is not None and eccn_fits(ce.eccns, c) is not True:
             return False
         if ce.places is not None and place not in ce.places:
             return False

@@ -157,6 +157,8 @@ def lint(rulebook: Rulebook) -> list[str]:
                     tuple(r.regions or ()),
                     _test_key(r.item_conditions),
                     r.headquarters_outside,
+                    tuple(r.item_types or ()),
+                    tuple(r.eccns or ()),
                 ),
                 _interval(r),
                 r.id,
@@ -231,6 +233,11 @@ def lint(rulebook: Rulebook) -> list[str]:
         for other in r.supersedes:
             ref(other, rule_ids, "rule", where)
         ref(r.allocation, allowance_ids, "allowance", where)
+        for pattern in r.eccns or ():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(f"{where}: ECCN pattern `{pattern}` does not compile: {exc}")
         for region_id in r.regions or ():
             ref(region_id, region_ids, "region", where)
         for end_use in r.end_uses or ():

@@ -95,6 +95,7 @@ LINE_FIELDS = (
     "die_area_mm2",
     "dram_bandwidth_gbps",
     "interconnect_gbps",
+    "tops",
     "memory_bandwidth_density",
     "datacenter",
     "item_type",
@@ -127,6 +128,7 @@ class Line:
     die_area_mm2: Raw = None
     dram_bandwidth_gbps: Raw = None
     interconnect_gbps: Raw = None
+    tops: Raw = None  # processing performance in TOPS as 3A991.p counts it (2 x MacTOPS)
     memory_bandwidth_density: Raw = None
     datacenter: Raw = None
     item_type: Raw = None

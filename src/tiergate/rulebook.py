@@ -250,6 +250,7 @@ class Test(Strict):
     pd_min: float | None = None
     pd_below: float | None = None
     interconnect_min: float | None = None
+    tops_min: float | None = None
     dram_bandwidth_min: float | None = None
     dram_bandwidth_below: float | None = None
     memory_bandwidth_density_above: float | None = None
@@ -292,6 +293,9 @@ class ItemClass(Cited):
     non_datacenter_scope: str | None = None
     derived_model_exclusion: DerivedModelExclusion | None = None
     eccn: EccnMap
+    # ECCNs the item may have instead, by paragraphs tiergate does not check (an EAR99 chip
+    # may be 3A991 for its other parameters): rules naming them hold the line for an ECCN.
+    eccn_alternatives: EccnMap | None = None
     threshold_text: str
 
 
@@ -321,6 +325,10 @@ class Rule(Cited):
     views: list[View] = [View.ENFORCED, View.WRITTEN]
     scopes: list[str] | None = None  # None: every item, controlled or not
     item_types: list[ItemType] | None = None
+    # Full-match patterns of the ECCNs the rule names (a supplement's list, a paragraph's item
+    # scope); None: every ECCN of its scopes. An item that may be either side of the list for
+    # lack of a parameter makes the line INDETERMINATE.
+    eccns: list[str] | None = None
     transactions: list[Transaction] | None = None
     destinations: str | None = None  # destination set id (embargo, destination)
     headquarters: str | None = None  # destination set id (headquarters)
