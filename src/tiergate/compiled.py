@@ -65,12 +65,17 @@ class CompiledRule:
     exceptions: tuple[CompiledException, ...]
     headquarters_outside: frozenset[str] | None
     eccns: re.Pattern[str] | None
+    unless_headquarters_in: frozenset[str] | None
 
     def fits_parties(self, headquarters: tuple[str, ...]) -> bool:
-        """False for a rule bound to parties headquartered outside a set, unless the line
-        states headquarters and none is inside it."""
+        """Whether the parties' headquarters let the rule bind: a rule for parties
+        headquartered outside a set needs them stated and none inside it; a carve-out for
+        parties headquartered in a set needs them stated and all inside it."""
         outside = self.headquarters_outside
-        return outside is None or (bool(headquarters) and not outside.intersection(headquarters))
+        if outside is not None and (not headquarters or outside.intersection(headquarters)):
+            return False
+        carved = self.unless_headquarters_in
+        return carved is None or not headquarters or not carved.issuperset(headquarters)
 
     def fits_item(self, scope: str | None, item_type: ItemType, transaction: Transaction) -> bool:
         r = self.rule
@@ -277,9 +282,22 @@ class Compiler:
             outside = members(r.headquarters_outside)
             compiled.append(
                 self._intern(
-                    ("rule", r.id, sets[place_set], outside, *(id(ce) for ce in relief)),
+                    (
+                        "rule",
+                        r.id,
+                        sets[place_set],
+                        outside,
+                        members(r.unless_headquarters_in),
+                        *(id(ce) for ce in relief),
+                    ),
                     CompiledRule(
-                        r, sets[place_set], _reason(r), relief, outside, _eccn_pattern(r.eccns)
+                        r,
+                        sets[place_set],
+                        _reason(r),
+                        relief,
+                        outside,
+                        _eccn_pattern(r.eccns),
+                        members(r.unless_headquarters_in),
                     ),
                 )
             )

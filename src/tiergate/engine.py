@@ -83,7 +83,13 @@ NON_ENFORCEMENT = Reason(
     "90 FR 4544",
 )
 
-_ITEM_TYPES_FOR_DEEMED = frozenset({ItemType.TECHNOLOGY, ItemType.SOFTWARE, ItemType.MODEL_WEIGHTS})
+_INFORMATION_ITEMS = frozenset({ItemType.TECHNOLOGY, ItemType.SOFTWARE, ItemType.MODEL_WEIGHTS})
+_ASSUMED_UNPUBLISHED = Reason(
+    rule="assumption.unpublished",
+    message="`published` not stated: treated as unpublished, so subject to the EAR (the stricter "
+    "reading of 15 CFR 734.3(b)(3) and 734.7; for weights, Note 1 to 4E091)",
+    citation="15 CFR 734.3(b)(3), 734.7; CCL 4E091 Note 1",
+)
 _COUNTED_ITEMS = frozenset({ItemType.CHIP, ItemType.BOARD, ItemType.SYSTEM, ItemType.HBM})
 _LICENCE_CITATION = "15 CFR Part 750 (licence issued by BIS)"
 
@@ -246,6 +252,7 @@ class Engine:
             + [t for a in self.rulebook.advisories.advisories for t in a.item_any_of or ()]
             + [e.item_conditions for e in self.rulebook.exceptions.exceptions if e.item_conditions]
         )
+        self._outside_ear = frozenset(self.rulebook.item_classes.outside_ear)
         self._named_chips = frozenset(
             chip for a in self.rulebook.advisories.advisories for chip in a.chips or ()
         )
@@ -476,6 +483,7 @@ class Engine:
             and line.datacenter is None
             and line.training_operations is None
             and line.weights_published is None
+            and line.published is None
             and line.derived_from_published is None
             and line.additional_training_operations is None
         ):
@@ -498,12 +506,26 @@ class Engine:
             ),
             datacenter=flag(line.datacenter, "datacenter"),
             training_operations=number(line.training_operations, "training_operations"),
-            weights_published=flag(line.weights_published, "weights_published"),
+            weights_published=self._published(line, errors),
             derived_from_published=flag(line.derived_from_published, "derived_from_published"),
             additional_training_operations=number(
                 line.additional_training_operations, "additional_training_operations"
             ),
         )
+
+    @staticmethod
+    def _published(line: Line, errors: list[str]) -> bool | None:
+        """`published`, or its model-weights spelling `weights_published`: one fact, so two
+        values that disagree are an error, never one of them silently."""
+        published = _parsed(parse_flag, line.published, "published", errors)
+        weights = _parsed(parse_flag, line.weights_published, "weights_published", errors)
+        if published is not None and weights is not None and published != weights:
+            errors.append(
+                f"`published` value `{line.published}` and `weights_published` value "
+                f"`{line.weights_published}` disagree: give one"
+            )
+            return None
+        return published if published is not None else weights
 
     def _place(self, value: Any, column: str, on: date, errors: list[str]) -> Place | None:
         if value is None:
@@ -596,16 +618,9 @@ class Engine:
                         citation="CCL 3A090 Note 2 (15 CFR 774 Supp. 1)",
                     )
                 )
-        if specs.weights_published is None and item_type is ItemType.MODEL_WEIGHTS:
+        if specs.weights_published is None and item_type in _INFORMATION_ITEMS:
             specs = _overlay(specs, Specs(weights_published=False))
-            reasons.append(
-                Reason(
-                    rule="assumption.weights-unpublished",
-                    message="`weights_published` not stated: treated as unpublished (the stricter "
-                    "reading of Note 1 to 4E091)",
-                    citation="CCL 4E091 Note 1; 15 CFR 734.7",
-                )
-            )
+            reasons.append(_ASSUMED_UNPUBLISHED)
         declared = None
         if eccn is not None:
             entry, problem = scope_of_eccn(eccn, compiled.eccn_scopes, on)
@@ -708,6 +723,7 @@ class Engine:
             line.item_type,
             line.training_operations,
             line.weights_published,
+            line.published,
             line.derived_from_published,
             line.additional_training_operations,
             line.destination,
@@ -800,7 +816,7 @@ class Engine:
         )
         errors.extend(classification.errors)
         item_type = classification.item_type
-        if transaction is Transaction.DEEMED_EXPORT and item_type not in _ITEM_TYPES_FOR_DEEMED:
+        if transaction is Transaction.DEEMED_EXPORT and item_type not in _INFORMATION_ITEMS:
             errors.append(
                 f"`transaction` value `deemed_export` applies to technology, software or model "
                 f"weights, not to a `{item_type.value}` line"
@@ -944,7 +960,8 @@ class Engine:
         matched: list[tuple[CompiledRule, str, str]] = []
         classified = c.item_class is not None
         known_hqs = tuple(hq for hq, _ in hqs)
-        for place, role in places:
+        # An item not subject to the EAR (published information) meets no EAR rule at all.
+        for place, role in places if scope not in self._outside_ear else ():
             # Goods exported to one country for a party in another are reexported there.
             onward = (
                 Transaction.REEXPORT
@@ -960,12 +977,12 @@ class Engine:
                 if not cr.fits_item(scope, c.item_type, onward) or not cr.fits_parties(known_hqs):
                     continue
                 matched.append((cr, place.code, role))
-        if classified:
+        if classified and scope not in self._outside_ear:
             for hq, role in hqs:
                 for cr in compiled.headquarters_rules.get((scope, hq), ()):
                     if cr.fits_item(scope, c.item_type, transaction) and cr.fits_parties(known_hqs):
                         matched.append((cr, hq, f"{role} headquarters"))
-        if end_use is not None and end_use_place is not None:
+        if end_use is not None and end_use_place is not None and scope not in self._outside_ear:
             for cr in compiled.end_use_rules:
                 rule = cr.rule
                 assert rule.end_uses is not None
@@ -1014,6 +1031,10 @@ class Engine:
                 named = eccn_fits(cr.eccns, c)
                 if named is False:
                     continue
+                if named is None and not c.eccn_names and cr.rule.kind == "embargo":
+                    # An unclassified item (the line is INDETERMINATE anyway): an embargo is
+                    # kept, the stricter reading, so the line shows the denial it may face.
+                    named = True
                 if named is None:
                     unsettled.update(cr.rule.supersedes)
                     message = (
@@ -1264,6 +1285,9 @@ class Engine:
                     or end_use_place is None
                     or end_use_place.code not in ca.places
                 ):
+                    continue
+            elif a.regions is not None:
+                if not any(p.code in ca.places and p.region in a.regions for p, _ in places):
                     continue
             elif not any(p.code in ca.places for p, _ in places):
                 # Not by destination: by a party's headquarters, where the advisory has that prong.

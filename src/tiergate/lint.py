@@ -157,6 +157,7 @@ def lint(rulebook: Rulebook) -> list[str]:
                     tuple(r.regions or ()),
                     _test_key(r.item_conditions),
                     r.headquarters_outside,
+                    r.unless_headquarters_in,
                     tuple(r.item_types or ()),
                     tuple(r.eccns or ()),
                 ),
@@ -218,6 +219,7 @@ def lint(rulebook: Rulebook) -> list[str]:
             r.headquarters,
             r.end_use_destinations,
             r.headquarters_outside,
+            r.unless_headquarters_in,
         ):
             ref(value, set_ids, "destination set", where)
         # The one rule for tiers (README, "Tiers"): a presumption of denial is `prohibited`.
@@ -258,12 +260,16 @@ def lint(rulebook: Rulebook) -> list[str]:
         where = f"advisory `{a.id}`"
         ref(a.destinations, set_ids, "destination set", where)
         ref(a.headquarters, set_ids, "destination set", where)
+        for region_id in a.regions or ():
+            ref(region_id, region_ids, "region", where)
         for scope in a.scopes or ():
             ref(scope, scopes, "scope", where)
         for chip_id in a.chips or ():
             ref(chip_id, chip_ids, "chip", where)
         for end_use in a.end_uses or ():
             ref(end_use, end_uses, "end use", where)
+    for scope in rb.item_classes.outside_ear:
+        ref(scope, scopes, "scope", "item_classes.yaml outside_ear")
     for item_class in rb.item_classes.classes:
         ref(item_class.scope, scopes, "scope", f"item class `{item_class.id}`")
         ref(item_class.non_datacenter_scope, scopes, "scope", f"item class `{item_class.id}`")

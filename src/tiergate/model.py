@@ -101,6 +101,7 @@ LINE_FIELDS = (
     "item_type",
     "training_operations",
     "weights_published",
+    "published",
     "derived_from_published",
     "additional_training_operations",
     "quantity",
@@ -134,6 +135,7 @@ class Line:
     item_type: Raw = None
     training_operations: Raw = None
     weights_published: Raw = None
+    published: Raw = None  # technology, software or weights 'published' (15 CFR 734.7)
     derived_from_published: Raw = None
     additional_training_operations: Raw = None
     quantity: Raw = None

@@ -308,6 +308,8 @@ class EccnScope(Cited):
 
 class ItemClassesFile(Strict):
     scopes: dict[str, str]
+    # Scopes of items not subject to the EAR (published information): no EAR rule reaches them.
+    outside_ear: list[str] = []
     classes: list[ItemClass]
     eccn_scopes: list[EccnScope]
 
@@ -339,6 +341,9 @@ class Rule(Cited):
     # A destination set: the rule binds only when the line states the consignee's or end
     # user's headquarters and none of them is in this set (a review policy for such parties).
     headquarters_outside: str | None = None
+    # A destination set: the rule does not bind when the line states the parties'
+    # headquarters and all are in this set (a carve-out for subsidiaries of such companies).
+    unless_headquarters_in: str | None = None
     review_policy: ReviewPolicy
     tier: Tier
     exceptions: list[str] = []
@@ -395,6 +400,7 @@ class Advisory(Cited):
     chips: list[str] | None = None
     item_any_of: list[Test] | None = None
     destinations: str | None = None
+    regions: list[str] | None = None  # region ids from countries.yaml: only these regions
     # A destination set: the advisory also reaches lines whose consignee or end user is
     # headquartered there (or has its ultimate parent there), wherever the line goes.
     headquarters: str | None = None
