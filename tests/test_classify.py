@@ -146,7 +146,8 @@ def test_model_weights() -> None:
     )
     assert big.eccn == "4E091"
     assert small.eccn == "EAR99"
-    assert published.eccn == "EAR99"
+    # Published weights are outside the EAR altogether (734.3(b)(3), 734.7), not EAR99.
+    assert (published.eccn, published.scope) == ("not subject to the EAR", "not-subject")
     assert derived_small.eccn == "EAR99"  # 4e25 <= max(2.5e25, 25 % of 2e26 = 5e25)
     assert derived_big.eccn == "4E091"
 
