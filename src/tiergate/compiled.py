@@ -65,17 +65,12 @@ class CompiledRule:
     exceptions: tuple[CompiledException, ...]
     headquarters_outside: frozenset[str] | None
     eccns: re.Pattern[str] | None
-    unless_headquarters_in: frozenset[str] | None
 
     def fits_parties(self, headquarters: tuple[str, ...]) -> bool:
-        """Whether the parties' headquarters let the rule bind: a rule for parties
-        headquartered outside a set needs them stated and none inside it; a carve-out for
-        parties headquartered in a set needs them stated and all inside it."""
+        """False for a rule bound to parties headquartered outside a set, unless the line
+        states headquarters and none is inside it."""
         outside = self.headquarters_outside
-        if outside is not None and (not headquarters or outside.intersection(headquarters)):
-            return False
-        carved = self.unless_headquarters_in
-        return carved is None or not headquarters or not carved.issuperset(headquarters)
+        return outside is None or (bool(headquarters) and not outside.intersection(headquarters))
 
     def fits_item(self, scope: str | None, item_type: ItemType, transaction: Transaction) -> bool:
         r = self.rule
@@ -287,7 +282,6 @@ class Compiler:
                         r.id,
                         sets[place_set],
                         outside,
-                        members(r.unless_headquarters_in),
                         *(id(ce) for ce in relief),
                     ),
                     CompiledRule(
@@ -297,7 +291,6 @@ class Compiler:
                         relief,
                         outside,
                         _eccn_pattern(r.eccns),
-                        members(r.unless_headquarters_in),
                     ),
                 )
             )

@@ -157,7 +157,6 @@ def lint(rulebook: Rulebook) -> list[str]:
                     tuple(r.regions or ()),
                     _test_key(r.item_conditions),
                     r.headquarters_outside,
-                    r.unless_headquarters_in,
                     tuple(r.item_types or ()),
                     tuple(r.eccns or ()),
                 ),
@@ -219,7 +218,6 @@ def lint(rulebook: Rulebook) -> list[str]:
             r.headquarters,
             r.end_use_destinations,
             r.headquarters_outside,
-            r.unless_headquarters_in,
         ):
             ref(value, set_ids, "destination set", where)
         # The one rule for tiers (README, "Tiers"): a presumption of denial is `prohibited`.

@@ -341,9 +341,6 @@ class Rule(Cited):
     # A destination set: the rule binds only when the line states the consignee's or end
     # user's headquarters and none of them is in this set (a review policy for such parties).
     headquarters_outside: str | None = None
-    # A destination set: the rule does not bind when the line states the parties'
-    # headquarters and all are in this set (a carve-out for subsidiaries of such companies).
-    unless_headquarters_in: str | None = None
     review_policy: ReviewPolicy
     tier: Tier
     exceptions: list[str] = []
