@@ -509,7 +509,7 @@ def screen(
     screener = _screener(match_threshold, potential_threshold)
     if file is not None:
         rows = read_parties(file)
-        results = [screener.screen(r.name or "", r.country, r.party_id) for r in rows]
+        results = [screener.screen(r.name or "", r.country, r.party_id, r.error) for r in rows]
         extras = [r.extra for r in rows]
     else:
         assert name is not None

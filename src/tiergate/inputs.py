@@ -10,13 +10,12 @@ the output untouched. See docs/input-format.md for the full schema.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tiergate.csvrows import csv_records
 from tiergate.errors import InputError
 from tiergate.gcpause import cyclic_gc_paused
 from tiergate.model import LINE_FIELDS, Line, Party, Raw, Shipment
@@ -66,15 +65,15 @@ def _value(raw: Any) -> Raw:
 
 
 def parse_csv(content: str, source: str = "<csv>") -> list[Line]:
-    """Parse CSV text with a header row, delimited by commas, semicolons or tabs."""
+    """Parse CSV text with a header row, delimited by commas, semicolons or tabs. Every
+    non-blank line of the text is one line of the book (`tiergate.csvrows`)."""
     if not content.strip():
         raise InputError(f"input `{source}` is empty: expected a header row and at least one line")
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=_delimiter(content))
-    try:
-        header = next(reader)
-    except csv.Error as exc:
-        raise InputError(f"input `{source}` header cannot be read as CSV: {exc}") from exc
-    names = [name.strip() for name in header]
+    records = csv_records(content, _delimiter(content))
+    first = next(records)
+    if first.cells is None:
+        raise InputError(f"input `{source}` header cannot be read as CSV: {first.error}")
+    names = [name.strip() for name in first.cells]
     keys = [name.casefold() for name in names]
     recognised = {"item", "eccn", "tpp", "destination"} & set(keys)
     if not recognised:
@@ -83,27 +82,16 @@ def parse_csv(content: str, source: str = "<csv>") -> list[Line]:
             f"was {', '.join(names) or '(empty)'}"
         )
     lines: list[Line] = []
-    row_number = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            row_number += 1
-            lines.append(
-                Line(
-                    line_id=f"row {row_number}",
-                    errors=(f"row {row_number} cannot be read as CSV: {exc}",),
-                )
-            )
+    for record in records:
+        if record.cells is None:
+            lines.append(Line(line_id=f"row {record.row}", errors=(str(record.error),)))
             continue
-        row_number += 1
+        row = record.cells
         if not any(cell.strip() for cell in row):
             continue
         errors: list[str] = []
         if len(row) != len(keys):
-            errors.append(f"row {row_number} has {len(row)} fields but the header has {len(keys)}")
+            errors.append(f"row {record.row} has {len(row)} fields but the header has {len(keys)}")
         lines.append(_line_from_row(keys, names, row, errors))
     if not lines:
         raise InputError(f"input `{source}` has a header but no lines")

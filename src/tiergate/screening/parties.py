@@ -1,16 +1,15 @@
 """Reading a parties file for batch screening: CSV with `name`, optional `country` and `id`.
 
-Other columns pass through. A row without a name is kept and reported `indeterminate`, never
-dropped and never shown as clear.
+Other columns pass through. A row without a name, or one that cannot be read as CSV, is kept
+and reported `indeterminate`, never dropped and never shown as clear.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tiergate.csvrows import csv_records
 from tiergate.errors import InputError
 
 
@@ -23,6 +22,7 @@ class PartyRow:
     country: str | None
     party_id: str | None
     extra: dict[str, str] = field(default_factory=dict)
+    error: str | None = None  # why the row cannot be read: screened as indeterminate
 
 
 def read_parties(path: Path) -> list[PartyRow]:
@@ -33,28 +33,36 @@ def read_parties(path: Path) -> list[PartyRow]:
         raise InputError(f"cannot read parties file `{path}`: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"parties file `{path}` is not UTF-8 text (byte {exc.start})") from exc
-    reader = csv.reader(io.StringIO(content, newline=""))
-    header = next(reader, None)
+    records = csv_records(content)
+    header = next(records, None)
     if header is None:
         raise InputError(f"parties file `{path}` is empty: expected a header with `name`")
-    keys = [cell.strip().casefold() for cell in header]
+    if header.cells is None:
+        raise InputError(f"parties file `{path}` header cannot be read as CSV: {header.error}")
+    keys = [cell.strip().casefold() for cell in header.cells]
     if "name" not in keys:
         raise InputError(
-            f"parties file `{path}` has no `name` column: the header was {', '.join(header)}"
+            f"parties file `{path}` has no `name` column: the header was {', '.join(header.cells)}"
         )
     rows = []
-    for number, cells in enumerate(reader, start=2):
+    for record in records:
+        if record.cells is None:
+            rows.append(
+                PartyRow(row=record.row, name=None, country=None, party_id=None, error=record.error)
+            )
+            continue
+        cells = record.cells
         if not any(cell.strip() for cell in cells):
             continue
         values = dict(zip(keys, cells, strict=False))
         extra = {
             original.strip(): cell
-            for original, key, cell in zip(header, keys, cells, strict=False)
+            for original, key, cell in zip(header.cells, keys, cells, strict=False)
             if key not in ("name", "country", "id")
         }
         rows.append(
             PartyRow(
-                row=number,
+                row=record.row,
                 name=(values.get("name") or "").strip() or None,
                 country=(values.get("country") or "").strip() or None,
                 party_id=(values.get("id") or "").strip() or None,

@@ -129,11 +129,19 @@ class Screener:
         }
 
     def screen(
-        self, name: str, country: str | None = None, party_id: str | None = None
+        self,
+        name: str,
+        country: str | None = None,
+        party_id: str | None = None,
+        read_error: str | None = None,
     ) -> ScreenResult:
-        """Screen one party; `country` is a name or ISO code (used as a qualifier)."""
+        """Screen one party; `country` is a name or ISO code (used as a qualifier). A party
+        whose row could not be read (`read_error`) is indeterminate, never clear."""
         errors: list[str] = []
         code = self._country_code(country, errors)
+        if read_error is not None:
+            errors.append(read_error)
+            return ScreenResult(party_id, name, code, "indeterminate", (), tuple(errors))
         if not name.strip():
             errors.append("the party has no name: nothing to screen")
             return ScreenResult(party_id, name, code, "indeterminate", (), tuple(errors))
