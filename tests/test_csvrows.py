@@ -102,3 +102,30 @@ def test_one_record_per_physical_line(lines: list[str]) -> None:
     if physical[-1] == "":
         physical.pop()
     assert [r.row for r in csv_records(text)] == list(range(1, len(physical) + 1))
+
+
+def test_duplicate_columns_are_refused(tmp_path: Path) -> None:
+    # Two `destination` cells (China and Singapore): keeping either would be a silent answer.
+    book = tmp_path / "book.csv"
+    book.write_text("item,quantity,destination,Destination\nH100 SXM,8,China,Singapore\n", "utf-8")
+    done = run("check", str(book), "--as-of", "2025-06-01")
+    assert done.returncode == 2
+    assert "`destination` twice (columns 3 and 4)" in done.stderr
+    parties = tmp_path / "parties.csv"
+    parties.write_text("name,country,name\nAcme,DE,Huawei\n", encoding="utf-8")
+    screened = run("screen", "--file", str(parties))
+    assert screened.returncode == 2
+    assert "`name` twice" in screened.stderr
+
+
+def test_duplicate_json_keys_are_refused(tmp_path: Path) -> None:
+    book = tmp_path / "book.json"
+    book.write_text(
+        '{"shipments": [{"shipment_id": "S1", "destination": "China", "destination": "Singapore",'
+        ' "lines": [{"item": "H100 SXM", "quantity": 8}]}]}',
+        encoding="utf-8",
+    )
+    done = run("check", str(book), "--as-of", "2025-06-01")
+    assert done.returncode == 2
+    assert "`destination` gives that key twice" in done.stderr
+    assert str(book) in done.stderr

@@ -52,10 +52,35 @@ def read_book(path: Path) -> list[Line]:
         with cyclic_gc_paused():
             return parse_csv(content, str(path))
     try:
-        document = json.loads(content)
+        document = json.loads(content, object_pairs_hook=_object_without_duplicates)
+    except InputError as exc:
+        raise InputError(f"input `{path}`: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"input `{path}` is not valid JSON: {exc}") from exc
     return parse_json_document(document, str(path))
+
+
+def refuse_duplicate_columns(keys: list[str], what: str) -> None:
+    """Refuse a header that names a column twice (compared case-insensitively): which of the
+    two cells a line means cannot be known, and keeping either one would be silent."""
+    seen: dict[str, int] = {}
+    for number, key in enumerate(keys, start=1):
+        if key and key in seen:
+            raise InputError(
+                f"{what} has the column `{key}` twice (columns {seen[key]} and {number}): "
+                "each column must appear once"
+            )
+        seen[key] = number
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when it gives a key twice (json keeps the last one silently)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise InputError(f"the JSON object with `{key}` gives that key twice: give it once")
+        found[key] = value
+    return found
 
 
 def _value(raw: Any) -> Raw:
@@ -75,6 +100,7 @@ def parse_csv(content: str, source: str = "<csv>") -> list[Line]:
         raise InputError(f"input `{source}` header cannot be read as CSV: {first.error}")
     names = [name.strip() for name in first.cells]
     keys = [name.casefold() for name in names]
+    refuse_duplicate_columns(keys, f"input `{source}`")
     recognised = {"item", "eccn", "tpp", "destination"} & set(keys)
     if not recognised:
         raise InputError(

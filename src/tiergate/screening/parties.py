@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tiergate.csvrows import csv_records
 from tiergate.errors import InputError
+from tiergate.inputs import refuse_duplicate_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ def read_parties(path: Path) -> list[PartyRow]:
     if header.cells is None:
         raise InputError(f"parties file `{path}` header cannot be read as CSV: {header.error}")
     keys = [cell.strip().casefold() for cell in header.cells]
+    refuse_duplicate_columns(keys, f"parties file `{path}`")
     if "name" not in keys:
         raise InputError(
             f"parties file `{path}` has no `name` column: the header was {', '.join(header.cells)}"
