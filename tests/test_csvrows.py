@@ -129,3 +129,16 @@ def test_duplicate_json_keys_are_refused(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "`destination` gives that key twice" in done.stderr
     assert str(book) in done.stderr
+
+
+def test_check_warns_of_lines_sharing_an_id(tmp_path: Path) -> None:
+    book = tmp_path / "book.csv"
+    book.write_text(
+        "shipment_id,line_id,item,quantity,destination\nS1,1,H100 SXM,8,Japan\n"
+        "S1,1,H100 SXM,8,China\n",
+        encoding="utf-8",
+    )
+    table = run("check", str(book), "--as-of", "2025-06-01")
+    assert "more than one line carries the id S1/1" in table.stdout
+    as_json = run("check", str(book), "--as-of", "2025-06-01", "--format", "json")
+    assert json.loads(as_json.stdout)["summary"]["duplicate_ids"] == ["S1/1"]

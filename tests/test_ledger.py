@@ -877,3 +877,17 @@ def test_licensed_tier2_exports_accumulate_against_the_country_allocation(
     )
     assert (row["remaining_tpp"], row["uncertain"]) == (150_000_000 - 5000 * H100, False)
     assert row["used_h100_equivalents"] == 5000.0
+
+
+def test_lines_sharing_an_id_are_refused_on_commit_and_flagged_on_check(url: str) -> None:
+    # Two lines S/1 in one book: the ledger keeps one line per id, so neither is committed
+    # (before, the second was reported "already committed (unchanged)" and never recorded).
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    report = _report(engine, ["1", "1", "2"], 10, ledger)
+    assert report.summary.duplicate_ids == ("S/1",)
+    result = ledger.commit(report, _limits(engine), "tester")
+    assert result.committed == ["S/2"]
+    assert [key for key, _ in result.refused] == ["S/1", "S/1"]
+    assert result.already == []

@@ -1761,6 +1761,7 @@ def summarise(lines_in: int, results: tuple[LineResult, ...]) -> Summary:
     by_outcome = Counter(r.outcome.value for r in results)
     by_tier = Counter(r.tier.value if r.tier else "unknown" for r in results)
     may_ship = sum(1 for r in results if r.outcome in SHIPPABLE)
+    keys = Counter(f"{r.shipment_id or ''}/{r.line_id or ''}" for r in results)
     return Summary(
         lines_in=lines_in,
         lines_out=len(results),
@@ -1769,4 +1770,5 @@ def summarise(lines_in: int, results: tuple[LineResult, ...]) -> Summary:
         lines_with_errors=sum(1 for r in results if r.errors),
         may_ship=may_ship,
         may_not_ship=len(results) - may_ship,
+        duplicate_ids=tuple(sorted(key for key, count in keys.items() if count > 1)),
     )

@@ -308,6 +308,9 @@ class Summary:
     lines_with_errors: int
     may_ship: int
     may_not_ship: int
+    # `shipment_id/line_id` keys that more than one line of the book carries: a commit refuses
+    # those lines, since the ledger records one line per key.
+    duplicate_ids: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -318,6 +321,7 @@ class Summary:
             "lines_with_errors": self.lines_with_errors,
             "may_ship": self.may_ship,
             "may_not_ship": self.may_not_ship,
+            "duplicate_ids": list(self.duplicate_ids),
         }
 
 

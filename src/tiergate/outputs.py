@@ -170,6 +170,12 @@ def render_table(report: Report, console: Console) -> None:
         f"lines in {summary.lines_in}, out {summary.lines_out}, with errors "
         f"{summary.lines_with_errors}; {verdict}"
     )
+    if summary.duplicate_ids:
+        console.print(
+            "[yellow]warning:[/yellow] more than one line carries the id "
+            + ", ".join(summary.duplicate_ids)
+            + ": a commit refuses them (give each line its own shipment_id/line_id)"
+        )
 
 
 def summary_table(report: Report) -> Table:

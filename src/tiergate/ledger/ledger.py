@@ -243,9 +243,17 @@ class Ledger:
             usage = _Usage.load(connection, report)
             taker = _LicenceTaker.load(connection, report)
             rows = []
+            repeated = frozenset(report.summary.duplicate_ids)
             for line, as_dict in zip(report.lines, dicts, strict=True):
                 ident = (line.shipment_id or "", line.line_id or "")
                 key = f"{ident[0]}/{ident[1]}"
+                if key in repeated:
+                    # The ledger records one line per id: which of the lines it would be is
+                    # not for tiergate to pick, so none is committed.
+                    outcome.refused.append(
+                        (key, "more than one line of the book carries this id: give each its own")
+                    )
+                    continue
                 if ident in shipped:
                     outcome.already.append(key)
                     continue
