@@ -9,12 +9,15 @@
   uses the bundled list edition whatever is installed on the machine.
 - `shared_data`: the `../shared/data` folder of real public data, present on developer
   machines and in CI; tests that compare against it skip only where it is absent.
+- `run_tiergate`: the CLI as a user runs it, a real subprocess with a plain environment.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -28,7 +31,26 @@ from tiergate.rulebook import RULEBOOK_FILES
 settings.register_profile("tiergate", deadline=None)
 settings.load_profile("tiergate")
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def run_tiergate(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m tiergate ARGS` from the project root; `home` replaces TIERGATE_HOME."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+        "TIERGATE_HOME": str(home) if home is not None else os.environ["TIERGATE_HOME"],
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "tiergate", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
+from conftest import ROOT, run_tiergate
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,20 +14,8 @@ from tiergate.csvrows import csv_records
 from tiergate.inputs import parse_csv
 from tiergate.screening.parties import read_parties
 
-ROOT = Path(__file__).resolve().parents[1]
 MIXED_BOOK = ROOT / "examples" / "mixed_book.csv"
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "TIERGATE_HOME": os.environ["TIERGATE_HOME"]}
-    return subprocess.run(
-        [sys.executable, "-m", "tiergate", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
+run = run_tiergate
 
 
 def _with_stray_quote(text: str, row: int) -> str:

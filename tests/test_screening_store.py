@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import http.server
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import run_tiergate
 
 from tiergate.screening.lists import ListFormatError
 from tiergate.screening.store import ListStore, UpdateRefused, bundled_edition
@@ -117,34 +116,24 @@ def test_update_over_http(store: ListStore, tmp_path: Path, served: str) -> None
     assert store.current().edition_date == date(2026, 8, 1)
 
 
-def _run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "COLUMNS": "200", "TIERGATE_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "tiergate", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
-
-
 def test_data_commands(tmp_path: Path) -> None:
     if not SCREENING.is_dir():
         pytest.skip("shared screening data is not present")
     home = tmp_path / "home"
-    done = _run("data", "status", "--format", "json", home=home)
+    done = run_tiergate("data", "status", "--format", "json", home=home)
     assert json.loads(done.stdout)["editions"]["csl"]["edition_date"] == "2026-07-31"
     shrunk = _shrunk_csv(tmp_path, keep=0.5)
-    refused = _run("data", "update", "--file", str(shrunk), home=home)
+    refused = run_tiergate("data", "update", "--file", str(shrunk), home=home)
     assert refused.returncode == 2
     assert "EL from 3420 to 1710" in refused.stderr
-    assert _run("data", "update", "--file", str(shrunk), "--force", home=home).returncode == 0
-    done = _run("data", "status", "--format", "json", home=home)
+    assert (
+        run_tiergate("data", "update", "--file", str(shrunk), "--force", home=home).returncode == 0
+    )
+    done = run_tiergate("data", "status", "--format", "json", home=home)
     assert json.loads(done.stdout)["editions"]["csl"]["counts"]["EL"] == 1710
     parties = tmp_path / "parties.csv"
     parties.write_text("id,name\nA,Acme Widgets\nB,AEROCARIBBEAN AIRLINES\n", encoding="utf-8")
-    done = _run(
+    done = run_tiergate(
         "data",
         "diff",
         str(OFAC_OLD),
