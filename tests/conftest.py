@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from importlib import resources
@@ -82,11 +81,3 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present on this machine")
     return SHARED_DATA
-
-
-def copy_example(name: str, destination: Path) -> Path:
-    """Copy a file from examples/ into `destination` and return its path."""
-    source = Path(__file__).resolve().parents[1] / "examples" / name
-    target = destination / name
-    shutil.copy(source, target)
-    return target

@@ -52,17 +52,7 @@ def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 
 def _report(engine: Engine, ids: list[str], quantity: int, ledger: Ledger | None = None) -> Report:
-    lines = [
-        Line(
-            shipment_id="S",
-            line_id=line_id,
-            item="H100 SXM",
-            quantity=quantity,
-            destination="India",
-            consignee=Party(name="Acme", country="IN"),
-        )
-        for line_id in ids
-    ]
+    lines = _lines(ids, quantity)
     state = ledger.allowance_state(exclude={("S", i) for i in ids}) if ledger else None
     return engine.check(lines, as_of=date(2025, 6, 1), view=View.WRITTEN, allowances=state)
 
@@ -182,6 +172,19 @@ def test_a_stale_check_cannot_overdraw_an_allowance(url: str) -> None:
     assert late.committed == []
     assert "does not fit" in late.refused[0][1]
     assert sum(ledger.allowance_state().used.values()) == 1000 * H100
+    # The loser's report says what the ledger recorded, not the stale EXCEPTION LPP.
+    assert second.lines[0].exception == "LPP"
+    assert late.report is not None
+    (line,) = late.report.lines
+    assert (line.outcome.value, line.exception, line.debits) == ("LICENSE_REQUIRED", None, ())
+    assert line.reasons[-1].rule == "ledger.commit"
+    assert "does not fit" in line.reasons[-1].message
+    assert line.reasons[-1].citation == LPP.citation
+    assert late.report.exit_code == 3
+    assert late.report.summary.may_not_ship == 1
+    assert late.report.summary.lines_in == second.summary.lines_in == 1
+    # The audit entry keeps the recorded outcome.
+    assert ledger.audit_entries()[-1]["payload"]["lines"][0][2] == "LICENSE_REQUIRED"
 
 
 def test_audit_trail_detects_edits_deletions_and_insertions(url: str) -> None:
@@ -891,3 +894,79 @@ def test_lines_sharing_an_id_are_refused_on_commit_and_flagged_on_check(url: str
     assert result.committed == ["S/2"]
     assert [key for key, _ in result.refused] == ["S/1", "S/1"]
     assert result.already == []
+
+
+def test_a_line_committed_again_with_other_content_is_refused(url: str) -> None:
+    # S/1 committed with quantity 10, then the same ids with quantity 1,600: before, this was
+    # "already committed (unchanged)" and the ledger kept 10, under-counting the allowance.
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    assert ledger.commit(_report(engine, ["1"], 10, ledger), _limits(engine), "t").committed == [
+        "S/1"
+    ]
+    changed = ledger.commit(_report(engine, ["1"], 1600, ledger), _limits(engine), "t")
+    assert changed.committed == changed.already == []
+    ((key, why),) = changed.refused
+    assert key == "S/1"
+    assert "quantity '10' then, '1600' now" in why
+    assert changed.report is not None
+    assert changed.report.lines[0].outcome.value == "INDETERMINATE"
+    assert changed.report.exit_code == 3
+    assert ledger.allowance_state().used == {("lpp-consignee-year", "acme|IN", "2025"): 10 * H100}
+    # The same line again, its quantity written as text (as a CSV gives it): unchanged.
+    same = [replace(line, quantity="10") for line in _lines(["1"], 10)]
+    again = ledger.commit(_check(engine, ledger, same), _limits(engine), "t")
+    assert (again.already, again.refused) == (["S/1"], [])
+    assert again.report is not None
+    assert again.report.exit_code == 0
+    # Another consignee is another line, though quantity and destination are the same.
+    other = [
+        replace(line, consignee=Party(name="Other Co", country="IN")) for line in _lines(["1"], 10)
+    ]
+    moved = ledger.commit(_check(engine, ledger, other), _limits(engine), "t")
+    assert "consignee_name 'Acme' then, 'Other Co' now" in moved.refused[0][1]
+
+
+def test_lines_committed_before_0005_are_compared_on_what_they_recorded(url: str) -> None:
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade(to="0004")
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO committed_lines (shipment_id, line_id, as_of, destination, eccn, "
+                "quantity, total_tpp, outcome, exception, input_hash, committed_at, debits) "
+                "VALUES ('S', '1', '2025-06-01', 'IN', '3A090.a', 10, 158320, 'EXCEPTION', "
+                "'LPP', 'x', CURRENT_TIMESTAMP, '[]')"
+            )
+        )
+    ledger.upgrade()
+    same = ledger.commit(_report(engine, ["1"], 10, ledger), _limits(engine), "t")
+    assert (same.already, same.refused) == (["S/1"], [])
+    more = ledger.commit(_report(engine, ["1"], 11, ledger), _limits(engine), "t")
+    assert "quantity '10' then, '11' now" in more.refused[0][1]
+
+
+def _lines(ids: list[str], quantity: int) -> list[Line]:
+    return [
+        Line(
+            shipment_id="S",
+            line_id=line_id,
+            item="H100 SXM",
+            quantity=quantity,
+            destination="India",
+            consignee=Party(name="Acme", country="IN"),
+        )
+        for line_id in ids
+    ]
+
+
+def _check(engine: Engine, ledger: Ledger, lines: list[Line]) -> Report:
+    keys = {(str(line.shipment_id), str(line.line_id)) for line in lines}
+    return engine.check(
+        lines,
+        as_of=date(2025, 6, 1),
+        view=View.WRITTEN,
+        allowances=ledger.allowance_state(exclude=keys),
+    )

@@ -27,6 +27,7 @@ from tiergate.engine import Engine
 from tiergate.errors import TiergateError, UsageError
 from tiergate.inputs import read_book
 from tiergate.ledger.ledger import Ledger, default_ledger_exists
+from tiergate.model import Report
 from tiergate.normalise import ValueProblem, name_key, parse_date, text
 from tiergate.outputs import render_table, rows_to_csv, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
@@ -114,8 +115,31 @@ CountryAllocationOption = Annotated[
         help="Tier 2 country allocation in TPP (default: the rulebook's, flagged UNCERTAIN).",
     ),
 ]
+
+
+def _writable(path: Path | None) -> Path | None:
+    """--output must name a file tiergate can write, checked before any work is done (and
+    before anything is committed)."""
+    if path is None:
+        return None
+    folder = path.parent
+    if path.is_dir():
+        raise typer.BadParameter(f"`{path}` is a folder: name a file in it")
+    if not folder.is_dir():
+        raise typer.BadParameter(f"the folder `{folder}` of `{path}` does not exist")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise typer.BadParameter(f"`{path}` cannot be written (no permission)")
+    return path
+
+
 OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file instead of the terminal.",
+        callback=_writable,
+    ),
 ]
 
 
@@ -129,8 +153,11 @@ def _date(value: str | None, option: str) -> date | None:
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
-    else:
+        return
+    try:
         output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write --output `{output}`: {exc.strerror or exc}") from exc
 
 
 def _engine() -> Engine:
@@ -239,24 +266,42 @@ def check(
     if ledger is not None and commit:
         limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
         result = ledger.commit(report, limits, actor, source=str(file), input_hash=digest)
+        # What the ledger recorded: a line it refused is shown as what it now is.
+        assert result.report is not None
+        report = result.report
         Console(stderr=True).print(f"ledger: {result.summary()}", highlight=False)
         for key, why in result.refused:
             Console(stderr=True).print(f"  not committed {key}: {why}", highlight=False)
     elif ledger is not None:
         ledger.record_check(report, str(file), actor, input_hash=digest, reserve=not no_reserve)
+    try:
+        _write_report(report, output_format, output)
+    except UsageError as exc:
+        if not commit:
+            raise
+        raise UsageError(
+            f"{exc}. The commit itself is recorded in the ledger; run the same check again "
+            "(without --commit) to write the report"
+        ) from exc
+    raise typer.Exit(report.exit_code)
+
+
+def _write_report(report: Report, output_format: CheckFormat, output: Path | None) -> None:
     if output_format is CheckFormat.TABLE:
         if output is None:
             render_table(report, Console())
-        else:
+            return
+        try:
             with output.open("w", encoding="utf-8") as handle:
                 render_table(report, Console(file=handle, width=200, color_system=None))
+        except OSError as exc:
+            raise UsageError(f"cannot write --output `{output}`: {exc.strerror or exc}") from exc
     elif output_format is CheckFormat.JSON:
         _emit(to_json(report), output)
     elif output_format is CheckFormat.JSONL:
         _emit(to_jsonl(report), output)
     else:
         _emit(to_csv(report), output)
-    raise typer.Exit(report.exit_code)
 
 
 @app.command()

@@ -91,7 +91,7 @@ _ASSUMED_UNPUBLISHED = Reason(
     citation="15 CFR 734.3(b)(3), 734.7; CCL 4E091 Note 1",
 )
 _COUNTED_ITEMS = frozenset({ItemType.CHIP, ItemType.BOARD, ItemType.SYSTEM, ItemType.HBM})
-_LICENCE_CITATION = "15 CFR Part 750 (licence issued by BIS)"
+LICENCE_CITATION = "15 CFR Part 750 (licence issued by BIS)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1366,7 +1366,7 @@ class Engine:
                     rule=f"licence.{number}",
                     message=f"licence {number} reaches this line but authorizes a value: give the "
                     "line's `value` (US dollars) to draw on it",
-                    citation=_LICENCE_CITATION,
+                    citation=LICENCE_CITATION,
                 )
                 for number in drawn
             )
@@ -1391,7 +1391,7 @@ class Engine:
                         rule=f"licence.{grant.number}",
                         message=f"covered by licence {grant.number} held by {grant.holder}: "
                         + balance,
-                        citation=_LICENCE_CITATION,
+                        citation=LICENCE_CITATION,
                     ),
                 ),
             ),
@@ -1529,6 +1529,7 @@ class Engine:
             w.licence[0].number if w.licence is not None else None,
             combined.hold_signature,
             w.value,
+            line,
         )
 
     def _text(self, value: Any) -> str | None:

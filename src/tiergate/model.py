@@ -236,6 +236,8 @@ class LineResult:
     hold_signature: str | None = None
     # The line's value in US dollars, when given.
     value: float | None = None
+    # The line as given (shipment values filled in): what the ledger records as its content.
+    source: Line | None = field(default=None, compare=False, repr=False)
 
     @property
     def may_ship(self) -> bool:
@@ -289,6 +291,51 @@ class LineResult:
         for key, value in self.extra.items():
             out[passthrough_name(key, out)] = value
         return out
+
+
+_CONTENT_FIELDS = tuple(
+    name
+    for name in Line.__dataclass_fields__
+    if name
+    not in (
+        "shipment_id",
+        "line_id",
+        "consignee",
+        "end_user",
+        "intermediate_consignees",
+        "extra",
+        "errors",
+    )
+)
+
+
+def line_content(result: LineResult) -> dict[str, str]:
+    """What a line says, as text: every column tiergate reads except the ids, with quantity
+    and value as parsed (so `10` and `10.0` are the same quantity). Columns tiergate does not
+    know pass through and are not part of it. The ledger keeps it with a committed line: the
+    same ids with other content are a changed line, not the same one."""
+    content: dict[str, str] = {}
+    source = result.source
+    if source is not None:
+        for name in _CONTENT_FIELDS:
+            value = getattr(source, name)
+            if value is not None and str(value).strip():
+                content[name] = str(value).strip()
+        for role, party in (("consignee", source.consignee), ("end_user", source.end_user)):
+            _party_content(content, role, party)
+        for i, party in enumerate(source.intermediate_consignees, 1):
+            _party_content(content, f"intermediate_consignee_{i}", party)
+    for name, number in (("quantity", result.quantity), ("value", result.value)):
+        if number is not None:
+            content[name] = repr(number)
+    return content
+
+
+def _party_content(content: dict[str, str], role: str, party: Party) -> None:
+    for part in ("name", "country", "hq_country"):
+        value = getattr(party, part)
+        if value is not None and str(value).strip():
+            content[f"{role}_{part}"] = str(value).strip()
 
 
 def passthrough_name(key: str, taken: Mapping[str, object]) -> str:

@@ -13,7 +13,7 @@ import json
 import os
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
-from tiergate.engine import AllowanceState, HoldDecision
+from tiergate.engine import LICENCE_CITATION, AllowanceState, HoldDecision, summarise
 from tiergate.errors import TiergateError
 from tiergate.ledger.models import (
     AllowanceUsage,
@@ -49,10 +49,10 @@ from tiergate.ledger.models import (
     LicenceUse,
 )
 from tiergate.licences import LicenceBook, LicenceGrant
-from tiergate.model import LineResult, Outcome, Report
+from tiergate.model import LineResult, Outcome, Reason, Report, line_content
 from tiergate.screening.store import tiergate_home
 
-HEAD = "0004"
+HEAD = "0005"
 # The tables written in bulk, as Core tables.
 _COMMITTED = Base.metadata.tables["committed_lines"]
 _USAGE = Base.metadata.tables["allowance_usage"]
@@ -102,6 +102,9 @@ class CommitResult:
     committed: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+    # The report as the ledger recorded it: a line that may ship but was refused is shown as
+    # what it now is (LICENSE_REQUIRED or INDETERMINATE, with the reason).
+    report: Report | None = None
 
     def summary(self) -> str:
         return (
@@ -236,26 +239,38 @@ class Ledger:
         now = datetime.now(UTC)
         # Each line as a dict once: its own hash, and the report's when no input hash is given.
         dicts = _line_dicts(report)
+        recorded = list(report.lines)
         with self.engine.begin() as connection:
             self._serialise(connection)
             self._release_stale(connection, report)
-            shipped = _committed_keys(connection, report)
+            shipped = _committed(connection, report)
             usage = _Usage.load(connection, report)
             taker = _LicenceTaker.load(connection, report)
             rows = []
             repeated = frozenset(report.summary.duplicate_ids)
-            for line, as_dict in zip(report.lines, dicts, strict=True):
+            for i, (line, as_dict) in enumerate(zip(report.lines, dicts, strict=True)):
                 ident = (line.shipment_id or "", line.line_id or "")
                 key = f"{ident[0]}/{ident[1]}"
+                content = line_content(line)
                 if key in repeated:
                     # The ledger records one line per id: which of the lines it would be is
                     # not for tiergate to pick, so none is committed.
-                    outcome.refused.append(
-                        (key, "more than one line of the book carries this id: give each its own")
-                    )
+                    why = "more than one line of the book carries this id: give each its own"
+                    outcome.refused.append((key, why))
+                    recorded[i] = _not_recorded(line, Outcome.INDETERMINATE, why)
                     continue
-                if ident in shipped:
-                    outcome.already.append(key)
+                before = shipped.get(ident)
+                if before is not None:
+                    change = before.difference(line, content)
+                    if change is None:
+                        outcome.already.append(key)
+                        continue
+                    why = (
+                        f"committed before with other content ({change}): a committed line "
+                        "does not change; give a new line its own id"
+                    )
+                    outcome.refused.append((key, why))
+                    recorded[i] = _not_recorded(line, Outcome.INDETERMINATE, why)
                     continue
                 if not line.may_ship:
                     outcome.refused.append((key, f"outcome {line.outcome.value} may not ship"))
@@ -265,11 +280,12 @@ class Ledger:
                     problem = taker.problem(line)
                 if problem is not None:
                     outcome.refused.append((key, problem))
+                    recorded[i] = _not_recorded(line, Outcome.LICENSE_REQUIRED, problem)
                     continue
                 usage.take(line.debits)
                 if line.licence is not None:
                     taker.take(line, "used")
-                shipped.add(ident)
+                shipped[ident] = _Committed(content, line.destination, line.eccn, line.quantity)
                 rows.append(
                     {
                         "shipment_id": ident[0],
@@ -284,9 +300,16 @@ class Ledger:
                         "input_hash": _canonical_hash(as_dict),
                         "committed_at": now,
                         "debits": [list(debit) for debit in line.debits],
+                        "content": content,
                     }
                 )
                 outcome.committed.append(key)
+            if outcome.refused:
+                lines = tuple(recorded)
+                report = replace(
+                    report, lines=lines, summary=summarise(report.summary.lines_in, lines)
+                )
+            outcome.report = report
             if rows:
                 connection.execute(insert(_COMMITTED), rows)
             usage.write(connection)
@@ -676,17 +699,75 @@ def _rows_in(
         yield from connection.execute(query.where(column.in_(ordered[start : start + _CHUNK])))
 
 
-def _committed_keys(connection: Connection, report: Report) -> set[tuple[str, str]]:
-    """The (shipment_id, line_id) of the report's shipments already committed."""
+@dataclass(frozen=True, slots=True)
+class _Committed:
+    """What the ledger holds of a committed line: its content (None for lines committed before
+    schema 0005, which kept only destination, ECCN and quantity)."""
+
+    content: dict[str, str] | None
+    destination: str | None
+    eccn: str | None
+    quantity: int | None
+
+    def difference(self, line: LineResult, content: dict[str, str]) -> str | None:
+        """How `line` differs from this committed line, or None when it is the same line."""
+        if self.content is not None:
+            before, now = self.content, content
+        else:
+            before = _recorded_columns(self.destination, self.eccn, self.quantity)
+            now = _recorded_columns(line.destination, line.eccn, line.quantity)
+        changed = [
+            f"{name} {before.get(name, '(blank)')!r} then, {now.get(name, '(blank)')!r} now"
+            for name in sorted(before.keys() | now.keys())
+            if before.get(name) != now.get(name)
+        ]
+        if not changed:
+            return None
+        shown = "; ".join(changed[:3])
+        return shown if len(changed) <= 3 else f"{shown}; and {len(changed) - 3} more"
+
+
+def _recorded_columns(
+    destination: str | None, eccn: str | None, quantity: int | None
+) -> dict[str, str]:
+    columns = {"destination": destination, "eccn": eccn, "quantity": quantity}
+    return {name: str(value) for name, value in columns.items() if value is not None}
+
+
+def _committed(connection: Connection, report: Report) -> dict[tuple[str, str], _Committed]:
+    """The report's shipments' lines already committed, by (shipment_id, line_id)."""
+    c = _COMMITTED.c
     return {
-        (shipment_id, line_id)
-        for shipment_id, line_id in _rows_in(
+        (shipment_id, line_id): _Committed(content, destination, eccn, quantity)
+        for shipment_id, line_id, content, destination, eccn, quantity in _rows_in(
             connection,
-            select(_COMMITTED.c.shipment_id, _COMMITTED.c.line_id),
-            _COMMITTED.c.shipment_id,
+            select(c.shipment_id, c.line_id, c.content, c.destination, c.eccn, c.quantity),
+            c.shipment_id,
             {line.shipment_id or "" for line in report.lines},
         )
     }
+
+
+def _not_recorded(line: LineResult, outcome: Outcome, why: str) -> LineResult:
+    """A line that may ship as checked but the ledger refused: what it is once refused."""
+    if outcome is Outcome.LICENSE_REQUIRED:
+        message = f"not committed: {why}; beyond it a licence is required"
+        # The allowance that no longer fits cites itself among the line's reasons.
+        citation = next(
+            (r.citation for r in line.reasons if f"`{r.rule}`" in why), LICENCE_CITATION
+        )
+    else:
+        message = f"not committed: {why}"
+        citation = "tiergate ledger (one committed line per shipment_id and line_id)"
+    return replace(
+        line,
+        outcome=outcome,
+        exception=None,
+        licence=None,
+        debits=(),
+        conditions=(),
+        reasons=(*line.reasons, Reason(rule="ledger.commit", message=message, citation=citation)),
+    )
 
 
 @dataclass

@@ -40,6 +40,9 @@ class CommittedLine(Base):
     committed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # [[allowance_id, holder, period, tpp], ...]: what this line took from its allowances.
     debits: Mapped[list[Any]] = mapped_column(JSON)
+    # Every column of the line as given (`model.line_content`): a re-commit of the same ids
+    # is the same line only with the same content. None for lines committed before 0005.
+    content: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
 
 class AllowanceUsage(Base):
