@@ -143,3 +143,28 @@ def test_a_value_capped_licence_needs_the_line_value() -> None:
     assert (second.outcome, second.licence) == (Outcome.PROHIBITED, None)
     assert any("`value` value `a lot` is not a number" in e for e in second.errors)
     assert book.left == {"D1234567": 100}
+
+
+def test_a_licence_covers_the_destination_it_names_not_the_one_the_rules_treat_it_as() -> None:
+    # Hong Kong is determined as China for the rules, but a licence for Hong Kong is a document
+    # naming Hong Kong: it does not cover mainland China, and one for China does not cover HK.
+    engine = Engine()
+    hong_kong = _grant(number="D-HK", destinations=("HK",))
+    report = engine.check(
+        [_line("1", 1, destination="China"), _line("2", 1, destination="Hong Kong")],
+        licences=LicenceBook([hong_kong]),
+    )
+    # Without a licence, an H100 to China in 2025 is a presumption of denial: PROHIBITED.
+    assert [line.outcome for line in report.lines] == [Outcome.PROHIBITED, Outcome.LICENSED]
+    assert [line.licence for line in report.lines] == [None, "D-HK"]
+    china = engine.check(
+        [_line("1", 1, destination="CN"), _line("2", 1, destination="HK")],
+        licences=LicenceBook([_grant()]),
+    )
+    assert [line.outcome for line in china.lines] == [Outcome.LICENSED, Outcome.PROHIBITED]
+    # A licence for Ukraine does not reach Crimea, which has its own embargo and licences.
+    ukraine = engine.check(
+        [_line("1", 1, destination="Crimea")],
+        licences=LicenceBook([_grant(destinations=("UA",), items=("3A090", "EAR99"))]),
+    )
+    assert ukraine.lines[0].licence is None

@@ -818,7 +818,7 @@ def license_add(
         place = resolver.resolve(name, start)
         if place is None:
             raise UsageError(f"--destination `{name}` is not a country tiergate knows")
-        codes.append(place.code)
+        codes.append(place.as_written)
     Ledger(db).add_licence(
         {
             "number": number,

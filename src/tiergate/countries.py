@@ -36,6 +36,13 @@ class Place:
     note: str | None = None
     citation: str | None = None
 
+    @property
+    def as_written(self) -> str:
+        """The place as a document names it: the code the user gave (HK, not the CN the rules
+        treat it as), qualified by its region (UA:crimea is not UA). A licence is matched on
+        this, never on the code the rules use."""
+        return self.given_code if self.region is None else f"{self.given_code}:{self.region}"
+
 
 class CountryResolver:
     """Maps names and codes to `Place`s; results are cached per distinct input text."""

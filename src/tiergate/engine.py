@@ -1355,7 +1355,7 @@ class Engine:
             w.as_of,
             c.eccn,
             c.scope,
-            w.place.code if w.place else None,
+            w.place.as_written if w.place else None,
             consignee,
             w.quantity,
             w.value,

@@ -1,7 +1,8 @@
 """Licences a company holds, as the engine applies them.
 
 A licence covers a line when it is valid on the line's date, names the line's ECCN (or a
-prefix of it) or its control scope, the line's destination, and (when it names parties) the
+prefix of it) or its control scope, the line's destination as written (a licence for Hong Kong
+does not cover mainland China, nor one for China Hong Kong), and (when it names parties) the
 line's consignee, and has enough quantity left (and, when it authorizes a value, enough value
 left for the line's value, which must then be given). A covered line is `LICENSED`: the licence
 replaces the EAR licence requirements that matched the line, never a list hit (SDN, DPL,
@@ -23,7 +24,9 @@ class LicenceGrant:
     number: str
     holder: str
     items: tuple[str, ...]  # ECCNs, ECCN prefixes (3A090, 4A090.a) or scopes (3A090.a)
-    destinations: tuple[str, ...]  # ISO 3166-1 alpha-2 codes
+    # ISO 3166-1 alpha-2 codes as the licence names them (`Place.as_written`): HK is not CN
+    # though the rules treat it as China; a region is `UA:crimea`.
+    destinations: tuple[str, ...]
     valid_from: date
     valid_to: date
     quantity_left: int
