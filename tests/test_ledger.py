@@ -970,3 +970,24 @@ def _check(engine: Engine, ledger: Ledger, lines: list[Line]) -> Report:
         view=View.WRITTEN,
         allowances=ledger.allowance_state(exclude=keys),
     )
+
+
+def test_both_databases_take_the_same_book_with_values_beyond_their_limits(url: str) -> None:
+    # Before, PostgreSQL failed the whole book (an internal error) where SQLite took it.
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    odd = [
+        *_lines(["big"], 3_000_000_000),
+        *_lines(["nul\x00"], 1),
+        *_lines(["x" * 10_000], 1),
+        replace(_lines(["name"], 1)[0], consignee=Party(name="A" * 5_000, country="IN")),
+        replace(_lines(["text"], 1)[0], end_use="military\x00", item="H100\x00 SXM"),
+    ]
+    report = _check(engine, ledger, [*_lines(["ok"], 1), *odd])
+    assert [line.outcome.value for line in report.lines[1:]] == ["INDETERMINATE"] * 5
+    ledger.record_check(report, "book.json", "tester")
+    result = ledger.commit(report, _limits(engine), "tester")
+    assert result.committed == ["S/ok"]
+    assert len(result.refused) == 5
+    assert ledger.audit_verify() == []

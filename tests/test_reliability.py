@@ -3,11 +3,20 @@ that cannot be written, a number that is not one. Each case here failed once (is
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
 import pytest
 from conftest import run_tiergate
+
+from tiergate import Line, Outcome, Party
+from tiergate.engine import Engine
+from tiergate.errors import InputError
+from tiergate.inputs import read_book
+from tiergate.ledger.ledger import Ledger, LedgerError
+from tiergate.model import LineResult
+from tiergate.screening.parties import read_parties
 
 BOOK = (
     "shipment_id,line_id,date,item,quantity,destination,consignee,consignee_country\n"
@@ -61,3 +70,202 @@ def test_an_output_that_cannot_be_written_is_refused_before_anything_is_committe
     assert "Traceback" not in run.stderr
     rows = json.loads(run_tiergate("allowances", "--format", "json", home=tmp_path).stdout)
     assert rows["allowances"] == []  # nothing was committed
+
+
+@pytest.mark.parametrize(
+    "options",
+    [("--tpp", "nan"), ("--tpp", "inf"), ("--tpp", "-1"), ("--tpp", "4000", "--die-area", "-5")],
+)
+def test_classify_refuses_numbers_that_are_not_measures(options: tuple[str, ...]) -> None:
+    run = run_tiergate("classify", *options)
+    assert run.returncode == 2
+    assert "is not a finite number >= 0" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (("--item", ""), "--item `` is not an ECCN"),
+        (("--item", "banana"), "--item `banana` is not an ECCN"),
+        (("--item", "3A"), "--item `3A` is not an ECCN"),
+        (("--item", "3A090", "--quantity", "99999999999999999999"), "--quantity"),
+        (("--item", "3A090", "--value", "nan"), "--value"),
+    ],
+)
+def test_license_add_refuses_what_would_cover_nothing_or_not_fit(
+    tmp_path: Path, options: tuple[str, ...], expected: str
+) -> None:
+    assert run_tiergate("db", "upgrade", home=tmp_path).returncode == 0
+    base = ["license", "add", "D1", "--holder", "H", "--destination", "CN"]
+    dates = ["--valid-from", "2025-01-01", "--valid-to", "2026-01-01"]
+    quantity = [] if "--quantity" in options else ["--quantity", "10"]
+    run = run_tiergate(*base, *options, *quantity, *dates, home=tmp_path)
+    assert run.returncode == 2
+    assert expected in " ".join(run.stderr.replace("│", " ").split())
+    listed = run_tiergate("license", "list", "--format", "json", home=tmp_path)
+    assert json.loads(listed.stdout)["licences"] == []
+
+
+def test_a_licence_keeps_its_destination_as_written(tmp_path: Path) -> None:
+    assert run_tiergate("db", "upgrade", home=tmp_path).returncode == 0
+    added = run_tiergate(
+        *("license", "add", "D-HK", "--holder", "H", "--item", "3a090.a"),
+        *("--destination", "Hong Kong", "--quantity", "10", "--value", "1234.565"),
+        *("--valid-from", "2025-01-01", "--valid-to", "2026-01-01"),
+        home=tmp_path,
+    )
+    assert added.returncode == 0, added.stderr
+    shown = json.loads(run_tiergate("license", "show", "D-HK", home=tmp_path).stdout)
+    assert shown["destinations"] == ["HK"]
+    assert shown["items"] == ["3A090.a"]
+    assert shown["authorized_value"] == 1234.57  # to the cent
+
+
+def test_read_only_commands_never_create_a_ledger(tmp_path: Path) -> None:
+    for command in (
+        ["allowances"],
+        ["license", "list"],
+        ["holds", "list"],
+        ["audit", "verify"],
+        ["audit", "export"],
+    ):
+        run = run_tiergate(*command, home=tmp_path)
+        assert run.returncode == 2, command
+        assert "no ledger yet" in run.stderr
+        assert "tiergate db upgrade" in run.stderr
+    assert not (tmp_path / "ledger.sqlite3").exists()
+    # A later check is not blocked by an empty ledger file a read made.
+    book = tmp_path / "book.csv"
+    book.write_text(BOOK.format(quantity=10), encoding="utf-8")
+    assert run_tiergate(*_check(book), home=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("foo://", "not `foo`"),
+        ("mysql://user@localhost/db", "not `mysql`"),
+        ("sqlite:///{tmp}/notes.txt", "file is not a database"),
+    ],
+)
+def test_a_database_url_tiergate_cannot_use_is_a_usage_error(
+    tmp_path: Path, url: str, expected: str
+) -> None:
+    (tmp_path / "notes.txt").write_text("not a database, " * 100, encoding="utf-8")
+    run = run_tiergate("db", "upgrade", "--db", url.format(tmp=tmp_path), home=tmp_path)
+    assert run.returncode == 2
+    assert expected in " ".join(run.stderr.split())
+    assert "internal error" not in run.stderr
+
+
+def _one_line(engine: Engine, **values: object) -> LineResult:
+    fields: dict[str, object] = {
+        "shipment_id": "S",
+        "line_id": "1",
+        "date": "2025-06-01",
+        "item": "H100 SXM",
+        "quantity": 10,
+        "destination": "India",
+    }
+    fields.update(values)
+    consignee = fields.pop("consignee", "Acme")
+    (line,) = engine.check([Line(**fields, consignee=Party(name=consignee, country="IN"))]).lines  # type: ignore[arg-type]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"quantity": "1e23"}, "more than 1,000,000,000 units"),
+        ({"quantity": 3_000_000_000}, "more than 1,000,000,000 units"),
+        ({"quantity": "99999999999999999999"}, "more than 1,000,000,000 units"),
+        ({"value": "1e15"}, "more than US$1,000,000,000,000"),
+        ({"shipment_id": "S" * 10_000}, "`shipment_id` is 10,000 characters long"),
+        ({"line_id": "1\x002"}, "`line_id` holds a NUL character"),
+        ({"consignee": "A" * 10_000_000}, "`consignee` is 10,000,000 characters long"),
+    ],
+)
+def test_values_beyond_what_the_ledger_keeps_make_the_line_indeterminate(
+    engine: Engine, values: dict[str, object], expected: str
+) -> None:
+    line = _one_line(engine, **values)
+    assert line.outcome is Outcome.INDETERMINATE
+    assert any(expected in error for error in line.errors), line.errors
+
+
+def test_a_value_is_kept_to_the_cent(engine: Engine) -> None:
+    assert _one_line(engine, value="1234.565").value == 1234.57
+    assert _one_line(engine, value="0.1").value == 0.1
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_books_and_party_files_saved_as_unicode_text_are_read(
+    tmp_path: Path, encoding: str
+) -> None:
+    text = BOOK.format(quantity=10) + "S1,2,2025-06-01,H100 SXM,5,Japan,Tōkyō Lab,JP\n"
+    book = tmp_path / "book.csv"
+    marks = {"utf-16-be": codecs.BOM_UTF16_BE}
+    book.write_bytes(marks.get(encoding, b"") + text.encode(encoding))
+    lines = read_book(book)
+    assert [line.consignee.name for line in lines] == ["Acme", "Tōkyō Lab"]
+    parties = tmp_path / "parties.csv"
+    parties.write_bytes(marks.get(encoding, b"") + "name,country\nTōkyō Lab,JP\n".encode(encoding))
+    assert [row.name for row in read_parties(parties)] == ["Tōkyō Lab"]
+
+
+def test_utf16_without_a_mark_and_other_encodings_say_how_to_save_the_file(
+    tmp_path: Path,
+) -> None:
+    book = tmp_path / "book.csv"
+    book.write_bytes(BOOK.format(quantity=10).encode("utf-16-le"))
+    with pytest.raises(InputError, match="looks like UTF-16 without a byte-order mark: save"):
+        read_book(book)
+    book.write_bytes(BOOK.format(quantity=10).replace("Acme", "Açme").encode("latin-1"))
+    with pytest.raises(
+        InputError, match=r"not UTF-8 \(byte \d+ cannot be read\): save it as UTF-8"
+    ):
+        read_book(book)
+
+
+def test_json_nested_thousands_deep_is_refused_not_a_crash(tmp_path: Path) -> None:
+    book = tmp_path / "deep.json"
+    book.write_text("[" * 10_000 + "]" * 10_000, encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_book(book)
+    run = run_tiergate("check", str(book), home=tmp_path)
+    assert run.returncode == 2
+    assert "nested too deeply" in run.stderr
+
+
+def test_a_read_only_ledger_reads_and_never_writes(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    url = f"sqlite:///{path}"
+    with pytest.raises(LedgerError, match="no ledger yet"):
+        Ledger(url, read_only=True)
+    assert not path.exists()
+    writer = Ledger(url)
+    writer.upgrade()
+    writer.add_licence(
+        {
+            "number": "D1",
+            "holder": "H",
+            "items": ["3A090"],
+            "destinations": ["CN"],
+            "parties": [],
+            "authorized_quantity": 5,
+            "authorized_value": None,
+            "valid_from": "2025-01-01",
+            "valid_to": "2026-01-01",
+            "conditions": None,
+        },
+        "tester",
+    )
+    writer.close()
+    before = path.read_bytes()
+    reader = Ledger(url, read_only=True)
+    assert reader.audit_verify() == []
+    assert [row["number"] for row in reader.licences()] == ["D1"]
+    with pytest.raises(LedgerError, match="opened read-only"):
+        reader.revoke_licence("D1", "auditor", "no")
+    reader.close()
+    assert path.read_bytes() == before

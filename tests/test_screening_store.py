@@ -76,6 +76,21 @@ def test_a_shrunken_list_is_refused_unless_forced(store: ListStore, tmp_path: Pa
     assert store.status()["installed_at"].endswith(".json.gz")
 
 
+def test_an_edition_from_the_future_is_refused_and_an_older_one_needs_force(
+    store: ListStore,
+) -> None:
+    # A date from the future would silence the staleness warning for good.
+    with pytest.raises(UpdateRefused, match=r"dated 2099-01-01, after today"):
+        store.update(file=EXPANDED, edition_date=date(2099, 1, 1))
+    # An older edition than the one in use is a downgrade: only on purpose.
+    with pytest.raises(UpdateRefused, match="before the installed edition of 2026-07-31"):
+        store.update(file=OFAC_OLD)
+    assert store.installed() is None
+    result = store.update(file=OFAC_OLD, force=True)
+    assert result.switched
+    assert store.current().edition_date == date(2021, 8, 18)
+
+
 def test_a_garbled_file_leaves_the_current_edition(store: ListStore, tmp_path: Path) -> None:
     store.update(file=_shrunk_csv(tmp_path, keep=0.95))
     before = store.current().content_hash

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 import sys
 from datetime import date
 from enum import StrEnum
@@ -28,7 +30,14 @@ from tiergate.errors import TiergateError, UsageError
 from tiergate.inputs import read_book
 from tiergate.ledger.ledger import Ledger, default_ledger_exists
 from tiergate.model import Report
-from tiergate.normalise import ValueProblem, name_key, parse_date, text
+from tiergate.normalise import (
+    MAX_QUANTITY,
+    ValueProblem,
+    name_key,
+    parse_date,
+    parse_money,
+    text,
+)
 from tiergate.outputs import render_table, rows_to_csv, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
 from tiergate.screening.matcher import default_settings
@@ -82,12 +91,22 @@ ViewOption = Annotated[
         "--view", help="enforced (what BIS enforces; default) or written (the text as in force)."
     ),
 ]
+
+
+def _measure(value: float | None) -> float | None:
+    """A number option must be a finite number >= 0 (nan, inf and -1 are not measures)."""
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise typer.BadParameter(f"{value} is not a finite number >= 0")
+    return value
+
+
 MatchThreshold = Annotated[
     float | None,
     typer.Option(
         "--match-threshold",
         min=0.0,
         max=1.0,
+        callback=_measure,
         help="Score from which a list hit decides the outcome (default 0.92, data/screening.yaml).",
     ),
 ]
@@ -97,6 +116,7 @@ PotentialThreshold = Annotated[
         "--potential-threshold",
         min=0.0,
         max=1.0,
+        callback=_measure,
         help="Score from which a hit is a possible match, held for review (default 0.80).",
     ),
 ]
@@ -112,6 +132,7 @@ CountryAllocationOption = Annotated[
     float | None,
     typer.Option(
         "--country-allocation-tpp",
+        callback=_measure,
         help="Tier 2 country allocation in TPP (default: the rulebook's, flagged UNCERTAIN).",
     ),
 ]
@@ -310,16 +331,21 @@ def classify(
         str | None, typer.Argument(help="A catalog name or alias, e.g. 'H100 SXM'.")
     ] = None,
     tpp: Annotated[
-        float | None, typer.Option("--tpp", help="Total processing performance.")
+        float | None, typer.Option("--tpp", callback=_measure, help="Total processing performance.")
     ] = None,
     die_area: Annotated[
-        float | None, typer.Option("--die-area", help="Applicable die area, mm².")
+        float | None,
+        typer.Option("--die-area", callback=_measure, help="Applicable die area, mm²."),
     ] = None,
     dram_bandwidth: Annotated[
-        float | None, typer.Option("--dram-bandwidth", help="DRAM bandwidth, GB/s.")
+        float | None,
+        typer.Option("--dram-bandwidth", callback=_measure, help="DRAM bandwidth, GB/s."),
     ] = None,
     interconnect: Annotated[
-        float | None, typer.Option("--interconnect", help="Bidirectional chip-to-chip rate, GB/s.")
+        float | None,
+        typer.Option(
+            "--interconnect", callback=_measure, help="Bidirectional chip-to-chip rate, GB/s."
+        ),
     ] = None,
     non_datacenter: Annotated[
         bool, typer.Option("--non-datacenter", help="Not designed or marketed for datacenters.")
@@ -717,7 +743,9 @@ def allowances(
         code = place.code
     h100 = engine.rulebook.meta.h100_tpp
     rows: list[dict[str, Any]] = []
-    for (allowance_id, holder, period), used in sorted(Ledger(db).allowance_state().used.items()):
+    for (allowance_id, holder, period), used in sorted(
+        Ledger(db, read_only=True).allowance_state().used.items()
+    ):
         if year is not None and not _period_includes(period, year):
             continue
         if code is not None and holder.rsplit("|", 1)[-1] != code:
@@ -786,14 +814,19 @@ def license_add(
     destination: Annotated[
         list[str], typer.Option("--destination", help="A destination it covers (repeat).")
     ],
-    quantity: Annotated[int, typer.Option("--quantity", min=1, help="Authorized units.")],
+    quantity: Annotated[
+        int, typer.Option("--quantity", min=1, max=MAX_QUANTITY, help="Authorized units.")
+    ],
     valid_from: Annotated[str, typer.Option("--valid-from", help="First day (YYYY-MM-DD).")],
     valid_to: Annotated[str, typer.Option("--valid-to", help="Last day (YYYY-MM-DD).")],
     party: Annotated[
         list[str] | None, typer.Option("--party", help="A consignee it names (repeat).")
     ] = None,
     value: Annotated[
-        float | None, typer.Option("--value", min=0, help="Authorized value in US dollars.")
+        float | None,
+        typer.Option(
+            "--value", callback=_measure, help="Authorized value in US dollars (to the cent)."
+        ),
     ] = None,
     conditions: Annotated[
         str | None, typer.Option("--conditions", help="The licence's conditions.")
@@ -812,7 +845,10 @@ def license_add(
         raise UsageError("give --valid-from and --valid-to as YYYY-MM-DD")
     if end < start:
         raise UsageError(f"--valid-to {end} is before --valid-from {start}")
-    resolver = _engine().countries
+    engine = _engine()
+    items = [_licence_item(given, engine) for given in item]
+    authorized_value = None if value is None else _money(value, "--value")
+    resolver = engine.countries
     codes = []
     for name in destination:
         place = resolver.resolve(name, start)
@@ -823,19 +859,45 @@ def license_add(
         {
             "number": number,
             "holder": holder,
-            "items": list(item),
+            "items": items,
             "destinations": codes,
             "parties": list(party or []),
             "authorized_quantity": quantity,
-            "authorized_value": value,
+            "authorized_value": authorized_value,
             "valid_from": start.isoformat(),
             "valid_to": end.isoformat(),
             "conditions": conditions,
         },
         actor,
     )
-    worth = f" worth US${value:,.2f}" if value is not None else ""
+    worth = f" worth US${authorized_value:,.2f}" if authorized_value is not None else ""
     typer.echo(f"licence {number} recorded: {quantity:,} units{worth}, {start} to {end}")
+
+
+_ECCN = re.compile(r"[0-9][A-E][0-9]{3}(\.[a-z0-9]+)*", re.IGNORECASE)
+
+
+def _licence_item(given: str, engine: Engine) -> str:
+    """An ECCN (3A090), an ECCN prefix (4A090.a), EAR99 or a control scope tiergate knows."""
+    value = given.strip()
+    scopes = sorted({c.scope for c in engine.rulebook.item_classes.classes if _ECCN.match(c.scope)})
+    if value in scopes or value.upper() == "EAR99":
+        return value.upper() if value.upper() == "EAR99" else value
+    if _ECCN.fullmatch(value):
+        return value[:5].upper() + value[5:].casefold()
+    raise UsageError(
+        f"--item `{given}` is not an ECCN (e.g. 3A090 or 4A090.a), EAR99 or a control scope "
+        f"tiergate knows ({', '.join(scopes)})"
+    )
+
+
+def _money(value: float, option: str) -> float:
+    try:
+        money = parse_money(value, option)
+    except ValueProblem as problem:
+        raise UsageError(str(problem)) from problem
+    assert money is not None
+    return money
 
 
 @license_app.command("list")
@@ -849,7 +911,7 @@ def license_list(
 
     Example: tiergate license list --format json
     """
-    rows = Ledger(db).licences()
+    rows = Ledger(db, read_only=True).licences()
     if output_format is ClassifyFormat.JSON:
         _emit(json.dumps({"licences": rows}, indent=2, ensure_ascii=False) + "\n", None)
         return
@@ -879,7 +941,7 @@ def license_show(
 
     Example: tiergate license show D1234567
     """
-    found = [row for row in Ledger(db).licences() if row["number"] == number]
+    found = [row for row in Ledger(db, read_only=True).licences() if row["number"] == number]
     if not found:
         raise UsageError(f"licence `{number}` is not recorded")
     _emit(json.dumps(found[0], indent=2, ensure_ascii=False) + "\n", None)
@@ -946,7 +1008,7 @@ def holds_list(
 
     Example: tiergate holds list --status open
     """
-    rows = Ledger(db).holds(status)
+    rows = Ledger(db, read_only=True).holds(status)
     if output_format is ClassifyFormat.JSON:
         _emit(json.dumps({"holds": rows}, indent=2, ensure_ascii=False) + "\n", None)
         return
@@ -1004,7 +1066,7 @@ def audit_verify(db: DbOption = None) -> None:
 
     Example: tiergate audit verify
     """
-    ledger = Ledger(db)
+    ledger = Ledger(db, read_only=True)
     problems = ledger.audit_verify()
     count = len(ledger.audit_entries())
     if problems:
@@ -1028,7 +1090,7 @@ def audit_export(
 
     Example: tiergate audit export --format csv --since 2026-01-01
     """
-    entries = Ledger(db).audit_entries(_date(since, "--since"))
+    entries = Ledger(db, read_only=True).audit_entries(_date(since, "--since"))
     if output_format is ListFormat.CSV:
         _emit(rows_to_csv({**e, "payload": json.dumps(e["payload"])} for e in entries), None)
     else:
@@ -1079,7 +1141,12 @@ def data_update(
         Path | None, typer.Option("--file", help="Import the edition from a file.")
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Accept an edition in which a list shrank by > 10 %.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Accept an edition in which a list shrank by > 10 %, or one older than the "
+            "installed edition.",
+        ),
     ] = False,
     edition_date: Annotated[
         str | None,

@@ -45,11 +45,12 @@ def csv_records(content: str, delimiter: str = ",") -> Iterator[Record]:
                 return
         except csv.Error as exc:
             row = start + read + 1
-            yield Record(
-                row,
-                None,
-                f"row {row} cannot be read as CSV: {exc} (a quoted cell must close on its own row)",
+            why = (
+                f"a cell is longer than {csv.field_size_limit():,} characters"
+                if "field limit" in str(exc)
+                else f"{exc} (a quoted cell must close on its own row)"
             )
+            yield Record(row, None, f"row {row} cannot be read as CSV: {why}")
             start += read + 1
             continue
         opened = start + read + 1

@@ -48,12 +48,16 @@ from tiergate.model import (
     Summary,
 )
 from tiergate.normalise import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
     ValueProblem,
     blank,
+    check_stored_text,
     name_key,
     parse_choice,
     parse_date,
     parse_flag,
+    parse_money,
     parse_number,
     parse_quantity,
     text,
@@ -446,6 +450,7 @@ class Engine:
 
     def _prepare(self, index: int, line: Line, as_of: date | None, today: date) -> _Work:
         errors = list(line.errors) if line.errors else []
+        _check_stored_texts(line, errors)
         w = _Work(index, line, None, errors, [])
         on = as_of
         if on is None and blank(line.date):
@@ -769,7 +774,7 @@ class Engine:
             w.errors.append("`quantity` is missing: expected a whole number of units >= 1")
         if line.value is not None:
             try:
-                w.value = parse_number(line.value, "value")
+                w.value = parse_money(line.value, "value")
             except ValueProblem as problem:
                 w.errors.append(str(problem))
         if not blank(consignee.name):
@@ -1697,6 +1702,25 @@ def _needs_licence(finding: Finding) -> bool:
 
 
 _POLICY_ORDER = {ReviewPolicy.APPROVAL: 0, ReviewPolicy.CASE_BY_CASE: 1, ReviewPolicy.DENIAL: 2}
+
+
+def _check_stored_texts(line: Line, errors: list[str]) -> None:
+    """The ids and party names the ledger stores keep the same limits on every database."""
+    texts = [
+        ("shipment_id", line.shipment_id, MAX_ID_LENGTH),
+        ("line_id", line.line_id, MAX_ID_LENGTH),
+        ("consignee", line.consignee.name, MAX_NAME_LENGTH),
+        ("end_user", line.end_user.name, MAX_NAME_LENGTH),
+    ]
+    texts.extend(
+        ("intermediate consignee", party.name, MAX_NAME_LENGTH)
+        for party in line.intermediate_consignees
+    )
+    for column, value, most in texts:
+        try:
+            check_stored_text(value, column, most)
+        except ValueProblem as problem:
+            errors.append(str(problem))
 
 
 def most_severe_tier(tiers: Iterable[Tier | None]) -> Tier | None:

@@ -19,6 +19,7 @@ from tiergate.csvrows import csv_records
 from tiergate.errors import InputError
 from tiergate.gcpause import cyclic_gc_paused
 from tiergate.model import LINE_FIELDS, Line, Party, Raw, Shipment
+from tiergate.textfiles import TextProblem, decode_text, load_json
 
 PARTY_COLUMNS = {
     "consignee": ("consignee", "name"),
@@ -45,15 +46,17 @@ def read_book(path: Path) -> list[Line]:
     except OSError as exc:
         raise InputError(f"cannot read input `{path}`: {exc.strerror or exc}") from exc
     try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"input `{path}` is not UTF-8 text (byte {exc.start})") from exc
+        content = decode_text(raw)
+    except TextProblem as exc:
+        raise InputError(f"input `{path}`: {exc}") from exc
     if suffix == ".csv":
         with cyclic_gc_paused():
             return parse_csv(content, str(path))
     try:
-        document = json.loads(content, object_pairs_hook=_object_without_duplicates)
+        document = load_json(content, object_pairs_hook=_object_without_duplicates)
     except InputError as exc:
+        raise InputError(f"input `{path}`: {exc}") from exc
+    except TextProblem as exc:
         raise InputError(f"input `{path}`: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"input `{path}` is not valid JSON: {exc}") from exc

@@ -55,6 +55,16 @@ def parse_date(value: Raw, column: str) -> date | None:
         raise ValueProblem(f"`{column}` value `{raw}` is not a date: expected YYYY-MM-DD") from None
 
 
+# The most one line (or licence) may hold: quantities stay exact in every number type tiergate
+# and its databases use (a 32-bit integer column, a float's 53-bit mantissa once multiplied by
+# a TPP), and money fits the ledger's NUMERIC(15, 2).
+MAX_QUANTITY = 1_000_000_000
+MAX_MONEY = 1_000_000_000_000.0
+# The longest shipment or line id, and party name, the ledger stores.
+MAX_ID_LENGTH = 200
+MAX_NAME_LENGTH = 300
+
+
 def parse_number(value: Raw, column: str) -> float | None:
     """A finite, non-negative number (thousands separators allowed), or None when blank."""
     if blank(value):
@@ -78,13 +88,44 @@ def parse_number(value: Raw, column: str) -> float | None:
 
 
 def parse_quantity(value: Raw, column: str = "quantity") -> int | None:
-    """A positive whole number of units, or None when blank."""
+    """A whole number of units from 1 to `MAX_QUANTITY`, or None when blank."""
     number = parse_number(value, column)
     if number is None:
         return None
     if number != int(number) or number < 1:
         raise ValueProblem(f"`{column}` value `{value}` must be a whole number of units >= 1")
+    if number > MAX_QUANTITY:
+        raise ValueProblem(
+            f"`{column}` value `{value}` is more than {MAX_QUANTITY:,} units, the most one line "
+            "or licence may hold"
+        )
     return int(number)
+
+
+def parse_money(value: Raw, column: str = "value") -> float | None:
+    """US dollars from 0 to `MAX_MONEY`, rounded to the cent, or None when blank."""
+    number = parse_number(value, column)
+    if number is None:
+        return None
+    if number > MAX_MONEY:
+        raise ValueProblem(
+            f"`{column}` value `{value}` is more than US${MAX_MONEY:,.0f}, the most tiergate "
+            "records for one line or licence"
+        )
+    return round(number, 2)
+
+
+def check_stored_text(value: Raw, column: str, most: int) -> None:
+    """Raise `ValueProblem` when a text the ledger stores is longer than `most` characters or
+    holds a NUL character (which PostgreSQL cannot store): the same limits on every database."""
+    if not isinstance(value, str):
+        return
+    if len(value) > most:
+        raise ValueProblem(
+            f"`{column}` is {len(value):,} characters long: the most tiergate keeps is {most:,}"
+        )
+    if "\x00" in value:
+        raise ValueProblem(f"`{column}` holds a NUL character (byte 0): remove it")
 
 
 def parse_flag(value: Raw, column: str) -> bool | None:

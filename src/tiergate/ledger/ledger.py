@@ -13,9 +13,11 @@ import json
 import os
 import weakref
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -34,7 +36,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import QueuePool
 
 from tiergate.engine import LICENCE_CITATION, AllowanceState, HoldDecision, summarise
@@ -74,15 +76,17 @@ def default_ledger_exists() -> bool:
     return (tiergate_home() / "ledger.sqlite3").is_file()
 
 
-def database_url(url: str | None = None) -> str:
-    """`url`, else `TIERGATE_DATABASE_URL`, else a SQLite file in the tiergate home."""
+def database_url(url: str | None = None, *, create_home: bool = True) -> str:
+    """`url`, else `TIERGATE_DATABASE_URL`, else a SQLite file in the tiergate home (whose
+    folder is made unless `create_home` is false)."""
     if url:
         return url
     configured = os.environ.get("TIERGATE_DATABASE_URL")
     if configured:
         return configured
     home = tiergate_home()
-    home.mkdir(parents=True, exist_ok=True)
+    if create_home:
+        home.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{home / 'ledger.sqlite3'}"
 
 
@@ -116,25 +120,47 @@ class CommitResult:
 class Ledger:
     """One ledger database."""
 
-    def __init__(self, url: str | None = None) -> None:
-        self.url = database_url(url)
+    def __init__(self, url: str | None = None, *, read_only: bool = False) -> None:
+        """Open the ledger at `url` (see `database_url`). A `read_only` ledger never creates
+        or writes anything: a SQLite file is opened read-only and must exist, and PostgreSQL
+        transactions are read-only; an auditor with read access can use it."""
+        self.url = database_url(url, create_home=not read_only)
+        self.read_only = read_only
         try:
             parsed = make_url(self.url)
         except Exception as exc:  # SQLAlchemy raises several kinds here
             raise LedgerError(f"database URL `{self.url}` is not valid: {exc}") from exc
         self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise LedgerError(
+                f"database URL `{self.url}`: tiergate keeps its ledger in SQLite "
+                "(sqlite:///path/to/ledger.sqlite3) or PostgreSQL (postgresql://user@host/db), "
+                f"not `{parsed.drivername}`"
+            )
         if self.dialect == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        if self.dialect == "sqlite" and read_only:
+            parsed = _read_only_sqlite(parsed, self.url)
         # A small pool: a process that commits shipment after shipment reuses its connections
         # (on PostgreSQL this more than doubles commits per second); `close` gives them back.
-        self.engine: Engine = create_engine(
-            parsed, poolclass=QueuePool, pool_size=2, max_overflow=6
-        )
+        try:
+            engine = create_engine(parsed, poolclass=QueuePool, pool_size=2, max_overflow=6)
+        except Exception as exc:  # a missing driver or a bad option
+            raise LedgerError(f"cannot use the database URL `{self.url}`: {exc}") from exc
+        if read_only and self.dialect == "postgresql":
+            engine = engine.execution_options(postgresql_readonly=True)
+        self.engine: Engine = engine
         # A ledger dropped without `close` still closes its connections properly.
         weakref.finalize(self, self.engine.dispose)
         if self.dialect == "sqlite":
-            _sqlite_immediate(self.engine)
+            _sqlite_setup(self.engine, read_only)
         self._current = False
+
+    def _writing(self) -> AbstractContextManager[Connection]:
+        """A write transaction (serialised on SQLite by BEGIN IMMEDIATE)."""
+        if self.read_only:
+            raise LedgerError(f"the ledger `{self.url}` was opened read-only")
+        return self.engine.begin()
 
     def close(self) -> None:
         """Close the ledger's pooled database connections (it reopens them when used again)."""
@@ -155,12 +181,17 @@ class Ledger:
 
     def upgrade(self, to: str = "head") -> tuple[str | None, str]:
         """Migrate to the newest schema (or to revision `to`); returns (before, after)."""
-        before = self.revision()
+        try:
+            before = self.revision()
+        except Exception as exc:  # a driver error: not a database, or not reachable
+            raise LedgerError(
+                f"cannot open the ledger database `{self.url}`: {_driver_message(exc)}"
+            ) from exc
         config = Config()
         config.set_main_option(
             "script_location", str(resources.files("tiergate.ledger").joinpath("migrations"))
         )
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, to)
         self._current = False
@@ -174,7 +205,9 @@ class Ledger:
         try:
             revision = self.revision()
         except Exception as exc:  # a driver error: report it as unusable
-            raise LedgerError(f"cannot open the ledger database `{self.url}`: {exc}") from exc
+            raise LedgerError(
+                f"cannot open the ledger database `{self.url}`: {_driver_message(exc)}"
+            ) from exc
         if revision != HEAD:
             raise LedgerError(
                 f"the ledger database `{self.url}` is at schema revision {revision or 'none'}, "
@@ -240,7 +273,7 @@ class Ledger:
         # Each line as a dict once: its own hash, and the report's when no input hash is given.
         dicts = _line_dicts(report)
         recorded = list(report.lines)
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             self._serialise(connection)
             self._release_stale(connection, report)
             shipped = _committed(connection, report)
@@ -341,7 +374,7 @@ class Ledger:
     def add_licence(self, licence: dict[str, Any], actor: str) -> None:
         """Record a licence the company holds (its number must be new)."""
         self.require_current()
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             self._serialise(connection)
             taken = connection.execute(
                 select(Licence.id).where(Licence.number == licence["number"])
@@ -354,7 +387,7 @@ class Ledger:
     def revoke_licence(self, number: str, actor: str, reason: str) -> None:
         """Mark a licence revoked: it covers nothing from now on."""
         self.require_current()
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             self._serialise(connection)
             found = connection.execute(
                 update(Licence).where(Licence.number == number).values(status="revoked")
@@ -466,7 +499,7 @@ class Ledger:
         """Release the licence quantity reserved by lines that will not ship; returns how many
         reservations were released. A committed (shipped) line cannot be cancelled here."""
         self.require_current()
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             self._serialise(connection)
             query = select(CommittedLine.line_id).where(CommittedLine.shipment_id == shipment_id)
             if line_id is not None:
@@ -560,7 +593,7 @@ class Ledger:
         if not by.strip() or not reason.strip():
             raise LedgerError("a decision on a hold needs the reviewer (--by) and the reason")
         self.require_current()
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             self._serialise(connection)
             row = connection.execute(select(Hold.status).where(Hold.id == hold_id)).first()
             if row is None:
@@ -609,7 +642,7 @@ class Ledger:
         """Audit a check that did not commit: what was checked and what came out; with
         `reserve`, reserve the licence quantity of the lines a licence covers."""
         self.require_current()
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             self._serialise(connection)
             self._record_holds(connection, report)
             if reserve:
@@ -966,20 +999,40 @@ class _LicenceTaker:
             connection.execute(insert(table), inserts)
 
 
-def _sqlite_immediate(engine: Engine) -> None:
-    """SQLite: take the write lock when a transaction begins, and wait for it (not fail)."""
+def _sqlite_setup(engine: Engine, read_only: bool) -> None:
+    """SQLite: wait for a lock rather than fail; a writer takes the write lock when its
+    transaction begins (BEGIN IMMEDIATE), a reader never asks for it."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # tiergate issues BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _driver_message(exc: Exception) -> str:
+    """The database driver's own message, without SQLAlchemy's statement and links."""
+    return str(getattr(exc, "orig", None) or exc)
+
+
+def _read_only_sqlite(parsed: URL, url: str) -> URL:
+    """The SQLite URL opened read-only (`mode=ro`), which needs the file to exist."""
+    path = parsed.database
+    if not path or path == ":memory:" or not Path(path).is_file():
+        raise LedgerError(
+            f"no ledger yet at `{url}`: run `tiergate db upgrade` to create one (commands "
+            "that only read the ledger do not create it)"
+        )
+    return parsed.set(
+        database=f"file:{Path(path).resolve().as_posix()}", query={"mode": "ro", "uri": "true"}
+    )
 
 
 def _licence_key(line: LineResult) -> tuple[str, tuple[str, str, str]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tiergate.errors import InputError
+from tiergate.textfiles import decode_text, load_json
 
 
 class ListFormatError(InputError):
@@ -145,7 +146,7 @@ def _as_dict(entry: ListEntry) -> dict[str, Any]:
 def read_csl_compact_json(path: Path) -> ListEdition:
     """The compacted CSL snapshot (short keys with lookup tables) in the shared data."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = load_json(decode_text(path.read_bytes()))
         tables = document["tables"]
         raw_entries = document["entries"]
     except (OSError, ValueError, KeyError, TypeError) as exc:

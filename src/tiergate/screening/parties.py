@@ -12,6 +12,7 @@ from pathlib import Path
 from tiergate.csvrows import csv_records
 from tiergate.errors import InputError
 from tiergate.inputs import refuse_duplicate_columns
+from tiergate.textfiles import TextProblem, decode_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +28,14 @@ class PartyRow:
 
 
 def read_parties(path: Path) -> list[PartyRow]:
-    """Read a parties CSV (UTF-8, header row with at least `name`)."""
+    """Read a parties CSV (UTF-8 or UTF-16 with a byte-order mark; a header row with at
+    least `name`)."""
     try:
-        content = path.read_bytes().decode("utf-8-sig")
+        content = decode_text(path.read_bytes())
     except OSError as exc:
         raise InputError(f"cannot read parties file `{path}`: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"parties file `{path}` is not UTF-8 text (byte {exc.start})") from exc
+    except TextProblem as exc:
+        raise InputError(f"parties file `{path}`: {exc}") from exc
     records = csv_records(content)
     header = next(records, None)
     if header is None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -37,6 +36,7 @@ from tiergate.screening.lists import (
     make_entry_id,
     read_csl_compact_json,
 )
+from tiergate.textfiles import TextProblem, decode_text, load_json
 
 CSL_NAME = "US Consolidated Screening List"
 SDN_NAME = "OFAC Specially Designated Nationals and Blocked Persons List"
@@ -134,11 +134,15 @@ _ALPHA2 = re.compile(r"[A-Za-z]{2}")
 # --- shared helpers ---------------------------------------------------------------------
 
 
-def _read_text(path: Path, encoding: str) -> str:
+def _read_text(path: Path, encoding: str | None = None) -> str:
+    """The file's text in `encoding`, else as `textfiles.decode_text` reads it."""
     try:
-        return path.read_bytes().decode(encoding)
+        raw = path.read_bytes()
+        return decode_text(raw) if encoding is None else raw.decode(encoding)
     except OSError as exc:
         raise ListFormatError(f"`{path}` cannot be read: {exc}") from exc
+    except TextProblem as exc:
+        raise ListFormatError(f"`{path}`: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise ListFormatError(
             f"`{path}` is not {encoding} text (byte {exc.start}): {exc.reason}"
@@ -261,7 +265,7 @@ def read_csl_csv(path: Path, edition_date: date | None = None) -> ListEdition:
     Licence texts are kept as published (stray footnote digits included), only stripped.
     The edition date is `edition_date`, else the YYYY-MM-DD in the file name.
     """
-    text = _read_text(path, "utf-8-sig")
+    text = _read_text(path)
     records = _csv_records(path, text)
     first = next(records, None)
     if first is None:
@@ -358,7 +362,7 @@ def read_csl_json(path: Path, edition_date: date | None = None) -> ListEdition:
     file name.
     """
     try:
-        document = json.loads(_read_text(path, "utf-8-sig"))
+        document = load_json(_read_text(path))
     except ValueError as exc:
         raise ListFormatError(f"`{path}` is not JSON: {exc}") from exc
     if not isinstance(document, dict):

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from tiergate.countries import CountryResolver
+from tiergate.normalise import MAX_NAME_LENGTH
 from tiergate.rulebook import default_rulebook
 from tiergate.screening.lists import ListEdition
 from tiergate.screening.matcher import Hit, Matcher, MatchSettings, default_settings
@@ -145,6 +146,14 @@ class Screener:
         if not name.strip():
             errors.append("the party has no name: nothing to screen")
             return ScreenResult(party_id, name, code, "indeterminate", (), tuple(errors))
+        if len(name) > MAX_NAME_LENGTH:
+            errors.append(
+                f"the party's name is {len(name):,} characters long: the most tiergate screens "
+                f"is {MAX_NAME_LENGTH:,}"
+            )
+            return ScreenResult(
+                party_id, name[:100] + "…", code, "indeterminate", (), tuple(errors)
+            )
         found = self.matcher.screen(name, code)
         suppressed, lapsed, kept = [], [], []
         party_key = self.party_key(name) if self._suppressed else ""

@@ -3,7 +3,8 @@
 Editions live in the tiergate home (`TIERGATE_HOME`, else the platform's user data folder)
 under `lists/`: one snapshot file per edition and `current.json` naming the one in use. An
 update downloads or reads the new edition, parses it completely, checks it (no list may lose
-more than 10 % of its entries unless forced), writes its snapshot, and only then switches
+more than 10 % of its entries unless forced; its date may not be after today, nor before the
+installed edition's unless forced), writes its snapshot, and only then switches
 `current.json` with an atomic rename. Any failure before the switch leaves the previous edition
 serving. With nothing installed, the edition bundled with tiergate is used.
 """
@@ -134,6 +135,18 @@ class ListStore:
             if not new.entries:
                 raise UpdateRefused(
                     f"`{file or url}` holds no entries: keeping the current edition"
+                )
+            if new.edition_date > date.today():
+                raise UpdateRefused(
+                    f"the edition of `{file or url}` is dated {new.edition_date}, after today "
+                    f"({date.today()}): an edition from the future would silence the staleness "
+                    "warning; give its real date with --edition-date. Keeping the current edition"
+                )
+            if new.edition_date < previous.edition_date and not force:
+                raise UpdateRefused(
+                    f"the edition of `{file or url}` is dated {new.edition_date}, before the "
+                    f"installed edition of {previous.edition_date}: keeping the current edition; "
+                    "use --force to go back to an older edition"
                 )
             if new.content_hash == previous.content_hash:
                 return UpdateResult(
