@@ -4,6 +4,8 @@ that cannot be written, a number that is not one. Each case here failed once (is
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -269,3 +271,28 @@ def test_a_read_only_ledger_reads_and_never_writes(tmp_path: Path) -> None:
         reader.revoke_licence("D1", "auditor", "no")
     reader.close()
     assert path.read_bytes() == before
+
+
+def test_csv_output_never_writes_a_spreadsheet_formula(tmp_path: Path) -> None:
+    hostile = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\tx"]
+    book = tmp_path / "book.csv"
+    header = "shipment_id,line_id,date,item,quantity,destination,@note\n"
+    book.write_text(
+        header
+        + "".join(
+            f"{quoted},{i},2025-06-01,H100 SXM,1,Japan,{quoted}\n"
+            for i, quoted in enumerate('"' + cell.replace('"', '""') + '"' for cell in hostile)
+        ),
+        encoding="utf-8",
+    )
+    run = run_tiergate("check", str(book), "--no-screen", "--format", "csv", home=tmp_path)
+    assert run.returncode == 0, run.stderr
+    rows = list(csv.reader(io.StringIO(run.stdout)))
+    note = rows[0].index("'@note")  # a pass-through column keeps its cells as given
+    assert [row[note] for row in rows[1:]] == ["'" + cell for cell in hostile]
+    assert [row[0] for row in rows[1:4]] == ["'" + cell for cell in hostile[:3]]
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t")) for row in rows for cell in row)
+    parties = tmp_path / "parties.csv"
+    parties.write_text('name,country\n"=1+2",JP\n', encoding="utf-8")
+    screened = run_tiergate("screen", "--file", str(parties), "--format", "csv", home=tmp_path)
+    assert "'=1+2" in screened.stdout

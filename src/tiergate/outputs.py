@@ -81,9 +81,16 @@ def to_jsonl(report: Report) -> str:
     return "".join(_compact({**line.as_dict(cache), **header}) + "\n" for line in report.lines)
 
 
+# A spreadsheet program reads a cell starting with one of these as a formula (OWASP "CSV
+# injection"): such a text cell is written with a leading apostrophe, which shows it as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_STARTS) else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -91,13 +98,20 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _write_header(buffer: io.StringIO, columns: list[str]) -> None:
+    """The header row, its names neutralised like any cell (pass-through names are input)."""
+    csv.writer(buffer, lineterminator="\n").writerow([_cell(name) for name in columns])
+
+
 def csv_row(line: LineResult) -> dict[str, str]:
     """A line flattened for CSV: lists joined, reasons as `rule: message [citation]`."""
     data = line.as_dict({})
     row = {name: _cell(data[name]) for name in CSV_COLUMNS}
-    row["conditions"] = "; ".join(line.conditions)
-    row["reasons"] = " | ".join(f"{r.rule}: {r.message} [{r.citation}]" for r in line.reasons)
-    row["errors"] = "; ".join(line.errors)
+    row["conditions"] = _cell("; ".join(line.conditions))
+    row["reasons"] = _cell(
+        " | ".join(f"{r.rule}: {r.message} [{r.citation}]" for r in line.reasons)
+    )
+    row["errors"] = _cell("; ".join(line.errors))
     for key, value in line.extra.items():
         row[passthrough_name(key, row)] = _cell(value)
     return row
@@ -116,7 +130,7 @@ def _to_csv(report: Report) -> str:
         columns.extend(key for key in row if key not in columns)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
+    _write_header(buffer, columns)
     writer.writerows(rows)
     return buffer.getvalue()
 
@@ -209,12 +223,13 @@ def rows_to_csv(rows: Iterable[dict[str, Any]]) -> str:
     if not materialised:
         return ""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(materialised[0]), lineterminator="\n")
-    writer.writeheader()
+    columns = list(materialised[0])
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    _write_header(buffer, columns)
     for row in materialised:
         writer.writerow(
             {
-                k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else _cell(v)
+                k: _cell("; ".join(map(str, v))) if isinstance(v, list | tuple) else _cell(v)
                 for k, v in row.items()
             }
         )
