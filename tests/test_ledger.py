@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from tiergate import Line, Party, View
 from tiergate.engine import Engine
-from tiergate.ledger.ledger import HEAD, Ledger, LedgerError
+from tiergate.ledger.ledger import GENESIS, HEAD, Ledger, LedgerError, entry_hash
+from tiergate.ledger.models import AuditEntry
 from tiergate.licences import LicenceBook
 from tiergate.model import Report
 from tiergate.rulebook import default_rulebook
@@ -215,6 +216,69 @@ def test_audit_trail_detects_edits_deletions_and_insertions(url: str) -> None:
         )
     problems = ledger.audit_verify()
     assert any(f"entry {entries[2]['id']}" in p and "deleted or inserted" in p for p in problems)
+
+
+def test_deleting_the_newest_entries_is_detected_by_the_head_and_an_anchor(url: str) -> None:
+    # Before the head, deleting the newest entry with its line and its debit left a chain
+    # that verified clean.
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    for ids in (["1"], ["2"], ["3"]):
+        ledger.commit(_report(engine, ids, 10, ledger), _limits(engine), "tester")
+    assert ledger.audit_verify() == []
+    head = ledger.audit_head()
+    entries = ledger.audit_entries()
+    assert head == {"entries": 3, "last_id": entries[-1]["id"], "last_hash": entries[-1]["hash"]}
+    anchor = head["last_hash"]
+    with ledger.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM audit_log WHERE id = :id"), {"id": head["last_id"]})
+        connection.execute(sa.text("DELETE FROM committed_lines WHERE line_id = '3'"))
+        connection.execute(sa.text("UPDATE allowance_usage SET used_tpp = used_tpp - 158320"))
+    (problem,) = ledger.audit_verify()
+    assert "holds 2 entries" in problem
+    assert "records 3" in problem
+    # Someone who also rewinds the head is caught by the hash kept outside the database.
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE audit_head SET entries = 2, last_id = :id, last_hash = :hash"),
+            {"id": entries[1]["id"], "hash": entries[1]["hash"]},
+        )
+    assert ledger.audit_verify() == []
+    (problem,) = ledger.audit_verify(anchor)
+    assert f"no entry has the hash {anchor}" in problem
+    assert ledger.audit_verify(entries[0]["hash"]) == []
+    with ledger.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM audit_head"))
+    assert "head record is missing" in ledger.audit_verify()[0]
+
+
+def test_migrating_to_0006_starts_the_head_at_the_newest_entry(url: str) -> None:
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade(to="0005")
+    # An entry as 0005's code wrote it: chained to the previous hash, no head to move.
+    fields = {
+        "at": "2026-01-01T00:00:00.000000+00:00",
+        "actor": "before",
+        "action": "licence.revoke",
+        "input_hash": "0" * 64,
+        "rulebook_version": "",
+        "list_edition": None,
+        "payload": {"number": "D1", "reason": "test"},
+    }
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            sa.insert(AuditEntry).values(
+                **fields, prev_hash=GENESIS, hash=entry_hash(GENESIS, fields)
+            )
+        )
+    ledger.upgrade()
+    assert ledger.audit_head()["entries"] == 1
+    assert ledger.audit_verify() == []
+    ledger.commit(_report(engine, ["1"], 10, ledger), _limits(engine), "after")
+    assert ledger.audit_head()["entries"] == 2
+    assert ledger.audit_verify() == []
 
 
 def _race(url: str, worker: int, commits: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]

@@ -1061,19 +1061,33 @@ app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("verify")
-def audit_verify(db: DbOption = None) -> None:
-    """Check the audit trail's hash chain; names every edited, inserted or deleted entry.
+def audit_verify(
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            help="The hash of an entry kept outside the database (from an earlier `audit "
+            "verify` or `audit export`): it must still be in the trail.",
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Check the audit trail's hash chain and head; names every edited, inserted or deleted
+    entry.
 
-    Example: tiergate audit verify
+    Example: tiergate audit verify --anchor 3f5c...
     """
     ledger = Ledger(db, read_only=True)
-    problems = ledger.audit_verify()
-    count = len(ledger.audit_entries())
+    problems = ledger.audit_verify(anchor)
     if problems:
         for problem in problems:
             Console(stderr=True).print(f"audit: {problem}", highlight=False)
         raise typer.Exit(3)
-    typer.echo(f"audit trail intact: {count} entries")
+    head = ledger.audit_head()
+    typer.echo(
+        f"audit trail intact: {head['entries']} entries; head {head['last_hash']} "
+        "(keep it outside the database and give it as --anchor to a later verify)"
+    )
 
 
 @audit_app.command("export")
@@ -1086,15 +1100,24 @@ def audit_export(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Export the audit trail.
+    """Export the audit trail with its head (entries and the newest entry's hash: keep it
+    outside the database).
 
     Example: tiergate audit export --format csv --since 2026-01-01
     """
-    entries = Ledger(db, read_only=True).audit_entries(_date(since, "--since"))
+    ledger = Ledger(db, read_only=True)
+    entries = ledger.audit_entries(_date(since, "--since"))
+    head = ledger.audit_head()
     if output_format is ListFormat.CSV:
         _emit(rows_to_csv({**e, "payload": json.dumps(e["payload"])} for e in entries), None)
+        Console(stderr=True).print(
+            f"audit head: {head['entries']} entries, last entry {head['last_id']}, "
+            f"hash {head['last_hash']}",
+            highlight=False,
+        )
     else:
-        _emit(json.dumps({"audit": entries}, indent=2, ensure_ascii=False) + "\n", None)
+        document = {"head": head, "audit": entries}
+        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", None)
 
 
 data_app = typer.Typer(

@@ -44,6 +44,7 @@ from tiergate.errors import TiergateError
 from tiergate.ledger.models import (
     AllowanceUsage,
     AuditEntry,
+    AuditHead,
     Base,
     CommittedLine,
     Hold,
@@ -54,7 +55,7 @@ from tiergate.licences import LicenceBook, LicenceGrant
 from tiergate.model import LineResult, Outcome, Reason, Report, line_content
 from tiergate.screening.store import tiergate_home
 
-HEAD = "0005"
+HEAD = "0006"
 # The tables written in bulk, as Core tables.
 _COMMITTED = Base.metadata.tables["committed_lines"]
 _USAGE = Base.metadata.tables["allowance_usage"]
@@ -671,13 +672,35 @@ class Ledger:
             )
 
     def _append(self, connection: Connection, **fields: Any) -> None:
-        last = connection.execute(
-            select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-        ).scalar_one_or_none()
-        prev_hash = last or GENESIS
+        """Add an entry after the one the head names, and move the head to it (the caller
+        holds the write lock)."""
+        count, prev_hash = connection.execute(
+            select(AuditHead.entries, AuditHead.last_hash).where(AuditHead.id == 1)
+        ).one()
         fields["at"] = datetime.now(UTC).isoformat(timespec="microseconds")
         digest = entry_hash(prev_hash, fields)
-        connection.execute(insert(AuditEntry).values(**fields, prev_hash=prev_hash, hash=digest))
+        entry_id = connection.execute(
+            insert(AuditEntry)
+            .values(**fields, prev_hash=prev_hash, hash=digest)
+            .returning(AuditEntry.id)
+        ).scalar_one()
+        connection.execute(
+            update(AuditHead)
+            .where(AuditHead.id == 1)
+            .values(entries=count + 1, last_id=entry_id, last_hash=digest)
+        )
+
+    def audit_head(self) -> dict[str, Any]:
+        """The trail's head as recorded: `entries`, `last_id`, `last_hash`. Keep a copy outside
+        the database (`audit export` prints it) and pass its hash to `audit_verify`."""
+        self.require_current()
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(AuditHead.entries, AuditHead.last_id, AuditHead.last_hash)
+            ).first()
+        if row is None:
+            return {"entries": None, "last_id": None, "last_hash": None}
+        return {"entries": row[0], "last_id": row[1], "last_hash": row[2]}
 
     def audit_entries(self, since: date | None = None) -> list[dict[str, Any]]:
         """The audit trail in order (optionally from a date on)."""
@@ -691,12 +714,16 @@ class Ledger:
             entries = [e for e in entries if str(e["at"])[:10] >= since.isoformat()]
         return entries
 
-    def audit_verify(self) -> list[str]:
-        """Every break in the chain: an edited entry (its hash no longer matches), or an
-        inserted or deleted one (its `prev_hash` is not the previous entry's hash)."""
+    def audit_verify(self, anchor: str | None = None) -> list[str]:
+        """Every break in the chain: an edited entry (its hash no longer matches), an
+        inserted or deleted one (its `prev_hash` is not the previous entry's hash), newest
+        entries deleted (the trail does not end where its head says), and, given the hash of
+        an entry kept outside the database (`anchor`), that entry gone from the trail."""
         problems = []
         previous = GENESIS
-        for entry in self.audit_entries():
+        entries = self.audit_entries()
+        head = self.audit_head()
+        for entry in entries:
             fields = {
                 key: entry[key]
                 for key in (
@@ -717,6 +744,25 @@ class Ledger:
             if entry_hash(entry["prev_hash"], fields) != entry["hash"]:
                 problems.append(f"entry {entry['id']}: its content was changed after writing")
             previous = entry["hash"]
+        last_id = entries[-1]["id"] if entries else None
+        if head["last_hash"] is None:
+            problems.append("the trail's head record is missing: it was deleted")
+        elif (len(entries), last_id, previous) != (
+            head["entries"],
+            head["last_id"],
+            head["last_hash"],
+        ):
+            problems.append(
+                f"the trail holds {len(entries)} entries ending at entry {last_id}, but its head "
+                f"records {head['entries']} ending at entry {head['last_id']} (hash "
+                f"{str(head['last_hash'])[:12]}): entries were deleted (or added) outside "
+                "tiergate"
+            )
+        if anchor is not None and not any(entry["hash"] == anchor for entry in entries):
+            problems.append(
+                f"no entry has the hash {anchor} kept outside the database: the trail was cut "
+                "back or rewritten since"
+            )
         return problems
 
 

@@ -77,6 +77,18 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(Text)
 
 
+class AuditHead(Base):
+    """The audit trail's head, one row written with every entry: the number of entries and
+    the newest one's id and hash. `audit verify` checks the trail ends where the head says."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entries: Mapped[int] = mapped_column(Integer)
+    last_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
 class Licence(Base):
     """A licence the company holds (issued by BIS): what, where, how much, until when."""
 
