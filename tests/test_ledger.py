@@ -1055,3 +1055,52 @@ def test_both_databases_take_the_same_book_with_values_beyond_their_limits(url: 
     assert result.committed == ["S/ok"]
     assert len(result.refused) == 5
     assert ledger.audit_verify() == []
+
+
+def test_licence_values_are_exact_to_the_cent(url: str) -> None:
+    # In floating point, US$0.10 + US$0.20 is more than US$0.30: the second line was refused.
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    ledger.add_licence(_licence(quantity=10, value=0.3), "tester")
+    lines = [_china_line("C", "1", 1, value=0.1), _china_line("C", "2", 1, value=0.2)]
+    report = engine.check(lines, as_of=date(2025, 6, 1), licences=ledger.licence_book())
+    assert [line.licence for line in report.lines] == ["D1234567", "D1234567"]
+    assert ledger.commit(report, _limits(engine), "tester").committed == ["C/1", "C/2"]
+    (licence,) = ledger.licences()
+    assert (licence["used_value"], licence["remaining_value"]) == (0.3, 0.0)
+
+
+def test_migrating_to_0007_makes_money_and_tpp_exact(url: str) -> None:
+    ledger = Ledger(url)
+    ledger.upgrade(to="0006")
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO licences (number, holder, items, destinations, parties, "
+                "authorized_quantity, authorized_value, valid_from, valid_to, status) VALUES "
+                "('D1', 'H', '[\"3A090\"]', '[\"CN\"]', '[]', 10, 0.3, '2025-01-01', "
+                "'2028-12-31', 'active')"
+            )
+        )
+        for line_id, value in (("1", 0.1), ("2", 0.2)):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO licence_uses (licence_number, shipment_id, line_id, quantity, "
+                    "state, value) VALUES ('D1', 'C', :line, 1, 'used', :value)"
+                ),
+                {"line": line_id, "value": value},
+            )
+        connection.execute(
+            sa.text(
+                "INSERT INTO allowance_usage (allowance_id, holder, period, used_tpp) VALUES "
+                "('lpp-consignee-year', 'acme|IN', '2025', 14966.400000000001)"
+            )
+        )
+    ledger.upgrade()
+    (licence,) = ledger.licences()
+    assert (licence["used_value"], licence["remaining_value"]) == (0.3, 0.0)
+    assert ledger.allowance_state().used == {("lpp-consignee-year", "acme|IN", "2025"): 14966.4}
+    with ledger.engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT used_tpp FROM allowance_usage")).scalar_one()
+    assert str(stored) == "14966.40"

@@ -77,12 +77,15 @@ class LicenceBook:
 
     grants: list[LicenceGrant]
     left: dict[str, int] = field(default_factory=dict)
-    value_left: dict[str, float] = field(default_factory=dict)
+    # Value left in whole cents: exact, so US$0.10 and US$0.20 fit a licence's US$0.30.
+    cents_left: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.left = {grant.number: grant.quantity_left for grant in self.grants}
-        self.value_left = {
-            grant.number: grant.value_left for grant in self.grants if grant.value_left is not None
+        self.cents_left = {
+            grant.number: _cents(grant.value_left)
+            for grant in self.grants
+            if grant.value_left is not None
         }
 
     def draw(
@@ -103,23 +106,33 @@ class LicenceBook:
             before = self.left[grant.number]
             if before < quantity or not grant.covers(on, eccn, scope, destination, consignee):
                 continue
-            value_before = self.value_left.get(grant.number)
-            if value_before is not None:
+            cents_before = self.cents_left.get(grant.number)
+            cents_after = None
+            if cents_before is not None:
                 if value is None:
                     wants_value.append(grant.number)
                     continue
-                if value > value_before:
+                cents_after = cents_before - _cents(value)
+                if cents_after < 0:
                     continue
-                self.value_left[grant.number] = value_before - value
+                self.cents_left[grant.number] = cents_after
             self.left[grant.number] = before - quantity
             return Draw(
                 grant,
                 before,
                 before - quantity,
-                value_before,
-                None if value_before is None or value is None else value_before - value,
+                None if cents_before is None else cents_before / 100,
+                None if cents_after is None else cents_after / 100,
             )
         return wants_value
 
     def as_dict(self) -> dict[str, Any]:
-        return {"left": dict(self.left), "value_left": dict(self.value_left)}
+        return {
+            "left": dict(self.left),
+            "value_left": {number: cents / 100 for number, cents in self.cents_left.items()},
+        }
+
+
+def _cents(dollars: float) -> int:
+    """US dollars in whole cents (values are kept to the cent)."""
+    return round(dollars * 100)

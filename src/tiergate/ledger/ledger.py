@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,6 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
-    func,
     insert,
     select,
     text,
@@ -55,7 +55,7 @@ from tiergate.licences import LicenceBook, LicenceGrant
 from tiergate.model import LineResult, Outcome, Reason, Report, line_content
 from tiergate.screening.store import tiergate_home
 
-HEAD = "0006"
+HEAD = "0007"
 # The tables written in bulk, as Core tables.
 _COMMITTED = Base.metadata.tables["committed_lines"]
 _USAGE = Base.metadata.tables["allowance_usage"]
@@ -224,7 +224,7 @@ class Ledger:
         must not count its own committed lines twice."""
         self.require_current()
         with self.engine.connect() as connection:
-            used: dict[tuple[str, str, str], float] = {}
+            used: dict[tuple[str, str, str], Decimal] = {}
             if exclude:
                 for shipment_id, line_id, debits in _rows_in(
                     connection,
@@ -235,7 +235,7 @@ class Ledger:
                     if (shipment_id, line_id) in exclude:
                         for allowance_id, holder, period, amount in debits:
                             key = (allowance_id, holder, period)
-                            used[key] = used.get(key, 0.0) - amount
+                            used[key] = used.get(key, ZERO) - _recorded_tpp(amount)
             result = connection.execute(
                 select(
                     AllowanceUsage.allowance_id,
@@ -246,8 +246,10 @@ class Ledger:
             )
             for allowance_id, holder, period, total in result:
                 key = (allowance_id, holder, period)
-                used[key] = used.get(key, 0.0) + total
-            return AllowanceState(used={key: value for key, value in used.items() if value > 0})
+                used[key] = used.get(key, ZERO) + total
+            return AllowanceState(
+                used={key: float(value) for key, value in used.items() if value > 0}
+            )
 
     # --- commit --------------------------------------------------------------------------
 
@@ -328,12 +330,15 @@ class Ledger:
                         "destination": line.destination,
                         "eccn": line.eccn,
                         "quantity": line.quantity,
-                        "total_tpp": line.total_tpp,
+                        "total_tpp": None if line.total_tpp is None else tpp(line.total_tpp),
                         "outcome": line.outcome.value,
                         "exception": line.exception,
                         "input_hash": _canonical_hash(as_dict),
                         "committed_at": now,
-                        "debits": [list(debit) for debit in line.debits],
+                        "debits": [
+                            [allowance_id, holder, period, str(tpp(amount))]
+                            for allowance_id, holder, period, amount in line.debits
+                        ],
                         "content": content,
                     }
                 )
@@ -382,7 +387,11 @@ class Ledger:
             ).first()
             if taken is not None:
                 raise LedgerError(f"licence `{licence['number']}` is already recorded")
-            connection.execute(insert(Licence).values(**licence, status="active"))
+            value = licence.get("authorized_value")
+            exact = None if value is None else money(value)
+            connection.execute(
+                insert(Licence).values(**{**licence, "authorized_value": exact}, status="active")
+            )
             self._append_event(connection, actor, "licence.add", licence)
 
     def revoke_licence(self, number: str, actor: str, reason: str) -> None:
@@ -405,35 +414,37 @@ class Ledger:
         self.require_current()
         with self.engine.connect() as connection:
             rows = [dict(r) for r in connection.execute(select(Licence.__table__)).mappings()]
-            taken: dict[tuple[str, str], tuple[int, float]] = {}
+            taken: dict[tuple[str, str], tuple[int, Decimal]] = {}
+            # Summed here, not in SQL: SQLite would sum decimal text as floating point.
             for number, state, quantity, value in connection.execute(
                 select(
                     LicenceUse.licence_number,
                     LicenceUse.state,
-                    func.sum(LicenceUse.quantity),
-                    func.sum(LicenceUse.value),
-                )
-                .where(LicenceUse.state != "released")
-                .group_by(LicenceUse.licence_number, LicenceUse.state)
+                    LicenceUse.quantity,
+                    LicenceUse.value,
+                ).where(LicenceUse.state != "released")
             ):
-                taken[(number, state)] = (int(quantity or 0), float(value or 0.0))
+                units, dollars = taken.get((number, state), (0, ZERO))
+                taken[(number, state)] = (units + quantity, dollars + (value or ZERO))
         for row in rows:
             row.pop("id", None)
-            used = taken.get((row["number"], "used"), (0, 0.0))
-            reserved = taken.get((row["number"], "reserved"), (0, 0.0))
+            used = taken.get((row["number"], "used"), (0, ZERO))
+            reserved = taken.get((row["number"], "reserved"), (0, ZERO))
             row["used_quantity"], row["reserved_quantity"] = used[0], reserved[0]
             row["remaining_quantity"] = row["authorized_quantity"] - used[0] - reserved[0]
-            authorized_value = row["authorized_value"]
-            row["used_value"], row["reserved_value"] = used[1], reserved[1]
+            authorized: Decimal | None = row["authorized_value"]
+            # US dollars to the cent: exact as decimals, shown as JSON numbers.
+            row["authorized_value"] = None if authorized is None else float(authorized)
+            row["used_value"], row["reserved_value"] = float(used[1]), float(reserved[1])
             row["remaining_value"] = (
-                None if authorized_value is None else authorized_value - used[1] - reserved[1]
+                None if authorized is None else float(authorized - used[1] - reserved[1])
             )
         return sorted(rows, key=lambda row: row["number"])
 
     def licence_book(self, exclude: set[tuple[str, str]] | None = None) -> LicenceBook:
         """The active licences with what is left of them, for a check; lines in `exclude`
         give back what they reserved or used (a re-check of the same book)."""
-        given_back: dict[str, tuple[int, float]] = {}
+        given_back: dict[str, tuple[int, Decimal]] = {}
         if exclude:
             with self.engine.connect() as connection:
                 for number, shipment_id, line_id, quantity, value in _rows_in(
@@ -449,13 +460,13 @@ class Ledger:
                     {shipment_id for shipment_id, _ in exclude},
                 ):
                     if (shipment_id, line_id) in exclude:
-                        units, dollars = given_back.get(number, (0, 0.0))
-                        given_back[number] = (units + quantity, dollars + (value or 0.0))
+                        units, dollars = given_back.get(number, (0, ZERO))
+                        given_back[number] = (units + quantity, dollars + (value or ZERO))
         grants = []
         for row in self.licences():
             if row["status"] != "active":
                 continue
-            units, dollars = given_back.get(row["number"], (0, 0.0))
+            units, dollars = given_back.get(row["number"], (0, ZERO))
             grants.append(
                 LicenceGrant(
                     number=row["number"],
@@ -469,7 +480,7 @@ class Ledger:
                     conditions=row["conditions"],
                     value_left=None
                     if row["remaining_value"] is None
-                    else row["remaining_value"] + dollars,
+                    else float(money(row["remaining_value"]) + dollars),
                 )
             )
         return LicenceBook(grants)
@@ -766,6 +777,26 @@ class Ledger:
         return problems
 
 
+ZERO = Decimal(0)
+_CENT = Decimal("0.01")
+
+
+def money(dollars: float | Decimal) -> Decimal:
+    """US dollars as the ledger keeps them: an exact decimal, to the cent."""
+    return Decimal(repr(dollars) if isinstance(dollars, float) else dollars).quantize(_CENT)
+
+
+def tpp(amount: float | Decimal) -> Decimal:
+    """A TPP amount as the ledger keeps it: an exact decimal to two places (a float product
+    such as 4,988.8 x 3 = 14,966.400000000001 is 14,966.40)."""
+    return Decimal(repr(amount) if isinstance(amount, float) else amount).quantize(_CENT)
+
+
+def _recorded_tpp(amount: float | int | str) -> Decimal:
+    """A debit's TPP as a committed line recorded it (a JSON number before 0007, text since)."""
+    return tpp(Decimal(amount) if isinstance(amount, str | int) else amount)
+
+
 _CHUNK = 500  # values per IN (...) list: well under every database's parameter limit
 
 
@@ -854,13 +885,13 @@ class _Usage:
     """Allowance usage of the holders a commit touches, read once under the write lock and
     written back in bulk."""
 
-    rows: dict[tuple[str, str, str], tuple[int | None, float]]  # key -> (row id, used TPP)
+    rows: dict[tuple[str, str, str], tuple[int | None, Decimal]]  # key -> (row id, used TPP)
     changed: set[tuple[str, str, str]] = field(default_factory=set)
 
     @classmethod
     def load(cls, connection: Connection, report: Report) -> _Usage:
         columns = _USAGE.c
-        rows: dict[tuple[str, str, str], tuple[int | None, float]] = {}
+        rows: dict[tuple[str, str, str], tuple[int | None, Decimal]] = {}
         for row_id, allowance_id, holder, period, used in _rows_in(
             connection,
             select(
@@ -876,25 +907,25 @@ class _Usage:
         self, debits: tuple[tuple[str, str, str, float], ...], limits: dict[str, float]
     ) -> str | None:
         """Why the debits do not fit (all of them or none), or None."""
-        planned: dict[tuple[str, str, str], float] = {}
+        planned: dict[tuple[str, str, str], Decimal] = {}
         for allowance_id, holder, period, amount in debits:
             key = (allowance_id, holder, period)
-            planned[key] = planned.get(key, 0.0) + amount
-        for (allowance_id, holder, period), amount in planned.items():
-            used = self.rows.get((allowance_id, holder, period), (None, 0.0))[1]
+            planned[key] = planned.get(key, ZERO) + tpp(amount)
+        for (allowance_id, holder, period), more in planned.items():
+            used = self.rows.get((allowance_id, holder, period), (None, ZERO))[1]
             limit = limits.get(allowance_id)
-            if limit is not None and used + amount > limit:
+            if limit is not None and used + more > tpp(limit):
                 return (
                     f"allowance `{allowance_id}` for `{holder}` ({period}) has {used:,.0f} of "
-                    f"{limit:,.0f} TPP used; {amount:,.0f} more does not fit: check again"
+                    f"{limit:,.0f} TPP used; {more:,.0f} more does not fit: check again"
                 )
         return None
 
     def take(self, debits: tuple[tuple[str, str, str, float], ...]) -> None:
         for allowance_id, holder, period, amount in debits:
             key = (allowance_id, holder, period)
-            row_id, used = self.rows.get(key, (None, 0.0))
-            self.rows[key] = (row_id, used + amount)
+            row_id, used = self.rows.get(key, (None, ZERO))
+            self.rows[key] = (row_id, used + tpp(amount))
             self.changed.add(key)
 
     def write(self, connection: Connection) -> None:
@@ -924,18 +955,18 @@ class _LicenceTaker:
     """The licences a report's lines name, with what every line holds of them: read once under
     the write lock, re-checked line by line, written back in bulk."""
 
-    licences: dict[str, tuple[int, float | None, str]]  # number -> quantity, value, status
-    taken: dict[str, tuple[int, float]]  # number -> units and dollars reserved or used
+    licences: dict[str, tuple[int, Decimal | None, str]]  # number -> quantity, value, status
+    taken: dict[str, tuple[int, Decimal]]  # number -> units and dollars reserved or used
     # (number, shipment_id, line_id) -> (row id, state, quantity, value)
-    own: dict[tuple[str, str, str], tuple[int | None, str, int, float | None]]
+    own: dict[tuple[str, str, str], tuple[int | None, str, int, Decimal | None]]
     changed: set[tuple[str, str, str]] = field(default_factory=set)
 
     @classmethod
     def load(cls, connection: Connection, report: Report) -> _LicenceTaker:
         numbers = {line.licence for line in report.lines if line.licence is not None}
-        licences: dict[str, tuple[int, float | None, str]] = {}
-        taken: dict[str, tuple[int, float]] = {}
-        own: dict[tuple[str, str, str], tuple[int | None, str, int, float | None]] = {}
+        licences: dict[str, tuple[int, Decimal | None, str]] = {}
+        taken: dict[str, tuple[int, Decimal]] = {}
+        own: dict[tuple[str, str, str], tuple[int | None, str, int, Decimal | None]] = {}
         for number, quantity, value, status in _rows_in(
             connection,
             select(
@@ -965,16 +996,16 @@ class _LicenceTaker:
         ):
             own[(number, shipment_id, line_id)] = (row_id, state, quantity, value)
             if state != "released":
-                units, dollars = taken.get(number, (0, 0.0))
-                taken[number] = (units + quantity, dollars + (value or 0.0))
+                units, dollars = taken.get(number, (0, ZERO))
+                taken[number] = (units + quantity, dollars + (value or ZERO))
         return cls(licences, taken, own)
 
-    def _others(self, number: str, ident: tuple[str, str, str]) -> tuple[int, float]:
+    def _others(self, number: str, ident: tuple[str, str, str]) -> tuple[int, Decimal]:
         """Units and dollars of the licence held by every line but this one."""
-        units, dollars = self.taken.get(number, (0, 0.0))
+        units, dollars = self.taken.get(number, (0, ZERO))
         mine = self.own.get(ident)
         if mine is not None and mine[1] != "released":
-            units, dollars = units - mine[2], dollars - (mine[3] or 0.0)
+            units, dollars = units - mine[2], dollars - (mine[3] or ZERO)
         return units, dollars
 
     def problem(self, line: LineResult) -> str | None:
@@ -996,7 +1027,7 @@ class _LicenceTaker:
         if licence[1] is not None:
             if line.value is None:
                 return f"licence `{number}` authorizes a value: the line's value is needed"
-            if dollars + line.value > licence[1]:
+            if dollars + money(line.value) > licence[1]:
                 return (
                     f"licence `{number}` has US${licence[1] - dollars:,.2f} of value left; "
                     f"US${line.value:,.2f} does not fit: check again"
@@ -1012,8 +1043,9 @@ class _LicenceTaker:
             return
         units, dollars = self._others(number, ident)
         quantity = line.quantity or 0
-        self.taken[number] = (units + quantity, dollars + (line.value or 0.0))
-        self.own[ident] = (mine[0] if mine else None, state, quantity, line.value)
+        value = None if line.value is None else money(line.value)
+        self.taken[number] = (units + quantity, dollars + (value or ZERO))
+        self.own[ident] = (mine[0] if mine else None, state, quantity, value)
         self.changed.add(ident)
 
     def write(self, connection: Connection) -> None:

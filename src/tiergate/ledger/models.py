@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 # Explicit constraint names, so migrations name the same things on SQLite and PostgreSQL.
 NAMING = {
@@ -18,6 +31,35 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+class Exact(TypeDecorator[Decimal]):
+    """An exact decimal with `places` decimal places: NUMERIC on PostgreSQL, decimal text on
+    SQLite (whose NUMERIC keeps floating-point numbers). Takes `Decimal`s, never floats: the
+    caller says how a float becomes exact (`ledger.money`, `ledger.tpp`)."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.places = places
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(30, self.places, asdecimal=True))
+        return dialect.type_descriptor(String(40))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"an exact column takes a Decimal, not {type(value).__name__}")
+        exact = value.quantize(Decimal(1).scaleb(-self.places))
+        return exact if dialect.name == "postgresql" else str(exact)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
 
 
 class CommittedLine(Base):
@@ -33,12 +75,13 @@ class CommittedLine(Base):
     destination: Mapped[str | None] = mapped_column(String(2))
     eccn: Mapped[str | None] = mapped_column(String(100))
     quantity: Mapped[int | None] = mapped_column(Integer)
-    total_tpp: Mapped[float | None] = mapped_column(Float)
+    total_tpp: Mapped[Decimal | None] = mapped_column(Exact(2))
     outcome: Mapped[str] = mapped_column(String(20))
     exception: Mapped[str | None] = mapped_column(String(20))
     input_hash: Mapped[str] = mapped_column(String(64))
     committed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # [[allowance_id, holder, period, tpp], ...]: what this line took from its allowances.
+    # [[allowance_id, holder, period, tpp], ...]: what this line took from its allowances
+    # (tpp as decimal text since 0007, a JSON number before).
     debits: Mapped[list[Any]] = mapped_column(JSON)
     # Every column of the line as given (`model.line_content`): a re-commit of the same ids
     # is the same line only with the same content. None for lines committed before 0005.
@@ -57,7 +100,7 @@ class AllowanceUsage(Base):
     allowance_id: Mapped[str] = mapped_column(String(100))
     holder: Mapped[str] = mapped_column(String(400))
     period: Mapped[str] = mapped_column(String(40))
-    used_tpp: Mapped[float] = mapped_column(Float)
+    used_tpp: Mapped[Decimal] = mapped_column(Exact(2))
 
 
 class AuditEntry(Base):
@@ -102,7 +145,7 @@ class Licence(Base):
     destinations: Mapped[list[Any]] = mapped_column(JSON)
     parties: Mapped[list[Any]] = mapped_column(JSON)
     authorized_quantity: Mapped[int] = mapped_column(Integer)
-    authorized_value: Mapped[float | None] = mapped_column(Float)
+    authorized_value: Mapped[Decimal | None] = mapped_column(Exact(2))  # US dollars
     valid_from: Mapped[str] = mapped_column(String(10))
     valid_to: Mapped[str] = mapped_column(String(10))
     conditions: Mapped[str | None] = mapped_column(Text)
@@ -124,7 +167,7 @@ class LicenceUse(Base):
     line_id: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(20), server_default="used")  # reserved/used/released
-    value: Mapped[float | None] = mapped_column(Float)  # US dollars, when the line gave its value
+    value: Mapped[Decimal | None] = mapped_column(Exact(2))  # US dollars, when the line gave it
 
 
 class Hold(Base):
