@@ -125,7 +125,7 @@ def test_a_licence_that_authorizes_a_value_draws_it_down() -> None:
     assert "US$600,000.00 of value left before, US$100,000.00 after" in message
     # Quantity is left (79 units) but the value is not: the value cap alone refused line 3.
     assert book.left == {"D1234567": 80}
-    assert book.value_left == {"D1234567": 100_000.0}
+    assert book.cents_left == {"D1234567": 10_000_000}
 
 
 def test_a_value_capped_licence_needs_the_line_value() -> None:
