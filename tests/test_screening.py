@@ -269,22 +269,29 @@ def test_check_no_screen_flag() -> None:
 def test_suppressions_hide_a_reviewed_hit_until_the_entry_changes(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from tiergate.screening.suppressions import SuppressionStore
+    from tiergate.ledger.ledger import Ledger
 
-    store = SuppressionStore(tmp_path)
-    screener = Screener(SMALL, suppressions=store)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    ledger.upgrade()
+    screener = Screener(SMALL)
     assert screener.screen("Huawei Technologies", "CN").status == "match"
     with pytest.raises(tiergate.errors.InputError, match="--by"):
-        screener.suppress("Huawei Technologies", "CN", "EL:2", "", "no reason")
+        screener.suppression("Huawei Technologies", "CN", "EL:2", "", "no reason")
     with pytest.raises(tiergate.errors.InputError, match="not in the list edition"):
-        screener.suppress("Huawei Technologies", "CN", "EL:999", "J. Doe", "reviewed")
-    recorded = screener.suppress("Huawei Technologies", "China", "EL:2", "J. Doe", "a namesake")
+        screener.suppression("Huawei Technologies", "CN", "EL:999", "J. Doe", "reviewed")
+    recorded = ledger.add_suppression(
+        screener.suppression("Huawei Technologies", "China", "EL:2", "J. Doe", "a namesake"),
+        "J. Doe",
+    )
     assert recorded.country == "CN"
     assert recorded.list_edition.startswith("2026-07-31")
+    assert recorded.id is not None
+    screener = Screener(SMALL, suppressions=ledger.suppressions())
     result = screener.screen("Technologies Huawei", "CN")
     assert result.status == "clear"
     assert [s.by for _, s in result.suppressed] == ["J. Doe"]
     assert screener.screen("Huawei Technologies", "MY").status != "clear"  # other country
+    assert screener.lapsed == {}
     # The list changes the entry: the suppression lapses and the hit is back, saying so.
     changed = _edition(
         *(
@@ -292,35 +299,70 @@ def test_suppressions_hide_a_reviewed_hit_until_the_entry_changes(tmp_path: Path
             for e in SMALL.entries
         )
     )
-    again = Screener(changed, suppressions=SuppressionStore(tmp_path)).screen(
-        "Huawei Technologies", "CN"
-    )
+    later = Screener(changed, suppressions=ledger.suppressions())
+    again = later.screen("Huawei Technologies", "CN")
     assert again.status == "match"
     assert again.lapsed
     assert "suppression_lapsed" in again.as_dict()["hits"][0]
+    # The lapse is recorded once, audited, and the suppression shows as lapsed.
+    assert ledger.record_lapses(later.lapsed.values(), "screening") == 1
+    assert ledger.record_lapses(later.lapsed.values(), "screening") == 0
+    assert [s.status for s in ledger.suppressions()] == ["lapsed"]
+    actions = [entry["action"] for entry in ledger.audit_entries()]
+    assert actions == ["suppression.add", "suppression.lapse"]
+    assert ledger.audit_verify() == []
 
 
-def test_suppress_commands(tmp_path: Path) -> None:
-    home = os.environ["TIERGATE_HOME"]
-    done = _run(
-        "suppress",
-        "Bank of Kunlun",
-        "--entry",
-        "CAP:15268",
-        "--by",
-        "J. Doe",
-        "--reason",
-        "test",
-        "--country",
-        "CN",
+def test_suppress_commands_keep_suppressions_in_the_ledger(tmp_path: Path) -> None:
+    from conftest import run_tiergate
+
+    suppress = (
+        *("suppress", "Bank of Kunlun", "--entry", "CAP:15268"),
+        *("--by", "J. Doe", "--reason", "test", "--country", "CN"),
     )
+    refused = run_tiergate(*suppress, home=tmp_path)
+    assert refused.returncode == 2
+    assert "tiergate db upgrade" in refused.stderr
+    assert (
+        run_tiergate("screen", "Bank of Kunlun", "--country", "CN", home=tmp_path).returncode == 3
+    )
+    # A suppressions.json from before is moved into the ledger by `db upgrade`.
+    legacy = tmp_path / "suppressions.json"
+    legacy.write_text(
+        json.dumps(
+            [
+                {
+                    "party": "Huawei Technologies",
+                    "party_key": "huawei technologies",
+                    "country": "CN",
+                    "entry_id": "EL:1",
+                    "entry_fingerprint": "0" * 64,
+                    "list_edition": "2026-07-31 82fe457632c3",
+                    "by": "A. Reviewer",
+                    "reason": "earlier review",
+                    "at": "2026-08-01T00:00:00+00:00",
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
+    upgraded = run_tiergate("db", "upgrade", home=tmp_path)
+    assert "moved 1 suppression(s)" in upgraded.stdout
+    assert not legacy.exists()
+    done = run_tiergate(*suppress, home=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "CAP:15268" in done.stdout
-    listed = json.loads(_run("suppressions", "--format", "json").stdout)["suppressions"]
-    assert any(s["entry_id"] == "CAP:15268" for s in listed)
-    assert _run("screen", "Bank of Kunlun", "--country", "CN").returncode == 0
-    Path(home, "suppressions.json").unlink()
-    assert _run("screen", "Bank of Kunlun", "--country", "CN").returncode == 3
+    listed = json.loads(run_tiergate("suppressions", "--format", "json", home=tmp_path).stdout)
+    assert [(s["entry_id"], s["status"]) for s in listed["suppressions"]] == [
+        ("EL:1", "active"),
+        ("CAP:15268", "active"),
+    ]
+    assert (
+        run_tiergate("screen", "Bank of Kunlun", "--country", "CN", home=tmp_path).returncode == 0
+    )
+    exported = json.loads(run_tiergate("audit", "export", home=tmp_path).stdout)["audit"]
+    assert [e["action"] for e in exported] == ["suppression.import", "suppression.add"]
+    assert exported[1]["actor"] == "J. Doe"
 
 
 def test_thresholds_are_configurable_from_the_command_line() -> None:

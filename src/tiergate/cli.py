@@ -27,7 +27,7 @@ from tiergate.country_map import default_item
 from tiergate.country_map import tiers as country_tiers
 from tiergate.engine import Engine
 from tiergate.errors import TiergateError, UsageError
-from tiergate.inputs import read_book
+from tiergate.inputs import parse_book, read_input
 from tiergate.ledger.ledger import Ledger, default_ledger_exists
 from tiergate.model import Report
 from tiergate.normalise import (
@@ -45,8 +45,7 @@ from tiergate.screening.parties import read_parties
 from tiergate.screening.readers import diff_editions, read_list
 from tiergate.screening.rescreen import rescreen
 from tiergate.screening.service import Screener, ScreenResult
-from tiergate.screening.store import ListStore
-from tiergate.screening.suppressions import SuppressionStore
+from tiergate.screening.store import ListStore, tiergate_home
 
 app = typer.Typer(
     name="tiergate",
@@ -185,9 +184,18 @@ def _engine() -> Engine:
     return Engine()
 
 
-def _screener(match: float | None, potential: float | None) -> Screener:
-    """The shared screener, or one with the thresholds the user set."""
-    if match is None and potential is None:
+def _ledger_in_use(db: str | None, *, read_only: bool = False) -> Ledger | None:
+    """The ledger a command reads when there is one: --db, else TIERGATE_DATABASE_URL, else
+    the default file if it exists."""
+    if db or "TIERGATE_DATABASE_URL" in os.environ or default_ledger_exists():
+        return Ledger(db, read_only=read_only)
+    return None
+
+
+def _screener(match: float | None, potential: float | None, ledger: Ledger | None) -> Screener:
+    """A screener with the thresholds the user set and the ledger's suppressions."""
+    suppressions = ledger.suppressions() if ledger is not None else []
+    if match is None and potential is None and not suppressions:
         return Screener.shared()
     settings = default_settings()
     thresholds = settings.thresholds.model_copy(
@@ -201,7 +209,9 @@ def _screener(match: float | None, potential: float | None) -> Screener:
             f"--potential-threshold {thresholds.potential} is above --match-threshold "
             f"{thresholds.match}: a possible match must score no more than a match"
         )
-    return Screener(settings=settings.model_copy(update={"thresholds": thresholds}))
+    return Screener(
+        settings=settings.model_copy(update={"thresholds": thresholds}), suppressions=suppressions
+    )
 
 
 @app.command()
@@ -259,19 +269,16 @@ def check(
     if commit and no_reserve:
         raise UsageError("--no-reserve is for checks that do not commit: give one of them")
     on = _date(as_of, "--as-of")
-    engine = Engine(
-        country_allocation_tpp=country_allocation_tpp,
-        screener=None if no_screen else _screener(match_threshold, potential_threshold),
-    )
+    # Allowances already used, licences, hold decisions and suppressions come from the ledger
+    # when there is one (always when committing).
+    ledger = Ledger(db) if commit else _ledger_in_use(db)
+    screener = None if no_screen else _screener(match_threshold, potential_threshold, ledger)
+    engine = Engine(country_allocation_tpp=country_allocation_tpp, screener=screener)
     if on is not None:
         engine.check_range(on)
-    lines = read_book(file)
-    # Allowances already used come from the ledger when there is one (always when committing).
-    ledger = (
-        Ledger(db)
-        if (commit or db or "TIERGATE_DATABASE_URL" in os.environ or default_ledger_exists())
-        else None
-    )
+    # The bytes read once: the audit trail names the input by the SHA-256 of what was checked.
+    raw = read_input(file)
+    lines = parse_book(raw, file)
     keys = {
         (text(line.shipment_id) or "", text(line.line_id) or str(i + 1))
         for i, line in enumerate(lines)
@@ -282,8 +289,7 @@ def check(
     report = engine.check(
         lines, as_of=on, view=view, allowances=state, licences=book, hold_decisions=decisions
     )
-    # The audit trail names the input by the SHA-256 of the file's bytes.
-    digest = hashlib.sha256(file.read_bytes()).hexdigest() if ledger is not None else None
+    digest = hashlib.sha256(raw).hexdigest()
     if ledger is not None and commit:
         limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
         result = ledger.commit(report, limits, actor, source=str(file), input_hash=digest)
@@ -295,6 +301,8 @@ def check(
             Console(stderr=True).print(f"  not committed {key}: {why}", highlight=False)
     elif ledger is not None:
         ledger.record_check(report, str(file), actor, input_hash=digest, reserve=not no_reserve)
+    if ledger is not None and screener is not None:
+        ledger.record_lapses(screener.lapsed.values(), actor)
     try:
         _write_report(report, output_format, output)
     except UsageError as exc:
@@ -566,8 +574,15 @@ def screen(
     output: OutputOption = None,
     match_threshold: MatchThreshold = None,
     potential_threshold: PotentialThreshold = None,
+    db: DbOption = None,
+    actor: Annotated[
+        str, typer.Option("--actor", help="Who is screening, for the audit trail.")
+    ] = "cli",
 ) -> None:
     """Screen parties against the Consolidated Screening List (installed, else bundled).
+
+    Suppressions (reviewed false positives) come from the ledger when there is one; a
+    suppression found lapsed (the list changed its entry) is recorded there, audited.
 
     Example: tiergate screen "Huawei Technologies Co., Ltd." --country CN --format json
 
@@ -577,7 +592,8 @@ def screen(
     """
     if (name is None) == (file is None):
         raise UsageError("give either a NAME or --file (see `tiergate screen --help`)")
-    screener = _screener(match_threshold, potential_threshold)
+    ledger = _ledger_in_use(db, read_only=True)
+    screener = _screener(match_threshold, potential_threshold, ledger)
     if file is not None:
         rows = read_parties(file)
         results = [screener.screen(r.name or "", r.country, r.party_id, r.error) for r in rows]
@@ -586,6 +602,8 @@ def screen(
         assert name is not None
         results = [screener.screen(name, country)]
         extras = [{}]
+    if screener.lapsed:
+        Ledger(db).record_lapses(screener.lapsed.values(), actor)
     if output_format is ListFormat.JSON:
         document = {
             "list_editions": screener.editions(),
@@ -659,13 +677,18 @@ def suppress(
     country: Annotated[
         str | None, typer.Option("--country", help="The party's country, as screened.")
     ] = None,
+    db: DbOption = None,
 ) -> None:
-    """Record a reviewed false positive: the party is not that list entry. It lapses when the
-    list changes the entry.
+    """Record a reviewed false positive in the ledger (audited): the party is not that list
+    entry. It lapses when the list changes the entry.
 
     Example: tiergate suppress "Kunlun Bank Ohio" --entry CAP:15268 --by "J. Doe" --reason "US bank"
     """
-    suppression = Screener.shared().suppress(name, country, entry, by, reason)
+    ledger = Ledger(db)
+    ledger.require_current()
+    suppression = ledger.add_suppression(
+        Screener.shared().suppression(name, country, entry, by, reason), by.strip()
+    )
     typer.echo(
         f"recorded: `{suppression.party}` is not {suppression.entry_id} "
         f"(list edition {suppression.list_edition}, by {suppression.by})"
@@ -677,16 +700,17 @@ def suppressions(
     output_format: Annotated[
         ClassifyFormat, typer.Option("--format", "-f", help="table or json.")
     ] = ClassifyFormat.TABLE,
+    db: DbOption = None,
 ) -> None:
-    """List the recorded suppressions (reviewed false positives).
+    """List the recorded suppressions (reviewed false positives), active and lapsed.
 
     Example: tiergate suppressions --format json
     """
-    rows = [s.as_dict() for s in SuppressionStore().all()]
+    rows = [s.as_dict() for s in Ledger(db, read_only=True).suppressions()]
     if output_format is ClassifyFormat.JSON:
         _emit(json.dumps({"suppressions": rows}, indent=2, ensure_ascii=False) + "\n", None)
         return
-    columns = ("party", "country", "entry_id", "by", "at", "reason", "list_edition")
+    columns = ("id", "party", "country", "entry_id", "status", "by", "at", "reason")
     table = Table(title="suppressions")
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -708,6 +732,10 @@ def db_upgrade(db: DbOption = None) -> None:
     ledger = Ledger(db)
     before, after = ledger.upgrade()
     typer.echo(f"ledger `{ledger.url}`: schema {before or 'none'} -> {after}")
+    legacy = tiergate_home() / "suppressions.json"
+    if legacy.is_file():
+        count = ledger.import_suppressions(legacy, "db upgrade")
+        typer.echo(f"moved {count} suppression(s) from `{legacy}` into the ledger (audited)")
 
 
 @app.command()

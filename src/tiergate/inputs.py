@@ -38,13 +38,24 @@ SHIPMENT_KEYS = frozenset(
 
 def read_book(path: Path) -> list[Line]:
     """Read a CSV or JSON book by its extension; every row or line becomes a `Line`."""
+    return parse_book(read_input(path), path)
+
+
+def read_input(path: Path) -> bytes:
+    """A book's bytes, read once: what is parsed is what is hashed for the audit trail."""
+    if path.suffix.casefold() not in (".csv", ".json"):
+        raise InputError(f"input `{path}` must be a .csv or .json file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read input `{path}`: {exc.strerror or exc}") from exc
+
+
+def parse_book(raw: bytes, path: Path) -> list[Line]:
+    """The lines of a book's bytes (`read_input`), a CSV or JSON book by `path`'s extension."""
     suffix = path.suffix.casefold()
     if suffix not in (".csv", ".json"):
         raise InputError(f"input `{path}` must be a .csv or .json file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read input `{path}`: {exc.strerror or exc}") from exc
     try:
         content = decode_text(raw)
     except TextProblem as exc:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -50,12 +50,14 @@ from tiergate.ledger.models import (
     Hold,
     Licence,
     LicenceUse,
+    SuppressionRow,
 )
 from tiergate.licences import LicenceBook, LicenceGrant
 from tiergate.model import LineResult, Outcome, Reason, Report, line_content
 from tiergate.screening.store import tiergate_home
+from tiergate.screening.suppressions import Suppression, read_legacy_file
 
-HEAD = "0007"
+HEAD = "0008"
 # The tables written in bulk, as Core tables.
 _COMMITTED = Base.metadata.tables["committed_lines"]
 _USAGE = Base.metadata.tables["allowance_usage"]
@@ -140,6 +142,9 @@ class Ledger:
             )
         if self.dialect == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        # Only `upgrade` creates a SQLite ledger file; every other use needs it there.
+        database = parsed.database if self.dialect == "sqlite" else None
+        self._sqlite_file = Path(database) if database and database != ":memory:" else None
         if self.dialect == "sqlite" and read_only:
             parsed = _read_only_sqlite(parsed, self.url)
         # A small pool: a process that commits shipment after shipment reuses its connections
@@ -203,6 +208,11 @@ class Ledger:
         (checked once per `Ledger`: a schema does not go back)."""
         if self._current:
             return
+        if self._sqlite_file is not None and not self._sqlite_file.is_file():
+            # Connecting would create an empty file that then blocks every command.
+            raise LedgerError(
+                f"no ledger yet at `{self.url}`: run `tiergate db upgrade` to create one"
+            )
         try:
             revision = self.revision()
         except Exception as exc:  # a driver error: report it as unusable
@@ -444,6 +454,7 @@ class Ledger:
     def licence_book(self, exclude: set[tuple[str, str]] | None = None) -> LicenceBook:
         """The active licences with what is left of them, for a check; lines in `exclude`
         give back what they reserved or used (a re-check of the same book)."""
+        self.require_current()
         given_back: dict[str, tuple[int, Decimal]] = {}
         if exclude:
             with self.engine.connect() as connection:
@@ -639,6 +650,80 @@ class Ledger:
                     reason=row["decision_reason"] or "",
                 )
         return decided
+
+    # --- suppressions --------------------------------------------------------------------
+
+    def add_suppression(self, suppression: Suppression, actor: str) -> Suppression:
+        """Record a reviewed false positive (audited); returns it with its ledger id."""
+        self.require_current()
+        with self._writing() as connection:
+            self._serialise(connection)
+            return self._insert_suppression(connection, suppression, actor, "suppression.add")
+
+    def _insert_suppression(
+        self, connection: Connection, suppression: Suppression, actor: str, action: str
+    ) -> Suppression:
+        values = {**suppression.as_dict(), "status": "active"}
+        values.pop("id")
+        row_id = connection.execute(
+            insert(SuppressionRow).values(**values, lapsed_at=None).returning(SuppressionRow.id)
+        ).scalar_one()
+        recorded = replace(suppression, id=row_id, status="active")
+        self._append_event(connection, actor, action, recorded.as_dict())
+        return recorded
+
+    def suppressions(self) -> list[Suppression]:
+        """Every suppression, oldest first, active or lapsed."""
+        self.require_current()
+        columns = [c for c in SuppressionRow.__table__.columns if c.name != "lapsed_at"]
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(*columns).order_by(SuppressionRow.id)).mappings()
+            return [Suppression(**row) for row in rows]
+
+    def record_lapses(self, lapsed: Iterable[Suppression], actor: str) -> int:
+        """Mark suppressions lapsed (the list changed their entry), each an audit entry;
+        returns how many were still active."""
+        found = {s.id: s for s in lapsed if s.id is not None}
+        if not found:
+            return 0
+        self.require_current()
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        count = 0
+        with self._writing() as connection:
+            self._serialise(connection)
+            for suppression_id, suppression in sorted(found.items()):
+                changed = connection.execute(
+                    update(SuppressionRow)
+                    .where(SuppressionRow.id == suppression_id, SuppressionRow.status == "active")
+                    .values(status="lapsed", lapsed_at=now)
+                ).rowcount
+                if changed:
+                    count += 1
+                    self._append_event(
+                        connection,
+                        actor,
+                        "suppression.lapse",
+                        {
+                            "id": suppression_id,
+                            "party": suppression.party,
+                            "entry_id": suppression.entry_id,
+                            "reviewed_fingerprint": suppression.entry_fingerprint,
+                            "why": "the list changed the entry since the review",
+                        },
+                    )
+        return count
+
+    def import_suppressions(self, path: Path, actor: str) -> int:
+        """Move a `suppressions.json` written before 0008 into the ledger (each an audit
+        entry) and rename the file `.imported`; returns how many were imported."""
+        legacy = read_legacy_file(path)
+        self.require_current()
+        with self._writing() as connection:
+            self._serialise(connection)
+            for suppression in legacy:
+                self._insert_suppression(connection, suppression, actor, "suppression.import")
+        path.replace(path.with_name(path.name + ".imported"))
+        return len(legacy)
 
     # --- audit ---------------------------------------------------------------------------
 

@@ -187,3 +187,23 @@ class Hold(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[str | None] = mapped_column(String(40))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SuppressionRow(Base):
+    """A reviewed false positive (see `screening.suppressions`): active until the list
+    changes the entry, then lapsed. Each suppression and each lapse is an audit entry."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    party: Mapped[str] = mapped_column(Text)
+    party_key: Mapped[str] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(String(2))
+    entry_id: Mapped[str] = mapped_column(String(100))
+    entry_fingerprint: Mapped[str] = mapped_column(String(64))
+    list_edition: Mapped[str] = mapped_column(String(100))
+    by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))  # active or lapsed
+    lapsed_at: Mapped[str | None] = mapped_column(String(40))

@@ -7,6 +7,7 @@ with `tiergate data update`, else the bundled one (the 2026-07-31 Consolidated S
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -18,7 +19,7 @@ from tiergate.rulebook import default_rulebook
 from tiergate.screening.lists import ListEdition
 from tiergate.screening.matcher import Hit, Matcher, MatchSettings, default_settings
 from tiergate.screening.store import ListStore
-from tiergate.screening.suppressions import Suppression, SuppressionStore
+from tiergate.screening.suppressions import Suppression, latest, new_suppression
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,35 +69,41 @@ class Screener:
         self,
         edition: ListEdition | None = None,
         settings: MatchSettings | None = None,
-        suppressions: SuppressionStore | None = None,
+        suppressions: Iterable[Suppression] = (),
     ) -> None:
+        """`suppressions`: the reviewed false positives to apply, oldest first (from
+        `Ledger.suppressions`)."""
         self.edition = edition or ListStore().current()
         self.matcher = Matcher(self.edition, settings or default_settings())
         self._countries = CountryResolver(default_rulebook())
-        self.suppressions = suppressions or SuppressionStore()
-        self._suppressed = self.suppressions.lookup()
+        self._suppressed = latest(suppressions)
+        # Suppressions found lapsed while screening (the entry changed), by id: the caller
+        # records them in the ledger (`Ledger.record_lapses`).
+        self.lapsed: dict[int, Suppression] = {}
 
     def party_key(self, name: str) -> str:
         """How suppressions recognise a party: its analysed name, word order ignored."""
         key = self.matcher.analyser.analyse(name)
         return " ".join(sorted(key.strong))
 
-    def suppress(
+    def suppression(
         self, name: str, country: str | None, entry_id: str, by: str, reason: str
     ) -> Suppression:
-        """Record that party `name` is not `entry_id` (a reviewed false positive)."""
-        code = self._country_code(country, [])
-        suppression = self.suppressions.add(
+        """That party `name` is not `entry_id` as this screener's edition reads it (a reviewed
+        false positive), to record with `Ledger.add_suppression`."""
+        return new_suppression(
+            self.edition,
             party=name,
             party_key=self.party_key(name),
-            country=code,
+            country=self._country_code(country, []),
             entry_id=entry_id,
-            edition=self.edition,
             by=by,
             reason=reason,
         )
-        self._suppressed = self.suppressions.lookup()
-        return suppression
+
+    def apply(self, suppression: Suppression) -> None:
+        """Apply a suppression from now on (after recording it)."""
+        self._suppressed[suppression.key] = suppression
 
     def _country_code(self, country: str | None, errors: list[str]) -> str | None:
         if country is None or not country.strip():
@@ -112,7 +119,8 @@ class Screener:
     @classmethod
     @cache
     def shared(cls) -> Screener:
-        """One screener over the edition in use (installed, else bundled) per process."""
+        """One screener over the edition in use (installed, else bundled) per process, without
+        suppressions (they live in a ledger: pass `Ledger.suppressions()` to a new one)."""
         return cls()
 
     def editions(self) -> dict[str, dict[str, Any]]:
@@ -166,6 +174,8 @@ class Screener:
             else:
                 kept.append(hit)
                 lapsed.append((hit, suppression))
+                if suppression.id is not None and suppression.status == "active":
+                    self.lapsed[suppression.id] = suppression
         hits = tuple(kept)
         if any(hit.status == "match" for hit in hits):
             status = "match"

@@ -4,14 +4,15 @@ list edition.
 A suppression holds only while the entry reads as it did when the person reviewed it: it
 stores the entry's fingerprint, and when the list changes the entry (new alias, new address
 country, new licence policy), the suppression lapses and the hit comes back, saying so.
-Suppressions live in `suppressions.json` in the tiergate home, written atomically.
+Suppressions live in the ledger database (`Ledger.add_suppression`), where each one and each
+lapse is an audit entry. Before, they lived in `suppressions.json` in the tiergate home:
+`tiergate db upgrade` moves such a file into the ledger (`read_legacy_file`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,12 +20,14 @@ from typing import Any
 
 from tiergate.errors import InputError
 from tiergate.screening.lists import ListEdition
-from tiergate.screening.store import tiergate_home
+
+# A suppression applies to a party (its name key and country) and one list entry.
+SuppressionKey = tuple[str, str | None, str]
 
 
 @dataclass(frozen=True, slots=True)
 class Suppression:
-    """One reviewed false positive."""
+    """One reviewed false positive; `id` and `status` (active or lapsed) are the ledger's."""
 
     party: str
     party_key: str
@@ -35,71 +38,55 @@ class Suppression:
     by: str
     reason: str
     at: str
+    id: int | None = None
+    status: str = "active"
+
+    @property
+    def key(self) -> SuppressionKey:
+        return (self.party_key, self.country, self.entry_id)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-class SuppressionStore:
-    """The suppressions recorded under one tiergate home."""
+def new_suppression(
+    edition: ListEdition,
+    *,
+    party: str,
+    party_key: str,
+    country: str | None,
+    entry_id: str,
+    by: str,
+    reason: str,
+) -> Suppression:
+    """That `party` is not `entry_id`, as the entry reads in `edition`, reviewed by `by`."""
+    if not by.strip() or not reason.strip():
+        raise InputError("a suppression needs the reviewer (--by) and the reason (--reason)")
+    entry = next((e for e in edition.entries if e.entry_id == entry_id), None)
+    if entry is None:
+        raise InputError(f"entry `{entry_id}` is not in the list edition of {edition.edition_date}")
+    return Suppression(
+        party=party,
+        party_key=party_key,
+        country=country,
+        entry_id=entry_id,
+        entry_fingerprint=entry.fingerprint(),
+        list_edition=f"{edition.edition_date.isoformat()} {edition.content_hash[:12]}",
+        by=by.strip(),
+        reason=reason.strip(),
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
 
-    def __init__(self, home: Path | None = None) -> None:
-        self.path = (home or tiergate_home()) / "suppressions.json"
 
-    def all(self) -> list[Suppression]:
-        """Every recorded suppression, oldest first."""
-        if not self.path.is_file():
-            return []
-        try:
-            rows = json.loads(self.path.read_text(encoding="utf-8"))
-            return [Suppression(**row) for row in rows]
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"suppressions file `{self.path}` is damaged: {exc}") from exc
+def latest(suppressions: Iterable[Suppression]) -> dict[SuppressionKey, Suppression]:
+    """The latest suppression per (party key, country, entry id), from oldest-first ones."""
+    return {suppression.key: suppression for suppression in suppressions}
 
-    def add(
-        self,
-        *,
-        party: str,
-        party_key: str,
-        country: str | None,
-        entry_id: str,
-        edition: ListEdition,
-        by: str,
-        reason: str,
-    ) -> Suppression:
-        """Record that `party` is not `entry_id`, as the entry reads in `edition`."""
-        if not by.strip() or not reason.strip():
-            raise InputError("a suppression needs the reviewer (--by) and the reason (--reason)")
-        entry = next((e for e in edition.entries if e.entry_id == entry_id), None)
-        if entry is None:
-            raise InputError(
-                f"entry `{entry_id}` is not in the list edition of {edition.edition_date}"
-            )
-        suppression = Suppression(
-            party=party,
-            party_key=party_key,
-            country=country,
-            entry_id=entry_id,
-            entry_fingerprint=entry.fingerprint(),
-            list_edition=f"{edition.edition_date.isoformat()} {edition.content_hash[:12]}",
-            by=by.strip(),
-            reason=reason.strip(),
-            at=datetime.now(UTC).isoformat(timespec="seconds"),
-        )
-        rows = [s.as_dict() for s in self.all()] + [suppression.as_dict()]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".json")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(rows, out, indent=2, ensure_ascii=False)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return suppression
 
-    def lookup(self) -> dict[tuple[str, str | None, str], Suppression]:
-        """The latest suppression per (party key, country, entry id)."""
-        return {(s.party_key, s.country, s.entry_id): s for s in self.all()}
+def read_legacy_file(path: Path) -> list[Suppression]:
+    """The suppressions of a `suppressions.json` written before they moved to the ledger."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return [Suppression(**row) for row in rows]
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(f"suppressions file `{path}` cannot be read: {exc}") from exc

@@ -20,7 +20,7 @@ GENESIS = "0" * 64
 def upgrade() -> None:
     head = op.create_table(
         "audit_head",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("entries", sa.Integer(), nullable=False),
         sa.Column("last_id", sa.Integer(), nullable=True),
         sa.Column("last_hash", sa.String(64), nullable=False),
