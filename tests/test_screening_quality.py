@@ -40,7 +40,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tiergate.screening.lists import ListEdition
 from tiergate.screening.service import Screener, ScreenResult
 from tiergate.screening.store import bundled_edition
-from tiergate.screening.suppressions import SuppressionStore
 
 LABELLED = Path(__file__).resolve().parent / "screening" / "labelled.yaml"
 
@@ -107,10 +106,10 @@ def edition() -> ListEdition:
 
 
 @pytest.fixture(scope="module")
-def screener(edition: ListEdition, tmp_path_factory: pytest.TempPathFactory) -> Screener:
+def screener(edition: ListEdition) -> Screener:
     # The bundled edition and no suppressions, explicitly: the set is labelled against them,
     # whatever is installed.
-    return Screener(edition, suppressions=SuppressionStore(tmp_path_factory.mktemp("none")))
+    return Screener(edition, suppressions=())
 
 
 @pytest.fixture(scope="module")

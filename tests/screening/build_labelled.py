@@ -1433,12 +1433,9 @@ def render(edition: ListEdition, variants: list[dict[str, Any]], others: list[di
 
 def review(others: list[dict[str, Any]]) -> None:
     """Screen every non-listed name and print the hits, for a person to read."""
-    import tempfile
-
     from tiergate.screening.service import Screener
-    from tiergate.screening.suppressions import SuppressionStore
 
-    screener = Screener(bundled_edition(), suppressions=SuppressionStore(Path(tempfile.mkdtemp())))
+    screener = Screener(bundled_edition(), suppressions=())
     for other in others:
         result = screener.screen(other["query"], other["country"])
         print(f"{result.status:9} {other['kind']:20} {other['query']} [{other['country']}]")
