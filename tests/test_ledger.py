@@ -787,6 +787,11 @@ def test_a_check_reserves_a_commit_uses_and_a_cancel_releases_licence_quantity(u
     assert ledger.cancel("C", None, "J. Doe", "order withdrawn") == 1
     assert _balance(ledger) == (0, 60, 40)
     assert ledger.cancel("C", "1", "J. Doe", "again") == 0
+    # A shipment or line the ledger never saw is not "cancelled": nothing happened.
+    with pytest.raises(LedgerError, match="shipment `NOPE`: no check reserved"):
+        ledger.cancel("NOPE", None, "J. Doe", "typo")
+    with pytest.raises(LedgerError, match="line 9 of shipment `C`: no check reserved"):
+        ledger.cancel("C", "9", "J. Doe", "typo")
     # D reserves 20; checked again as an India line (no licence needed), it gives them back.
     ledger.record_check(_china(engine, ledger, "D", ("1", 20)), "d.csv", "tester")
     assert _balance(ledger) == (20, 60, 20)

@@ -296,3 +296,13 @@ def test_csv_output_never_writes_a_spreadsheet_formula(tmp_path: Path) -> None:
     parties.write_text('name,country\n"=1+2",JP\n', encoding="utf-8")
     screened = run_tiergate("screen", "--file", str(parties), "--format", "csv", home=tmp_path)
     assert "'=1+2" in screened.stdout
+
+
+def test_cancelling_a_shipment_the_ledger_never_saw_is_an_error(tmp_path: Path) -> None:
+    assert run_tiergate("db", "upgrade", home=tmp_path).returncode == 0
+    run = run_tiergate("cancel", "NOPE", "--reason", "x", home=tmp_path)
+    assert run.returncode == 2
+    assert "no check reserved" in " ".join(run.stderr.split())
+    assert "cancelled" not in run.stdout
+    exported = json.loads(run_tiergate("audit", "export", home=tmp_path).stdout)
+    assert exported["audit"] == []

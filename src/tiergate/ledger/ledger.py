@@ -533,9 +533,16 @@ class Ledger:
                     f"line(s) {', '.join(shipped)} of shipment `{shipment_id}` are committed as "
                     "shipped and cannot be cancelled"
                 )
-            condition = (LicenceUse.shipment_id == shipment_id) & (LicenceUse.state == "reserved")
+            known = LicenceUse.shipment_id == shipment_id
             if line_id is not None:
-                condition = condition & (LicenceUse.line_id == line_id)
+                known = known & (LicenceUse.line_id == line_id)
+            if connection.execute(select(LicenceUse.id).where(known).limit(1)).first() is None:
+                which = f"line {line_id} of shipment" if line_id is not None else "shipment"
+                raise LedgerError(
+                    f"{which} `{shipment_id}`: no check reserved licence quantity for it, so "
+                    "there is nothing to cancel (check the id)"
+                )
+            condition = known & (LicenceUse.state == "reserved")
             released = connection.execute(
                 update(LicenceUse).where(condition).values(state="released")
             ).rowcount
