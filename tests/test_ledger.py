@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from tiergate import Line, Party, View
+from tiergate import Line, Outcome, Party, View
 from tiergate.engine import Engine
 from tiergate.ledger.ledger import GENESIS, HEAD, Ledger, LedgerError, entry_hash
 from tiergate.ledger.models import AuditEntry
@@ -346,7 +346,7 @@ _KILLED_CHILD = """
 import sys
 from datetime import date
 from sqlalchemy import event
-from tiergate import Line, Party, View
+from tiergate import Line, Outcome, Party, View
 from tiergate.engine import Engine
 from tiergate.ledger.ledger import Ledger
 
@@ -1109,3 +1109,33 @@ def test_migrating_to_0007_makes_money_and_tpp_exact(url: str) -> None:
     with ledger.engine.connect() as connection:
         stored = connection.execute(sa.text("SELECT used_tpp FROM allowance_usage")).scalar_one()
     assert str(stored) == "14966.40"
+
+
+def test_audit_verify_finds_table_changes_the_trail_does_not_record(url: str) -> None:
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    ledger.add_licence(_licence(quantity=100), "tester")
+    for ids in (["1"], ["2"]):
+        ledger.commit(_report(engine, ids, 10, ledger), _limits(engine), "tester")
+    held = engine.check(
+        [Line(shipment_id="H", line_id="1", item="H100 SXM", quantity=1, destination="India")],
+        as_of=date(2025, 6, 1),
+        view=View.WRITTEN,
+    )
+    # A held line (as an advisory would hold it) gives the ledger an open hold.
+    line = replace(held.lines[0], outcome=Outcome.HOLD, hold_signature="x")
+    ledger.record_check(replace(held, lines=(line,)), "h.csv", "tester")
+    assert ledger.audit_verify() == []
+    tampering = {
+        "UPDATE allowance_usage SET used_tpp = '1.00'": "has 1.00 TPP used",
+        "DELETE FROM committed_lines WHERE line_id = '2'": "S/2 of a commit entry is gone",
+        "UPDATE licences SET authorized_quantity = 1000": "`authorized_quantity` is 1000",
+        "UPDATE licences SET status = 'revoked'": "is revoked, which its audit entries",
+        "UPDATE holds SET status = 'released', decided_by = 'mallory'": "released without",
+    }
+    for statement, expected in tampering.items():
+        with ledger.engine.begin() as connection:
+            connection.execute(sa.text(statement))
+        problems = ledger.audit_verify()
+        assert any(expected in problem for problem in problems), (statement, problems)

@@ -269,6 +269,8 @@ def test_check_no_screen_flag() -> None:
 def test_suppressions_hide_a_reviewed_hit_until_the_entry_changes(tmp_path: Path) -> None:
     from dataclasses import replace
 
+    import sqlalchemy as sa
+
     from tiergate.ledger.ledger import Ledger
 
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
@@ -311,6 +313,10 @@ def test_suppressions_hide_a_reviewed_hit_until_the_entry_changes(tmp_path: Path
     actions = [entry["action"] for entry in ledger.audit_entries()]
     assert actions == ["suppression.add", "suppression.lapse"]
     assert ledger.audit_verify() == []
+    # Reviving a lapsed suppression behind the trail's back is found.
+    with ledger.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE suppressions SET status = 'active'"))
+    assert "is active, which its audit entries do not say" in ledger.audit_verify()[0]
 
 
 def test_suppress_commands_keep_suppressions_in_the_ledger(tmp_path: Path) -> None:
