@@ -7,18 +7,21 @@ import codecs
 import csv
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from conftest import run_tiergate
 
-from tiergate import Line, Outcome, Party
+from tiergate import Line, Outcome, Party, View
+from tiergate.country_map import tiers as country_tiers
 from tiergate.engine import Engine
-from tiergate.errors import InputError
+from tiergate.errors import InputError, UsageError
 from tiergate.inputs import read_book
 from tiergate.ledger.ledger import Ledger, LedgerError
 from tiergate.model import LineResult
 from tiergate.screening.parties import read_parties
+from tiergate.screening.readers import read_list
 
 BOOK = (
     "shipment_id,line_id,date,item,quantity,destination,consignee,consignee_country\n"
@@ -306,3 +309,40 @@ def test_cancelling_a_shipment_the_ledger_never_saw_is_an_error(tmp_path: Path) 
     assert "cancelled" not in run.stdout
     exported = json.loads(run_tiergate("audit", "export", home=tmp_path).stdout)
     assert exported["audit"] == []
+
+
+@pytest.mark.parametrize("item", ["banana", "", "3A", "5A002"])
+def test_a_country_map_for_an_item_tiergate_cannot_classify_is_refused(
+    engine: Engine, item: str
+) -> None:
+    # Before, every country came out INDETERMINATE and the command exited 0.
+    with pytest.raises(UsageError):
+        country_tiers(engine, date(2025, 6, 1), View.ENFORCED, item)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("holds", "release", "99999999999999999999", "--by", "a", "--reason", "b"),
+        ("allowances", "--year", "-5"),
+        ("tiers", "--item", "banana"),
+    ],
+)
+def test_numbers_and_items_out_of_range_are_usage_errors(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    assert run_tiergate("db", "upgrade", home=tmp_path).returncode == 0
+    run = run_tiergate(*command, home=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert "internal error" not in run.stderr
+
+
+def test_list_editions_with_a_column_or_key_twice_are_refused(tmp_path: Path) -> None:
+    doubled = tmp_path / "csl.json"
+    doubled.write_text('{"results": [], "results": [{}], "total": 0}', encoding="utf-8")
+    with pytest.raises(InputError, match="gives that key twice"):
+        read_list(doubled)
+    columns = tmp_path / "csl.csv"
+    columns.write_text("source,name,name,addresses\nx,y,z,w\n", encoding="utf-8")
+    with pytest.raises(InputError, match="has the column `name` twice"):
+        read_list(columns)

@@ -747,7 +747,10 @@ def allowances(
         str | None, typer.Option("--consignee", help="Only consignees whose name contains this.")
     ] = None,
     year: Annotated[
-        int | None, typer.Option("--year", help="Only periods that include this calendar year.")
+        int | None,
+        typer.Option(
+            "--year", min=2022, max=9999, help="Only periods that include this calendar year."
+        ),
     ] = None,
     country_allocation_tpp: CountryAllocationOption = None,
     db: DbOption = None,
@@ -1056,7 +1059,9 @@ def _decide(hold_id: int, status: str, by: str, reason: str, db: str | None) -> 
 
 @holds_app.command("release")
 def holds_release(
-    hold_id: Annotated[int, typer.Argument(help="The hold's id (see `holds list`).")],
+    hold_id: Annotated[
+        int, typer.Argument(min=1, max=2**31 - 1, help="The hold's id (see `holds list`).")
+    ],
     by: Annotated[str, typer.Option("--by", help="The reviewer.")],
     reason: Annotated[str, typer.Option("--reason", help="The justification.")],
     db: DbOption = None,
@@ -1070,7 +1075,9 @@ def holds_release(
 
 @holds_app.command("reject")
 def holds_reject(
-    hold_id: Annotated[int, typer.Argument(help="The hold's id (see `holds list`).")],
+    hold_id: Annotated[
+        int, typer.Argument(min=1, max=2**31 - 1, help="The hold's id (see `holds list`).")
+    ],
     by: Annotated[str, typer.Option("--by", help="The reviewer.")],
     reason: Annotated[str, typer.Option("--reason", help="The justification.")],
     db: DbOption = None,

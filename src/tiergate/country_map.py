@@ -12,6 +12,7 @@ from typing import Any
 
 from tiergate.classify import scope_of_eccn
 from tiergate.engine import Engine
+from tiergate.errors import UsageError
 from tiergate.model import Line, Outcome
 from tiergate.rulebook import View
 
@@ -59,9 +60,13 @@ def default_item(engine: Engine, on: date) -> str:
 
 
 def tiers(engine: Engine, on: date, view: View, item: str = "3A090.a") -> list[TierRow]:
-    """Every country's tier for `item` (an ECCN such as 3A090.a, or a catalog name)."""
+    """Every country's tier for `item` (an ECCN such as 3A090.a, or a catalog name); an item
+    tiergate cannot classify is a `UsageError`, not a map of indeterminate countries."""
     engine.check_range(on)
     as_eccn = _is_eccn(item)
+    known = engine.classify(on, item=None if as_eccn else item, eccn=item if as_eccn else None)
+    if known.errors:
+        raise UsageError(known.errors[0])
     results = [
         engine.standing(
             Line(

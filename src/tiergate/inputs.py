@@ -64,7 +64,7 @@ def parse_book(raw: bytes, path: Path) -> list[Line]:
         with cyclic_gc_paused():
             return parse_csv(content, str(path))
     try:
-        document = load_json(content, object_pairs_hook=_object_without_duplicates)
+        document = load_json(content, object_pairs_hook=object_without_duplicates)
     except InputError as exc:
         raise InputError(f"input `{path}`: {exc}") from exc
     except TextProblem as exc:
@@ -87,7 +87,7 @@ def refuse_duplicate_columns(keys: list[str], what: str) -> None:
         seen[key] = number
 
 
-def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object, refused when it gives a key twice (json keeps the last one silently)."""
     found: dict[str, Any] = {}
     for key, value in pairs:

@@ -26,6 +26,8 @@ from typing import Any
 
 import countrynames
 
+from tiergate.errors import InputError
+from tiergate.inputs import object_without_duplicates, refuse_duplicate_columns
 from tiergate.screening.lists import (
     ListEdition,
     ListEntry,
@@ -271,6 +273,7 @@ def read_csl_csv(path: Path, edition_date: date | None = None) -> ListEdition:
     if first is None:
         raise ListFormatError(f"`{path}` is empty")
     header = [column.strip().lower() for column in first[1]]
+    refuse_duplicate_columns(header, f"`{path}`")
     if "addresses" in header:
         countries_column = "addresses"
     elif "address_countries" in header:
@@ -362,7 +365,11 @@ def read_csl_json(path: Path, edition_date: date | None = None) -> ListEdition:
     file name.
     """
     try:
-        document = load_json(_read_text(path))
+        document = load_json(_read_text(path), object_pairs_hook=object_without_duplicates)
+    except ListFormatError:
+        raise
+    except InputError as exc:  # a key given twice
+        raise ListFormatError(f"`{path}`: {exc}") from exc
     except ValueError as exc:
         raise ListFormatError(f"`{path}` is not JSON: {exc}") from exc
     if not isinstance(document, dict):
