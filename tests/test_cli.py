@@ -5,31 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_tiergate
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tiergate", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={
-            "COLUMNS": "200",
-            "PATH": "/usr/bin:/bin",
-            "NO_COLOR": "1",
-            "TIERGATE_HOME": os.environ["TIERGATE_HOME"],
-        },
-        check=False,
-    )
+run = run_tiergate
 
 
 def test_check_example_is_clear_and_exits_0() -> None:

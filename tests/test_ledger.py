@@ -3,15 +3,19 @@ set (CI sets it). The same tests run on both."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
+from conftest import run_tiergate
 
 from tiergate import Line, Outcome, Party, View
 from tiergate.engine import Engine
@@ -427,13 +431,6 @@ def test_a_commit_killed_midway_leaves_nothing_and_a_rerun_finishes(url: str) ->
 
 
 def test_ledger_commands(url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-    import hashlib
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
     home = tmp_path_factory.mktemp("home")
     book = home / "book.csv"
     book.write_text(
@@ -444,16 +441,7 @@ def test_ledger_commands(url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         encoding="utf-8",
     )
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        env = {"PATH": "/usr/bin:/bin", "TIERGATE_HOME": str(home), "COLUMNS": "200"}
-        return subprocess.run(
-            [sys.executable, "-m", "tiergate", *args],
-            capture_output=True,
-            text=True,
-            cwd=root,
-            env=env,
-            check=False,
-        )
+    run = partial(run_tiergate, home=home)
 
     check = (
         "check",
@@ -516,12 +504,6 @@ def test_ledger_commands(url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_licences_in_the_ledger(url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
     home = tmp_path_factory.mktemp("home")
     book = home / "china.csv"
     book.write_text(
@@ -531,16 +513,7 @@ def test_licences_in_the_ledger(url: str, tmp_path_factory: pytest.TempPathFacto
         encoding="utf-8",
     )
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        env = {"PATH": "/usr/bin:/bin", "TIERGATE_HOME": str(home), "COLUMNS": "200"}
-        return subprocess.run(
-            [sys.executable, "-m", "tiergate", *args],
-            capture_output=True,
-            text=True,
-            cwd=root,
-            env=env,
-            check=False,
-        )
+    run = partial(run_tiergate, home=home)
 
     assert run("db", "upgrade", "--db", url).returncode == 0
     added = run(
@@ -646,12 +619,6 @@ def test_licences_in_the_ledger(url: str, tmp_path_factory: pytest.TempPathFacto
 def test_holds_are_recorded_and_decided_by_a_named_reviewer(
     url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
     home = tmp_path_factory.mktemp("home")
     book = home / "held.csv"
     book.write_text(
@@ -661,16 +628,7 @@ def test_holds_are_recorded_and_decided_by_a_named_reviewer(
         encoding="utf-8",
     )
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        env = {"PATH": "/usr/bin:/bin", "TIERGATE_HOME": str(home), "COLUMNS": "200"}
-        return subprocess.run(
-            [sys.executable, "-m", "tiergate", *args],
-            capture_output=True,
-            text=True,
-            cwd=root,
-            env=env,
-            check=False,
-        )
+    run = partial(run_tiergate, home=home)
 
     assert run("db", "upgrade", "--db", url).returncode == 0
     check = ("check", str(book), "--no-screen", "--db", url, "--format", "json")
@@ -881,10 +839,6 @@ def test_migrating_from_0003_keeps_licence_uses_as_used(url: str) -> None:
 def test_licensed_tier2_exports_accumulate_against_the_country_allocation(
     url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    import json
-    import subprocess
-    import sys
-
     allocation = ("tier2-country-allocation", "IN", "2025-01-13/2027-12-31")
     engine = Engine(country_allocation_tpp=150_000_000)
     ledger = Ledger(url)
@@ -929,18 +883,12 @@ def test_licensed_tier2_exports_accumulate_against_the_country_allocation(
     assert beyond.lines[0].outcome.value == "PROHIBITED"
     assert any("allocation would be exceeded" in r.message for r in beyond.lines[0].reasons)
 
-    env = {"PATH": "/usr/bin:/bin", "TIERGATE_HOME": str(tmp_path_factory.mktemp("home"))}
-    shown = subprocess.run(
-        [
-            *(sys.executable, "-m", "tiergate", "allowances", "--country", "India"),
-            *("--year", "2026", "--country-allocation-tpp", "150000000"),
-            *("--db", url, "--format", "json"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
+    shown = run_tiergate(
+        *("allowances", "--country", "India", "--year", "2026"),
+        *("--country-allocation-tpp", "150000000", "--db", url, "--format", "json"),
+        home=tmp_path_factory.mktemp("home"),
     )
+    assert shown.returncode == 0, shown.stderr
     (row,) = json.loads(shown.stdout)["allowances"]
     assert (row["allowance"], row["holder"], row["used_tpp"]) == (
         "tier2-country-allocation",

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import run_tiergate
 
 import tiergate
 from tiergate import Line, Outcome, Party
@@ -21,8 +19,6 @@ from tiergate.screening.matcher import Analyser, Matcher, default_settings
 from tiergate.screening.service import Screener
 from tiergate.screening.snapshot import read_snapshot, write_snapshot
 from tiergate.screening.store import bundled_edition
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _edition(*entries: ListEntry) -> ListEdition:
@@ -204,24 +200,8 @@ def test_check_screens_parties_and_list_decides() -> None:
     assert [line.outcome for line in unscreened.lines] == [Outcome.NLR] * 3
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tiergate", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={
-            "COLUMNS": "200",
-            "PATH": "/usr/bin:/bin",
-            "NO_COLOR": "1",
-            "TIERGATE_HOME": os.environ["TIERGATE_HOME"],
-        },
-        check=False,
-    )
-
-
 def test_screen_command(tmp_path: Path) -> None:
-    done = _run("screen", "Rosoboronexport", "--country", "Russia", "--format", "json")
+    done = run_tiergate("screen", "Rosoboronexport", "--country", "Russia", "--format", "json")
     assert done.returncode == 3, done.stderr
     document = json.loads(done.stdout)
     assert document["list_editions"]["csl"]["edition_date"] == "2026-07-31"
@@ -242,14 +222,14 @@ def test_screen_command(tmp_path: Path) -> None:
         "explanation",
     ):
         assert key in hit
-    assert _run("screen", "Acme Widgets GmbH").returncode == 0
-    assert _run("screen").returncode == 2
+    assert run_tiergate("screen", "Acme Widgets GmbH").returncode == 0
+    assert run_tiergate("screen").returncode == 2
     parties = tmp_path / "parties.csv"
     parties.write_text(
         "id,name,country,ref\nP1,Bank of Kunlun,CN,r1\nP2,,DE,r2\nP3,Acme Widgets,DE,r3\n",
         encoding="utf-8",
     )
-    done = _run("screen", "--file", str(parties), "--format", "json")
+    done = run_tiergate("screen", "--file", str(parties), "--format", "json")
     results = json.loads(done.stdout)["results"]
     assert [r["status"] for r in results] == ["match", "indeterminate", "clear"]
     assert [r["ref"] for r in results] == ["r1", "r2", "r3"]
@@ -257,11 +237,11 @@ def test_screen_command(tmp_path: Path) -> None:
 
 
 def test_check_no_screen_flag() -> None:
-    done = _run("check", "examples/mixed_book.csv", "--format", "json")
+    done = run_tiergate("check", "examples/mixed_book.csv", "--format", "json")
     lines = {line["line_id"]: line for line in json.loads(done.stdout)["lines"]}
     assert lines["56"]["outcome"] == "PROHIBITED"
     assert lines["57"]["outcome"] == "HOLD"
-    done = _run("check", "examples/mixed_book.csv", "--format", "json", "--no-screen")
+    done = run_tiergate("check", "examples/mixed_book.csv", "--format", "json", "--no-screen")
     lines = {line["line_id"]: line for line in json.loads(done.stdout)["lines"]}
     assert lines["56"]["outcome"] == "NLR"
 
@@ -320,8 +300,6 @@ def test_suppressions_hide_a_reviewed_hit_until_the_entry_changes(tmp_path: Path
 
 
 def test_suppress_commands_keep_suppressions_in_the_ledger(tmp_path: Path) -> None:
-    from conftest import run_tiergate
-
     suppress = (
         *("suppress", "Bank of Kunlun", "--entry", "CAP:15268"),
         *("--by", "J. Doe", "--reason", "test", "--country", "CN"),
@@ -373,10 +351,10 @@ def test_suppress_commands_keep_suppressions_in_the_ledger(tmp_path: Path) -> No
 
 def test_thresholds_are_configurable_from_the_command_line() -> None:
     default = json.loads(
-        _run("screen", "Huawei Technologies", "--country", "MY", "--format", "json").stdout
+        run_tiergate("screen", "Huawei Technologies", "--country", "MY", "--format", "json").stdout
     )
     assert default["results"][0]["status"] == "potential"  # perfect name, other country: 0.90
-    lowered = _run(
+    lowered = run_tiergate(
         "screen",
         "Huawei Technologies",
         "--country",
@@ -388,6 +366,8 @@ def test_thresholds_are_configurable_from_the_command_line() -> None:
     )
     assert json.loads(lowered.stdout)["results"][0]["status"] == "match"
     assert (
-        _run("screen", "x", "--match-threshold", "0.5", "--potential-threshold", "0.7").returncode
+        run_tiergate(
+            "screen", "x", "--match-threshold", "0.5", "--potential-threshold", "0.7"
+        ).returncode
         == 2
     )
