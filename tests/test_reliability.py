@@ -22,6 +22,7 @@ from tiergate.ledger.ledger import Ledger, LedgerError
 from tiergate.model import LineResult
 from tiergate.screening.parties import read_parties
 from tiergate.screening.readers import read_list
+from tiergate.screening.service import Screener
 
 BOOK = (
     "shipment_id,line_id,date,item,quantity,destination,consignee,consignee_country\n"
@@ -346,3 +347,10 @@ def test_list_editions_with_a_column_or_key_twice_are_refused(tmp_path: Path) ->
     columns.write_text("source,name,name,addresses\nx,y,z,w\n", encoding="utf-8")
     with pytest.raises(InputError, match="has the column `name` twice"):
         read_list(columns)
+
+
+def test_a_party_name_of_megabytes_is_indeterminate_not_screened() -> None:
+    result = Screener.shared().screen("A" * 10_000_000, "CN")
+    assert result.status == "indeterminate"
+    assert "10,000,000 characters long" in result.errors[0]
+    assert len(result.name) < 200
