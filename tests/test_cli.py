@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import run_tiergate
 
+import tiergate
+from tiergate.inputs import read_book
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
@@ -218,3 +221,30 @@ def test_tiers_default_item_follows_the_date() -> None:
     assert rows["MO"]["tier"] == "prohibited"  # Macau joined the China rule on 2023-01-17
     assert rows["RU"]["tier"] == "prohibited"  # embargo
     assert rows["VN"]["tier"] == "unrestricted"
+
+
+def test_the_library_and_the_cli_give_the_same_answer_field_by_field(tmp_path: Path) -> None:
+    # Before, the library did not screen parties: a listed consignee was NLR from
+    # `tiergate.check` and HOLD or PROHIBITED from the CLI.
+    book = EXAMPLES / "mixed_book.csv"
+    done = run_tiergate("check", str(book), "--format", "json", home=tmp_path)
+    assert done.returncode in (0, 3), done.stderr
+    from_cli = json.loads(done.stdout)
+    report = tiergate.check(read_book(book))
+    from_library = json.loads(json.dumps(report.as_dict()))
+    assert from_library["lines"] == from_cli["lines"]
+    assert from_library["summary"] == from_cli["summary"]
+    screened = [
+        line for line in report.lines if any(r.rule.startswith("list.") for r in line.reasons)
+    ]
+    assert screened  # the book names listed parties: the comparison covers screening
+    unscreened = tiergate.check(read_book(book), screen=False)
+    assert [line.outcome for line in unscreened.lines] != [line.outcome for line in report.lines]
+
+
+def test_the_library_screens_one_party_as_the_cli_does(tmp_path: Path) -> None:
+    done = run_tiergate(
+        "screen", "Huawei Technologies", "--country", "CN", "--format", "json", home=tmp_path
+    )
+    (from_cli,) = json.loads(done.stdout)["results"]
+    assert tiergate.screen("Huawei Technologies", "CN").as_dict() == from_cli

@@ -1,18 +1,22 @@
 """tiergate: export-control determinations for AI chips and AI technology.
 
-Library first: `check` determines shipment lines, `classify` classifies one item, `tiers`
-maps every country to its tier for an item class. The CLI only parses, calls and formats.
+Library first: `check` determines shipment lines (screening their parties), `screen` screens
+one party, `classify` classifies one item, `tiers` maps every country to its tier for an item
+class; `tiergate.workflow.Workspace` adds the ledger (allowances, licences, holds, audit,
+commit). The CLI only parses, calls and formats.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 
 from tiergate.classify import Classification, Specs
 from tiergate.engine import AllowanceState, Engine
 from tiergate.model import Line, LineResult, Outcome, Party, Reason, Report, Shipment
 from tiergate.rulebook import ItemType, ReviewPolicy, Rulebook, Tier, Transaction, View
+from tiergate.screening.service import Screener, ScreenResult
 
 __version__ = "0.1.0"
 
@@ -29,6 +33,7 @@ __all__ = [
     "Report",
     "ReviewPolicy",
     "Rulebook",
+    "ScreenResult",
     "Shipment",
     "Specs",
     "Tier",
@@ -37,12 +42,19 @@ __all__ = [
     "check",
     "classify",
     "default_engine",
+    "screen",
 ]
 
 
 def default_engine() -> Engine:
     """The engine over the bundled rulebook, built once per process."""
     return Engine.shared()
+
+
+@cache
+def _screening_engine() -> Engine:
+    """The engine over the bundled rulebook with the shared screener, built once."""
+    return Engine(screener=Screener.shared())
 
 
 def check(
@@ -52,11 +64,20 @@ def check(
     view: View = View.ENFORCED,
     today: date | None = None,
     allowances: AllowanceState | None = None,
+    screen: bool = True,
 ) -> Report:
-    """Determine every line of `shipments` (see `Engine.check`)."""
-    return default_engine().check(
-        shipments, as_of=as_of, view=view, today=today, allowances=allowances
-    )
+    """Determine every line of `shipments` (see `Engine.check`), screening every named party
+    against the list edition in use as `tiergate check` does (`screen=False` skips it). For
+    the workflow with a ledger (allowances used, licences, holds, audit, commit), use
+    `tiergate.workflow.Workspace`."""
+    engine = _screening_engine() if screen else default_engine()
+    return engine.check(shipments, as_of=as_of, view=view, today=today, allowances=allowances)
+
+
+def screen(name: str, country: str | None = None) -> ScreenResult:
+    """Screen one party against the list edition in use (installed, else bundled), as
+    `tiergate screen NAME --country CC` does without a ledger's suppressions."""
+    return Screener.shared().screen(name, country)
 
 
 def classify(

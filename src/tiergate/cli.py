@@ -6,7 +6,6 @@ usage, 1 internal error. They live on the exception classes in `tiergate.errors`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -27,8 +26,7 @@ from tiergate.country_map import default_item
 from tiergate.country_map import tiers as country_tiers
 from tiergate.engine import Engine
 from tiergate.errors import TiergateError, UsageError
-from tiergate.inputs import parse_book, read_input
-from tiergate.ledger.ledger import Ledger, default_ledger_exists
+from tiergate.ledger.ledger import Ledger
 from tiergate.model import Report
 from tiergate.normalise import (
     MAX_QUANTITY,
@@ -36,16 +34,15 @@ from tiergate.normalise import (
     name_key,
     parse_date,
     parse_money,
-    text,
 )
 from tiergate.outputs import render_table, rows_to_csv, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
-from tiergate.screening.matcher import default_settings
 from tiergate.screening.parties import read_parties
 from tiergate.screening.readers import diff_editions, read_list
 from tiergate.screening.rescreen import rescreen
 from tiergate.screening.service import Screener, ScreenResult
 from tiergate.screening.store import ListStore, tiergate_home
+from tiergate.workflow import Settings, Workspace
 
 app = typer.Typer(
     name="tiergate",
@@ -184,36 +181,6 @@ def _engine() -> Engine:
     return Engine()
 
 
-def _ledger_in_use(db: str | None, *, read_only: bool = False) -> Ledger | None:
-    """The ledger a command reads when there is one: --db, else TIERGATE_DATABASE_URL, else
-    the default file if it exists."""
-    if db or "TIERGATE_DATABASE_URL" in os.environ or default_ledger_exists():
-        return Ledger(db, read_only=read_only)
-    return None
-
-
-def _screener(match: float | None, potential: float | None, ledger: Ledger | None) -> Screener:
-    """A screener with the thresholds the user set and the ledger's suppressions."""
-    suppressions = ledger.suppressions() if ledger is not None else []
-    if match is None and potential is None and not suppressions:
-        return Screener.shared()
-    settings = default_settings()
-    thresholds = settings.thresholds.model_copy(
-        update={
-            "match": match if match is not None else settings.thresholds.match,
-            "potential": potential if potential is not None else settings.thresholds.potential,
-        }
-    )
-    if thresholds.potential > thresholds.match:
-        raise UsageError(
-            f"--potential-threshold {thresholds.potential} is above --match-threshold "
-            f"{thresholds.match}: a possible match must score no more than a match"
-        )
-    return Screener(
-        settings=settings.model_copy(update={"thresholds": thresholds}), suppressions=suppressions
-    )
-
-
 @app.command()
 def check(
     file: Annotated[Path, typer.Argument(help="Shipments book: .csv (one row per line) or .json.")],
@@ -268,41 +235,28 @@ def check(
     """
     if commit and no_reserve:
         raise UsageError("--no-reserve is for checks that do not commit: give one of them")
-    on = _date(as_of, "--as-of")
-    # Allowances already used, licences, hold decisions and suppressions come from the ledger
-    # when there is one (always when committing).
-    ledger = Ledger(db) if commit else _ledger_in_use(db)
-    screener = None if no_screen else _screener(match_threshold, potential_threshold, ledger)
-    engine = Engine(country_allocation_tpp=country_allocation_tpp, screener=screener)
-    if on is not None:
-        engine.check_range(on)
-    # The bytes read once: the audit trail names the input by the SHA-256 of what was checked.
-    raw = read_input(file)
-    lines = parse_book(raw, file)
-    keys = {
-        (text(line.shipment_id) or "", text(line.line_id) or str(i + 1))
-        for i, line in enumerate(lines)
-    }
-    state = ledger.allowance_state(exclude=keys) if ledger is not None else None
-    book = ledger.licence_book(exclude=keys) if ledger is not None else None
-    decisions = ledger.hold_decisions() if ledger is not None else None
-    report = engine.check(
-        lines, as_of=on, view=view, allowances=state, licences=book, hold_decisions=decisions
+    workspace = Workspace(
+        Settings(
+            db=db,
+            match_threshold=match_threshold,
+            potential_threshold=potential_threshold,
+            country_allocation_tpp=country_allocation_tpp,
+        )
     )
-    digest = hashlib.sha256(raw).hexdigest()
-    if ledger is not None and commit:
-        limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
-        result = ledger.commit(report, limits, actor, source=str(file), input_hash=digest)
-        # What the ledger recorded: a line it refused is shown as what it now is.
-        assert result.report is not None
-        report = result.report
-        Console(stderr=True).print(f"ledger: {result.summary()}", highlight=False)
-        for key, why in result.refused:
+    checked = workspace.check(
+        file,
+        as_of=_date(as_of, "--as-of"),
+        view=view,
+        screen=not no_screen,
+        commit=commit,
+        reserve=not no_reserve,
+        actor=actor,
+    )
+    report = checked.report
+    if checked.commit is not None:
+        Console(stderr=True).print(f"ledger: {checked.commit.summary()}", highlight=False)
+        for key, why in checked.commit.refused:
             Console(stderr=True).print(f"  not committed {key}: {why}", highlight=False)
-    elif ledger is not None:
-        ledger.record_check(report, str(file), actor, input_hash=digest, reserve=not no_reserve)
-    if ledger is not None and screener is not None:
-        ledger.record_lapses(screener.lapsed.values(), actor)
     try:
         _write_report(report, output_format, output)
     except UsageError as exc:
@@ -592,8 +546,10 @@ def screen(
     """
     if (name is None) == (file is None):
         raise UsageError("give either a NAME or --file (see `tiergate screen --help`)")
-    ledger = _ledger_in_use(db, read_only=True)
-    screener = _screener(match_threshold, potential_threshold, ledger)
+    workspace = Workspace(
+        Settings(db=db, match_threshold=match_threshold, potential_threshold=potential_threshold)
+    )
+    screener = workspace.screener(workspace.ledger(read_only=True))
     if file is not None:
         rows = read_parties(file)
         results = [screener.screen(r.name or "", r.country, r.party_id, r.error) for r in rows]
@@ -603,7 +559,9 @@ def screen(
         results = [screener.screen(name, country)]
         extras = [{}]
     if screener.lapsed:
-        Ledger(db).record_lapses(screener.lapsed.values(), actor)
+        ledger = workspace.ledger(required=True)
+        assert ledger is not None
+        ledger.record_lapses(screener.lapsed.values(), actor)
     if output_format is ListFormat.JSON:
         document = {
             "list_editions": screener.editions(),
