@@ -14,7 +14,7 @@ import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,7 +26,6 @@ from tiergate.country_map import default_item
 from tiergate.country_map import tiers as country_tiers
 from tiergate.engine import Engine
 from tiergate.errors import TiergateError, UsageError
-from tiergate.ledger.ledger import Ledger
 from tiergate.model import Report
 from tiergate.normalise import (
     MAX_QUANTITY,
@@ -43,6 +42,9 @@ from tiergate.screening.rescreen import rescreen
 from tiergate.screening.service import Screener, ScreenResult
 from tiergate.screening.store import ListStore, tiergate_home
 from tiergate.workflow import Settings, Workspace
+
+if TYPE_CHECKING:
+    from tiergate.ledger.ledger import Ledger
 
 app = typer.Typer(
     name="tiergate",
@@ -132,6 +134,13 @@ CountryAllocationOption = Annotated[
         help="Tier 2 country allocation in TPP (default: the rulebook's, flagged UNCERTAIN).",
     ),
 ]
+
+
+def _ledger(db: str | None, *, read_only: bool = False) -> Ledger:
+    """The ledger at `db` (see `Ledger`); SQLAlchemy is imported only by commands using it."""
+    from tiergate.ledger.ledger import Ledger
+
+    return Ledger(db, read_only=read_only)
 
 
 def _writable(path: Path | None) -> Path | None:
@@ -642,7 +651,7 @@ def suppress(
 
     Example: tiergate suppress "Kunlun Bank Ohio" --entry CAP:15268 --by "J. Doe" --reason "US bank"
     """
-    ledger = Ledger(db)
+    ledger = _ledger(db)
     ledger.require_current()
     suppression = ledger.add_suppression(
         Screener.shared().suppression(name, country, entry, by, reason), by.strip()
@@ -664,7 +673,7 @@ def suppressions(
 
     Example: tiergate suppressions --format json
     """
-    rows = [s.as_dict() for s in Ledger(db, read_only=True).suppressions()]
+    rows = [s.as_dict() for s in _ledger(db, read_only=True).suppressions()]
     if output_format is ClassifyFormat.JSON:
         _emit(json.dumps({"suppressions": rows}, indent=2, ensure_ascii=False) + "\n", None)
         return
@@ -687,7 +696,7 @@ def db_upgrade(db: DbOption = None) -> None:
 
     Example: tiergate db upgrade --db postgresql://postgres@127.0.0.1:5432/test
     """
-    ledger = Ledger(db)
+    ledger = _ledger(db)
     before, after = ledger.upgrade()
     typer.echo(f"ledger `{ledger.url}`: schema {before or 'none'} -> {after}")
     legacy = tiergate_home() / "suppressions.json"
@@ -733,7 +742,7 @@ def allowances(
     h100 = engine.rulebook.meta.h100_tpp
     rows: list[dict[str, Any]] = []
     for (allowance_id, holder, period), used in sorted(
-        Ledger(db, read_only=True).allowance_state().used.items()
+        _ledger(db, read_only=True).allowance_state().used.items()
     ):
         if year is not None and not _period_includes(period, year):
             continue
@@ -844,7 +853,7 @@ def license_add(
         if place is None:
             raise UsageError(f"--destination `{name}` is not a country tiergate knows")
         codes.append(place.as_written)
-    Ledger(db).add_licence(
+    _ledger(db).add_licence(
         {
             "number": number,
             "holder": holder,
@@ -900,7 +909,7 @@ def license_list(
 
     Example: tiergate license list --format json
     """
-    rows = Ledger(db, read_only=True).licences()
+    rows = _ledger(db, read_only=True).licences()
     if output_format is ClassifyFormat.JSON:
         _emit(json.dumps({"licences": rows}, indent=2, ensure_ascii=False) + "\n", None)
         return
@@ -930,7 +939,7 @@ def license_show(
 
     Example: tiergate license show D1234567
     """
-    found = [row for row in Ledger(db, read_only=True).licences() if row["number"] == number]
+    found = [row for row in _ledger(db, read_only=True).licences() if row["number"] == number]
     if not found:
         raise UsageError(f"licence `{number}` is not recorded")
     _emit(json.dumps(found[0], indent=2, ensure_ascii=False) + "\n", None)
@@ -947,7 +956,7 @@ def license_revoke(
 
     Example: tiergate license revoke D1234567 --reason "returned to BIS"
     """
-    Ledger(db).revoke_licence(number, actor, reason)
+    _ledger(db).revoke_licence(number, actor, reason)
     typer.echo(f"licence {number} revoked")
 
 
@@ -970,7 +979,7 @@ def cancel(
     """
     if not reason.strip():
         raise UsageError("--reason must say why the lines are cancelled")
-    released = Ledger(db).cancel(shipment_id, line, actor, reason.strip())
+    released = _ledger(db).cancel(shipment_id, line, actor, reason.strip())
     which = f"line {line} of shipment {shipment_id}" if line else f"shipment {shipment_id}"
     typer.echo(f"{which} cancelled: {released} licence reservation(s) released")
 
@@ -997,7 +1006,7 @@ def holds_list(
 
     Example: tiergate holds list --status open
     """
-    rows = Ledger(db, read_only=True).holds(status)
+    rows = _ledger(db, read_only=True).holds(status)
     if output_format is ClassifyFormat.JSON:
         _emit(json.dumps({"holds": rows}, indent=2, ensure_ascii=False) + "\n", None)
         return
@@ -1011,7 +1020,7 @@ def holds_list(
 
 
 def _decide(hold_id: int, status: str, by: str, reason: str, db: str | None) -> None:
-    Ledger(db).decide_hold(hold_id, status, by, reason)
+    _ledger(db).decide_hold(hold_id, status, by, reason)
     typer.echo(f"hold {hold_id} {status} by {by}")
 
 
@@ -1070,7 +1079,7 @@ def audit_verify(
 
     Example: tiergate audit verify --anchor 3f5c...
     """
-    ledger = Ledger(db, read_only=True)
+    ledger = _ledger(db, read_only=True)
     problems = ledger.audit_verify(anchor)
     if problems:
         for problem in problems:
@@ -1098,7 +1107,7 @@ def audit_export(
 
     Example: tiergate audit export --format csv --since 2026-01-01
     """
-    ledger = Ledger(db, read_only=True)
+    ledger = _ledger(db, read_only=True)
     entries = ledger.audit_entries(_date(since, "--since"))
     head = ledger.audit_head()
     if output_format is ListFormat.CSV:

@@ -15,16 +15,19 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tiergate.engine import Engine
 from tiergate.errors import UsageError
 from tiergate.inputs import parse_book, read_input
-from tiergate.ledger.ledger import CommitResult, Ledger, default_ledger_exists
 from tiergate.model import Line, Report
 from tiergate.normalise import text
 from tiergate.rulebook import View
 from tiergate.screening.matcher import default_settings
 from tiergate.screening.service import Screener
+
+if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported by the commands that use it
+    from tiergate.ledger.ledger import CommitResult, Ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,8 @@ class Workspace:
         """The ledger in use: `settings.db`, else `TIERGATE_DATABASE_URL`, else the default
         file when it exists. None when there is none, unless `required` (then opening it says
         how to create it). A `read_only` ledger never creates or writes anything."""
+        from tiergate.ledger.ledger import Ledger, default_ledger_exists
+
         found = self._ledgers.get(read_only)
         if found is None:
             present = (

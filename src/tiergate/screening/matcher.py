@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import fuzz
 from rigour.text import ascii_text, metaphone
 
+from tiergate.rulebook import SAFE_LOADER
 from tiergate.screening.lists import ListEdition, ListEntry
 
 
@@ -76,7 +77,7 @@ class MatchSettings(_Strict):
 def default_settings() -> MatchSettings:
     """The bundled matching settings."""
     text = resources.files("tiergate.data").joinpath("screening.yaml").read_text(encoding="utf-8")
-    return MatchSettings.model_validate(yaml.safe_load(text))
+    return MatchSettings.model_validate(yaml.load(text, Loader=SAFE_LOADER))
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
