@@ -81,3 +81,15 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present on this machine")
     return SHARED_DATA
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line when tests were skipped for want of PostgreSQL or `../shared/data`."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    missing = []
+    if not os.environ.get("TIERGATE_TEST_DATABASE_URL"):
+        missing.append("PostgreSQL ledger tests (set TIERGATE_TEST_DATABASE_URL to run them)")
+    if not SHARED_DATA.is_dir() and skipped:
+        missing.append(f"{len(skipped)} test(s) that need ../shared/data beside the clone")
+    if missing:
+        terminalreporter.write_line("tiergate: not run: " + "; ".join(missing), yellow=True)

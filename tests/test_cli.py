@@ -248,3 +248,23 @@ def test_the_library_screens_one_party_as_the_cli_does(tmp_path: Path) -> None:
     )
     (from_cli,) = json.loads(done.stdout)["results"]
     assert tiergate.screen("Huawei Technologies", "CN").as_dict() == from_cli
+
+
+def test_what_a_newcomer_looked_for_is_there(tmp_path: Path) -> None:
+    assert run_tiergate("--version", home=tmp_path).stdout.startswith("tiergate ")
+    assert "1 internal error" in run_tiergate("check", "--help", home=tmp_path).stdout
+    csv_out = run_tiergate(
+        "check", str(EXAMPLES / "korea_ai_computing_centre.csv"), "--format", "csv", home=tmp_path
+    )
+    (row,) = csv.DictReader(io.StringIO(csv_out.stdout))
+    assert (row["consignee"], row["consignee_country"], row["transaction"]) == (
+        "National AI Computing Center",
+        "KR",
+        "export",
+    )
+    # The screening table shows every hit, not only the best one.
+    as_json = run_tiergate("screen", "Huawei Technologies", "--format", "json", home=tmp_path)
+    hits = json.loads(as_json.stdout)["results"][0]["hits"]
+    assert len(hits) > 1
+    table = run_tiergate("screen", "Huawei Technologies", home=tmp_path).stdout
+    assert all(hit["entry_id"] in table for hit in hits)

@@ -196,7 +196,7 @@ def test_check_screens_parties_and_list_decides() -> None:
     assert (by_id["sdn"].tier, by_id["el"].tier) == (Tier.PROHIBITED, Tier.PROHIBITED)
     assert by_id["clean"].tier is Tier.UNRESTRICTED
     assert any(e["name"] == "US Consolidated Screening List" for e in report.editions)
-    unscreened = tiergate.check(lines, as_of=date(2026, 3, 1))
+    unscreened = tiergate.check(lines, as_of=date(2026, 3, 1), screen=False)
     assert [line.outcome for line in unscreened.lines] == [Outcome.NLR] * 3
 
 

@@ -240,7 +240,8 @@ def check(
     and reserves the licence quantity of the lines a licence covers (not with --no-reserve);
     --commit uses it.
 
-    Exit status: 0 every line may ship, 3 some line may not ship as is, 2 unusable input.
+    Exit status: 0 every line may ship, 3 some line may not ship as is, 2 unusable input,
+    1 internal error (a fault in tiergate: please report it).
     """
     if commit and no_reserve:
         raise UsageError("--no-reserve is for checks that do not commit: give one of them")
@@ -589,16 +590,18 @@ def screen(
         for column in ("party", "country", "status", "list", "entry", "matched name", "score"):
             table.add_column(column, overflow="fold")
         for result in results:
-            top = result.hits[0] if result.hits else None
-            table.add_row(
-                result.name,
-                result.country or "",
-                result.status,
-                top.entry.list_code if top else "",
-                top.entry.entry_id if top else "",
-                top.matched_name if top else "; ".join(result.errors),
-                f"{top.score:.3f}" if top else "",
-            )
+            party = (result.name, result.country or "", result.status)
+            if not result.hits:
+                table.add_row(*party, "", "", "; ".join(result.errors), "")
+            # Every hit, best first: a possible match below the top one is for the reviewer too.
+            for number, hit in enumerate(result.hits):
+                table.add_row(
+                    *(party if number == 0 else ("", "", "")),
+                    hit.entry.list_code,
+                    hit.entry.entry_id,
+                    hit.matched_name,
+                    f"{hit.score:.3f}",
+                )
         if output is None:
             Console().print(table)
         else:
@@ -919,8 +922,13 @@ def license_list(
         "status",
         "valid_from",
         "valid_to",
+        "authorized_quantity",
+        "used_quantity",
         "reserved_quantity",
         "remaining_quantity",
+        "authorized_value",
+        "used_value",
+        "reserved_value",
         "remaining_value",
     )
     table = Table(title="licences")
@@ -1243,6 +1251,27 @@ def version() -> None:
     """
     engine = _engine()
     typer.echo(f"tiergate {__version__}, rulebook {engine.rulebook.version}")
+
+
+def _print_version(show: bool) -> None:
+    if show:
+        typer.echo(f"tiergate {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print tiergate's version and exit (`tiergate version` adds the rulebook's).",
+        ),
+    ] = False,
+) -> None:
+    """Options for every command (the app's help is the `Typer`'s)."""
 
 
 def main() -> None:

@@ -244,6 +244,18 @@ class LineResult:
         """True when the line may leave as it is (NLR, EXCEPTION, LICENSED)."""
         return self.outcome in SHIPPABLE
 
+    def _parties_and_transaction(self) -> dict[str, str | None]:
+        """The consignee and the transaction as the line gave them (shipment values filled
+        in), so every output says whom and what kind of transaction the answer is for."""
+        source = self.source
+        if source is None:
+            return {"consignee": None, "consignee_country": None, "transaction": None}
+        return {
+            "consignee": _stripped(source.consignee.name),
+            "consignee_country": _stripped(source.consignee.country),
+            "transaction": _stripped(source.transaction),
+        }
+
     def as_dict(
         self, reason_cache: dict[int, list[dict[str, Any]]] | None = None
     ) -> dict[str, Any]:
@@ -274,6 +286,7 @@ class LineResult:
             "h100_equivalents": self.h100_equivalents,
             "destination": self.destination,
             "destination_note": self.destination_note,
+            **self._parties_and_transaction(),
             "tier": self.tier.value if self.tier else None,
             "outcome": self.outcome.value,
             "exception": self.exception,
@@ -291,6 +304,10 @@ class LineResult:
         for key, value in self.extra.items():
             out[passthrough_name(key, out)] = value
         return out
+
+
+def _stripped(value: Raw) -> str | None:
+    return None if value is None or not str(value).strip() else str(value).strip()
 
 
 _CONTENT_FIELDS = tuple(
