@@ -165,3 +165,9 @@ def test_declared_eccn() -> None:
     assert "disagrees" in conflict.errors[0]
     unknown = engine.classify(AFTER_2023, eccn="9Z999")
     assert "not one tiergate knows" in unknown.errors[0]
+
+
+def test_the_threshold_met_is_the_branch_the_specs_meet(engine: Engine) -> None:
+    assert engine.classify(AFTER_2023, specs=Specs(tpp=5000)).threshold == "TPP >= 4800"
+    dense = engine.classify(AFTER_2023, specs=Specs(tpp=4000, die_area_mm2=600))
+    assert dense.threshold == "TPP >= 1600 and performance density >= 5.92"

@@ -135,6 +135,42 @@ def _flag(value: bool | None, wanted: bool | None, name: str, missing: set[str])
     return value == wanted
 
 
+# How each threshold of a `Test` reads, in the order `describe` lists them.
+_BOUNDS = (
+    ("tpp_min", "TPP >= {}"),
+    ("tpp_below", "TPP < {}"),
+    ("pd_min", "performance density >= {}"),
+    ("pd_below", "performance density < {}"),
+    ("interconnect_min", "interconnect >= {} GB/s"),
+    ("tops_min", "TOPS >= {}"),
+    ("dram_bandwidth_min", "DRAM bandwidth >= {} GB/s"),
+    ("dram_bandwidth_below", "DRAM bandwidth < {} GB/s"),
+    ("memory_bandwidth_density_above", "memory bandwidth density > {} GB/s/mm²"),
+    ("memory_bandwidth_density_below", "memory bandwidth density < {} GB/s/mm²"),
+    ("training_operations_min", "training operations >= {}"),
+    ("weights_published", "weights published: {}"),
+    ("datacenter", "datacenter: {}"),
+    ("released_by", "released by {}"),
+)
+
+
+def describe(test: Test) -> str:
+    """One branch of a threshold, as text: `TPP >= 1600 and performance density >= 5.92`
+    (empty for a branch with no bounds)."""
+    parts = []
+    for name, text in _BOUNDS:
+        bound = getattr(test, name)
+        if bound is not None:
+            shown = f"{bound:g}" if isinstance(bound, float) else str(bound).lower()
+            parts.append(text.format(shown))
+    return " and ".join(parts)
+
+
+def branch_met(tests: list[Test], specs: Specs) -> Test | None:
+    """The first test the specs meet (the branch of a disjunction that decided), or None."""
+    return next((test for test in tests if evaluate(test, specs, set()) is True), None)
+
+
 def any_of(tests: list[Test], specs: Specs, missing: set[str]) -> bool | None:
     """True if any test is True; False if all are False; else unknown."""
     seen_unknown = False
@@ -277,6 +313,13 @@ def _scope(item_class: ItemClass, specs: Specs) -> str:
     return item_class.scope
 
 
+def _met_text(item_class: ItemClass, specs: Specs) -> str:
+    """The branch of the class's threshold the specs met (its whole text when none is known,
+    as for an item classified by its declared ECCN)."""
+    met = branch_met(item_class.tests, specs)
+    return (describe(met) if met is not None else "") or item_class.threshold_text
+
+
 def _unsettled(
     possible: list[tuple[ItemClass, set[str]]],
     specs: Specs,
@@ -350,7 +393,7 @@ def _classified(
         specs=specs,
         chip=chip,
         units_per_item=units_per_item,
-        threshold=item_class.threshold_text,
+        threshold=_met_text(item_class, specs),
         reasons=tuple(reasons),
         errors=(),
         uncertain=item_class.uncertain,
