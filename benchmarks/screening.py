@@ -251,9 +251,6 @@ def run_logic_v2(
 
     config = ScoringConfig.defaults()
     matcher = screener.matcher
-    variants = getattr(matcher, "_variants", None)
-    if variants is None:
-        return Report("(b) nomenklatura logic-v2", note="not available: no Matcher._variants")
 
     started = time.perf_counter()
     entities = [make_entity(model, entry, f"e{i}") for i, entry in enumerate(edition.entries)]
@@ -267,7 +264,7 @@ def run_logic_v2(
         if country:
             query.add("country", country.lower())
         key = matcher.analyser.analyse(name)
-        indexes = dict.fromkeys(variants[v].entry_index for v in matcher.candidates(key))
+        indexes = dict.fromkeys(matcher.variant(v).entry_index for v in matcher.candidates(key))
         scored = []
         for index in indexes:
             score = LogicV2.compare(query, entities[index], config).score

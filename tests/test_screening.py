@@ -371,3 +371,40 @@ def test_thresholds_are_configurable_from_the_command_line() -> None:
         ).returncode
         == 2
     )
+
+
+def test_the_index_is_kept_beside_the_edition_and_read_back_with_the_same_answers(
+    tmp_path: Path,
+) -> None:
+    from tiergate.screening.matcher import default_settings
+
+    edition = bundled_edition()
+    names = [("Huawei Technologies", "CN"), ("Bank of Kunlun", None), ("Rosoboronexport", "RU")]
+
+    def answers(matcher: Matcher) -> list[list[tuple[str, float]]]:
+        return [
+            [(hit.entry.entry_id, round(hit.score, 6)) for hit in matcher.screen(name, country)]
+            for name, country in names
+        ]
+
+    built = answers(Matcher(edition))
+    first = Matcher(edition, index_folder=tmp_path)
+    (stored,) = tmp_path.glob("index-*.marshal")
+    read = Matcher(edition, index_folder=tmp_path)
+    assert answers(first) == answers(read) == built
+    # Damage is detected by the checksum: the index is rebuilt, the answers stay the same.
+    stored.write_bytes(stored.read_bytes()[:-100])
+    assert answers(Matcher(edition, index_folder=tmp_path)) == built
+    assert len(stored.read_bytes()) > 1000
+    # Settings that shape the index name another file; scoring settings do not.
+    rescored = default_settings().model_copy(
+        update={"thresholds": default_settings().thresholds.model_copy(update={"match": 0.99})}
+    )
+    Matcher(edition, rescored, index_folder=tmp_path)
+    assert list(tmp_path.glob("index-*.marshal")) == [stored]
+    reshaped = default_settings().model_copy(
+        update={"weak_tokens": [*default_settings().weak_tokens, "bank"]}
+    )
+    Matcher(edition, reshaped, index_folder=tmp_path)
+    (newest,) = tmp_path.glob("index-*.marshal")
+    assert newest != stored  # only the newest index is kept

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -22,6 +23,7 @@ from rapidfuzz import fuzz
 from rigour.text import ascii_text, metaphone
 
 from tiergate.rulebook import SAFE_LOADER
+from tiergate.screening import index
 from tiergate.screening.lists import ListEdition, ListEntry
 
 
@@ -190,30 +192,59 @@ class _Variant:
 
 @dataclass
 class Matcher:
-    """An index over one list edition."""
+    """An index over one list edition; with `index_folder`, the index is read from there when
+    it was built before (`screening.index`), else built and kept there."""
 
     edition: ListEdition
     settings: MatchSettings = field(default_factory=default_settings)
+    index_folder: Path | None = None
 
     def __post_init__(self) -> None:
         self.analyser = Analyser(self.settings)
-        self._variants: list[_Variant] = []
+        built = None
+        if self.index_folder is not None:
+            key = index.index_key(self.edition, self._shaping())
+            built = index.load(self.index_folder, key)
+            if built is None:
+                built = self._build()
+                index.save(self.index_folder, key, built)
+        # Kept as read: a variant's key is made when a query first reaches it, and a term's
+        # weight when a query uses it, so loading the index is a read and little more.
+        self._raw, self._postings = built if built is not None else self._build()
+        self._keys: dict[int, _Variant] = {}
+        self._total = max(len(self._raw), 1)
+
+    def variant(self, variant_id: int) -> _Variant:
+        """One listed name (a variant) with its entry's index and its key."""
+        found = self._keys.get(variant_id)
+        if found is None:
+            entry, original, strong, weak, numbers = self._raw[variant_id]
+            key = NameKey(original, strong, weak, frozenset(numbers))
+            found = self._keys[variant_id] = _Variant(entry, key)
+        return found
+
+    def _shaping(self) -> dict[str, object]:
+        """The settings the index depends on (thresholds and weights only score)."""
+        return self.settings.model_dump(mode="json", exclude={"thresholds", "weights", "lists"})
+
+    def _build(self) -> index.Built:
+        """Every listed name's key and the variant ids of each term (the slow part)."""
+        variants: list[index.Variant] = []
         postings: dict[str, list[int]] = defaultdict(list)
         candidates = self.settings.candidates
-        for index, entry in enumerate(self.edition.entries):
+        for number, entry in enumerate(self.edition.entries):
             for name in dict.fromkeys(entry.names):
                 key = self.analyser.analyse(name)
                 if not key.strong:
                     continue
-                variant_id = len(self._variants)
-                self._variants.append(_Variant(index, key))
                 for term in _terms(
                     key, candidates.min_phonetic_length, candidates.min_deletion_length
                 ):
-                    postings[term].append(variant_id)
-        total = max(len(self._variants), 1)
-        self._postings = {term: tuple(ids) for term, ids in postings.items()}
-        self._idf = {term: math.log(1 + total / len(ids)) for term, ids in postings.items()}
+                    postings[term].append(len(variants))
+                variants.append(
+                    (number, key.original, key.strong, key.weak, tuple(sorted(key.numbers)))
+                )
+        return variants, {term: tuple(ids) for term, ids in postings.items()}
 
     def candidates(self, query: NameKey) -> list[int]:
         """Variant ids sharing a strong token or phonetic key, best shared weight first."""
@@ -223,7 +254,7 @@ class Matcher:
             ids = self._postings.get(term)
             if ids is None:
                 continue
-            weight = self._idf[term]
+            weight = math.log(1 + self._total / len(ids))  # the term's inverse frequency
             for variant_id in ids:
                 weights[variant_id] += weight
         ranked = sorted(weights, key=lambda v: -weights[v])
@@ -265,7 +296,7 @@ class Matcher:
         thresholds = self.settings.thresholds
         best: dict[int, Hit] = {}
         for variant_id in self.candidates(query):
-            variant = self._variants[variant_id]
+            variant = self.variant(variant_id)
             entry = self.edition.entries[variant.entry_index]
             score, features = self.score(query, variant.key, entry, country)
             if score < thresholds.potential:

@@ -73,8 +73,13 @@ class Screener:
     ) -> None:
         """`suppressions`: the reviewed false positives to apply, oldest first (from
         `Ledger.suppressions`)."""
-        self.edition = edition or ListStore().current()
-        self.matcher = Matcher(self.edition, settings or default_settings())
+        # The edition in use keeps its index beside it, so the next command reads it.
+        folder = None
+        if edition is None:
+            store = ListStore()
+            edition, folder = store.current(), store.folder
+        self.edition = edition
+        self.matcher = Matcher(self.edition, settings or default_settings(), index_folder=folder)
         self._countries = CountryResolver(default_rulebook())
         self._suppressed = latest(suppressions)
         # Suppressions found lapsed while screening (the entry changed), by id: the caller
