@@ -121,15 +121,16 @@ class Workspace:
         if commit and not reserve:
             raise UsageError("a check that commits uses its reservations: do not turn them off")
         ledger = self.ledger(required=commit)
-        screener = self.screener(ledger) if screen else None
+        raw = read_input(path)  # the bytes read once: what is checked is what is hashed
+        digest = hashlib.sha256(raw).hexdigest()
+        lines = parse_book(raw, path)
+        # The list edition and its index are loaded only for a book that names a party.
+        screener = self.screener(ledger) if screen and any(map(_names_party, lines)) else None
         engine = Engine(
             country_allocation_tpp=self.settings.country_allocation_tpp, screener=screener
         )
         if as_of is not None:
             engine.check_range(as_of)
-        raw = read_input(path)  # the bytes read once: what is checked is what is hashed
-        digest = hashlib.sha256(raw).hexdigest()
-        lines = parse_book(raw, path)
         report = _determine(engine, ledger, lines, as_of, view)
         committed = None
         if ledger is not None and commit:
@@ -144,6 +145,11 @@ class Workspace:
         if ledger is not None and screener is not None:
             ledger.record_lapses(screener.lapsed.values(), actor)
         return CheckResult(report, digest, committed)
+
+
+def _names_party(line: Line) -> bool:
+    parties = (line.consignee, line.end_user, *line.intermediate_consignees)
+    return any(text(party.name) is not None for party in parties)
 
 
 def _determine(
