@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tiergate import Line, Party, View
 from tiergate.engine import Engine
-from tiergate.ledger.ledger import Ledger
+from tiergate.ledger.ledger import Ledger, LedgerError
 from tiergate.model import Report
 
 H100 = 15_832
@@ -145,6 +145,8 @@ def test_reserve_use_release_is_exact_and_never_over_the_licence(
     engine = _engine()
     # The model: line -> (reserved or used, quantity); absent: the line holds nothing.
     model: dict[int, tuple[str, int]] = {}
+    held_once: set[int] = set()  # lines that ever reserved or used quantity
+
 
     def total(status: str) -> int:
         return sum(quantity for s, quantity in model.values() if s == status)
@@ -152,7 +154,10 @@ def test_reserve_use_release_is_exact_and_never_over_the_licence(
     for action, i, quantity in steps:
         shipped = model.get(i, ("", 0))[0] == "used"
         if action == "cancel":
-            if not shipped:  # a committed line cannot be cancelled (tested elsewhere)
+            if i not in held_once:  # the ledger never saw it: nothing is cancelled
+                with pytest.raises(LedgerError, match="no check reserved"):
+                    ledger.cancel(f"P{i}", None, "property", "withdrawn")
+            elif not shipped:  # a committed line cannot be cancelled (tested elsewhere)
                 ledger.cancel(f"P{i}", None, "property", "withdrawn")
                 model.pop(i, None)
         else:
@@ -179,6 +184,7 @@ def test_reserve_use_release_is_exact_and_never_over_the_licence(
                 ledger.commit(report, {}, "property")
             if not shipped and fits:
                 model[i] = ("reserved" if action == "check" else "used", quantity)
+                held_once.add(i)
             elif not shipped:
                 model.pop(i, None)  # no longer covered: what it reserved goes back
         (licence,) = ledger.licences()
