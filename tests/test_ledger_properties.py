@@ -147,7 +147,6 @@ def test_reserve_use_release_is_exact_and_never_over_the_licence(
     model: dict[int, tuple[str, int]] = {}
     held_once: set[int] = set()  # lines that ever reserved or used quantity
 
-
     def total(status: str) -> int:
         return sum(quantity for s, quantity in model.values() if s == status)
 
