@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-import countrynames
 import pycountry
 
 from tiergate.rulebook import Rulebook
@@ -58,10 +57,9 @@ class CountryResolver:
         self._ambiguous = {_key(a.name): a for a in rulebook.countries.ambiguous}
         self._codes = {c.alpha_2 for c in pycountry.countries} | set(EXTRA_CODES)
         self._alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
+        # countrynames builds its name table (0.7 s) on the first name that is not a code or
+        # one of the rulebook's aliases: a command that never needs it never pays for it.
         self._cache: dict[str, Place | None] = {}
-        # countrynames builds its name table on first use (about 0.3 s); pay it here, once,
-        # not on the first line of a book.
-        countrynames.to_code("United States")
 
     @property
     def codes(self) -> frozenset[str]:
@@ -122,6 +120,9 @@ class CountryResolver:
         else:
             code = self._aliases.get(key)
             if code is None:
+                # Imported here: it and its transliteration tables take 0.2 s to import.
+                import countrynames
+
                 found = countrynames.to_code(text)
                 if found is not None and found in self._codes:
                     code = found
