@@ -168,3 +168,14 @@ def test_a_licence_covers_the_destination_it_names_not_the_one_the_rules_treat_i
         licences=LicenceBook([_grant(destinations=("UA",), items=("3A090", "EAR99"))]),
     )
     assert ukraine.lines[0].licence is None
+
+
+def test_a_licence_names_its_parties_as_allowances_count_them() -> None:
+    # One consignee, two spellings: before, it shared its LPP allowance (name_key) but missed
+    # its licence (a case-only comparison).
+    engine = Engine()
+    book = LicenceBook([_grant(parties=("Beijing Lab Co., Ltd.",))])
+    report = engine.check([_line("1", 1, consignee="BEIJING LAB CO LTD")], licences=book)
+    assert report.lines[0].licence == "D1234567"
+    other = engine.check([_line("2", 1, consignee="Beijing Labs Co")], licences=book)
+    assert other.lines[0].licence is None

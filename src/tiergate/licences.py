@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from tiergate.normalise import name_key
+
 
 @dataclass(frozen=True, slots=True)
 class LicenceGrant:
@@ -47,9 +49,11 @@ class LicenceGrant:
             return False
         if destination is None or destination not in self.destinations:
             return False
+        # Names compare as allowances count them (`name_key`): a consignee that shares an
+        # allowance under one spelling reaches its licence under the same spelling.
         if self.parties and (
             consignee is None
-            or consignee.casefold() not in {party.casefold() for party in self.parties}
+            or name_key(consignee) not in {name_key(party) for party in self.parties}
         ):
             return False
         names = [value for value in (eccn, scope) if value]
