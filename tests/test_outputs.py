@@ -77,3 +77,19 @@ def test_pass_through_columns_never_overwrite_or_vanish() -> None:
     row = next(csv.DictReader(io.StringIO(to_csv(report))))
     assert row["outcome"] == "NLR"
     assert row["input:outcome"] == "theirs"
+
+
+def test_the_table_fits_80_columns_and_detail_shows_every_citation() -> None:
+    report = _report()
+    narrow = Console(record=True, width=80, color_system=None)
+    render_table(report, narrow)
+    text = narrow.export_text()
+    assert max(len(row) for row in text.splitlines()) <= 80
+    assert "denial" in text  # the review policy and the deciding reason, in words
+    assert "presumption" in text
+    detailed = Console(record=True, width=80, color_system=None)
+    render_table(report, detailed, detail=True)
+    flat = " ".join(detailed.export_text().split())
+    for line in report.lines:
+        for reason in line.reasons:
+            assert " ".join(reason.citation.split()) in flat

@@ -228,6 +228,12 @@ def check(
     actor: Annotated[
         str, typer.Option("--actor", help="Who is checking or committing, for the audit trail.")
     ] = "cli",
+    detail: Annotated[
+        bool,
+        typer.Option(
+            "--detail", help="After the table, every reason of every line with its citation."
+        ),
+    ] = False,
 ) -> None:
     """Determine every line of a shipments book.
 
@@ -268,7 +274,7 @@ def check(
         for key, why in checked.commit.refused:
             Console(stderr=True).print(f"  not committed {key}: {why}", highlight=False)
     try:
-        _write_report(report, output_format, output)
+        _write_report(report, output_format, output, detail=detail)
     except UsageError as exc:
         if not commit:
             raise
@@ -279,14 +285,17 @@ def check(
     raise typer.Exit(report.exit_code)
 
 
-def _write_report(report: Report, output_format: CheckFormat, output: Path | None) -> None:
+def _write_report(
+    report: Report, output_format: CheckFormat, output: Path | None, *, detail: bool = False
+) -> None:
     if output_format is CheckFormat.TABLE:
         if output is None:
-            render_table(report, Console())
+            render_table(report, Console(), detail=detail)
             return
         try:
             with output.open("w", encoding="utf-8") as handle:
-                render_table(report, Console(file=handle, width=200, color_system=None))
+                console = Console(file=handle, width=200, color_system=None)
+                render_table(report, console, detail=detail)
         except OSError as exc:
             raise UsageError(f"cannot write --output `{output}`: {exc.strerror or exc}") from exc
     elif output_format is CheckFormat.JSON:

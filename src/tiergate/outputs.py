@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -138,44 +139,63 @@ def _to_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
-def _short_reasons(line: LineResult) -> str:
+_BACKGROUND = ("class.", "catalog.", "assumption.", "eccn.", "country.")
+
+
+def _why(line: LineResult) -> str:
+    """The exception or review policy, then the first reason that decided the line, in words
+    (its first error when it has errors), and its conditions."""
     if line.errors:
-        return "; ".join(line.errors[:2])
-    decisive = [
-        r.rule
-        for r in line.reasons
-        if not r.rule.startswith(("class.", "catalog.", "assumption.", "eccn.", "country."))
-    ]
-    text = "; ".join(decisive[:3])
+        first = line.errors[0]
+    else:
+        decisive = [r for r in line.reasons if not r.rule.startswith(_BACKGROUND)]
+        first = decisive[0].message if decisive else ""
+    policy = line.exception or (line.review_policy.value if line.review_policy else "")
+    text = f"{policy}: {first}" if policy and first else policy or first
     if line.conditions:
         text += "\nconditions: " + "; ".join(line.conditions)
     return text
 
 
-def render_table(report: Report, console: Console) -> None:
-    """A table coloured by outcome, then a summary of lines by tier and outcome."""
+def render_table(report: Report, console: Console, *, detail: bool = False) -> None:
+    """A table coloured by outcome that fits 80 columns (the line, item, destination, outcome,
+    tier and why), then a summary of lines by tier and outcome. With `detail`, every reason of
+    every line follows, with its citation."""
     title = f"tiergate check ({report.view.value} view, rulebook {report.rulebook_version})"
-    table = Table(title=title)
-    columns = ("shipment", "line", "as of", "item", "ECCN", "qty", "dest", "tier", "outcome")
-    for name in (*columns, "exception / policy", "reasons"):
-        table.add_column(name, overflow="fold")
+    table = Table(title=title, box=box.SIMPLE_HEAD)
+    table.add_column("line", overflow="fold", max_width=14)
+    table.add_column("item", overflow="fold", max_width=14)
+    table.add_column("dest")
+    table.add_column("outcome / tier", no_wrap=True)
+    table.add_column("why", overflow="fold", ratio=1)
     for line in report.lines:
-        style = OUTCOME_STYLES[line.outcome]
-        detail = line.exception or (line.review_policy.value if line.review_policy else "")
+        outcome = Text(line.outcome.value, style=OUTCOME_STYLES[line.outcome])
+        if line.tier is not None:
+            outcome.append(f"\n{line.tier.value}")
         table.add_row(
-            line.shipment_id or "",
-            line.line_id or "",
-            line.as_of.isoformat() if line.as_of else "",
+            f"{line.shipment_id or ''}/{line.line_id or ''}",
             line.item_name or line.item or "",
-            line.eccn or "",
-            str(line.quantity) if line.quantity is not None else "",
             line.destination or "",
-            line.tier.value if line.tier else "",
-            Text(line.outcome.value, style=style),
-            detail,
-            _short_reasons(line),
+            outcome,
+            _why(line),
         )
     console.print(table)
+    if detail:
+        for line in report.lines:
+            console.print(
+                f"\n[bold]{line.shipment_id or ''}/{line.line_id or ''}[/bold] "
+                f"{line.outcome.value}, as of {line.as_of.isoformat() if line.as_of else '?'}",
+                highlight=False,
+            )
+            for error in line.errors:
+                console.print(f"  error: {error}", highlight=False, markup=False)
+            for reason in line.reasons:
+                console.print(
+                    f"  {reason.rule}: {reason.message} [{reason.citation}]",
+                    highlight=False,
+                    markup=False,
+                )
+        console.print()
     console.print(summary_table(report))
     summary = report.summary
     verdict = (
