@@ -163,3 +163,33 @@ def test_data_commands(tmp_path: Path) -> None:
     assert document["counts"] == {"added": 6761, "removed": 879, "changed": 229}
     assert done.returncode in (0, 3)
     assert all(change["id"] != "A" for change in document["parties_changed"])
+
+
+def test_an_edition_read_by_its_recorded_digest_is_the_edition_read_in_full(
+    store: ListStore, tmp_path: Path
+) -> None:
+    # The bundled snapshot's recorded digest is its bytes', and trusting it gives the content
+    # hash that recomputing every entry gives.
+    from importlib import resources
+
+    from tiergate.screening.snapshot import read_snapshot, snapshot_digest
+    from tiergate.screening.store import BUNDLED_SHA256, BUNDLED_SNAPSHOT
+
+    bundled = resources.files("tiergate.data").joinpath(BUNDLED_SNAPSHOT)
+    assert snapshot_digest(bundled) == BUNDLED_SHA256
+    assert read_snapshot(bundled).content_hash == bundled_edition().content_hash
+    # An installed edition records its digest; a snapshot changed after installing is refused.
+    assert store.update(file=OFAC_NEW, force=True).switched
+    pointer = json.loads(store.pointer.read_text(encoding="utf-8"))
+    installed = store.installed()
+    assert installed is not None
+    assert pointer["sha256"] == snapshot_digest(installed)
+    pointer_edition_hash = read_snapshot(installed).content_hash
+    assert store.current().content_hash == pointer_edition_hash
+    installed.write_bytes(installed.read_bytes() + b"\0")
+    with pytest.raises(ListFormatError, match="not the file that was installed"):
+        store.current()
+    # A pointer written before digests were recorded reads the snapshot verified in full:
+    # gzip ignores the trailing zero, and every entry's content is as it was.
+    store.pointer.write_text(json.dumps({"csl": installed.name}), encoding="utf-8")
+    assert store.current().content_hash == pointer_edition_hash

@@ -26,6 +26,7 @@ from tiergate.country_map import default_item
 from tiergate.country_map import tiers as country_tiers
 from tiergate.engine import Engine
 from tiergate.errors import TiergateError, UsageError
+from tiergate.home import tiergate_home
 from tiergate.model import Report
 from tiergate.normalise import (
     MAX_QUANTITY,
@@ -40,7 +41,7 @@ from tiergate.screening.parties import read_parties
 from tiergate.screening.readers import diff_editions, read_list
 from tiergate.screening.rescreen import rescreen
 from tiergate.screening.service import Screener, ScreenResult
-from tiergate.screening.store import ListStore, tiergate_home
+from tiergate.screening.store import ListStore
 from tiergate.workflow import Settings, Workspace
 
 if TYPE_CHECKING:

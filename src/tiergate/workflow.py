@@ -11,7 +11,6 @@ and record suppressions the screening found lapsed.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from tiergate.engine import Engine
 from tiergate.errors import UsageError
+from tiergate.home import ledger_configured
 from tiergate.inputs import parse_book, read_input
 from tiergate.model import Line, Report
 from tiergate.normalise import text
@@ -63,17 +63,12 @@ class Workspace:
         """The ledger in use: `settings.db`, else `TIERGATE_DATABASE_URL`, else the default
         file when it exists. None when there is none, unless `required` (then opening it says
         how to create it). A `read_only` ledger never creates or writes anything."""
-        from tiergate.ledger.ledger import Ledger, default_ledger_exists
-
         found = self._ledgers.get(read_only)
-        if found is None:
-            present = (
-                self.settings.db is not None
-                or "TIERGATE_DATABASE_URL" in os.environ
-                or default_ledger_exists()
-            )
-            if present or required:
-                found = self._ledgers[read_only] = Ledger(self.settings.db, read_only=read_only)
+        if found is None and (required or self.settings.db is not None or ledger_configured()):
+            # SQLAlchemy is imported only when there is a ledger to open.
+            from tiergate.ledger.ledger import Ledger
+
+            found = self._ledgers[read_only] = Ledger(self.settings.db, read_only=read_only)
         return found
 
     def close(self) -> None:

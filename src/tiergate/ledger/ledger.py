@@ -39,6 +39,7 @@ from sqlalchemy.pool import QueuePool
 
 from tiergate.engine import LICENCE_CITATION, AllowanceState, HoldDecision, summarise
 from tiergate.errors import TiergateError
+from tiergate.home import default_ledger_path, tiergate_home
 from tiergate.ledger.models import (
     AllowanceUsage,
     AuditEntry,
@@ -52,7 +53,6 @@ from tiergate.ledger.models import (
 )
 from tiergate.licences import LicenceBook, LicenceGrant
 from tiergate.model import LineResult, Outcome, Reason, Report, line_content
-from tiergate.screening.store import tiergate_home
 from tiergate.screening.suppressions import Suppression, read_legacy_file
 
 HEAD = "0008"
@@ -72,11 +72,6 @@ class LedgerError(TiergateError):
     exit_code = 2
 
 
-def default_ledger_exists() -> bool:
-    """True when the default SQLite ledger file is there (check then reads its allowances)."""
-    return (tiergate_home() / "ledger.sqlite3").is_file()
-
-
 def database_url(url: str | None = None, *, create_home: bool = True) -> str:
     """`url`, else `TIERGATE_DATABASE_URL`, else a SQLite file in the tiergate home (whose
     folder is made unless `create_home` is false)."""
@@ -88,7 +83,7 @@ def database_url(url: str | None = None, *, create_home: bool = True) -> str:
     home = tiergate_home()
     if create_home:
         home.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{home / 'ledger.sqlite3'}"
+    return f"sqlite:///{default_ledger_path()}"
 
 
 def _canonical(value: Any) -> str:

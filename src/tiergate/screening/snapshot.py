@@ -2,13 +2,16 @@
 
 `{"format": "tiergate-list-snapshot/1", "name", "edition_date", "source", "retrieved_at",
 "content_hash", "provenance", "fields": [...], "entries": [[...], ...]}`: entries as arrays in
-`fields` order, so a 26,000-entry edition is about a megabyte. The content hash is recomputed
-on load and must equal the stored one, so a damaged file is refused, never half-used.
+`fields` order, so a 26,000-entry edition is about a megabyte. A damaged file is refused,
+never half-used: its content hash is recomputed on load and must equal the stored one, or,
+when the caller knows the SHA-256 of the file's bytes (recorded when it was installed), the
+bytes must have that digest, which is checked in milliseconds instead of half a second.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -55,22 +58,38 @@ def write_snapshot(edition: ListEdition, path: Path, provenance: str) -> None:
     path.write_bytes(gzip.compress(data, mtime=0))
 
 
-def read_snapshot(path: Path | Any) -> ListEdition:
-    """Read a snapshot written by `write_snapshot` (a path or an importlib resource)."""
+def snapshot_digest(path: Path | Any) -> str:
+    """The SHA-256 of a snapshot file's bytes, to record when installing it."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_snapshot(path: Path | Any, sha256: str | None = None) -> ListEdition:
+    """Read a snapshot written by `write_snapshot` (a path or an importlib resource); with
+    `sha256`, the file's bytes must have that digest and the stored content hash is trusted."""
     try:
-        document = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+        raw = path.read_bytes()
+        if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
+            raise ListFormatError(
+                f"list snapshot `{path}` is not the file that was installed (its SHA-256 "
+                "differs): it was damaged or replaced"
+            )
+        document = json.loads(gzip.decompress(raw).decode("utf-8"))
     except (OSError, EOFError, ValueError) as exc:
         raise ListFormatError(f"list snapshot `{path}` cannot be read: {exc}") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ListFormatError(f"list snapshot `{path}` is not in format {FORMAT}")
     fields: list[str] = document["fields"]
+    # Rows in `ListEntry`'s own field order (as `write_snapshot` writes them) are built
+    # positionally: reading 26,000 entries is then a fifth of a second faster.
+    positional = tuple(fields) == tuple(ListEntry.__dataclass_fields__)
+    tuple_at = [i for i, name in enumerate(fields) if name in _TUPLES]
 
     def entry(row: list[Any]) -> ListEntry:
-        values: dict[str, Any] = {
-            name: tuple(value) if name in _TUPLES else value
-            for name, value in zip(fields, row, strict=True)
-        }
-        return ListEntry(**values)
+        if len(row) != len(fields):
+            raise ValueError(f"an entry has {len(row)} values for {len(fields)} fields")
+        for i in tuple_at:
+            row[i] = tuple(row[i])
+        return ListEntry(*row) if positional else ListEntry(**dict(zip(fields, row, strict=True)))
 
     try:
         entries = tuple(entry(row) for row in document["entries"])
@@ -80,6 +99,8 @@ def read_snapshot(path: Path | Any) -> ListEdition:
             source=document["source"],
             entries=entries,
             retrieved_at=document.get("retrieved_at"),
+            # Bytes known good: the stored hash is the one recomputing would give.
+            content_hash=document["content_hash"] if sha256 is not None else "",
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ListFormatError(f"list snapshot `{path}` is damaged: {exc}") from exc

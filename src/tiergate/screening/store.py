@@ -23,20 +23,23 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from tiergate.errors import InputError
+from tiergate.home import tiergate_home
 from tiergate.screening.lists import ListEdition, ListFormatError
 from tiergate.screening.readers import read_list
-from tiergate.screening.snapshot import read_snapshot, write_snapshot
+from tiergate.screening.snapshot import read_snapshot, snapshot_digest, write_snapshot
 
 BUNDLED_SNAPSHOT = "lists/csl.json.gz"
+# The SHA-256 of the bundled snapshot's bytes (a test recomputes it and the content hash).
+BUNDLED_SHA256 = "8b6a9e133d07668feb022d63047d3ce13d469eaa8b0af89df18455a75f4d35ac"
 
 
 @cache
 def bundled_edition() -> ListEdition:
     """The list edition shipped with tiergate (the CSL of 2026-07-31)."""
-    return read_snapshot(resources.files("tiergate.data").joinpath(BUNDLED_SNAPSHOT))
+    return read_snapshot(
+        resources.files("tiergate.data").joinpath(BUNDLED_SNAPSHOT), sha256=BUNDLED_SHA256
+    )
 
 
 # A list edition older than this is stale: `data status` warns (the CSL is republished daily).
@@ -49,12 +52,6 @@ DOWNLOAD_TIMEOUT_SECONDS = 60
 
 class UpdateRefused(InputError):
     """A new edition that fails its checks; the previous edition keeps serving."""
-
-
-def tiergate_home() -> Path:
-    """`TIERGATE_HOME`, else the platform's user data folder for tiergate."""
-    configured = os.environ.get("TIERGATE_HOME")
-    return Path(configured) if configured else Path(platformdirs.user_data_dir("tiergate"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,18 +73,29 @@ class ListStore:
 
     def installed(self) -> Path | None:
         """The snapshot file in use, or None when none is installed."""
+        pointer = self._pointer()
+        return None if pointer is None else self.folder / str(pointer["csl"])
+
+    def _pointer(self) -> dict[str, Any] | None:
+        """`current.json`: the snapshot in use and (since it was recorded) its SHA-256."""
         if not self.pointer.is_file():
             return None
         try:
-            name = json.loads(self.pointer.read_text(encoding="utf-8"))["csl"]
+            pointer = json.loads(self.pointer.read_text(encoding="utf-8"))
+            str(pointer["csl"])
         except (ValueError, KeyError, TypeError) as exc:
             raise ListFormatError(f"`{self.pointer}` is damaged: {exc}") from exc
-        return self.folder / str(name)
+        return dict(pointer)
 
     def current(self) -> ListEdition:
         """The edition in use: the installed one, else the bundled one."""
-        path = self.installed()
-        return bundled_edition() if path is None else read_snapshot(path)
+        pointer = self._pointer()
+        if pointer is None:
+            return bundled_edition()
+        digest = pointer.get("sha256")
+        return read_snapshot(
+            self.folder / str(pointer["csl"]), sha256=digest if isinstance(digest, str) else None
+        )
 
     def status(self, today: date | None = None) -> dict[str, Any]:
         """The edition in use with its counts, its age, and warnings."""
@@ -164,8 +172,9 @@ class ListStore:
             staged = Path(scratch) / name
             write_snapshot(new, staged, f"imported from {url or file}")
             read_snapshot(staged)  # what is switched to must read back whole
+            digest = snapshot_digest(staged)
             os.replace(staged, self.folder / name)
-        _write_atomically(self.pointer, json.dumps({"csl": name}) + "\n")
+        _write_atomically(self.pointer, json.dumps({"csl": name, "sha256": digest}) + "\n")
         return UpdateResult(
             True,
             new,
