@@ -192,13 +192,19 @@ def test_a_stale_check_cannot_overdraw_an_allowance(url: str) -> None:
     assert ledger.audit_entries()[-1]["payload"]["lines"][0][2] == "LICENSE_REQUIRED"
 
 
-def test_audit_trail_detects_edits_deletions_and_insertions(url: str) -> None:
+def _three_commits(url: str) -> tuple[Engine, Ledger]:
+    """A new ledger with three commits of one line each (S/1, S/2, S/3), its trail intact."""
     engine = Engine()
     ledger = Ledger(url)
     ledger.upgrade()
     for ids in (["1"], ["2"], ["3"]):
         ledger.commit(_report(engine, ids, 10, ledger), _limits(engine), "tester")
     assert ledger.audit_verify() == []
+    return engine, ledger
+
+
+def test_audit_trail_detects_edits_deletions_and_insertions(url: str) -> None:
+    engine, ledger = _three_commits(url)
     entries = ledger.audit_entries()
     assert len(entries) == 3
     assert entries[0]["rulebook_version"] == engine.rulebook.version
@@ -225,12 +231,7 @@ def test_audit_trail_detects_edits_deletions_and_insertions(url: str) -> None:
 def test_deleting_the_newest_entries_is_detected_by_the_head_and_an_anchor(url: str) -> None:
     # Before the head, deleting the newest entry with its line and its debit left a chain
     # that verified clean.
-    engine = Engine()
-    ledger = Ledger(url)
-    ledger.upgrade()
-    for ids in (["1"], ["2"], ["3"]):
-        ledger.commit(_report(engine, ids, 10, ledger), _limits(engine), "tester")
-    assert ledger.audit_verify() == []
+    _, ledger = _three_commits(url)
     head = ledger.audit_head()
     entries = ledger.audit_entries()
     assert head == {"entries": 3, "last_id": entries[-1]["id"], "last_hash": entries[-1]["hash"]}

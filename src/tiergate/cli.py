@@ -250,8 +250,6 @@ def check(
     Exit status: 0 every line may ship, 3 some line may not ship as is, 2 unusable input,
     1 internal error (a fault in tiergate: please report it).
     """
-    if commit and no_reserve:
-        raise UsageError("--no-reserve is for checks that do not commit: give one of them")
     workspace = Workspace(
         Settings(
             db=db,

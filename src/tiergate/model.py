@@ -335,9 +335,9 @@ def line_content(result: LineResult) -> dict[str, str]:
     source = result.source
     if source is not None:
         for name in _CONTENT_FIELDS:
-            value = getattr(source, name)
-            if value is not None and str(value).strip():
-                content[name] = str(value).strip()
+            value = _stripped(getattr(source, name))
+            if value is not None:
+                content[name] = value
         for role, party in (("consignee", source.consignee), ("end_user", source.end_user)):
             _party_content(content, role, party)
         for i, party in enumerate(source.intermediate_consignees, 1):
@@ -350,9 +350,9 @@ def line_content(result: LineResult) -> dict[str, str]:
 
 def _party_content(content: dict[str, str], role: str, party: Party) -> None:
     for part in ("name", "country", "hq_country"):
-        value = getattr(party, part)
-        if value is not None and str(value).strip():
-            content[f"{role}_{part}"] = str(value).strip()
+        value = _stripped(getattr(party, part))
+        if value is not None:
+            content[f"{role}_{part}"] = value
 
 
 def passthrough_name(key: str, taken: Mapping[str, object]) -> str:

@@ -114,7 +114,10 @@ class Workspace:
         committing): audited, reserving the licence quantity of covered lines unless not
         `reserve`, or committed. Lines in equal lines out."""
         if commit and not reserve:
-            raise UsageError("a check that commits uses its reservations: do not turn them off")
+            raise UsageError(
+                "a commit uses the check's reservations: --no-reserve is for checks that do "
+                "not commit"
+            )
         ledger = self.ledger(required=commit)
         raw = read_input(path)  # the bytes read once: what is checked is what is hashed
         digest = hashlib.sha256(raw).hexdigest()

@@ -245,7 +245,7 @@ class Ledger:
                     if (shipment_id, line_id) in exclude:
                         for allowance_id, holder, period, amount in debits:
                             key = (allowance_id, holder, period)
-                            used[key] = used.get(key, ZERO) - _recorded_tpp(amount)
+                            used[key] = used.get(key, ZERO) - exact(amount)
             result = connection.execute(
                 select(
                     AllowanceUsage.allowance_id,
@@ -340,13 +340,13 @@ class Ledger:
                         "destination": line.destination,
                         "eccn": line.eccn,
                         "quantity": line.quantity,
-                        "total_tpp": None if line.total_tpp is None else tpp(line.total_tpp),
+                        "total_tpp": None if line.total_tpp is None else exact(line.total_tpp),
                         "outcome": line.outcome.value,
                         "exception": line.exception,
                         "input_hash": _canonical_hash(as_dict),
                         "committed_at": now,
                         "debits": [
-                            [allowance_id, holder, period, str(tpp(amount))]
+                            [allowance_id, holder, period, str(exact(amount))]
                             for allowance_id, holder, period, amount in line.debits
                         ],
                         "content": content,
@@ -398,9 +398,9 @@ class Ledger:
             if taken is not None:
                 raise LedgerError(f"licence `{licence['number']}` is already recorded")
             value = licence.get("authorized_value")
-            exact = None if value is None else money(value)
+            dollars = None if value is None else exact(value)
             connection.execute(
-                insert(Licence).values(**{**licence, "authorized_value": exact}, status="active")
+                insert(Licence).values(**{**licence, "authorized_value": dollars}, status="active")
             )
             self._append_event(connection, actor, "licence.add", licence)
 
@@ -491,7 +491,7 @@ class Ledger:
                     conditions=row["conditions"],
                     value_left=None
                     if row["remaining_value"] is None
-                    else float(money(row["remaining_value"]) + dollars),
+                    else float(exact(row["remaining_value"]) + dollars),
                 )
             )
         return LicenceBook(grants)
@@ -889,20 +889,11 @@ ZERO = Decimal(0)
 _CENT = Decimal("0.01")
 
 
-def money(dollars: float | Decimal) -> Decimal:
-    """US dollars as the ledger keeps them: an exact decimal, to the cent."""
-    return Decimal(repr(dollars) if isinstance(dollars, float) else dollars).quantize(_CENT)
-
-
-def tpp(amount: float | Decimal) -> Decimal:
-    """A TPP amount as the ledger keeps it: an exact decimal to two places (a float product
-    such as 4,988.8 x 3 = 14,966.400000000001 is 14,966.40)."""
-    return Decimal(repr(amount) if isinstance(amount, float) else amount).quantize(_CENT)
-
-
-def _recorded_tpp(amount: float | int | str) -> Decimal:
-    """A debit's TPP as a committed line recorded it (a JSON number before 0007, text since)."""
-    return tpp(Decimal(amount) if isinstance(amount, str | int) else amount)
+def exact(value: float | int | str | Decimal) -> Decimal:
+    """A number as the ledger keeps US dollars and TPP sums: an exact decimal to two places.
+    A float goes through its shortest repr, so a product such as 4,988.8 x 3 =
+    14,966.400000000001 is 14,966.40; text and ints (debits recorded as JSON) are exact."""
+    return Decimal(repr(value) if isinstance(value, float) else value).quantize(_CENT)
 
 
 def _committed_problems(connection: Connection, commits: list[dict[str, Any]]) -> list[str]:
@@ -919,7 +910,7 @@ def _committed_problems(connection: Connection, commits: list[dict[str, Any]]) -
         for allowance_id, holder, period, amount in debits:
             key = (allowance_id, holder, period)
             total, legacy = debited.get(key, (ZERO, 0))
-            debited[key] = (total + _recorded_tpp(amount), legacy + (not isinstance(amount, str)))
+            debited[key] = (total + exact(amount), legacy + (not isinstance(amount, str)))
     for line in sorted(recorded - audited):
         problems.append(f"committed line {line} is in no commit entry: added outside tiergate")
     for line in sorted(audited - recorded):
@@ -961,7 +952,7 @@ def _licence_problems(
         for name, value in payload.items():
             held = row[name]
             if name == "authorized_value" and value is not None:
-                value = money(value)
+                value = exact(value)
             if held != value:
                 problems.append(
                     f"licence `{number}`: `{name}` is {held!r}, its licence.add entry says "
@@ -1156,11 +1147,11 @@ class _Usage:
         planned: dict[tuple[str, str, str], Decimal] = {}
         for allowance_id, holder, period, amount in debits:
             key = (allowance_id, holder, period)
-            planned[key] = planned.get(key, ZERO) + tpp(amount)
+            planned[key] = planned.get(key, ZERO) + exact(amount)
         for (allowance_id, holder, period), more in planned.items():
             used = self.rows.get((allowance_id, holder, period), (None, ZERO))[1]
             limit = limits.get(allowance_id)
-            if limit is not None and used + more > tpp(limit):
+            if limit is not None and used + more > exact(limit):
                 return (
                     f"allowance `{allowance_id}` for `{holder}` ({period}) has {used:,.0f} of "
                     f"{limit:,.0f} TPP used; {more:,.0f} more does not fit: check again"
@@ -1171,7 +1162,7 @@ class _Usage:
         for allowance_id, holder, period, amount in debits:
             key = (allowance_id, holder, period)
             row_id, used = self.rows.get(key, (None, ZERO))
-            self.rows[key] = (row_id, used + tpp(amount))
+            self.rows[key] = (row_id, used + exact(amount))
             self.changed.add(key)
 
     def write(self, connection: Connection) -> None:
@@ -1273,7 +1264,7 @@ class _LicenceTaker:
         if licence[1] is not None:
             if line.value is None:
                 return f"licence `{number}` authorizes a value: the line's value is needed"
-            if dollars + money(line.value) > licence[1]:
+            if dollars + exact(line.value) > licence[1]:
                 return (
                     f"licence `{number}` has US${licence[1] - dollars:,.2f} of value left; "
                     f"US${line.value:,.2f} does not fit: check again"
@@ -1289,7 +1280,7 @@ class _LicenceTaker:
             return
         units, dollars = self._others(number, ident)
         quantity = line.quantity or 0
-        value = None if line.value is None else money(line.value)
+        value = None if line.value is None else exact(line.value)
         self.taken[number] = (units + quantity, dollars + (value or ZERO))
         self.own[ident] = (mine[0] if mine else None, state, quantity, value)
         self.changed.add(ident)

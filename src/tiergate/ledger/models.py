@@ -36,7 +36,7 @@ class Base(DeclarativeBase):
 class Exact(TypeDecorator[Decimal]):
     """An exact decimal with `places` decimal places: NUMERIC on PostgreSQL, decimal text on
     SQLite (whose NUMERIC keeps floating-point numbers). Takes `Decimal`s, never floats: the
-    caller says how a float becomes exact (`ledger.money`, `ledger.tpp`)."""
+    caller says how a float becomes exact (`ledger.exact`)."""
 
     impl = String(40)
     cache_ok = True
