@@ -29,7 +29,6 @@ from tiergate.errors import TiergateError, UsageError
 from tiergate.home import tiergate_home
 from tiergate.model import Report
 from tiergate.normalise import (
-    MAX_QUANTITY,
     ValueProblem,
     name_key,
     parse_date,
@@ -42,6 +41,7 @@ from tiergate.screening.readers import diff_editions, read_list
 from tiergate.screening.rescreen import rescreen
 from tiergate.screening.service import Screener, ScreenResult
 from tiergate.screening.store import ListStore
+from tiergate.terms import MAX_QUANTITY
 from tiergate.workflow import Settings, Workspace
 
 if TYPE_CHECKING:
