@@ -222,20 +222,17 @@ def _listed(formats: tuple[str, ...]) -> str:
     return (", ".join(formats[:-1]) + " or " + formats[-1] + ".") if len(formats) > 1 else ""
 
 
-def output_options(
-    *formats: str, to_file: bool = True
-) -> Callable[[Callable[..., R]], Callable[..., R]]:
+def output_options(*formats: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """Give a command --format (one of `formats`, the first by default; none when there is
     one) and --output, and pass it the `out: Output` they make instead: every command that
-    prints data writes through `Output` (sqlite-utils' `output_options`, for typer). A command
-    that names its output in its arguments (`check --commit`) validates the file first."""
+    prints data writes through `Output` (sqlite-utils' `output_options`, for typer). --output
+    is checked before the command runs, so nothing is committed when it cannot be written."""
     added: list[inspect.Parameter] = []
     if len(formats) > 1:
         choices = StrEnum("Format", [(name.upper(), name) for name in formats])  # type: ignore[misc]
         option = typer.Option("--format", "-f", help=_listed(formats))
         added.append(_keyword("output_format", choices(formats[0]), Annotated[choices, option]))
-    if to_file:
-        added.append(_keyword("output", None, OutputOption))
+    added.append(_keyword("output", None, OutputOption))
 
     def decorate(command: Callable[..., R]) -> Callable[..., R]:
         hints = get_type_hints(command, include_extras=True)

@@ -28,11 +28,10 @@ from tiergate.model import Line, Report
 from tiergate.normalise import text
 from tiergate.progress import Progress, Silent
 from tiergate.rulebook import View
-from tiergate.screening.matcher import default_settings
-from tiergate.screening.service import Screener
 
-if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported by the commands that use it
+if TYPE_CHECKING:  # the ledger (SQLAlchemy) and screening are imported when they are used
     from tiergate.ledger.ledger import CommitResult, Ledger
+    from tiergate.screening.service import Screener
 
 log = logging.getLogger("tiergate")
 
@@ -145,6 +144,9 @@ class Workspace:
 
     def screener(self, ledger: Ledger | None) -> Screener:
         """A screener with the settings' thresholds and `ledger`'s suppressions."""
+        from tiergate.screening.matcher import default_settings
+        from tiergate.screening.service import Screener
+
         suppressions = ledger.suppressions() if ledger is not None else []
         match, potential = self.settings.match_threshold, self.settings.potential_threshold
         if match is None and potential is None and not suppressions:
