@@ -4,21 +4,51 @@ Library first: `check` determines shipment lines (screening their parties), `scr
 one party, `classify` classifies one item, `tiers` maps every country to its tier for an item
 class; `tiergate.workflow.Workspace` adds the ledger (allowances, licences, holds, audit,
 commit). The CLI only parses, calls and formats.
+
+The names below are imported when first used (PEP 562), so that `import tiergate` (and
+`tiergate --help`) does not load the engine, the rulebook or pydantic.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from tiergate.classify import Classification, Specs
-from tiergate.engine import AllowanceState, Engine
-from tiergate.model import Line, LineResult, Outcome, Party, Reason, Report, Shipment
-from tiergate.rulebook import ItemType, ReviewPolicy, Rulebook, Tier, Transaction, View
-from tiergate.screening.service import Screener, ScreenResult
+from tiergate.terms import View
+
+if TYPE_CHECKING:
+    from tiergate.classify import Classification, Specs
+    from tiergate.engine import AllowanceState, Engine
+    from tiergate.model import Line, LineResult, Outcome, Party, Reason, Report, Shipment
+    from tiergate.rulebook import ItemType, ReviewPolicy, Rulebook, Tier, Transaction
+    from tiergate.screening.service import Screener, ScreenResult
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "AllowanceState": "tiergate.engine",
+    "Classification": "tiergate.classify",
+    "Engine": "tiergate.engine",
+    "ItemType": "tiergate.rulebook",
+    "Line": "tiergate.model",
+    "LineResult": "tiergate.model",
+    "Outcome": "tiergate.model",
+    "Party": "tiergate.model",
+    "Reason": "tiergate.model",
+    "Report": "tiergate.model",
+    "ReviewPolicy": "tiergate.rulebook",
+    "Rulebook": "tiergate.rulebook",
+    "ScreenResult": "tiergate.screening.service",
+    "Shipment": "tiergate.model",
+    "Specs": "tiergate.classify",
+    "Tier": "tiergate.rulebook",
+    "Transaction": "tiergate.rulebook",
+}
 
 __all__ = [
     "AllowanceState",
@@ -46,14 +76,42 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module the first time it is asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tiergate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """`tiergate.classify` stays the function below when the module `tiergate.classify` is
+    first imported, lazily, after this package (Python sets a package's attribute to each
+    submodule it imports; with eager imports the function was defined after it)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "classify" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
 def default_engine() -> Engine:
     """The engine over the bundled rulebook, built once per process."""
+    from tiergate.engine import Engine
+
     return Engine.shared()
 
 
 @lru_cache(maxsize=4)
 def _screening_engine(screener: Screener) -> Engine:
     """The engine over the bundled rulebook with `screener`, built once per screener."""
+    from tiergate.engine import Engine
+
     return Engine(screener=screener)
 
 
@@ -70,6 +128,8 @@ def check(
     against the list edition in use as `tiergate check` does (`screen=False` skips it). For
     the workflow with a ledger (allowances used, licences, holds, audit, commit), use
     `tiergate.workflow.Workspace`."""
+    from tiergate.screening.service import Screener
+
     engine = _screening_engine(Screener.shared()) if screen else default_engine()
     return engine.check(shipments, as_of=as_of, view=view, today=today, allowances=allowances)
 
@@ -77,6 +137,8 @@ def check(
 def screen(name: str, country: str | None = None) -> ScreenResult:
     """Screen one party against the list edition in use (installed, else bundled), as
     `tiergate screen NAME --country CC` does without a ledger's suppressions."""
+    from tiergate.screening.service import Screener
+
     return Screener.shared().screen(name, country)
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from tiergate.model import Raw
+from tiergate.terms import MAX_QUANTITY
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -55,10 +56,7 @@ def parse_date(value: Raw, column: str) -> date | None:
         raise ValueProblem(f"`{column}` value `{raw}` is not a date: expected YYYY-MM-DD") from None
 
 
-# The most one line (or licence) may hold: quantities stay exact in every number type tiergate
-# and its databases use (a 32-bit integer column, a float's 53-bit mantissa once multiplied by
-# a TPP), and money fits the ledger's NUMERIC(15, 2).
-MAX_QUANTITY = 1_000_000_000
+# Money fits the ledger's NUMERIC(15, 2) (quantities: see `tiergate.terms.MAX_QUANTITY`).
 MAX_MONEY = 1_000_000_000_000.0
 # The longest shipment or line id, and party name, the ledger stores.
 MAX_ID_LENGTH = 200

@@ -8,7 +8,6 @@ inside it and what was expected, instead of silently meaning nothing.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from enum import StrEnum
 from functools import cache
@@ -20,26 +19,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tiergate.errors import RulebookError
-
-RULEBOOK_FILES = (
-    "rulebook.yaml",
-    "countries.yaml",
-    "country_groups.yaml",
-    "destination_sets.yaml",
-    "item_classes.yaml",
-    "rules.yaml",
-    "exceptions.yaml",
-    "advisories.yaml",
-    "allowances.yaml",
-    "chips.yaml",
-)
-
-
-class View(StrEnum):
-    """Which state of the law a determination describes."""
-
-    ENFORCED = "enforced"  # what BIS enforces, applying announced non-enforcement
-    WRITTEN = "written"  # the regulation text as in force
+from tiergate.rulebook_files import RULEBOOK_FILES as RULEBOOK_FILES
+from tiergate.rulebook_files import content_hash, rulebook_version
+from tiergate.terms import View as View
 
 
 class Tier(StrEnum):
@@ -498,7 +480,7 @@ class Rulebook(Strict):
     @property
     def version(self) -> str:
         """The rulebook version with a short hash of the files, so an edit shows."""
-        return f"{self.meta.version}+{self.content_hash[:12]}"
+        return rulebook_version(self.meta.version, self.content_hash)
 
 
 _FILE_MODELS: dict[str, type[Strict]] = {
@@ -555,10 +537,6 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
                 raise RulebookError(f"cannot read rulebook file `{path}`: {exc}") from exc
             source = str(path)
         texts[name] = (text, source)
-    digest = hashlib.sha256()
-    for name in RULEBOOK_FILES:
-        digest.update(name.encode())
-        digest.update(texts[name][0].encode())
     parsed = {name: parse_file(name, text, source) for name, (text, source) in texts.items()}
     return Rulebook(
         meta=parsed["rulebook.yaml"],
@@ -571,7 +549,7 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
         advisories=parsed["advisories.yaml"],
         allowances=parsed["allowances.yaml"],
         chips=parsed["chips.yaml"],
-        content_hash=digest.hexdigest(),
+        content_hash=content_hash({name: text for name, (text, _) in texts.items()}),
     )
 
 

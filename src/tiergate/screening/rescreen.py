@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tiergate.progress import Progress, Silent
 from tiergate.screening.lists import ListEdition
 from tiergate.screening.parties import PartyRow
 from tiergate.screening.service import Screener
@@ -33,11 +34,17 @@ class PartyChange:
         }
 
 
-def rescreen(parties: list[PartyRow], old: ListEdition, new: ListEdition) -> list[PartyChange]:
-    """Screen every party against both editions; keep those whose status or hits differ."""
+def rescreen(
+    parties: list[PartyRow],
+    old: ListEdition,
+    new: ListEdition,
+    progress: Progress | None = None,
+) -> list[PartyChange]:
+    """Screen every party against both editions; keep those whose status or hits differ.
+    `progress` is told of each party screened."""
     before, after = Screener(old), Screener(new)
     changes = []
-    for party in parties:
+    for party in (progress or Silent()).track(parties, "re-screening"):
         name = party.name or ""
         a = before.screen(name, party.country, party.party_id)
         b = after.screen(name, party.country, party.party_id)

@@ -5,41 +5,77 @@ A `Workspace` holds what a session of work uses: the ledger (when there is one),
 and the screener built with the ledger's suppressions. `Workspace.check` is the whole check
 workflow: read the book's bytes once, determine every line against the ledger's allowances,
 licences and hold decisions, then audit the check (reserving licence quantity) or commit it,
-and record suppressions the screening found lapsed.
+and record suppressions the screening found lapsed. The other operations live beside it, one
+module per concern: `reference` (classify, tiers, rules), `screening` (screen, suppressions,
+list editions) and `records` (allowances, licences, cancel, holds, audit, the database).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
+from tiergate import settings as environment
 from tiergate.engine import Engine
 from tiergate.errors import UsageError
-from tiergate.home import ledger_configured
+from tiergate.home import LEDGER_FILE
 from tiergate.inputs import parse_book, read_input
 from tiergate.model import Line, Report
 from tiergate.normalise import text
+from tiergate.progress import Progress, Silent
 from tiergate.rulebook import View
-from tiergate.screening.matcher import default_settings
-from tiergate.screening.service import Screener
 
-if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported by the commands that use it
+if TYPE_CHECKING:  # the ledger (SQLAlchemy) and screening are imported when they are used
     from tiergate.ledger.ledger import CommitResult, Ledger
+    from tiergate.screening.service import Screener
+
+log = logging.getLogger("tiergate")
+
+# A book from this many lines shows it is being determined (below, a check takes under a
+# second on a laptop; benchmarks/check_rows.py).
+LONG_BOOK = 2_000
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """How a workspace is set up: the ledger database (`db`: a URL; default
-    `TIERGATE_DATABASE_URL`, else the home's SQLite file when it exists), the screening
-    thresholds, and the Tier 2 country allocation (default: the rulebook's)."""
+    """How a workspace is set up: the tiergate home, the ledger database (`db`: a URL; None:
+    the home's SQLite file, used when it exists or an operation needs a ledger), the
+    screening thresholds and the Tier 2 country allocation (None: the defaults). Build it
+    with `Settings.load`, which reads `tiergate.settings`."""
 
+    home: Path
     db: str | None = None
     match_threshold: float | None = None
     potential_threshold: float | None = None
     country_allocation_tpp: float | None = None
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        db: str | None = None,
+        match_threshold: float | None = None,
+        potential_threshold: float | None = None,
+        country_allocation_tpp: float | None = None,
+    ) -> Settings:
+        """The environment's settings as they are now, each value given here (a command's
+        option) winning over its environment variable."""
+        env = environment.load()
+        return cls(
+            home=env.home,
+            db=db or env.database_url,
+            match_threshold=_first(match_threshold, env.match_threshold),
+            potential_threshold=_first(potential_threshold, env.potential_threshold),
+            country_allocation_tpp=_first(country_allocation_tpp, env.country_allocation_tpp),
+        )
+
+
+def _first(given: float | None, configured: float | None) -> float | None:
+    return given if given is not None else configured
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +92,50 @@ class CheckResult:
 class Workspace:
     """The ledger, engine and screener of one session of work, built from `Settings`."""
 
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=Settings.load)
+    progress: Progress = field(default_factory=Silent)
     _ledgers: dict[bool, Ledger] = field(default_factory=dict, repr=False)  # by read_only
 
-    def ledger(self, *, required: bool = False, read_only: bool = False) -> Ledger | None:
-        """The ledger in use: `settings.db`, else `TIERGATE_DATABASE_URL`, else the default
-        file when it exists. None when there is none, unless `required` (then opening it says
-        how to create it). A `read_only` ledger never creates or writes anything."""
-        found = self._ledgers.get(read_only)
-        if found is None and (required or self.settings.db is not None or ledger_configured()):
-            # SQLAlchemy is imported only when there is a ledger to open.
-            from tiergate.ledger.ledger import Ledger
+    @overload
+    def ledger(self, *, required: Literal[True], read_only: bool = False) -> Ledger: ...
 
-            found = self._ledgers[read_only] = Ledger(self.settings.db, read_only=read_only)
+    @overload
+    def ledger(self, *, required: bool = False, read_only: bool = False) -> Ledger | None: ...
+
+    def ledger(self, *, required: bool = False, read_only: bool = False) -> Ledger | None:
+        """The ledger in use: `settings.db`, else the home's SQLite file when it exists. None
+        when there is none, unless `required` (then opening it says how to create it). A
+        `read_only` ledger never creates or writes anything. The one way tiergate opens a
+        ledger: the URL always comes from the settings."""
+        found = self._ledgers.get(read_only)
+        if found is not None:
+            return found
+        url = self.settings.db
+        if url is None:
+            default = self.settings.home / LEDGER_FILE
+            if not (required or default.is_file()):
+                return None
+            if not read_only:
+                default.parent.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{default}"
+        # SQLAlchemy is imported only when there is a ledger to open.
+        from sqlalchemy import make_url
+
+        from tiergate.ledger.ledger import Ledger
+
+        found = self._ledgers[read_only] = Ledger(url, read_only=read_only)
+        shown = make_url(found.url).render_as_string(hide_password=True)
+        log.info("ledger opened: %s%s", shown, " (read-only)" if read_only else "")
         return found
+
+    def engine(self, screener: Screener | None = None) -> Engine:
+        """An engine over the bundled rulebook with the settings' country allocation and
+        `screener` (None: lines are not screened)."""
+        engine = Engine(
+            country_allocation_tpp=self.settings.country_allocation_tpp, screener=screener
+        )
+        log.info("rulebook %s", engine.rulebook.version)
+        return engine
 
     def close(self) -> None:
         """Give back the ledger's database connections."""
@@ -78,10 +144,13 @@ class Workspace:
 
     def screener(self, ledger: Ledger | None) -> Screener:
         """A screener with the settings' thresholds and `ledger`'s suppressions."""
+        from tiergate.screening.matcher import default_settings
+        from tiergate.screening.service import Screener
+
         suppressions = ledger.suppressions() if ledger is not None else []
         match, potential = self.settings.match_threshold, self.settings.potential_threshold
         if match is None and potential is None and not suppressions:
-            return Screener.shared()
+            return _logged(Screener.shared())
         settings = default_settings()
         thresholds = settings.thresholds.model_copy(
             update={
@@ -94,9 +163,11 @@ class Workspace:
                 f"--potential-threshold {thresholds.potential} is above --match-threshold "
                 f"{thresholds.match}: a possible match must score no more than a match"
             )
-        return Screener(
-            settings=settings.model_copy(update={"thresholds": thresholds}),
-            suppressions=suppressions,
+        return _logged(
+            Screener(
+                settings=settings.model_copy(update={"thresholds": thresholds}),
+                suppressions=suppressions,
+            )
         )
 
     def check(
@@ -122,14 +193,17 @@ class Workspace:
         raw = read_input(path)  # the bytes read once: what is checked is what is hashed
         digest = hashlib.sha256(raw).hexdigest()
         lines = parse_book(raw, path)
+        log.info("read %d lines from %s (sha256 %s)", len(lines), path, digest[:16])
         # The list edition and its index are loaded only for a book that names a party.
         screener = self.screener(ledger) if screen and any(map(_names_party, lines)) else None
-        engine = Engine(
-            country_allocation_tpp=self.settings.country_allocation_tpp, screener=screener
-        )
+        engine = self.engine(screener)
         if as_of is not None:
             engine.check_range(as_of)
-        report = _determine(engine, ledger, lines, as_of, view)
+        if len(lines) >= LONG_BOOK:
+            with self.progress.working(f"determining {len(lines):,} lines"):
+                report = _determine(engine, ledger, lines, as_of, view)
+        else:
+            report = _determine(engine, ledger, lines, as_of, view)
         committed = None
         if ledger is not None and commit:
             limits = {
@@ -138,11 +212,19 @@ class Workspace:
             committed = ledger.commit(report, limits, actor, source=str(path), input_hash=digest)
             assert committed.report is not None
             report = committed.report  # what the ledger recorded
+            log.info("committed: %s", committed.summary())
         elif ledger is not None:
             ledger.record_check(report, str(path), actor, input_hash=digest, reserve=reserve)
+            log.info("check recorded in the ledger%s", "" if reserve else " (no reservation)")
         if ledger is not None and screener is not None:
             ledger.record_lapses(screener.lapsed.values(), actor)
         return CheckResult(report, digest, committed)
+
+
+def _logged(screener: Screener) -> Screener:
+    edition = screener.edition
+    log.info("list edition: %s of %s", edition.name, edition.edition_date.isoformat())
+    return screener
 
 
 def _names_party(line: Line) -> bool:

@@ -1,0 +1,242 @@
+"""Commands that check: a shipments book (`check`), parties (`screen`), and the reviewed
+false positives screening skips (`suppress`, `suppressions`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tiergate.cli.options import (
+    AsOf,
+    CountryAllocationOption,
+    DbOption,
+    MatchThreshold,
+    Output,
+    PotentialThreshold,
+    ViewOption,
+    note,
+    output_options,
+    parse_day,
+    table_of,
+    workspace,
+)
+from tiergate.errors import UsageError
+from tiergate.terms import View
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from tiergate.model import Report
+    from tiergate.workflow.screening import Screened
+
+NoScreen = Annotated[
+    bool,
+    typer.Option(
+        "--no-screen", help="Do not screen the named parties against the restricted-party lists."
+    ),
+]
+Commit = Annotated[
+    bool,
+    typer.Option(
+        "--commit",
+        help="Record the lines that may ship as shipped in the ledger, debiting allowances "
+        "and licences.",
+    ),
+]
+NoReserve = Annotated[
+    bool,
+    typer.Option(
+        "--no-reserve",
+        help="A what-if check: do not reserve licence quantity in the ledger (still audited).",
+    ),
+]
+Detail = Annotated[
+    bool,
+    typer.Option("--detail", help="After the table, every reason of every line with its citation."),
+]
+
+
+@output_options("table", "json", "jsonl", "csv")
+def check(
+    file: Annotated[Path, typer.Argument(help="Shipments book: .csv (one row per line) or .json.")],
+    out: Output,
+    as_of: AsOf = None,
+    view: ViewOption = View.ENFORCED,
+    country_allocation_tpp: CountryAllocationOption = None,
+    no_screen: NoScreen = False,
+    match_threshold: MatchThreshold = None,
+    potential_threshold: PotentialThreshold = None,
+    commit: Commit = False,
+    no_reserve: NoReserve = False,
+    db: DbOption = None,
+    actor: Annotated[
+        str, typer.Option("--actor", help="Who is checking or committing, for the audit trail.")
+    ] = "cli",
+    detail: Detail = False,
+) -> None:
+    """Determine every line of a shipments book.
+
+    Example: tiergate check examples/korea_ai_computing_centre.csv --as-of 2025-06-01 --view written
+
+    Every named party (consignee, end user, intermediate consignees) is screened against the
+    bundled Consolidated Screening List unless --no-screen is given.
+
+    With a ledger (--db, TIERGATE_DATABASE_URL or the default file), the check is audited
+    and reserves the licence quantity of the lines a licence covers (not with --no-reserve);
+    --commit uses it.
+
+    Exit status: 0 every line may ship, 3 some line may not ship as is, 2 unusable input,
+    1 internal error (a fault in tiergate: please report it).
+    """
+    checked = workspace(
+        db=db,
+        match_threshold=match_threshold,
+        potential_threshold=potential_threshold,
+        country_allocation_tpp=country_allocation_tpp,
+    ).check(
+        file,
+        as_of=parse_day(as_of, "--as-of"),
+        view=view,
+        screen=not no_screen,
+        commit=commit,
+        reserve=not no_reserve,
+        actor=actor,
+    )
+    if checked.commit is not None:
+        note(f"ledger: {checked.commit.summary()}")
+        for key, why in checked.commit.refused:
+            note(f"  not committed {key}: {why}")
+    try:
+        _write_report(checked.report, out, detail=detail)
+    except UsageError as exc:
+        if not commit:
+            raise
+        raise UsageError(
+            f"{exc}. The commit itself is recorded in the ledger; run the same check again "
+            "(without --commit) to write the report"
+        ) from exc
+    raise typer.Exit(checked.report.exit_code)
+
+
+def _write_report(report: Report, out: Output, *, detail: bool) -> None:
+    from tiergate.outputs import render_table, to_csv, to_json, to_jsonl
+
+    if out.format == "table":
+        with out.console() as console:
+            render_table(report, console, detail=detail)
+    elif out.format == "json":
+        out.text(to_json(report))
+    elif out.format == "jsonl":
+        out.text(to_jsonl(report))
+    else:
+        out.text(to_csv(report))
+
+
+@output_options("table", "json", "csv")
+def screen(
+    out: Output,
+    name: Annotated[str | None, typer.Argument(help="A party name to screen.")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="The party's country (name or ISO code).")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="A CSV of parties: `name`, optional `country` and `id`."),
+    ] = None,
+    match_threshold: MatchThreshold = None,
+    potential_threshold: PotentialThreshold = None,
+    db: DbOption = None,
+    actor: Annotated[
+        str, typer.Option("--actor", help="Who is screening, for the audit trail.")
+    ] = "cli",
+) -> None:
+    """Screen parties against the Consolidated Screening List (installed, else bundled).
+
+    Suppressions (reviewed false positives) come from the ledger when there is one; a
+    suppression found lapsed (the list changed its entry) is recorded there, audited.
+
+    Example: tiergate screen "Huawei Technologies Co., Ltd." --country CN --format json
+
+    Example: tiergate screen --file parties.csv --format csv --output screened.csv
+
+    Exit status: 0 every party is clear, 3 some party matches or may match a listed party.
+    """
+    from tiergate.workflow.screening import screen as screen_parties
+
+    places = workspace(
+        db=db, match_threshold=match_threshold, potential_threshold=potential_threshold
+    )
+    screened = screen_parties(places, name=name, country=country, file=file, actor=actor)
+    if out.format == "json":
+        out.json(screened.document())
+    elif out.format == "csv":
+        out.csv(screened.rows())
+    else:
+        out.table(_screening_table(screened))
+    raise typer.Exit(0 if screened.clear else 3)
+
+
+def _screening_table(screened: Screened) -> Table:
+    from rich.table import Table
+
+    table = Table(
+        title=f"screening against {screened.edition_name} of {screened.edition_date.isoformat()}"
+    )
+    for column in ("party", "country", "status", "list", "entry", "matched name", "score"):
+        table.add_column(column, overflow="fold")
+    for result in screened.results:
+        party = (result.name, result.country or "", result.status)
+        if not result.hits:
+            table.add_row(*party, "", "", "; ".join(result.errors), "")
+        # Every hit, best first: a possible match below the top one is for the reviewer too.
+        for number, hit in enumerate(result.hits):
+            table.add_row(
+                *(party if number == 0 else ("", "", "")),
+                hit.entry.list_code,
+                hit.entry.entry_id,
+                hit.matched_name,
+                f"{hit.score:.3f}",
+            )
+    return table
+
+
+def suppress(
+    name: Annotated[str, typer.Argument(help="The party name, as screened.")],
+    entry: Annotated[str, typer.Option("--entry", help="The list entry id it is not.")],
+    by: Annotated[str, typer.Option("--by", help="Who reviewed it.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the party is not the entry.")],
+    country: Annotated[
+        str | None, typer.Option("--country", help="The party's country, as screened.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Record a reviewed false positive in the ledger (audited): the party is not that list
+    entry. It lapses when the list changes the entry.
+
+    Example: tiergate suppress "Kunlun Bank Ohio" --entry CAP:15268 --by "J. Doe" --reason "US bank"
+    """
+    from tiergate.workflow.screening import suppress as record_suppression
+
+    suppression = record_suppression(workspace(db=db), name, country, entry, by, reason)
+    typer.echo(
+        f"recorded: `{suppression.party}` is not {suppression.entry_id} "
+        f"(list edition {suppression.list_edition}, by {suppression.by})"
+    )
+
+
+@output_options("table", "json")
+def suppressions(out: Output, db: DbOption = None) -> None:
+    """List the recorded suppressions (reviewed false positives), active and lapsed.
+
+    Example: tiergate suppressions --format json
+    """
+    from tiergate.workflow.screening import suppressions as recorded
+
+    rows = recorded(workspace(db=db))
+    if out.format == "json":
+        out.json({"suppressions": rows})
+        return
+    columns = ("id", "party", "country", "entry_id", "status", "by", "at", "reason")
+    out.table(table_of("suppressions", columns, rows))

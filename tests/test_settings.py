@@ -1,0 +1,67 @@
+"""Settings come from one place: a command's option wins over its environment variable, the
+variable over the default, and the environment is read when a command runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+import pytest
+from typer.testing import CliRunner
+
+from tiergate.cli import app
+from tiergate.errors import UsageError
+from tiergate.workflow import Settings
+
+
+def test_an_option_wins_over_its_variable_which_wins_over_the_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("MATCH_THRESHOLD", "POTENTIAL_THRESHOLD", "COUNTRY_ALLOCATION_TPP"):
+        monkeypatch.delenv(f"TIERGATE_{name}", raising=False)
+    monkeypatch.delenv("TIERGATE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("TIERGATE_HOME")
+    default = Settings.load()
+    assert default.home == Path(platformdirs.user_data_dir("tiergate"))
+    assert (default.db, default.match_threshold, default.country_allocation_tpp) == (
+        None,
+        None,
+        None,
+    )
+    monkeypatch.setenv("TIERGATE_HOME", str(tmp_path))
+    monkeypatch.setenv("TIERGATE_DATABASE_URL", "sqlite:///from-env.sqlite3")
+    monkeypatch.setenv("TIERGATE_MATCH_THRESHOLD", "0.9")
+    monkeypatch.setenv("TIERGATE_COUNTRY_ALLOCATION_TPP", "1000000")
+    configured = Settings.load()
+    assert configured.home == tmp_path
+    assert configured.db == "sqlite:///from-env.sqlite3"
+    assert (configured.match_threshold, configured.country_allocation_tpp) == (0.9, 1e6)
+    given = Settings.load(
+        db="sqlite:///from-option.sqlite3", match_threshold=0.95, country_allocation_tpp=0.0
+    )
+    assert given.db == "sqlite:///from-option.sqlite3"
+    assert (given.match_threshold, given.country_allocation_tpp) == (0.95, 0.0)
+
+
+def test_a_bad_variable_is_a_usage_error_that_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIERGATE_POTENTIAL_THRESHOLD", "1.5")
+    with pytest.raises(UsageError, match="TIERGATE_POTENTIAL_THRESHOLD"):
+        Settings.load()
+
+
+def test_each_command_reads_the_environment_as_it_runs(tmp_path: Path) -> None:
+    # One process, three environments: the ledger the command opens follows each.
+    runner = CliRunner()
+    env_url = f"sqlite:///{tmp_path / 'env.sqlite3'}"
+    option_url = f"sqlite:///{tmp_path / 'option.sqlite3'}"
+    by_default = runner.invoke(
+        app, ["db", "upgrade"], env={"TIERGATE_HOME": str(tmp_path), "TIERGATE_DATABASE_URL": ""}
+    )
+    assert by_default.exit_code == 0, by_default.output
+    assert f"sqlite:///{tmp_path / 'ledger.sqlite3'}" in by_default.stdout
+    by_env = runner.invoke(app, ["db", "upgrade"], env={"TIERGATE_DATABASE_URL": env_url})
+    assert f"`{env_url}`" in by_env.stdout
+    by_option = runner.invoke(
+        app, ["db", "upgrade", "--db", option_url], env={"TIERGATE_DATABASE_URL": env_url}
+    )
+    assert f"`{option_url}`" in by_option.stdout

@@ -1,0 +1,91 @@
+"""The workflow's operations, called directly, give what the CLI prints: every door (CLI,
+HTTP, batch) calls the same ones."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+import pytest
+from conftest import run_tiergate
+
+from tiergate.classify import Specs
+from tiergate.errors import UsageError
+from tiergate.rulebook import View
+from tiergate.workflow import Settings, Workspace, records, reference, screening
+
+
+@pytest.fixture
+def workspace() -> Workspace:
+    return Workspace(Settings.load())
+
+
+def _cli_json(*args: str, home: Path | None = None) -> dict[str, object]:
+    done = run_tiergate(*args, "--format", "json", home=home)
+    assert done.returncode in (0, 3), done.stderr
+    document: dict[str, object] = json.loads(done.stdout)
+    return document
+
+
+def test_classify_tiers_and_rules_are_what_the_cli_prints(workspace: Workspace) -> None:
+    on = date(2025, 6, 1)
+    assert reference.classify(workspace, "H100 SXM", Specs(datacenter=None), on) == _cli_json(
+        "classify", "H100 SXM", "--as-of", "2025-06-01"
+    )
+    assert reference.tiers(workspace, on, View.WRITTEN, None) == _cli_json(
+        "tiers", "--as-of", "2025-06-01", "--view", "written"
+    )
+    assert reference.rules(workspace, on, View.ENFORCED) == _cli_json(
+        "rules", "--as-of", "2025-06-01"
+    )
+
+
+def test_classify_needs_a_name_or_a_measure(workspace: Workspace) -> None:
+    with pytest.raises(UsageError, match="give a catalog name or at least --tpp"):
+        reference.classify(workspace, None, Specs(datacenter=None), date(2025, 6, 1))
+    done = run_tiergate("classify")
+    assert done.returncode == 2
+    assert "give a catalog name or at least --tpp" in done.stderr
+
+
+def test_screening_is_what_the_cli_prints(workspace: Workspace) -> None:
+    screened = screening.screen(workspace, name="Huawei Technologies Co., Ltd.", country="CN")
+    assert not screened.clear
+    assert screened.document() == _cli_json(
+        "screen", "Huawei Technologies Co., Ltd.", "--country", "CN"
+    )
+
+
+def test_ledger_records_are_what_the_cli_prints(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    workspace = Workspace(Settings.load(db=url))
+    assert records.upgrade(workspace).before is None
+    terms = records.LicenceTerms(
+        number="D1",
+        holder="Example Inc",
+        items=["3a090"],
+        destinations=["China"],
+        quantity=100,
+        valid_from=date(2025, 1, 1),
+        valid_to=date(2028, 12, 31),
+        parties=[],
+        value=2e12,
+    )
+    with pytest.raises(UsageError, match="--value"):
+        records.add_licence(workspace, terms, "test")  # more than a licence may hold
+    stored = records.add_licence(workspace, replace(terms, value=1000.0), "test")
+    assert (stored["items"], stored["destinations"]) == (["3A090"], ["CN"])
+    workspace.close()
+    run = partial(_cli_json, home=tmp_path)
+    shown = run_tiergate("license", "show", "D1", "--db", url, home=tmp_path)
+    assert records.licence(workspace, "D1") == json.loads(shown.stdout)
+    assert {"licences": records.licences(workspace)} == run("license", "list", "--db", url)
+    assert {"holds": records.holds(workspace)} == run("holds", "list", "--db", url)
+    assert {"suppressions": screening.suppressions(workspace)} == run("suppressions", "--db", url)
+    entries, head = records.export_audit(workspace)
+    assert {"head": head, "audit": entries} == run("audit", "export", "--db", url)
+    with pytest.raises(UsageError, match="licence `D9` is not recorded"):
+        records.licence(workspace, "D9")
