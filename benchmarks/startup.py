@@ -43,7 +43,12 @@ def _seconds(arguments: list[str], home: Path, runs: int) -> float:
             arguments,
             capture_output=True,
             check=False,
-            env={"PATH": "/usr/bin:/bin", "TIERGATE_HOME": str(home), **PYTHONPATH},
+            env={
+                "PATH": "/usr/bin:/bin",
+                "TIERGATE_HOME": str(home),
+                "TIERGATE_CACHE": str(home / "cache"),
+                **PYTHONPATH,
+            },
         )
         times.append(time.perf_counter() - started)
     return statistics.median(times)

@@ -46,6 +46,7 @@ def run_tiergate(
         "NO_COLOR": "1",
         "COLUMNS": "200",
         "TIERGATE_HOME": str(home) if home is not None else os.environ["TIERGATE_HOME"],
+        "TIERGATE_CACHE": os.environ["TIERGATE_CACHE"],
     }
     if process:
         return subprocess.run(
@@ -88,9 +89,11 @@ def _in_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
 @pytest.fixture(autouse=True, scope="session")
 def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Point TIERGATE_HOME at an empty folder for the whole run (subprocesses inherit it), so
-    no list edition installed on this machine changes a test's answer."""
+    no list edition installed on this machine changes a test's answer; TIERGATE_CACHE at
+    another, shared by every test's home as users' homes share theirs."""
     home = tmp_path_factory.mktemp("tiergate-home")
     os.environ["TIERGATE_HOME"] = str(home)
+    os.environ["TIERGATE_CACHE"] = str(tmp_path_factory.mktemp("tiergate-cache"))
     return home
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -373,7 +374,7 @@ def test_thresholds_are_configurable_from_the_command_line() -> None:
     )
 
 
-def test_the_index_is_kept_beside_the_edition_and_read_back_with_the_same_answers(
+def test_the_index_is_kept_and_read_back_with_the_same_answers(
     tmp_path: Path,
 ) -> None:
     from tiergate.screening.matcher import default_settings
@@ -406,5 +407,29 @@ def test_the_index_is_kept_beside_the_edition_and_read_back_with_the_same_answer
         update={"weak_tokens": [*default_settings().weak_tokens, "bank"]}
     )
     Matcher(edition, reshaped, index_folder=tmp_path)
-    (newest,) = tmp_path.glob("index-*.marshal")
-    assert newest != stored  # only the newest index is kept
+    assert len(list(tmp_path.glob("index-*.marshal"))) == 2
+    assert stored.is_file()
+
+
+def test_the_index_cache_keeps_the_most_recently_used(tmp_path: Path) -> None:
+    from tiergate.screening import index
+
+    keys = [f"{n:02x}" * 32 for n in range(index.KEEP + 1)]
+    for n, key in enumerate(keys):
+        index.save(tmp_path, key, ([(n, "name", ("name",), (), ())], {"name": (0,)}))
+        assert index.load(tmp_path, keys[0]) is not None  # the first is used after each save
+    # The cache holds KEEP: the least recently used (the second saved) went, the first stays.
+    assert len(list(tmp_path.glob("index-*.marshal"))) == index.KEEP
+    assert index.load(tmp_path, keys[1]) is None
+    assert index.load(tmp_path, keys[-1]) == (
+        [(len(keys) - 1, "name", ("name",), (), ())],
+        {"name": (0,)},
+    )
+
+
+def test_homes_share_the_screening_index_in_the_cache(tmp_path: Path) -> None:
+    cache = Path(os.environ["TIERGATE_CACHE"]) / "screening"
+    for home in ("one", "two"):
+        assert run_tiergate("screen", "Huawei Technologies", home=tmp_path / home).returncode == 3
+    assert not list(tmp_path.rglob("index-*.marshal"))  # nothing derived in a home
+    assert len(list(cache.glob("index-*.marshal"))) == 1

@@ -1,6 +1,6 @@
-"""The tiergate home: where installed list editions, the screening index and the default
-SQLite ledger live. Cheap to import: the settings (pydantic) are read only when a path is
-asked for."""
+"""The tiergate home, where installed list editions and the default SQLite ledger live, and
+the cache, where derived files (the screening indexes) live. Cheap to import: the settings
+(pydantic) are read only when a path is asked for."""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ def tiergate_home() -> Path:
     from tiergate.settings import load
 
     return load().home
+
+
+def tiergate_cache() -> Path:
+    """`TIERGATE_CACHE`, else the platform's user cache folder for tiergate."""
+    from tiergate.settings import load
+
+    return load().cache
 
 
 def default_ledger_path() -> Path:

@@ -19,14 +19,22 @@ def _platform_home() -> Path:
     return Path(platformdirs.user_data_dir("tiergate"))
 
 
+def _platform_cache() -> Path:
+    return Path(platformdirs.user_cache_dir("tiergate"))
+
+
 class TiergateSettings(BaseSettings):
     """tiergate's settings, each from its environment variable."""
 
     model_config = SettingsConfigDict(env_prefix="TIERGATE_", env_ignore_empty=True, extra="ignore")
 
-    # TIERGATE_HOME: where installed list editions, the screening index and the default
-    # SQLite ledger live; default: the platform's user data folder for tiergate.
+    # TIERGATE_HOME: where installed list editions and the default SQLite ledger live;
+    # default: the platform's user data folder for tiergate.
     home: Path = Field(default_factory=_platform_home)
+    # TIERGATE_CACHE: where derived files live (the screening indexes, each named by the hash
+    # of its list edition), shared by every home and safe to delete; default: the
+    # platform's user cache folder for tiergate.
+    cache: Path = Field(default_factory=_platform_cache)
     # TIERGATE_DATABASE_URL: the ledger database (sqlite:///path or postgresql://...);
     # default: ledger.sqlite3 in the home, used only when it exists or a command needs one.
     database_url: str | None = None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tiergate.countries import CountryResolver
+from tiergate.home import tiergate_cache
 from tiergate.normalise import MAX_NAME_LENGTH
 from tiergate.rulebook import default_rulebook
 from tiergate.screening.lists import ListEdition
@@ -74,11 +75,10 @@ class Screener:
     ) -> None:
         """`suppressions`: the reviewed false positives to apply, oldest first (from
         `Ledger.suppressions`)."""
-        # The edition in use keeps its index beside it, so the next command reads it.
+        # The edition in use keeps its index in the cache, so the next command reads it.
         folder = None
         if edition is None:
-            store = ListStore()
-            edition, folder = store.current(), store.folder
+            edition, folder = ListStore().current(), tiergate_cache() / "screening"
         self.edition = edition
         self.matcher = Matcher(self.edition, settings or default_settings(), index_folder=folder)
         self._countries = CountryResolver(default_rulebook())
