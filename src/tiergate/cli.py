@@ -27,6 +27,7 @@ from tiergate.country_map import tiers as country_tiers
 from tiergate.engine import Engine
 from tiergate.errors import TiergateError, UsageError
 from tiergate.home import tiergate_home
+from tiergate.keys import HolderKey, HoldStatus, Period
 from tiergate.model import Report
 from tiergate.normalise import (
     MAX_QUANTITY,
@@ -755,13 +756,12 @@ def allowances(
     for (allowance_id, holder, period), used in sorted(
         _ledger(db, read_only=True).allowance_state().used.items()
     ):
-        if year is not None and not _period_includes(period, year):
+        key = HolderKey.parse(holder)
+        if year is not None and not Period.parse(period).includes(year):
             continue
-        if code is not None and holder.rsplit("|", 1)[-1] != code:
+        if code is not None and key.country != code:
             continue
-        if consignee is not None and (
-            "|" not in holder or name_key(consignee) not in holder.rsplit("|", 1)[0]
-        ):
+        if consignee is not None and (key.name is None or name_key(consignee) not in key.name):
             continue
         allowance = engine.allowance(allowance_id)
         limit = allowance.limit_tpp
@@ -797,12 +797,6 @@ def allowances(
             f"{row['used_h100_equivalents']:,} used, {row['remaining_h100_equivalents']:,} left",
         )
     Console().print(table)
-
-
-def _period_includes(period: str, year: int) -> bool:
-    """True when an allowance period (`2025`, or `2025-01-13/2027-12-31`) includes `year`."""
-    first, _, last = period.partition("/")
-    return int(first[:4]) <= year <= int((last or first)[:4])
 
 
 license_app = typer.Typer(
@@ -1011,7 +1005,7 @@ app.add_typer(holds_app, name="holds")
 @holds_app.command("list")
 def holds_list(
     status: Annotated[
-        str | None, typer.Option("--status", help="open, released or rejected.")
+        HoldStatus | None, typer.Option("--status", help="Only the holds with this status.")
     ] = None,
     db: DbOption = None,
     output_format: Annotated[
@@ -1035,7 +1029,7 @@ def holds_list(
     Console().print(table)
 
 
-def _decide(hold_id: int, status: str, by: str, reason: str, db: str | None) -> None:
+def _decide(hold_id: int, status: HoldStatus, by: str, reason: str, db: str | None) -> None:
     _ledger(db).decide_hold(hold_id, status, by, reason)
     typer.echo(f"hold {hold_id} {status} by {by}")
 
@@ -1053,7 +1047,7 @@ def holds_release(
 
     Example: tiergate holds release 3 --by "J. Doe" --reason "end user verified on site"
     """
-    _decide(hold_id, "released", by, reason, db)
+    _decide(hold_id, HoldStatus.RELEASED, by, reason, db)
 
 
 @holds_app.command("reject")
@@ -1069,7 +1063,7 @@ def holds_reject(
 
     Example: tiergate holds reject 3 --by "J. Doe" --reason "diversion red flags"
     """
-    _decide(hold_id, "rejected", by, reason, db)
+    _decide(hold_id, HoldStatus.REJECTED, by, reason, db)
 
 
 audit_app = typer.Typer(

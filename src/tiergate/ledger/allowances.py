@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from tiergate.engine import AllowanceState
+from tiergate.keys import HolderKey, Period
 from tiergate.ledger.amounts import ZERO, exact
 from tiergate.ledger.models import COMMITTED, USAGE, AllowanceUsage
 from tiergate.ledger.store import Store, rows_in
@@ -55,19 +57,27 @@ class Allowances(Store):
             )
 
 
+class UsageKey(NamedTuple):
+    """One row of allowance usage: the allowance, who it counts for, and over which period."""
+
+    allowance: str
+    holder: HolderKey
+    period: Period
+
+
 @dataclass
 class Usage:
     """Allowance usage of the holders a commit touches, read once under the write lock and
     written back in bulk."""
 
-    rows: dict[tuple[str, str, str], tuple[int | None, Decimal]]  # key -> (row id, used TPP)
-    changed: set[tuple[str, str, str]] = field(default_factory=set)
+    rows: dict[UsageKey, tuple[int | None, Decimal]]  # key -> (row id, used TPP)
+    changed: set[UsageKey] = field(default_factory=set)
 
     @classmethod
     def load(cls, connection: Connection, report: Report) -> Usage:
         """The usage of every holder the report's lines debit."""
         columns = USAGE.c
-        rows: dict[tuple[str, str, str], tuple[int | None, Decimal]] = {}
+        rows: dict[UsageKey, tuple[int | None, Decimal]] = {}
         for row_id, allowance_id, holder, period, used in rows_in(
             connection,
             select(
@@ -76,31 +86,36 @@ class Usage:
             columns.holder,
             {debit[1] for line in report.lines for debit in line.debits},
         ):
-            rows[(allowance_id, holder, period)] = (row_id, used)
+            rows[_key(allowance_id, holder, period)] = (row_id, used)
         return cls(rows)
 
-    def problem(self, debits: Debits, limits: dict[str, float]) -> str | None:
-        """Why the debits do not fit (all of them or none), or None."""
-        planned: dict[tuple[str, str, str], Decimal] = {}
+    @staticmethod
+    def planned(debits: Debits) -> dict[UsageKey, Decimal]:
+        """A line's debits summed per usage row."""
+        planned: dict[UsageKey, Decimal] = {}
         for allowance_id, holder, period, amount in debits:
-            key = (allowance_id, holder, period)
+            key = _key(allowance_id, holder, period)
             planned[key] = planned.get(key, ZERO) + exact(amount)
-        for (allowance_id, holder, period), more in planned.items():
-            used = self.rows.get((allowance_id, holder, period), (None, ZERO))[1]
-            limit = limits.get(allowance_id)
+        return planned
+
+    def problem(self, planned: dict[UsageKey, Decimal], limits: dict[str, float]) -> str | None:
+        """Why a line's `planned` debits do not fit (all of them or none), or None."""
+        for key, more in planned.items():
+            used = self.rows.get(key, (None, ZERO))[1]
+            limit = limits.get(key.allowance)
             if limit is not None and used + more > exact(limit):
                 return (
-                    f"allowance `{allowance_id}` for `{holder}` ({period}) has {used:,.0f} of "
-                    f"{limit:,.0f} TPP used; {more:,.0f} more does not fit: check again"
+                    f"allowance `{key.allowance}` for `{key.holder}` ({key.period}) has "
+                    f"{used:,.0f} of {limit:,.0f} TPP used; {more:,.0f} more does not fit: "
+                    "check again"
                 )
         return None
 
-    def take(self, debits: Debits) -> None:
-        """Count the debits (after `problem` said None)."""
-        for allowance_id, holder, period, amount in debits:
-            key = (allowance_id, holder, period)
+    def take(self, planned: dict[UsageKey, Decimal]) -> None:
+        """Count a line's `planned` debits (after `problem` said None)."""
+        for key, more in planned.items():
             row_id, used = self.rows.get(key, (None, ZERO))
-            self.rows[key] = (row_id, used + exact(amount))
+            self.rows[key] = (row_id, used + more)
             self.changed.add(key)
 
     def write(self, connection: Connection) -> None:
@@ -111,7 +126,12 @@ class Usage:
             row_id, used = self.rows[key]
             if row_id is None:
                 inserts.append(
-                    {"allowance_id": key[0], "holder": key[1], "period": key[2], "used_tpp": used}
+                    {
+                        "allowance_id": key.allowance,
+                        "holder": str(key.holder),
+                        "period": str(key.period),
+                        "used_tpp": used,
+                    }
                 )
             else:
                 updates.append({"row_id": row_id, "total": used})
@@ -124,3 +144,8 @@ class Usage:
             )
         if inserts:
             connection.execute(insert(table), inserts)
+
+
+def _key(allowance_id: str, holder: str, period: str) -> UsageKey:
+    """A usage row's key from the text the ledger stores."""
+    return UsageKey(allowance_id, HolderKey.parse(holder), Period.parse(period))

@@ -15,6 +15,7 @@ from tiergate.ledger.models import AuditEntry, AuditHead
 from tiergate.ledger.store import Store
 from tiergate.ledger.verify import state_problems
 from tiergate.model import Report
+from tiergate.screening.lists import CSL_NAME
 
 GENESIS = "0" * 64
 # The fields an entry's hash covers, besides the previous entry's hash.
@@ -104,7 +105,7 @@ def decisions(report: Report) -> dict[str, Any]:
 def list_edition(report: Report) -> str | None:
     """The screening list edition a report used, as an audit entry names it."""
     for edition in report.editions:
-        if edition.get("name") == "US Consolidated Screening List":
+        if edition.get("name") == CSL_NAME:
             return f"{edition['date']} {edition.get('content_hash', '')[:12]}"
     return None
 

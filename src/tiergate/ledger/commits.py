@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from tiergate.engine import LICENCE_CITATION, summarise
+from tiergate.keys import LicenceUseState
 from tiergate.ledger.allowances import Usage
 from tiergate.ledger.amounts import exact
 from tiergate.ledger.audit import append, canonical_hash, decisions, line_dicts, list_edition
@@ -128,7 +129,7 @@ class Commits(Store):
                 for line in report.lines:
                     # A reservation that no longer fits is not made: committing says why.
                     if reserves(line) and taker.problem(line) is None:
-                        taker.take(line, "reserved")
+                        taker.take(line, LicenceUseState.RESERVED)
                 taker.write(connection)
             append(
                 connection,
@@ -187,14 +188,15 @@ class _Batch:
         if not line.may_ship:
             self.outcome.refused.append((key, f"outcome {line.outcome.value} may not ship"))
             return line
-        problem = self.usage.problem(line.debits, self.limits)
+        planned = Usage.planned(line.debits)
+        problem = self.usage.problem(planned, self.limits)
         if problem is None and line.licence is not None:
             problem = self.taker.problem(line)
         if problem is not None:
             return self._refuse(key, line, Outcome.LICENSE_REQUIRED, problem)
-        self.usage.take(line.debits)
+        self.usage.take(planned)
         if line.licence is not None:
-            self.taker.take(line, "used")
+            self.taker.take(line, LicenceUseState.USED)
         self.shipped[ident] = _Committed(content, line.destination, line.eccn, line.quantity)
         self.rows.append(_row(ident, line, content, canonical_hash(as_dict), self.now))
         self.outcome.committed.append(key)

@@ -9,16 +9,20 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from tiergate.engine import HoldDecision
+from tiergate.keys import HoldSignature, HoldStatus
 from tiergate.ledger.audit import append_event
 from tiergate.ledger.models import HOLDS, Hold
 from tiergate.ledger.store import LedgerError, Store, rows_in
 from tiergate.model import Outcome, Report
 
+# The statuses a person's decision gives a hold.
+_DECIDED = (HoldStatus.RELEASED, HoldStatus.REJECTED)
+
 
 class Holds(Store):
     """Reading holds and deciding on them."""
 
-    def holds(self, status: str | None = None) -> list[dict[str, Any]]:
+    def holds(self, status: HoldStatus | None = None) -> list[dict[str, Any]]:
         """Recorded holds, oldest first (optionally only `open`, `released` or `rejected`)."""
         self.require_current()
         query = select(HOLDS).order_by(Hold.id)
@@ -27,9 +31,9 @@ class Holds(Store):
         with self.engine.connect() as connection:
             return [dict(row) for row in connection.execute(query).mappings()]
 
-    def decide_hold(self, hold_id: int, status: str, by: str, reason: str) -> None:
+    def decide_hold(self, hold_id: int, status: HoldStatus, by: str, reason: str) -> None:
         """Release or reject an open hold, naming the reviewer and the justification."""
-        if status not in ("released", "rejected"):
+        if status not in _DECIDED:
             raise LedgerError(f"a hold is `released` or `rejected`, not `{status}`")
         if not by.strip() or not reason.strip():
             raise LedgerError("a decision on a hold needs the reviewer (--by) and the reason")
@@ -39,7 +43,7 @@ class Holds(Store):
             row = connection.execute(select(Hold.status).where(Hold.id == hold_id)).first()
             if row is None:
                 raise LedgerError(f"hold {hold_id} is not recorded")
-            if row[0] != "open":
+            if row[0] != HoldStatus.OPEN:
                 raise LedgerError(f"hold {hold_id} is already {row[0]}")
             connection.execute(
                 update(Hold)
@@ -59,7 +63,7 @@ class Holds(Store):
         """The latest decision per held line, for the engine."""
         decided: dict[tuple[str, str], HoldDecision] = {}
         for row in self.holds():
-            if row["status"] in ("released", "rejected"):
+            if row["status"] in _DECIDED:
                 decided[(row["shipment_id"], row["line_id"])] = HoldDecision(
                     signature=row["signature"],
                     status=row["status"],
@@ -88,18 +92,18 @@ def record_holds(connection: Connection, report: Report) -> None:
     rows = []
     for line in held:
         assert line.hold_signature is not None
-        key = (line.shipment_id or "", line.line_id or "", line.hold_signature)
+        signature = HoldSignature.parse(line.hold_signature)
+        key = (line.shipment_id or "", line.line_id or "", str(signature))
         if key in known:
             continue
         known.add(key)
-        rules = key[2].split(",")
         rows.append(
             {
                 "shipment_id": key[0],
                 "line_id": key[1],
                 "signature": key[2],
-                "reasons": [r.message for r in line.reasons if r.rule in rules],
-                "status": "open",
+                "reasons": [r.message for r in line.reasons if r.rule in signature.rules],
+                "status": HoldStatus.OPEN,
                 "created_at": now,
             }
         )

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from tiergate.keys import LicenceStatus, LicenceUseState
 from tiergate.ledger.amounts import ZERO, exact
 from tiergate.ledger.audit import append_event
 from tiergate.ledger.models import USES, CommittedLine, Licence, LicenceUse
@@ -35,7 +36,9 @@ class Licences(Store):
             value = licence.get("authorized_value")
             dollars = None if value is None else exact(value)
             connection.execute(
-                insert(Licence).values(**{**licence, "authorized_value": dollars}, status="active")
+                insert(Licence).values(
+                    **{**licence, "authorized_value": dollars}, status=LicenceStatus.ACTIVE
+                )
             )
             append_event(connection, actor, "licence.add", licence)
 
@@ -45,7 +48,7 @@ class Licences(Store):
         with self._writing() as connection:
             self._serialise(connection)
             found = connection.execute(
-                update(Licence).where(Licence.number == number).values(status="revoked")
+                update(Licence).where(Licence.number == number).values(status=LicenceStatus.REVOKED)
             )
             if found.rowcount == 0:
                 raise LedgerError(f"licence `{number}` is not recorded")
@@ -57,7 +60,7 @@ class Licences(Store):
         self.require_current()
         with self.engine.connect() as connection:
             rows = [dict(r) for r in connection.execute(select(Licence.__table__)).mappings()]
-            taken: dict[tuple[str, str], tuple[int, Decimal]] = {}
+            taken: dict[tuple[str, LicenceUseState], tuple[int, Decimal]] = {}
             # Summed here, not in SQL: SQLite would sum decimal text as floating point.
             for number, state, quantity, value in connection.execute(
                 select(
@@ -65,14 +68,16 @@ class Licences(Store):
                     LicenceUse.state,
                     LicenceUse.quantity,
                     LicenceUse.value,
-                ).where(LicenceUse.state != "released")
+                ).where(LicenceUse.state != LicenceUseState.RELEASED)
             ):
-                units, dollars = taken.get((number, state), (0, ZERO))
-                taken[(number, state)] = (units + quantity, dollars + (value or ZERO))
+                key = (number, LicenceUseState(state))
+                units, dollars = taken.get(key, (0, ZERO))
+                taken[key] = (units + quantity, dollars + (value or ZERO))
         for row in rows:
             row.pop("id", None)
-            used = taken.get((row["number"], "used"), (0, ZERO))
-            reserved = taken.get((row["number"], "reserved"), (0, ZERO))
+            used = taken.get((row["number"], LicenceUseState.USED), (0, ZERO))
+            reserved = taken.get((row["number"], LicenceUseState.RESERVED), (0, ZERO))
+            row["status"] = LicenceStatus(row["status"])
             row["used_quantity"], row["reserved_quantity"] = used[0], reserved[0]
             row["remaining_quantity"] = row["authorized_quantity"] - used[0] - reserved[0]
             authorized: Decimal | None = row["authorized_value"]
@@ -99,7 +104,7 @@ class Licences(Store):
                         USES.c.line_id,
                         USES.c.quantity,
                         USES.c.value,
-                    ).where(USES.c.state != "released"),
+                    ).where(USES.c.state != LicenceUseState.RELEASED),
                     USES.c.shipment_id,
                     {shipment_id for shipment_id, _ in exclude},
                 ):
@@ -108,7 +113,7 @@ class Licences(Store):
                         given_back[number] = (units + quantity, dollars + (value or ZERO))
         grants = []
         for row in self.licences():
-            if row["status"] != "active":
+            if row["status"] is not LicenceStatus.ACTIVE:
                 continue
             units, dollars = given_back.get(row["number"], (0, ZERO))
             grants.append(
@@ -153,9 +158,9 @@ class Licences(Store):
                     f"{which} `{shipment_id}`: no check reserved licence quantity for it, so "
                     "there is nothing to cancel (check the id)"
                 )
-            condition = known & (LicenceUse.state == "reserved")
+            condition = known & (LicenceUse.state == LicenceUseState.RESERVED)
             released = connection.execute(
-                update(LicenceUse).where(condition).values(state="released")
+                update(LicenceUse).where(condition).values(state=LicenceUseState.RELEASED)
             ).rowcount
             append_event(
                 connection,
@@ -175,7 +180,7 @@ def release_stale(connection: Connection, report: Report) -> None:
     for row_id, number, shipment_id, line_id in rows_in(
         connection,
         select(uses.id, uses.licence_number, uses.shipment_id, uses.line_id).where(
-            uses.state == "reserved"
+            uses.state == LicenceUseState.RESERVED
         ),
         uses.shipment_id,
         {shipment_id for shipment_id, _ in wanted},
@@ -185,7 +190,9 @@ def release_stale(connection: Connection, report: Report) -> None:
             stale.append(row_id)
     if stale:
         connection.execute(
-            update(LicenceUse).where(LicenceUse.id.in_(stale)).values(state="released")
+            update(LicenceUse)
+            .where(LicenceUse.id.in_(stale))
+            .values(state=LicenceUseState.RELEASED)
         )
 
 
@@ -194,19 +201,23 @@ class LicenceTaker:
     """The licences a report's lines name, with what every line holds of them: read once under
     the write lock, re-checked line by line, written back in bulk."""
 
-    licences: dict[str, tuple[int, Decimal | None, str]]  # number -> quantity, value, status
+    licences: dict[
+        str, tuple[int, Decimal | None, LicenceStatus]
+    ]  # number -> quantity, value, status
     taken: dict[str, tuple[int, Decimal]]  # number -> units and dollars reserved or used
     # (number, shipment_id, line_id) -> (row id, state, quantity, value)
-    own: dict[tuple[str, str, str], tuple[int | None, str, int, Decimal | None]]
+    own: dict[tuple[str, str, str], tuple[int | None, LicenceUseState, int, Decimal | None]]
     changed: set[tuple[str, str, str]] = field(default_factory=set)
 
     @classmethod
     def load(cls, connection: Connection, report: Report) -> LicenceTaker:
         """The licences the report's lines name and every line's use of them."""
         numbers = {line.licence for line in report.lines if line.licence is not None}
-        licences: dict[str, tuple[int, Decimal | None, str]] = {}
+        licences: dict[str, tuple[int, Decimal | None, LicenceStatus]] = {}
         taken: dict[str, tuple[int, Decimal]] = {}
-        own: dict[tuple[str, str, str], tuple[int | None, str, int, Decimal | None]] = {}
+        own: dict[
+            tuple[str, str, str], tuple[int | None, LicenceUseState, int, Decimal | None]
+        ] = {}
         for number, quantity, value, status in rows_in(
             connection,
             select(
@@ -218,7 +229,7 @@ class LicenceTaker:
             Licence.number,
             numbers,
         ):
-            licences[number] = (quantity, value, status)
+            licences[number] = (quantity, value, LicenceStatus(status))
         uses = USES.c
         for row_id, number, shipment_id, line_id, quantity, value, state in rows_in(
             connection,
@@ -234,8 +245,9 @@ class LicenceTaker:
             uses.licence_number,
             numbers,
         ):
+            state = LicenceUseState(state)
             own[(number, shipment_id, line_id)] = (row_id, state, quantity, value)
-            if state != "released":
+            if state is not LicenceUseState.RELEASED:
                 units, dollars = taken.get(number, (0, ZERO))
                 taken[number] = (units + quantity, dollars + (value or ZERO))
         return cls(licences, taken, own)
@@ -244,7 +256,7 @@ class LicenceTaker:
         """Units and dollars of the licence held by every line but this one."""
         units, dollars = self.taken.get(number, (0, ZERO))
         mine = self.own.get(ident)
-        if mine is not None and mine[1] != "released":
+        if mine is not None and mine[1] is not LicenceUseState.RELEASED:
             units, dollars = units - mine[2], dollars - (mine[3] or ZERO)
         return units, dollars
 
@@ -252,10 +264,10 @@ class LicenceTaker:
         """Why the line's quantity (and value) does not fit its licence, or None."""
         number, ident = _licence_key(line)
         licence = self.licences.get(number)
-        if licence is None or licence[2] != "active":
+        if licence is None or licence[2] is not LicenceStatus.ACTIVE:
             return f"licence `{number}` is not active in the ledger"
         mine = self.own.get(ident)
-        if mine is not None and mine[1] == "used":
+        if mine is not None and mine[1] is LicenceUseState.USED:
             return None
         units, dollars = self._others(number, ident)
         quantity = line.quantity or 0
@@ -274,12 +286,12 @@ class LicenceTaker:
                 )
         return None
 
-    def take(self, line: LineResult, state: str) -> None:
+    def take(self, line: LineResult, state: LicenceUseState) -> None:
         """Reserve or use the line's quantity and value (after `problem` said None): a line's
         reservation becomes its use, and a use stays as it is."""
         number, ident = _licence_key(line)
         mine = self.own.get(ident)
-        if mine is not None and mine[1] == "used":
+        if mine is not None and mine[1] is LicenceUseState.USED:
             return
         units, dollars = self._others(number, ident)
         quantity = line.quantity or 0

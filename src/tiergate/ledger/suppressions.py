@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, insert, select, update
 
+from tiergate.keys import SuppressionStatus
 from tiergate.ledger.audit import append_event
 from tiergate.ledger.models import SuppressionRow
 from tiergate.ledger.store import Store
@@ -32,7 +33,7 @@ class Suppressions(Store):
         columns = [c for c in SuppressionRow.__table__.columns if c.name != "lapsed_at"]
         with self.engine.connect() as connection:
             rows = connection.execute(select(*columns).order_by(SuppressionRow.id)).mappings()
-            return [Suppression(**row) for row in rows]
+            return [Suppression.from_row(row) for row in rows]
 
     def record_lapses(self, lapsed: Iterable[Suppression], actor: str) -> int:
         """Mark suppressions lapsed (the list changed their entry), each an audit entry;
@@ -48,8 +49,11 @@ class Suppressions(Store):
             for suppression_id, suppression in sorted(found.items()):
                 changed = connection.execute(
                     update(SuppressionRow)
-                    .where(SuppressionRow.id == suppression_id, SuppressionRow.status == "active")
-                    .values(status="lapsed", lapsed_at=now)
+                    .where(
+                        SuppressionRow.id == suppression_id,
+                        SuppressionRow.status == SuppressionStatus.ACTIVE,
+                    )
+                    .values(status=SuppressionStatus.LAPSED, lapsed_at=now)
                 ).rowcount
                 if changed:
                     count += 1
@@ -84,11 +88,11 @@ def _insert_suppression(
     connection: Connection, suppression: Suppression, actor: str, action: str
 ) -> Suppression:
     """Insert a suppression as active and audit it under `action`."""
-    values = {**suppression.as_dict(), "status": "active"}
+    values = {**suppression.as_dict(), "status": SuppressionStatus.ACTIVE}
     values.pop("id")
     row_id = connection.execute(
         insert(SuppressionRow).values(**values, lapsed_at=None).returning(SuppressionRow.id)
     ).scalar_one()
-    recorded = replace(suppression, id=row_id, status="active")
+    recorded = replace(suppression, id=row_id, status=SuppressionStatus.ACTIVE)
     append_event(connection, actor, action, recorded.as_dict())
     return recorded

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from tiergate.keys import HoldStatus, LicenceStatus, SuppressionStatus
 from tiergate.ledger.amounts import CENT, ZERO, exact
 from tiergate.ledger.models import COMMITTED, USAGE, Hold, Licence, SuppressionRow
 from tiergate.ledger.store import column_values
@@ -90,7 +91,7 @@ def _licence_problems(
                     f"licence `{number}`: `{name}` is {held!r}, its licence.add entry says "
                     f"{value!r}: changed outside tiergate"
                 )
-        if (row["status"] == "revoked") != (number in revoked):
+        if (row["status"] == LicenceStatus.REVOKED) != (number in revoked):
             problems.append(
                 f"licence `{number}` is {row['status']}, which its audit entries do not say: "
                 "changed outside tiergate"
@@ -115,7 +116,7 @@ def _hold_problems(connection: Connection, by_action: dict[str, list[dict[str, A
     ):
         decided = decisions.pop(hold_id, None)
         if decided is None:
-            if status != "open":
+            if status != HoldStatus.OPEN:
                 problems.append(
                     f"hold {hold_id} is {status} without a decision in the trail: changed "
                     "outside tiergate"
@@ -150,7 +151,7 @@ def _suppression_problems(
                 f"suppression {row['id']} ({row['party']} is not {row['entry_id']}) is not as "
                 "its audit entry recorded it: changed outside tiergate"
             )
-        elif (row["status"] == "lapsed") != (row["id"] in lapsed):
+        elif (row["status"] == SuppressionStatus.LAPSED) != (row["id"] in lapsed):
             problems.append(
                 f"suppression {row['id']} is {row['status']}, which its audit entries do not "
                 "say: changed outside tiergate"

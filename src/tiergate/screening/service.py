@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from tiergate.countries import CountryResolver
+from tiergate.keys import SuppressionStatus
 from tiergate.normalise import MAX_NAME_LENGTH
 from tiergate.rulebook import default_rulebook
 from tiergate.screening.lists import ListEdition
@@ -179,7 +180,7 @@ class Screener:
             else:
                 kept.append(hit)
                 lapsed.append((hit, suppression))
-                if suppression.id is not None and suppression.status == "active":
+                if suppression.id is not None and suppression.status is SuppressionStatus.ACTIVE:
                     self.lapsed[suppression.id] = suppression
         hits = tuple(kept)
         if any(hit.status == "match" for hit in hits):
