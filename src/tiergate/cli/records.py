@@ -18,6 +18,7 @@ from tiergate.cli.options import (
     table_of,
     workspace,
 )
+from tiergate.keys import HoldStatus
 from tiergate.terms import MAX_QUANTITY
 
 Actor = Annotated[str, typer.Option("--actor", help="Who records it.")]
@@ -241,7 +242,7 @@ def cancel(
 def holds_list(
     out: Output,
     status: Annotated[
-        str | None, typer.Option("--status", help="open, released or rejected.")
+        HoldStatus | None, typer.Option("--status", help="Only the holds with this status.")
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -259,7 +260,7 @@ def holds_list(
         out.table(table_of("holds", columns, rows))
 
 
-def _decide(hold_id: int, status: str, by: str, reason: str, db: str | None) -> None:
+def _decide(hold_id: int, status: HoldStatus, by: str, reason: str, db: str | None) -> None:
     from tiergate.workflow.records import decide_hold
 
     decide_hold(workspace(db=db), hold_id, status, by, reason)
@@ -274,7 +275,7 @@ def holds_release(
 
     Example: tiergate holds release 3 --by "J. Doe" --reason "end user verified on site"
     """
-    _decide(hold_id, "released", by, reason, db)
+    _decide(hold_id, HoldStatus.RELEASED, by, reason, db)
 
 
 @holds_app.command("reject")
@@ -283,7 +284,7 @@ def holds_reject(hold_id: HoldId, by: Reviewer, reason: Justification, db: DbOpt
 
     Example: tiergate holds reject 3 --by "J. Doe" --reason "diversion red flags"
     """
-    _decide(hold_id, "rejected", by, reason, db)
+    _decide(hold_id, HoldStatus.REJECTED, by, reason, db)
 
 
 @audit_app.command("verify")

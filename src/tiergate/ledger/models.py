@@ -36,7 +36,7 @@ class Base(DeclarativeBase):
 class Exact(TypeDecorator[Decimal]):
     """An exact decimal with `places` decimal places: NUMERIC on PostgreSQL, decimal text on
     SQLite (whose NUMERIC keeps floating-point numbers). Takes `Decimal`s, never floats: the
-    caller says how a float becomes exact (`ledger.exact`)."""
+    caller says how a float becomes exact (`ledger.amounts.exact`)."""
 
     impl = String(40)
     cache_ok = True
@@ -207,3 +207,10 @@ class SuppressionRow(Base):
     at: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))  # active or lapsed
     lapsed_at: Mapped[str | None] = mapped_column(String(40))
+
+
+# The tables read and written in bulk, as Core tables.
+COMMITTED = Base.metadata.tables["committed_lines"]
+USAGE = Base.metadata.tables["allowance_usage"]
+USES = Base.metadata.tables["licence_uses"]
+HOLDS = Base.metadata.tables["holds"]

@@ -20,6 +20,9 @@ from typing import Any
 from tiergate.errors import InputError
 from tiergate.textfiles import decode_text, load_json
 
+# The edition name of the Consolidated Screening List, whatever file it was read from.
+CSL_NAME = "US Consolidated Screening List"
+
 
 class ListFormatError(InputError):
     """A list file that cannot be read as the format it claims to be."""
@@ -194,7 +197,7 @@ def read_csl_compact_json(path: Path) -> ListEdition:
     except ValueError as exc:
         raise ListFormatError(f"`{path}` has no edition date (sourceGeneratedAt)") from exc
     return ListEdition(
-        name="US Consolidated Screening List",
+        name=CSL_NAME,
         edition_date=edition_date,
         source=str(document.get("source", {}).get("url", path.name)),
         entries=tuple(_dedupe_ids(entries)),

@@ -16,6 +16,7 @@ from typing import Any
 
 from tiergate.countries import CountryResolver
 from tiergate.home import tiergate_cache
+from tiergate.keys import SuppressionStatus
 from tiergate.normalise import MAX_NAME_LENGTH
 from tiergate.rulebook import default_rulebook
 from tiergate.screening.lists import ListEdition
@@ -182,7 +183,7 @@ class Screener:
             else:
                 kept.append(hit)
                 lapsed.append((hit, suppression))
-                if suppression.id is not None and suppression.status == "active":
+                if suppression.id is not None and suppression.status is SuppressionStatus.ACTIVE:
                     self.lapsed[suppression.id] = suppression
         hits = tuple(kept)
         if any(hit.status == "match" for hit in hits):

@@ -12,13 +12,14 @@ lapse is an audit entry. Before, they lived in `suppressions.json` in the tierga
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tiergate.errors import InputError
+from tiergate.keys import SuppressionStatus
 from tiergate.screening.lists import ListEdition
 
 # A suppression applies to a party (its name key and country) and one list entry.
@@ -39,7 +40,14 @@ class Suppression:
     reason: str
     at: str
     id: int | None = None
-    status: str = "active"
+    status: SuppressionStatus = SuppressionStatus.ACTIVE
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> Suppression:
+        """A suppression as a ledger row or `as_dict` holds it (its status as stored text)."""
+        fields = {**row}
+        status = SuppressionStatus(fields.pop("status", SuppressionStatus.ACTIVE))
+        return cls(**fields, status=status)
 
     @property
     def key(self) -> SuppressionKey:
@@ -87,6 +95,6 @@ def read_legacy_file(path: Path) -> list[Suppression]:
     """The suppressions of a `suppressions.json` written before they moved to the ledger."""
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
-        return [Suppression(**row) for row in rows]
+        return [Suppression.from_row(row) for row in rows]
     except (OSError, ValueError, TypeError) as exc:
         raise InputError(f"suppressions file `{path}` cannot be read: {exc}") from exc

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tiergate.errors import UsageError
+from tiergate.keys import HolderKey, HoldStatus, Period
 from tiergate.normalise import ValueProblem, name_key, parse_money
 
 if TYPE_CHECKING:
@@ -43,13 +44,12 @@ def allowances(
     rows: list[dict[str, Any]] = []
     usage = workspace.ledger(required=True, read_only=True).allowance_state().used
     for (allowance_id, holder, period), used in sorted(usage.items()):
-        if year is not None and not _period_includes(period, year):
+        key = HolderKey.parse(holder)
+        if year is not None and not Period.parse(period).includes(year):
             continue
-        if code is not None and holder.rsplit("|", 1)[-1] != code:
+        if code is not None and key.country != code:
             continue
-        if consignee is not None and (
-            "|" not in holder or name_key(consignee) not in holder.rsplit("|", 1)[0]
-        ):
+        if consignee is not None and (key.name is None or name_key(consignee) not in key.name):
             continue
         allowance = engine.allowance(allowance_id)
         limit = allowance.limit_tpp
@@ -68,12 +68,6 @@ def allowances(
             }
         )
     return rows
-
-
-def _period_includes(period: str, year: int) -> bool:
-    """True when an allowance period (`2025`, or `2025-01-13/2027-12-31`) includes `year`."""
-    first, _, last = period.partition("/")
-    return int(first[:4]) <= year <= int((last or first)[:4])
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,12 +174,14 @@ def cancel(
     return workspace.ledger(required=True).cancel(shipment_id, line, actor, reason.strip())
 
 
-def holds(workspace: Workspace, status: str | None = None) -> list[dict[str, Any]]:
+def holds(workspace: Workspace, status: HoldStatus | None = None) -> list[dict[str, Any]]:
     """Held lines recorded by checks against the ledger (only those in `status`, if given)."""
     return workspace.ledger(required=True, read_only=True).holds(status)
 
 
-def decide_hold(workspace: Workspace, hold_id: int, status: str, by: str, reason: str) -> None:
+def decide_hold(
+    workspace: Workspace, hold_id: int, status: HoldStatus, by: str, reason: str
+) -> None:
     """Release or reject (`status`) held line `hold_id`, by reviewer `by` (audited)."""
     workspace.ledger(required=True).decide_hold(hold_id, status, by, reason)
 

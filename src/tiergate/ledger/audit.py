@@ -1,0 +1,187 @@
+"""The audit trail: an append-only chain of entries, each hashed with the one before it, and
+a head record naming the newest; verifying it finds every break in the chain and every table
+changed outside tiergate (`ledger.verify`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from tiergate.ledger.models import AuditEntry, AuditHead
+from tiergate.ledger.store import Store
+from tiergate.ledger.verify import state_problems
+from tiergate.model import Report
+from tiergate.screening.lists import CSL_NAME
+
+GENESIS = "0" * 64
+# The fields an entry's hash covers, besides the previous entry's hash.
+_HASHED = ("at", "actor", "action", "input_hash", "rulebook_version", "list_edition", "payload")
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The chain hash of an audit entry: its fields and the previous entry's hash."""
+    return hashlib.sha256((prev_hash + _canonical(fields)).encode()).hexdigest()
+
+
+def canonical_hash(value: Any) -> str:
+    """The SHA-256 of a JSON value written canonically (sorted keys, no spaces)."""
+    return hashlib.sha256(_canonical(value).encode()).hexdigest()
+
+
+def append(connection: Connection, **fields: Any) -> None:
+    """Add an entry after the one the head names, and move the head to it (the caller
+    holds the write lock)."""
+    count, prev_hash = connection.execute(
+        select(AuditHead.entries, AuditHead.last_hash).where(AuditHead.id == 1)
+    ).one()
+    fields["at"] = datetime.now(UTC).isoformat(timespec="microseconds")
+    digest = entry_hash(prev_hash, fields)
+    entry_id = connection.execute(
+        insert(AuditEntry)
+        .values(**fields, prev_hash=prev_hash, hash=digest)
+        .returning(AuditEntry.id)
+    ).scalar_one()
+    connection.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(entries=count + 1, last_id=entry_id, last_hash=digest)
+    )
+
+
+def append_event(connection: Connection, actor: str, action: str, payload: dict[str, Any]) -> None:
+    """Audit an action that is not a check: a licence, a cancellation, a hold decision, a
+    suppression (the payload is hashed as its input)."""
+    append(
+        connection,
+        actor=actor,
+        action=action,
+        input_hash=canonical_hash(payload),
+        rulebook_version="",
+        list_edition=None,
+        payload=payload,
+    )
+
+
+def line_dicts(report: Report) -> list[dict[str, Any]]:
+    """The report's lines as dicts (hashed when no input file is named)."""
+    cache: dict[int, list[dict[str, Any]]] = {}
+    return [line.as_dict(cache) for line in report.lines]
+
+
+def decisions(report: Report) -> dict[str, Any]:
+    """What an audit entry keeps of each line: its outcome, exception, licence and the rules
+    behind it, plus one hash over every reason's full text and citation (the text itself is
+    reproduced by running the same rulebook version on the same input)."""
+    texts: dict[int, list[list[str]]] = {}
+    lines, reasons = [], []
+    for line in report.lines:
+        full = texts.get(id(line.reasons))
+        if full is None:
+            full = texts[id(line.reasons)] = [
+                [reason.rule, reason.message, reason.citation] for reason in line.reasons
+            ]
+        reasons.append(full)
+        lines.append(
+            [
+                line.shipment_id,
+                line.line_id,
+                line.outcome.value,
+                line.exception,
+                line.licence,
+                [reason[0] for reason in full],
+            ]
+        )
+    return {"lines": lines, "reasons_hash": canonical_hash(reasons)}
+
+
+def list_edition(report: Report) -> str | None:
+    """The screening list edition a report used, as an audit entry names it."""
+    for edition in report.editions:
+        if edition.get("name") == CSL_NAME:
+            return f"{edition['date']} {edition.get('content_hash', '')[:12]}"
+    return None
+
+
+class AuditTrail(Store):
+    """Reading and verifying the audit trail."""
+
+    def audit_head(self) -> dict[str, Any]:
+        """The trail's head as recorded: `entries`, `last_id`, `last_hash`. Keep a copy outside
+        the database (`audit export` prints it) and pass its hash to `audit_verify`."""
+        self.require_current()
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(AuditHead.entries, AuditHead.last_id, AuditHead.last_hash)
+            ).first()
+        if row is None:
+            return {"entries": None, "last_id": None, "last_hash": None}
+        return {"entries": row[0], "last_id": row[1], "last_hash": row[2]}
+
+    def audit_entries(self, since: date | None = None) -> list[dict[str, Any]]:
+        """The audit trail in order (optionally from a date on)."""
+        self.require_current()
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(AuditEntry.__table__).order_by(AuditEntry.id)
+            ).mappings()
+            entries = [dict(row) for row in rows]
+        if since is not None:
+            entries = [e for e in entries if str(e["at"])[:10] >= since.isoformat()]
+        return entries
+
+    def audit_verify(self, anchor: str | None = None) -> list[str]:
+        """Every break in the chain: an edited entry (its hash no longer matches), an
+        inserted or deleted one (its `prev_hash` is not the previous entry's hash), newest
+        entries deleted (the trail does not end where its head says), and, given the hash of
+        an entry kept outside the database (`anchor`), that entry gone from the trail. Then
+        every disagreement between the ledger's tables and the trail (`verify.state_problems`):
+        a committed line, allowance usage, licence, hold decision or suppression changed
+        outside tiergate."""
+        entries = self.audit_entries()
+        problems = _chain_problems(entries, self.audit_head())
+        if anchor is not None and not any(entry["hash"] == anchor for entry in entries):
+            problems.append(
+                f"no entry has the hash {anchor} kept outside the database: the trail was cut "
+                "back or rewritten since"
+            )
+        with self.engine.connect() as connection:
+            return problems + state_problems(connection, entries)
+
+
+def _chain_problems(entries: list[dict[str, Any]], head: dict[str, Any]) -> list[str]:
+    """Each entry against the one before it, and the last one against the head."""
+    problems = []
+    previous = GENESIS
+    for entry in entries:
+        if entry["prev_hash"] != previous:
+            problems.append(
+                f"entry {entry['id']}: does not follow the entry before it (an entry was "
+                "deleted or inserted before it)"
+            )
+        fields = {key: entry[key] for key in _HASHED}
+        if entry_hash(entry["prev_hash"], fields) != entry["hash"]:
+            problems.append(f"entry {entry['id']}: its content was changed after writing")
+        previous = entry["hash"]
+    last_id = entries[-1]["id"] if entries else None
+    if head["last_hash"] is None:
+        problems.append("the trail's head record is missing: it was deleted")
+    elif (len(entries), last_id, previous) != (
+        head["entries"],
+        head["last_id"],
+        head["last_hash"],
+    ):
+        problems.append(
+            f"the trail holds {len(entries)} entries ending at entry {last_id}, but its head "
+            f"records {head['entries']} ending at entry {head['last_id']} (hash "
+            f"{str(head['last_hash'])[:12]}): entries were deleted (or added) outside "
+            "tiergate"
+        )
+    return problems

@@ -1,0 +1,313 @@
+"""Committing shipped lines: each line that may ship is re-checked against the ledger as read
+under the write lock (its allowances, its licence, the lines already committed with its ids)
+and recorded, or refused with the reason; a check that does not commit is audited too.
+
+One commit is one database transaction, serialised against other committers (`Store`), so
+concurrent committers can never take an allowance past its limit; a line that no longer fits
+is not committed and says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from tiergate.engine import LICENCE_CITATION, summarise
+from tiergate.keys import LicenceUseState
+from tiergate.ledger.allowances import Usage
+from tiergate.ledger.amounts import exact
+from tiergate.ledger.audit import append, canonical_hash, decisions, line_dicts, list_edition
+from tiergate.ledger.holds import record_holds
+from tiergate.ledger.licensing import LicenceTaker, release_stale, reserves
+from tiergate.ledger.models import COMMITTED
+from tiergate.ledger.store import Store, rows_in
+from tiergate.model import LineResult, Outcome, Reason, Report, line_content
+
+
+@dataclass
+class CommitResult:
+    """What a commit did, line by line."""
+
+    committed: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    # The report as the ledger recorded it: a line that may ship but was refused is shown as
+    # what it now is (LICENSE_REQUIRED or INDETERMINATE, with the reason).
+    report: Report | None = None
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.committed)} line(s) committed, {len(self.already)} already committed "
+            f"(unchanged), {len(self.refused)} not committed"
+        )
+
+
+class Commits(Store):
+    """Committing checked lines as shipped, and auditing checks."""
+
+    def commit(
+        self,
+        report: Report,
+        limits: dict[str, float],
+        actor: str,
+        *,
+        source: str | None = None,
+        input_hash: str | None = None,
+    ) -> CommitResult:
+        """Record every line that may ship as shipped, debiting its allowances and licence;
+        idempotent by (shipment_id, line_id). `source` and `input_hash` name the input (a
+        file and the SHA-256 of its bytes) in the audit trail; without them the report's lines
+        are hashed.
+
+        The ledger's balances are read once, inside the locked transaction, every line is
+        re-checked against them in order (`_Batch`), and the writes go out as a few bulk
+        statements: a line that no longer fits is refused and leaves nothing behind."""
+        self.require_current()
+        now = datetime.now(UTC)
+        # Each line as a dict once: its own hash, and the report's when no input hash is given.
+        dicts = line_dicts(report)
+        with self._writing() as connection:
+            self._serialise(connection)
+            release_stale(connection, report)
+            batch = _Batch(
+                limits,
+                now,
+                shipped=_committed(connection, report),
+                usage=Usage.load(connection, report),
+                taker=LicenceTaker.load(connection, report),
+                repeated=frozenset(report.summary.duplicate_ids),
+            )
+            recorded = tuple(
+                batch.add(line, as_dict) for line, as_dict in zip(report.lines, dicts, strict=True)
+            )
+            outcome = batch.outcome
+            if outcome.refused:
+                report = replace(
+                    report, lines=recorded, summary=summarise(report.summary.lines_in, recorded)
+                )
+            outcome.report = report
+            batch.write(connection)
+            record_holds(connection, report)
+            append(
+                connection,
+                actor=actor,
+                action="commit",
+                input_hash=input_hash or canonical_hash(dicts),
+                rulebook_version=report.rulebook_version,
+                list_edition=list_edition(report),
+                payload={
+                    "source": source,
+                    "committed": outcome.committed,
+                    "already": outcome.already,
+                    "refused": [list(r) for r in outcome.refused],
+                    **decisions(report),
+                },
+            )
+        return outcome
+
+    def record_check(
+        self,
+        report: Report,
+        source: str,
+        actor: str,
+        *,
+        input_hash: str | None = None,
+        reserve: bool = True,
+    ) -> None:
+        """Audit a check that did not commit: what was checked and what came out; with
+        `reserve`, reserve the licence quantity of the lines a licence covers."""
+        self.require_current()
+        with self._writing() as connection:
+            self._serialise(connection)
+            record_holds(connection, report)
+            if reserve:
+                release_stale(connection, report)
+                taker = LicenceTaker.load(connection, report)
+                for line in report.lines:
+                    # A reservation that no longer fits is not made: committing says why.
+                    if reserves(line) and taker.problem(line) is None:
+                        taker.take(line, LicenceUseState.RESERVED)
+                taker.write(connection)
+            append(
+                connection,
+                actor=actor,
+                action="check",
+                input_hash=input_hash or canonical_hash(line_dicts(report)),
+                rulebook_version=report.rulebook_version,
+                list_edition=list_edition(report),
+                payload={
+                    "source": source,
+                    "view": report.view.value,
+                    "as_of": report.as_of.isoformat() if report.as_of else None,
+                    "summary": report.summary.as_dict(),
+                    "reserved": reserve,
+                    **decisions(report),
+                },
+            )
+
+
+@dataclass
+class _Batch:
+    """A commit's lines judged in order against the ledger as read under the write lock and
+    as the lines before them changed it; the rows to write, and what became of each line."""
+
+    limits: dict[str, float]
+    now: datetime
+    shipped: dict[tuple[str, str], _Committed]
+    usage: Usage
+    taker: LicenceTaker
+    repeated: frozenset[str]  # "shipment_id/line_id" of more than one line of the book
+    outcome: CommitResult = field(default_factory=CommitResult)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, line: LineResult, as_dict: dict[str, Any]) -> LineResult:
+        """Commit `line` when it may ship and still fits; returns it as the ledger records it
+        (a line that may ship but is refused becomes what it now is)."""
+        ident = (line.shipment_id or "", line.line_id or "")
+        key = f"{ident[0]}/{ident[1]}"
+        content = line_content(line)
+        if key in self.repeated:
+            # The ledger records one line per id: which of the lines it would be is not for
+            # tiergate to pick, so none is committed.
+            why = "more than one line of the book carries this id: give each its own"
+            return self._refuse(key, line, Outcome.INDETERMINATE, why)
+        before = self.shipped.get(ident)
+        if before is not None:
+            change = before.difference(line, content)
+            if change is None:
+                self.outcome.already.append(key)
+                return line
+            why = (
+                f"committed before with other content ({change}): a committed line "
+                "does not change; give a new line its own id"
+            )
+            return self._refuse(key, line, Outcome.INDETERMINATE, why)
+        if not line.may_ship:
+            self.outcome.refused.append((key, f"outcome {line.outcome.value} may not ship"))
+            return line
+        planned = Usage.planned(line.debits)
+        problem = self.usage.problem(planned, self.limits)
+        if problem is None and line.licence is not None:
+            problem = self.taker.problem(line)
+        if problem is not None:
+            return self._refuse(key, line, Outcome.LICENSE_REQUIRED, problem)
+        self.usage.take(planned)
+        if line.licence is not None:
+            self.taker.take(line, LicenceUseState.USED)
+        self.shipped[ident] = _Committed(content, line.destination, line.eccn, line.quantity)
+        self.rows.append(_row(ident, line, content, canonical_hash(as_dict), self.now))
+        self.outcome.committed.append(key)
+        return line
+
+    def _refuse(self, key: str, line: LineResult, outcome: Outcome, why: str) -> LineResult:
+        self.outcome.refused.append((key, why))
+        return _not_recorded(line, outcome, why)
+
+    def write(self, connection: Connection) -> None:
+        """Write the committed lines, the allowance usage and the licence uses, in bulk."""
+        if self.rows:
+            connection.execute(insert(COMMITTED), self.rows)
+        self.usage.write(connection)
+        self.taker.write(connection)
+
+
+def _row(
+    ident: tuple[str, str],
+    line: LineResult,
+    content: dict[str, str],
+    input_hash: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """A committed line's row."""
+    return {
+        "shipment_id": ident[0],
+        "line_id": ident[1],
+        "as_of": line.as_of.isoformat() if line.as_of else "",
+        "destination": line.destination,
+        "eccn": line.eccn,
+        "quantity": line.quantity,
+        "total_tpp": None if line.total_tpp is None else exact(line.total_tpp),
+        "outcome": line.outcome.value,
+        "exception": line.exception,
+        "input_hash": input_hash,
+        "committed_at": now,
+        "debits": [
+            [allowance_id, holder, period, str(exact(amount))]
+            for allowance_id, holder, period, amount in line.debits
+        ],
+        "content": content,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Committed:
+    """What the ledger holds of a committed line: its content (None for lines committed before
+    schema 0005, which kept only destination, ECCN and quantity)."""
+
+    content: dict[str, str] | None
+    destination: str | None
+    eccn: str | None
+    quantity: int | None
+
+    def difference(self, line: LineResult, content: dict[str, str]) -> str | None:
+        """How `line` differs from this committed line, or None when it is the same line."""
+        if self.content is not None:
+            before, now = self.content, content
+        else:
+            before = _recorded_columns(self.destination, self.eccn, self.quantity)
+            now = _recorded_columns(line.destination, line.eccn, line.quantity)
+        changed = [
+            f"{name} {before.get(name, '(blank)')!r} then, {now.get(name, '(blank)')!r} now"
+            for name in sorted(before.keys() | now.keys())
+            if before.get(name) != now.get(name)
+        ]
+        if not changed:
+            return None
+        shown = "; ".join(changed[:3])
+        return shown if len(changed) <= 3 else f"{shown}; and {len(changed) - 3} more"
+
+
+def _recorded_columns(
+    destination: str | None, eccn: str | None, quantity: int | None
+) -> dict[str, str]:
+    columns = {"destination": destination, "eccn": eccn, "quantity": quantity}
+    return {name: str(value) for name, value in columns.items() if value is not None}
+
+
+def _committed(connection: Connection, report: Report) -> dict[tuple[str, str], _Committed]:
+    """The report's shipments' lines already committed, by (shipment_id, line_id)."""
+    c = COMMITTED.c
+    return {
+        (shipment_id, line_id): _Committed(content, destination, eccn, quantity)
+        for shipment_id, line_id, content, destination, eccn, quantity in rows_in(
+            connection,
+            select(c.shipment_id, c.line_id, c.content, c.destination, c.eccn, c.quantity),
+            c.shipment_id,
+            {line.shipment_id or "" for line in report.lines},
+        )
+    }
+
+
+def _not_recorded(line: LineResult, outcome: Outcome, why: str) -> LineResult:
+    """A line that may ship as checked but the ledger refused: what it is once refused."""
+    if outcome is Outcome.LICENSE_REQUIRED:
+        message = f"not committed: {why}; beyond it a licence is required"
+        # The allowance that no longer fits cites itself among the line's reasons.
+        citation = next(
+            (r.citation for r in line.reasons if f"`{r.rule}`" in why), LICENCE_CITATION
+        )
+    else:
+        message = f"not committed: {why}"
+        citation = "tiergate ledger (one committed line per shipment_id and line_id)"
+    return replace(
+        line,
+        outcome=outcome,
+        exception=None,
+        licence=None,
+        debits=(),
+        conditions=(),
+        reasons=(*line.reasons, Reason(rule="ledger.commit", message=message, citation=citation)),
+    )

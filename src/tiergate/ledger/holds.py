@@ -1,0 +1,111 @@
+"""Holds: a line a person must look at before it ships, recorded by the check that held it,
+released or rejected by a named reviewer with a reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from tiergate.engine import HoldDecision
+from tiergate.keys import HoldSignature, HoldStatus
+from tiergate.ledger.audit import append_event
+from tiergate.ledger.models import HOLDS, Hold
+from tiergate.ledger.store import LedgerError, Store, rows_in
+from tiergate.model import Outcome, Report
+
+# The statuses a person's decision gives a hold.
+_DECIDED = (HoldStatus.RELEASED, HoldStatus.REJECTED)
+
+
+class Holds(Store):
+    """Reading holds and deciding on them."""
+
+    def holds(self, status: HoldStatus | None = None) -> list[dict[str, Any]]:
+        """Recorded holds, oldest first (optionally only `open`, `released` or `rejected`)."""
+        self.require_current()
+        query = select(HOLDS).order_by(Hold.id)
+        if status is not None:
+            query = query.where(Hold.status == status)
+        with self.engine.connect() as connection:
+            return [dict(row) for row in connection.execute(query).mappings()]
+
+    def decide_hold(self, hold_id: int, status: HoldStatus, by: str, reason: str) -> None:
+        """Release or reject an open hold, naming the reviewer and the justification."""
+        if status not in _DECIDED:
+            raise LedgerError(f"a hold is `released` or `rejected`, not `{status}`")
+        if not by.strip() or not reason.strip():
+            raise LedgerError("a decision on a hold needs the reviewer (--by) and the reason")
+        self.require_current()
+        with self._writing() as connection:
+            self._serialise(connection)
+            row = connection.execute(select(Hold.status).where(Hold.id == hold_id)).first()
+            if row is None:
+                raise LedgerError(f"hold {hold_id} is not recorded")
+            if row[0] != HoldStatus.OPEN:
+                raise LedgerError(f"hold {hold_id} is already {row[0]}")
+            connection.execute(
+                update(Hold)
+                .where(Hold.id == hold_id)
+                .values(
+                    status=status,
+                    decided_by=by.strip(),
+                    decided_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    decision_reason=reason.strip(),
+                )
+            )
+            append_event(
+                connection, by.strip(), f"hold.{status}", {"hold": hold_id, "reason": reason}
+            )
+
+    def hold_decisions(self) -> dict[tuple[str, str], HoldDecision]:
+        """The latest decision per held line, for the engine."""
+        decided: dict[tuple[str, str], HoldDecision] = {}
+        for row in self.holds():
+            if row["status"] in _DECIDED:
+                decided[(row["shipment_id"], row["line_id"])] = HoldDecision(
+                    signature=row["signature"],
+                    status=row["status"],
+                    by=row["decided_by"] or "",
+                    at=row["decided_at"] or "",
+                    reason=row["decision_reason"] or "",
+                )
+        return decided
+
+
+def record_holds(connection: Connection, report: Report) -> None:
+    """Open a hold for every held line not already recorded for the same reasons."""
+    held = [line for line in report.lines if line.outcome is Outcome.HOLD and line.hold_signature]
+    if not held:
+        return
+    known = {
+        (shipment_id, line_id, signature)
+        for shipment_id, line_id, signature in rows_in(
+            connection,
+            select(HOLDS.c.shipment_id, HOLDS.c.line_id, HOLDS.c.signature),
+            HOLDS.c.shipment_id,
+            {line.shipment_id or "" for line in held},
+        )
+    }
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    rows = []
+    for line in held:
+        assert line.hold_signature is not None
+        signature = HoldSignature.parse(line.hold_signature)
+        key = (line.shipment_id or "", line.line_id or "", str(signature))
+        if key in known:
+            continue
+        known.add(key)
+        rows.append(
+            {
+                "shipment_id": key[0],
+                "line_id": key[1],
+                "signature": key[2],
+                "reasons": [r.message for r in line.reasons if r.rule in signature.rules],
+                "status": HoldStatus.OPEN,
+                "created_at": now,
+            }
+        )
+    if rows:
+        connection.execute(insert(HOLDS), rows)

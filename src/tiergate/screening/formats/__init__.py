@@ -1,0 +1,1 @@
+"""One module per list format tiergate reads (`screening.readers` picks one for a file)."""
