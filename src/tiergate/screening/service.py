@@ -13,9 +13,9 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from tiergate.countries import CountryResolver
+from tiergate.countries import CountryResolver, default_resolver
 from tiergate.normalise import MAX_NAME_LENGTH
-from tiergate.rulebook import default_rulebook
+from tiergate.screening.findings import PartyHit, hit_outcome
 from tiergate.screening.lists import ListEdition
 from tiergate.screening.matcher import Hit, Matcher, MatchSettings, default_settings
 from tiergate.screening.store import ListStore
@@ -70,9 +70,11 @@ class Screener:
         edition: ListEdition | None = None,
         settings: MatchSettings | None = None,
         suppressions: Iterable[Suppression] = (),
+        countries: CountryResolver | None = None,
     ) -> None:
         """`suppressions`: the reviewed false positives to apply, oldest first (from
-        `Ledger.suppressions`)."""
+        `Ledger.suppressions`); `countries`: how a party's country is read (default: as the
+        bundled rulebook's engine reads it)."""
         # The edition in use keeps its index beside it, so the next command reads it.
         folder = None
         if edition is None:
@@ -80,7 +82,7 @@ class Screener:
             edition, folder = store.current(), store.folder
         self.edition = edition
         self.matcher = Matcher(self.edition, settings or default_settings(), index_folder=folder)
-        self._countries = CountryResolver(default_rulebook())
+        self._countries = countries or default_resolver()
         self._suppressed = latest(suppressions)
         # Suppressions found lapsed while screening (the entry changed), by id: the caller
         # records them in the ledger (`Ledger.record_lapses`).
@@ -142,6 +144,27 @@ class Screener:
             }
         }
 
+    def edition_record(self) -> dict[str, str]:
+        """The edition in use, as a report lists it among the data editions it used."""
+        edition = self.edition
+        return {
+            "name": edition.name,
+            "date": edition.edition_date.isoformat(),
+            "licence": "public domain (US government work)",
+            "content_hash": edition.content_hash,
+        }
+
+    def party_hits(self, name: str, country: str | None) -> list[PartyHit]:
+        """What each hit on a shipment's party does to its line (`country`: the ISO code the
+        engine resolved, or None); the engine's side of `tiergate.engine.PartyScreener`."""
+        result = self.screen_code(name, country, [])
+        lapsed = {id(hit) for hit, _ in result.lapsed}
+        hits = []
+        for hit in result.hits:
+            outcome, policy, reason = hit_outcome(hit, self.matcher.settings)
+            hits.append(PartyHit(outcome, policy, reason, lapsed=id(hit) in lapsed))
+        return hits
+
     def screen(
         self,
         name: str,
@@ -153,6 +176,18 @@ class Screener:
         whose row could not be read (`read_error`) is indeterminate, never clear."""
         errors: list[str] = []
         code = self._country_code(country, errors)
+        return self.screen_code(name, code, errors, party_id, read_error)
+
+    def screen_code(
+        self,
+        name: str,
+        code: str | None,
+        errors: list[str],
+        party_id: str | None = None,
+        read_error: str | None = None,
+    ) -> ScreenResult:
+        """Screen one party whose country is already resolved to an ISO code (or None);
+        `errors`: what resolving it found."""
         if read_error is not None:
             errors.append(read_error)
             return ScreenResult(party_id, name, code, "indeterminate", (), tuple(errors))

@@ -1,0 +1,37 @@
+"""The determination engine: shipment lines in, outcomes with reasons out. Pure: no I/O.
+
+One module per stage, in the brief's order of determination, each a few functions over
+typed values: `normalise` -> `classify` -> `destination` (and embargo) -> `parties` (and
+headquarters) -> `end_use` -> `item_destination` -> `exceptions` -> `allowances` ->
+`licences` -> `advisories` -> `verdict`. `driver.Engine` runs them; `memo` bounds what it
+remembers between lines.
+"""
+
+from __future__ import annotations
+
+from tiergate.engine.allowances import AllowanceState, holder_key
+from tiergate.engine.driver import Engine
+from tiergate.engine.findings import (
+    Finding,
+    HoldDecision,
+    Pending,
+    most_severe_tier,
+    tier_of_policy,
+)
+from tiergate.engine.parties import PartyScreener
+from tiergate.engine.standing import LICENCE_CITATION
+from tiergate.engine.verdict import summarise
+
+__all__ = [
+    "LICENCE_CITATION",
+    "AllowanceState",
+    "Engine",
+    "Finding",
+    "HoldDecision",
+    "PartyScreener",
+    "Pending",
+    "holder_key",
+    "most_severe_tier",
+    "summarise",
+    "tier_of_policy",
+]
