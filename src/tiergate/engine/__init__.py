@@ -9,6 +9,8 @@ remembers between lines.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tiergate.engine.allowances import AllowanceState, holder_key
 from tiergate.engine.driver import Engine
 from tiergate.engine.findings import (
@@ -19,8 +21,20 @@ from tiergate.engine.findings import (
     tier_of_policy,
 )
 from tiergate.engine.parties import PartyScreener
-from tiergate.engine.standing import LICENCE_CITATION
 from tiergate.engine.verdict import summarise
+from tiergate.rulebook import default_rulebook
+
+if TYPE_CHECKING:
+    LICENCE_CITATION: str
+else:
+
+    def __getattr__(name: str) -> str:
+        """`LICENCE_CITATION`: the bundled rulebook's licence citation, read when first asked
+        for (loading the rulebook on import would slow every command's start)."""
+        if name == "LICENCE_CITATION":
+            return default_rulebook().rules.standing.licence_citation
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "LICENCE_CITATION",
