@@ -43,6 +43,7 @@ from tiergate.engine.memo import Memo
 from tiergate.engine.standing import StandingReasons
 from tiergate.engine.verdict import Verdicts, summarise
 from tiergate.errors import UsageError
+from tiergate.gcpause import cyclic_gc_paused
 from tiergate.licences import LicenceBook
 from tiergate.model import Line, LineResult, Raw, Reason, Report, Shipment
 from tiergate.normalise import ValueProblem, blank, parse_money, parse_quantity, text
@@ -93,7 +94,6 @@ class Engine:
         self._places = destination.PlaceFinder(self.countries, self.compiler.epoch_of)
         self._verdicts = Verdicts(self.rulebook.meta.h100_tpp, self.standing_reasons.nlr_citation)
         self._ids = count()
-        self._memos: tuple[Memo[Any, Any], ...] = ()
         self.clear_memos()
 
     def clear_memos(self) -> None:
@@ -138,7 +138,21 @@ class Engine:
         lines they cover are LICENSED (see `tiergate.licences`); with `hold_decisions`, a held
         line a person released (for the same reasons) is cleared, one they rejected is
         PROHIBITED."""
-        today = today or date.today()
+        with cyclic_gc_paused():  # only in a process with one thread (see gcpause)
+            return self._check(
+                shipments, as_of, view, today or date.today(), allowances, licences, hold_decisions
+            )
+
+    def _check(
+        self,
+        shipments: Iterable[Shipment | Line],
+        as_of: date | None,
+        view: View,
+        today: date,
+        allowances: AllowanceState | None,
+        licences: LicenceBook | None,
+        hold_decisions: Mapping[tuple[str, str], HoldDecision] | None,
+    ) -> Report:
         state = allowances if allowances is not None else AllowanceState()
         lines: list[Line] = []
         for item in shipments:
