@@ -249,3 +249,45 @@ def test_memo_forgets_its_oldest_entry_when_full() -> None:
     memo.put(2, "b")
     memo.put(3, "c")
     assert dict(memo) == {2: "b", 3: "c"}
+
+
+def _imports(module: str) -> set[str]:
+    """The tiergate modules `module` imports at its top level (not under TYPE_CHECKING)."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    assert spec is not None
+    assert spec.origin is not None
+    with open(spec.origin, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tiergate"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("tiergate"))
+    return {name for name in found if _is_module(name)}
+
+
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a name inside a module, not a module
+        return False
+
+
+def test_the_engine_never_imports_the_screening_service() -> None:
+    """The engine is pure: the screening service reads the list store (disk, network), so
+    list findings reach the engine through `PartyScreener` instead."""
+    seen, todo = set(), ["tiergate.engine"]
+    while todo:
+        module = todo.pop()
+        if module not in seen and module != "tiergate":
+            seen.add(module)
+            todo.extend(_imports(module))
+    assert "tiergate.engine.driver" in seen
+    assert not {m for m in seen if m.startswith("tiergate.screening")}

@@ -20,7 +20,7 @@ from tiergate.engine.findings import (
     most_severe_tier,
     tier_of_policy,
 )
-from tiergate.engine.parties import PartyScreener
+from tiergate.engine.parties import PartyHit, PartyScreener
 from tiergate.engine.verdict import summarise
 from tiergate.rulebook import default_rulebook
 
@@ -42,6 +42,7 @@ __all__ = [
     "Engine",
     "Finding",
     "HoldDecision",
+    "PartyHit",
     "PartyScreener",
     "Pending",
     "holder_key",

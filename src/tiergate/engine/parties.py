@@ -9,6 +9,7 @@ party's country as the engine's own resolver reads it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
@@ -18,10 +19,20 @@ from tiergate.countries import CountryResolver
 from tiergate.engine.destination import Match, PlaceFinder
 from tiergate.engine.findings import Finding, tier_of_policy
 from tiergate.engine.memo import Memo
-from tiergate.model import Line, Party, Raw, Reason
+from tiergate.model import Line, Outcome, Party, Raw, Reason
 from tiergate.normalise import text
-from tiergate.rulebook import Transaction
-from tiergate.screening.findings import PartyHit
+from tiergate.rulebook import ReviewPolicy, Transaction
+
+
+@dataclass(frozen=True, slots=True)
+class PartyHit:
+    """What one hit on a party does to a line: its outcome, review policy and reason, and
+    whether a suppression of it lapsed (the entry changed since a person reviewed it)."""
+
+    outcome: Outcome
+    review_policy: ReviewPolicy | None
+    reason: Reason
+    lapsed: bool = False
 
 
 class PartyScreener(Protocol):

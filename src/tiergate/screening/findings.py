@@ -8,22 +8,9 @@ person to clear.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tiergate.model import Outcome, Reason
 from tiergate.rulebook import ReviewPolicy
 from tiergate.screening.matcher import Hit, MatchSettings
-
-
-@dataclass(frozen=True, slots=True)
-class PartyHit:
-    """What one hit on a party does to a line: its outcome, review policy and reason, and
-    whether a suppression of it lapsed (the entry changed since a person reviewed it)."""
-
-    outcome: Outcome
-    review_policy: ReviewPolicy | None
-    reason: Reason
-    lapsed: bool = False
 
 
 def hit_outcome(hit: Hit, settings: MatchSettings) -> tuple[Outcome, ReviewPolicy | None, Reason]:

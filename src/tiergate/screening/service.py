@@ -14,8 +14,9 @@ from functools import cache
 from typing import Any
 
 from tiergate.countries import CountryResolver, default_resolver
+from tiergate.engine.parties import PartyHit
 from tiergate.normalise import MAX_NAME_LENGTH
-from tiergate.screening.findings import PartyHit, hit_outcome
+from tiergate.screening.findings import hit_outcome
 from tiergate.screening.lists import ListEdition
 from tiergate.screening.matcher import Hit, Matcher, MatchSettings, default_settings
 from tiergate.screening.store import ListStore
