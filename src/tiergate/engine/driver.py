@@ -99,12 +99,14 @@ class Engine:
     def clear_memos(self) -> None:
         """Forget every remembered answer (the benchmark's cold baseline; answers never change)."""
         self._epochs: Memo[tuple[date, View], tuple[int, CompiledRules]] = Memo(1_000)
-        self._classified: Memo[tuple[Any, ...], tuple[Classification, int]] = Memo()
+        self._classified: Memo[
+            tuple[tuple[str, ...], classify_stage.ItemQuery], tuple[Classification, int]
+        ] = Memo()
         self._signatures: Memo[classify_stage.Signature, int] = Memo()
-        self._bundles: Memo[tuple[Any, ...], Bundle] = Memo()
-        self._bases: Memo[tuple[Any, ...], int] = Memo()
+        self._bundles: Memo[tuple[tuple[str, ...], normalise.StaticLine], Bundle] = Memo()
+        self._bases: Memo[tuple[object, ...], int] = Memo()
         self._decided: Memo[tuple[Bundle, int, View], StaticDetermination] = Memo()
-        self._statics: Memo[tuple[Any, ...], StaticDetermination] = Memo()
+        self._statics: Memo[tuple[object, ...], StaticDetermination] = Memo()
         self._dates: Memo[Raw, date | str] = Memo()
         self._quantities: Memo[Raw, int | str | None] = Memo()
         self._consignee_keys: Memo[tuple[Raw, str], str] = Memo()
