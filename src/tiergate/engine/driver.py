@@ -94,6 +94,7 @@ class Engine:
         self._places = destination.PlaceFinder(self.countries, self.compiler.epoch_of)
         self._verdicts = Verdicts(self.rulebook.meta.h100_tpp, self.standing_reasons.nlr_citation)
         self._ids = count()
+        self._earliest = self.rulebook.meta.earliest_date
         self.clear_memos()
 
     def clear_memos(self) -> None:
@@ -164,12 +165,11 @@ class Engine:
             self._static_work(i, line, as_of, today, view, decisions)
             for i, line in enumerate(lines)
         ]
-        in_date_order = sorted(work, key=lambda w: (w.as_of or date.max, w.index))
-        for w in in_date_order:
-            if w.static is not None and w.static.pendings:
-                allowance_stage.settle(w, state)
+        counted = [w for w in work if w.static is not None and w.static.pendings]
+        for w in sorted(counted, key=_date_order):
+            allowance_stage.settle(w, state)
         if licences is not None:
-            for w in in_date_order:
+            for w in sorted(work, key=_date_order):
                 licence_stage.apply_licence(w, licences, self.standing_reasons.licence_citation)
         results = tuple(self._verdicts.result(w) for w in work)
         return Report(
@@ -262,8 +262,7 @@ class Engine:
     def _prepare(self, index: int, line: Line, as_of: date | None, today: date) -> Work:
         errors = list(line.errors) if line.errors else []
         normalise.check_stored_texts(line, errors)
-        earliest = self.rulebook.meta.earliest_date
-        on, problem = normalise.line_date(line.date, as_of, today, earliest, self._dates)
+        on, problem = normalise.line_date(line.date, as_of, today, self._earliest, self._dates)
         if problem is not None:
             errors.append(problem)
         return Work(index, line, on, errors, [])
@@ -486,6 +485,12 @@ class Engine:
         if self.screening is not None:
             editions.append(self.screening.screener.edition_record())
         return tuple(editions)
+
+
+def _date_order(w: Work) -> tuple[date, int]:
+    """Lines in date order (undated last), then input order: how allowances and licences are
+    drawn."""
+    return (w.as_of or date.max, w.index)
 
 
 _SHARED: Engine | None = None

@@ -87,12 +87,13 @@ PER_LINE_FIELDS = frozenset(
     }
 )
 
+_new_static = tuple.__new__  # StaticLine._make without its length check: one C call per line
 _STATIC_VALUES = attrgetter(*(STATIC_SOURCES.get(name, name) for name in StaticLine._fields))
 
 
 def static_line(line: Line) -> StaticLine:
     """The static part of `line`."""
-    return StaticLine._make(_STATIC_VALUES(line))
+    return _new_static(StaticLine, _STATIC_VALUES(line))
 
 
 @dataclass(frozen=True, slots=True)
