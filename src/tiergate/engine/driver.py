@@ -436,6 +436,9 @@ class Engine:
     def _static(
         self, b: Bundle, compiled: CompiledRules, written: CompiledRules, view: View
     ) -> StaticDetermination:
+        """Stages 3 to 7 and 10 for a bundle: the rules that reach it by destination,
+        headquarters and end use, kept by item conditions, resolved to licence requirements
+        or exceptions (pending allowances), then advisories; and the tier they give."""
         c = b.classification
         findings: list[Finding] = []
         pendings: list[Pending] = []

@@ -8,9 +8,9 @@ from typing import TypeVar
 K = TypeVar("K")
 V = TypeVar("V")
 
-# Entries per table: far more than the distinct combinations of a large order book (2,000
-# customers x 40 items x a few epochs), few enough that a long-running server's memory stays
-# bounded (benchmarks/check_rows.py, scatter book: ~60,000 bundles per 100,000 lines).
+# Entries per table: several times what the worst-case book of benchmarks/check_rows.py needs
+# (its scatter book fills the largest table, a bundle's static determination per epoch, with
+# 34,000 entries per 50,000 lines), few enough that a long-running server's memory stays bounded.
 DEFAULT_SIZE = 200_000
 
 
