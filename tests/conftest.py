@@ -9,7 +9,9 @@
   uses the bundled list edition whatever is installed on the machine.
 - `shared_data`: the `../shared/data` folder of real public data, present on developer
   machines and in CI; tests that compare against it skip only where it is absent.
-- `run_tiergate`: the CLI as a user runs it, a real subprocess with a plain environment.
+- `run_tiergate`: the CLI as a user runs it, in this process with a plain tiergate
+  environment (fast); `process=True` runs a real `python -m tiergate` subprocess, for tests of
+  the process itself (the entry point, exit status, concurrency).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from typer.testing import CliRunner
 
 from tiergate.engine import Engine
 from tiergate.rulebook import RULEBOOK_FILES
@@ -34,22 +37,52 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-def run_tiergate(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m tiergate ARGS` from the project root; `home` replaces TIERGATE_HOME."""
+def run_tiergate(
+    *args: str, home: Path | None = None, process: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """`tiergate ARGS` from the project root; `home` replaces TIERGATE_HOME, and no other
+    TIERGATE_ variable is seen. In this process unless `process` (then `python -m tiergate`)."""
     env = {
-        "PATH": "/usr/bin:/bin",
         "NO_COLOR": "1",
         "COLUMNS": "200",
         "TIERGATE_HOME": str(home) if home is not None else os.environ["TIERGATE_HOME"],
     }
-    return subprocess.run(
-        [sys.executable, "-m", "tiergate", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
+    if process:
+        return subprocess.run(
+            [sys.executable, "-m", "tiergate", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={"PATH": "/usr/bin:/bin", **env},
+            check=False,
+        )
+    return _in_process(list(args), env)
+
+
+def _in_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `tiergate.cli.main` as the console script does, with `env` as the only tiergate
+    settings, capturing stdout, stderr and the exit status."""
+    from tiergate.cli import main
+
+    unset: dict[str, str | None] = {
+        name: None for name in os.environ if name.startswith("TIERGATE_") and name not in env
+    }
+    folder, argv = Path.cwd(), sys.argv
+    with CliRunner().isolation(env={**unset, **env}) as (stdout, stderr, _):
+        os.chdir(ROOT)
+        sys.argv = ["tiergate", *args]
+        try:
+            main()
+            status = 0
+        except SystemExit as exit_:
+            status = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.chdir(folder)
+            sys.argv = argv
+        out, err = stdout.getvalue().decode(), stderr.getvalue().decode()
+    return subprocess.CompletedProcess(["tiergate", *args], status, out, err)
 
 
 @pytest.fixture(autouse=True, scope="session")

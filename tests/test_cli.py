@@ -1,4 +1,5 @@
-"""The CLI as a user runs it: a real subprocess per command, checking output and exit codes."""
+"""The CLI as a user runs it, checking output and exit codes: in this process (fast), and as a
+real `python -m tiergate` process where the process itself is what is tested."""
 
 from __future__ import annotations
 
@@ -26,6 +27,21 @@ def test_check_example_is_clear_and_exits_0() -> None:
     assert done.returncode == 0, done.stderr
     assert "NLR" in done.stdout
     assert "every line may ship" in done.stdout
+
+
+def test_the_installed_entry_point_runs_as_a_process_with_its_exit_statuses(
+    tmp_path: Path,
+) -> None:
+    clear = run("check", str(EXAMPLES / "korea_ai_computing_centre.csv"), process=True)
+    assert clear.returncode == 0, clear.stderr
+    assert "every line may ship" in clear.stdout
+    blocked = run("check", str(EXAMPLES / "mixed_book.csv"), "--format", "json", process=True)
+    assert blocked.returncode == 3, blocked.stderr
+    assert json.loads(blocked.stdout)["lines"]
+    refused = run("check", str(tmp_path / "missing.csv"), process=True)
+    assert refused.returncode == 2
+    assert "missing.csv" in refused.stderr
+    assert run("--version", process=True).stdout.startswith("tiergate ")
 
 
 def test_check_json_written_view() -> None:

@@ -322,7 +322,7 @@ def test_concurrent_committers_never_exceed_the_allowance_or_the_licence(url: st
     ledger = Ledger(url)
     ledger.upgrade()
     ledger.add_licence(_licence(quantity=1000), "tester")
-    workers, commits = 8, 200
+    workers, commits = 8, 50  # 400 tries at 16 allowance and 10 licence slots
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     processes = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from functools import cache
+from functools import lru_cache
 
 from tiergate.classify import Classification, Specs
 from tiergate.engine import AllowanceState, Engine
@@ -51,10 +51,10 @@ def default_engine() -> Engine:
     return Engine.shared()
 
 
-@cache
-def _screening_engine() -> Engine:
-    """The engine over the bundled rulebook with the shared screener, built once."""
-    return Engine(screener=Screener.shared())
+@lru_cache(maxsize=4)
+def _screening_engine(screener: Screener) -> Engine:
+    """The engine over the bundled rulebook with `screener`, built once per screener."""
+    return Engine(screener=screener)
 
 
 def check(
@@ -70,7 +70,7 @@ def check(
     against the list edition in use as `tiergate check` does (`screen=False` skips it). For
     the workflow with a ledger (allowances used, licences, holds, audit, commit), use
     `tiergate.workflow.Workspace`."""
-    engine = _screening_engine() if screen else default_engine()
+    engine = _screening_engine(Screener.shared()) if screen else default_engine()
     return engine.check(shipments, as_of=as_of, view=view, today=today, allowances=allowances)
 
 

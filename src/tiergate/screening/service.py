@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from tiergate.countries import CountryResolver, default_resolver
@@ -125,11 +126,13 @@ class Screener:
         return place.given_code
 
     @classmethod
-    @cache
     def shared(cls) -> Screener:
-        """One screener over the edition in use (installed, else bundled) per process, without
-        suppressions (they live in a ledger: pass `Ledger.suppressions()` to a new one)."""
-        return cls()
+        """One screener per edition in use (installed, else bundled) in this process, without
+        suppressions (they live in a ledger: pass `Ledger.suppressions()` to a new one). An
+        edition installed since, or another tiergate home, gets its own."""
+        store = ListStore()
+        pointer = store.pointer.read_bytes() if store.pointer.is_file() else b""
+        return _shared_screener(store.folder, pointer)
 
     def editions(self) -> dict[str, dict[str, Any]]:
         """The edition in use, for every output that reports results."""
@@ -227,3 +230,9 @@ class Screener:
         return ScreenResult(
             party_id, name, code, status, hits, tuple(errors), tuple(suppressed), tuple(lapsed)
         )
+
+
+@lru_cache(maxsize=4)
+def _shared_screener(folder: Path, pointer: bytes) -> Screener:
+    """The screener of the edition `pointer` (the bytes of `current.json`) names in `folder`."""
+    return Screener()
