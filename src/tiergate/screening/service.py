@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tiergate.countries import CountryResolver, default_resolver
+from tiergate.countries import default_resolver
 from tiergate.engine.parties import PartyHit
 from tiergate.normalise import MAX_NAME_LENGTH
 from tiergate.screening.findings import hit_outcome
@@ -72,11 +72,9 @@ class Screener:
         edition: ListEdition | None = None,
         settings: MatchSettings | None = None,
         suppressions: Iterable[Suppression] = (),
-        countries: CountryResolver | None = None,
     ) -> None:
         """`suppressions`: the reviewed false positives to apply, oldest first (from
-        `Ledger.suppressions`); `countries`: how a party's country is read (default: as the
-        bundled rulebook's engine reads it)."""
+        `Ledger.suppressions`)."""
         # The edition in use keeps its index beside it, so the next command reads it.
         folder = None
         if edition is None:
@@ -84,7 +82,8 @@ class Screener:
             edition, folder = store.current(), store.folder
         self.edition = edition
         self.matcher = Matcher(self.edition, settings or default_settings(), index_folder=folder)
-        self._countries = countries or default_resolver()
+        # Country names read as the engine over the bundled rulebook reads them (one resolver).
+        self._countries = default_resolver()
         self._suppressed = latest(suppressions)
         # Suppressions found lapsed while screening (the entry changed), by id: the caller
         # records them in the ledger (`Ledger.record_lapses`).
