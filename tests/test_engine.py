@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import date, timedelta
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tiergate import AllowanceState, Line, Outcome, Party, View
 from tiergate.engine import Engine
+from tiergate.engine.memo import Memo
+from tiergate.engine.normalise import PER_LINE_FIELDS, STATIC_SOURCES, StaticLine, static_line
 
 WRITTEN_DAY = date(2025, 6, 1)
 LPP_LIMIT = 26_900_000
@@ -196,3 +201,93 @@ def test_check_restores_the_garbage_collector_state() -> None:
     bad_date = engine.check([Line(item="L4", destination="DE", quantity=1, date="31/12/2025")])
     assert bad_date.lines[0].outcome is Outcome.INDETERMINATE
     assert gc.isenabled()
+
+
+def _columns() -> set[str]:
+    """Every column of `Line`, a party's columns named `party.column`."""
+    found = set()
+    for f in fields(Line):
+        if f.name in ("consignee", "end_user"):
+            found.update(f"{f.name}.{p.name}" for p in fields(Party))
+        else:
+            found.add(f.name)
+    return found
+
+
+def test_every_line_column_is_static_or_per_line() -> None:
+    static = {STATIC_SOURCES.get(name, name) for name in StaticLine._fields}
+    assert not static & PER_LINE_FIELDS
+    assert static | PER_LINE_FIELDS == _columns()
+
+
+def _with(line: Line, path: str, value: Any) -> Line:
+    if "." in path:
+        party_field, column = path.split(".")
+        return replace(
+            line, **{party_field: replace(getattr(line, party_field), **{column: value})}
+        )
+    return replace(line, **{path: value})
+
+
+@pytest.mark.parametrize("name", StaticLine._fields)
+def test_each_static_field_is_part_of_the_memo_key(name: str) -> None:
+    base = h100_line("1", 10)
+    path = STATIC_SOURCES.get(name, name)
+    if name == "intermediate_consignees":
+        first, second = (Party(country="DE"),), (Party(country="FR"),)
+    else:
+        first, second = "first", "second"
+    one, other = _with(base, path, first), _with(base, path, second)
+    assert getattr(static_line(one), name) == first
+    assert static_line(one) != static_line(other)
+    assert len({static_line(one): 1, static_line(other): 2}) == 2
+
+
+def test_memo_forgets_its_oldest_entry_when_full() -> None:
+    memo: Memo[int, str] = Memo(maxsize=2)
+    memo.put(1, "a")
+    memo.put(2, "b")
+    memo.put(3, "c")
+    assert dict(memo) == {2: "b", 3: "c"}
+
+
+def _imports(module: str) -> set[str]:
+    """The tiergate modules `module` imports at its top level (not under TYPE_CHECKING)."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    assert spec is not None
+    assert spec.origin is not None
+    with open(spec.origin, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tiergate"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("tiergate"))
+    return {name for name in found if _is_module(name)}
+
+
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a name inside a module, not a module
+        return False
+
+
+def test_the_engine_never_imports_the_screening_service() -> None:
+    """The engine is pure: the screening service reads the list store (disk, network), so
+    list findings reach the engine through `PartyScreener` instead."""
+    seen, todo = set(), ["tiergate.engine"]
+    while todo:
+        module = todo.pop()
+        if module not in seen and module != "tiergate":
+            seen.add(module)
+            todo.extend(_imports(module))
+    assert "tiergate.engine.driver" in seen
+    assert not {m for m in seen if m.startswith("tiergate.screening")}

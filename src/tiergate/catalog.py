@@ -24,6 +24,7 @@ class Catalog:
 
     def __init__(self, rulebook: Rulebook) -> None:
         self.chips: dict[str, Chip] = {chip.id: chip for chip in rulebook.chips.chips}
+        self.edition = rulebook.chips.edition  # cited by every reason the catalog gives
         self._by_key: dict[str, Chip] = {}
         for chip in rulebook.chips.chips:
             names = [chip.id, chip.name, *chip.aliases]

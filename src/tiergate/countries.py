@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import pycountry
 
-from tiergate.rulebook import Rulebook
+from tiergate.rulebook import Rulebook, default_rulebook
 
 # Kosovo has no ISO 3166-1 code; XK is the user-assigned code the EU and others use.
 EXTRA_CODES = {"XK": "Kosovo"}
@@ -129,3 +130,10 @@ class CountryResolver:
         if code is None:
             return None
         return Place(code, code)
+
+
+@cache
+def default_resolver() -> CountryResolver:
+    """The resolver of the bundled rulebook, one per process: the default engine and the
+    screener read country names the same way."""
+    return CountryResolver(default_rulebook())

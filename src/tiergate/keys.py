@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from tiergate.normalise import name_key
-
 __all__ = [
     "HoldSignature",
     "HoldStatus",
@@ -84,6 +82,8 @@ class HolderKey:
     @classmethod
     def consignee(cls, name: str, country: str) -> HolderKey:
         """A consignee's key, its name as allowances count it (`name_key`)."""
+        from tiergate.normalise import name_key  # keys stay light: the CLI imports them
+
         return cls(country, name_key(name))
 
     @classmethod

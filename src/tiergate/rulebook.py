@@ -387,8 +387,46 @@ class Advisory(Cited):
     message: str
 
 
+class StandingReason(Strict):
+    """A reason the engine gives that no single rule owns (an assumption it makes where a line
+    is silent, a notice on how rules are enforced)."""
+
+    rule: str
+    message: Annotated[str, Field(min_length=3)]
+    citation: Annotated[str, Field(min_length=3)]
+    description: Annotated[str, Field(min_length=3)]
+
+
+class Standing(Strict):
+    """The reasons and citations the engine gives on every rulebook date."""
+
+    non_enforcement: StandingReason = Field(
+        description="Added, with the written-only rules that would bind, to a line checked in "
+        "the enforced view."
+    )
+    assumed_datacenter: StandingReason = Field(
+        description="Given when a line with parameters but no catalog item does not say "
+        "whether the item is designed or marketed for datacenters."
+    )
+    assumed_unpublished: StandingReason = Field(
+        description="Given when a technology, software or model-weights line does not say "
+        "whether it is published."
+    )
+    licence_citation: Annotated[str, Field(min_length=3)] = Field(
+        description="Cited by a line a licence the exporter holds covers or could cover."
+    )
+    no_licence_citation: Annotated[str, Field(min_length=3)] = Field(
+        description="Cited by a line with no licence requirement (NLR)."
+    )
+    treated_as_citation: Annotated[str, Field(min_length=3)] = Field(
+        description="Cited when a destination is treated as another country and the "
+        "countries.yaml entry gives no citation of its own."
+    )
+
+
 class RulesFile(Strict):
     end_uses: dict[str, str]
+    standing: Standing
     rules: list[Rule]
 
 

@@ -14,11 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tiergate.countries import CountryResolver
+from tiergate.countries import default_resolver
+from tiergate.engine.parties import PartyHit
 from tiergate.home import tiergate_cache
 from tiergate.keys import SuppressionStatus
 from tiergate.normalise import MAX_NAME_LENGTH
-from tiergate.rulebook import default_rulebook
+from tiergate.screening.findings import hit_outcome
 from tiergate.screening.lists import ListEdition
 from tiergate.screening.matcher import Hit, Matcher, MatchSettings, default_settings
 from tiergate.screening.store import ListStore
@@ -82,7 +83,8 @@ class Screener:
             edition, folder = ListStore().current(), tiergate_cache() / "screening"
         self.edition = edition
         self.matcher = Matcher(self.edition, settings or default_settings(), index_folder=folder)
-        self._countries = CountryResolver(default_rulebook())
+        # Country names read as the engine over the bundled rulebook reads them (one resolver).
+        self._countries = default_resolver()
         self._suppressed = latest(suppressions)
         # Suppressions found lapsed while screening (the entry changed), by id: the caller
         # records them in the ledger (`Ledger.record_lapses`).
@@ -146,6 +148,27 @@ class Screener:
             }
         }
 
+    def edition_record(self) -> dict[str, str]:
+        """The edition in use, as a report lists it among the data editions it used."""
+        edition = self.edition
+        return {
+            "name": edition.name,
+            "date": edition.edition_date.isoformat(),
+            "licence": "public domain (US government work)",
+            "content_hash": edition.content_hash,
+        }
+
+    def party_hits(self, name: str, country: str | None) -> list[PartyHit]:
+        """What each hit on a shipment's party does to its line (`country`: the ISO code the
+        engine resolved, or None); the engine's side of `tiergate.engine.PartyScreener`."""
+        result = self.screen_code(name, country, [])
+        lapsed = {id(hit) for hit, _ in result.lapsed}
+        hits = []
+        for hit in result.hits:
+            outcome, policy, reason = hit_outcome(hit, self.matcher.settings)
+            hits.append(PartyHit(outcome, policy, reason, lapsed=id(hit) in lapsed))
+        return hits
+
     def screen(
         self,
         name: str,
@@ -157,6 +180,18 @@ class Screener:
         whose row could not be read (`read_error`) is indeterminate, never clear."""
         errors: list[str] = []
         code = self._country_code(country, errors)
+        return self.screen_code(name, code, errors, party_id, read_error)
+
+    def screen_code(
+        self,
+        name: str,
+        code: str | None,
+        errors: list[str],
+        party_id: str | None = None,
+        read_error: str | None = None,
+    ) -> ScreenResult:
+        """Screen one party whose country is already resolved to an ISO code (or None);
+        `errors`: what resolving it found."""
         if read_error is not None:
             errors.append(read_error)
             return ScreenResult(party_id, name, code, "indeterminate", (), tuple(errors))
