@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from tiergate.errors import UsageError
 from tiergate.screening.parties import read_parties
-from tiergate.screening.readers import diff_editions, read_list
-from tiergate.screening.rescreen import PartyChange, rescreen
 from tiergate.screening.service import Screener, ScreenResult
 from tiergate.screening.store import ListStore
 
 if TYPE_CHECKING:
+    from tiergate.screening.rescreen import PartyChange
     from tiergate.screening.store import UpdateResult
     from tiergate.screening.suppressions import Suppression
     from tiergate.workflow import Workspace
@@ -152,6 +151,10 @@ class ListDiff:
 def diff_lists(workspace: Workspace, old: Path, new: Path, parties: Path | None = None) -> ListDiff:
     """Entries added, removed and changed from edition file `old` to `new`, and the parties
     (of the CSV `parties`) whose screening result changes."""
+    # The list readers (and the country names they use) load only for a diff.
+    from tiergate.screening.readers import diff_editions, read_list
+    from tiergate.screening.rescreen import rescreen
+
     before, after = read_list(old), read_list(new)
     difference = diff_editions(before, after)
     rows = read_parties(parties) if parties else []
