@@ -11,9 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tiergate import AllowanceState, Line, Outcome, Party, View
+from tiergate.classify import Specs
 from tiergate.engine import Engine
 from tiergate.engine.memo import Memo
-from tiergate.engine.normalise import PER_LINE_FIELDS, STATIC_SOURCES, StaticLine, static_line
+from tiergate.engine.normalise import (
+    PER_LINE_FIELDS,
+    SPEC_COLUMNS,
+    STATIC_SOURCES,
+    StaticLine,
+    parse_specs,
+    static_line,
+)
 
 WRITTEN_DAY = date(2025, 6, 1)
 LPP_LIMIT = 26_900_000
@@ -291,3 +299,16 @@ def test_the_engine_never_imports_the_screening_service() -> None:
             todo.extend(_imports(module))
     assert "tiergate.engine.driver" in seen
     assert not {m for m in seen if m.startswith("tiergate.screening")}
+
+
+def test_every_stated_item_parameter_reaches_the_specs() -> None:
+    # A line states every field of Specs but the release date (from the catalog), and
+    # `published` is the other spelling of `weights_published`.
+    stated = {field.name for field in fields(Specs)} - {"release_date"}
+    assert set(SPEC_COLUMNS) == stated | {"published"}
+    base = static_line(h100_line("1", 10))
+    for column in SPEC_COLUMNS:
+        errors: list[str] = []
+        specs = parse_specs(base._replace(**{column: "1"}), errors)
+        assert specs != Specs(), column
+        assert errors == [], column
