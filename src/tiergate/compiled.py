@@ -121,6 +121,11 @@ def _eccn_pattern(patterns: list[str] | None) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{pattern})" for pattern in patterns), re.IGNORECASE)
 
 
+def _members(sets: dict[str, frozenset[str]], set_id: str | None) -> frozenset[str] | None:
+    """The countries of destination set `set_id` (None: the fact names no set)."""
+    return None if set_id is None else sets[set_id]
+
+
 def _reason(fact: Rule | Advisory) -> Reason:
     return Reason(
         rule=fact.id,
@@ -246,88 +251,18 @@ class Compiler:
         return done[set_id]
 
     def _compile(self, on: date, end: date | None, view: View) -> CompiledRules:
+        """Every table for the epoch starting `on` (to `end`) in `view`."""
         rb = self.rulebook
         groups = self._groups_of(on)
         sets: dict[str, frozenset[str]] = {}
         for definition in rb.destination_sets.sets:
             self._resolve_set(definition.id, groups, sets)
-
-        def members(set_id: str | None) -> frozenset[str] | None:
-            return None if set_id is None else sets[set_id]
-
         exceptions = [e for e in rb.exceptions.exceptions if e.in_force(on) and view in e.views]
-        by_symbol: dict[str, list[CompiledException]] = {}
-        for e in exceptions:
-            places = members(e.destinations)
-            headquarters_in = members(e.headquarters_in)
-            headquarters_not_in = members(e.headquarters_not_in)
-            eccns = _eccn_pattern(e.eccns)
-            by_symbol.setdefault(e.symbol, []).append(
-                self._intern(
-                    ("exception", e.id, places, headquarters_in, headquarters_not_in),
-                    CompiledException(e, places, headquarters_in, headquarters_not_in, eccns),
-                )
-            )
-
         rules = [r for r in rb.rules.rules if r.in_force(on) and view in r.views]
-        compiled: list[CompiledRule] = []
-        for r in rules:
-            place_set = r.destinations or r.headquarters or r.end_use_destinations or "everywhere"
-            relief = tuple(ce for symbol in r.exceptions for ce in by_symbol.get(symbol, []))
-            outside = members(r.headquarters_outside)
-            compiled.append(
-                self._intern(
-                    (
-                        "rule",
-                        r.id,
-                        sets[place_set],
-                        outside,
-                        *(id(ce) for ce in relief),
-                    ),
-                    CompiledRule(
-                        r,
-                        sets[place_set],
-                        _reason(r),
-                        relief,
-                        outside,
-                        _eccn_pattern(r.eccns),
-                    ),
-                )
-            )
-
-        destination_rules: dict[tuple[str | None, str], tuple[CompiledRule, ...]] = {}
-        headquarters_rules: dict[tuple[str | None, str], tuple[CompiledRule, ...]] = {}
-        for kinds, table in (
-            (("embargo", "destination"), destination_rules),
-            (("headquarters",), headquarters_rules),
-        ):
-            for scope in self._scopes:
-                candidates = [
-                    c
-                    for c in compiled
-                    if c.rule.kind in kinds and (c.rule.scopes is None or scope in c.rule.scopes)
-                ]
-                for country in self.countries:
-                    hits = tuple(c for c in candidates if country in c.places)
-                    if hits:
-                        table[(scope, country)] = self._intern_tuple(hits)
-
-        advisories = self._intern_tuple(
-            tuple(
-                self._intern(
-                    ("advisory", a.id, places, headquarters),
-                    CompiledAdvisory(a, places, headquarters, _reason(a)),
-                )
-                for a in rb.advisories.advisories
-                if a.in_force(on) and view in a.views
-                for places, headquarters in [
-                    (
-                        sets[a.destinations or "everywhere"],
-                        sets[a.headquarters] if a.headquarters else frozenset(),
-                    )
-                ]
-            )
-        )
+        compiled = self._compile_rules(rules, sets, self._compile_exceptions(exceptions, sets))
+        destination_rules = self._by_scope_and_country(compiled, ("embargo", "destination"))
+        headquarters_rules = self._by_scope_and_country(compiled, ("headquarters",))
+        advisories = self._compile_advisories(on, view, sets)
         eccn_scopes = tuple(
             (re.compile(e.pattern, re.IGNORECASE), e) for e in rb.item_classes.eccn_scopes
         )
@@ -358,6 +293,95 @@ class Compiler:
             rules_in_force=tuple(rules),
             exceptions_in_force=tuple(exceptions),
             doubts=self._doubts(on),
+        )
+
+    def _compile_exceptions(
+        self, exceptions: list[LicenceException], sets: dict[str, frozenset[str]]
+    ) -> dict[str, list[CompiledException]]:
+        """The exceptions in force with their sets resolved, by symbol (rules name symbols)."""
+        by_symbol: dict[str, list[CompiledException]] = {}
+        for e in exceptions:
+            places = _members(sets, e.destinations)
+            headquarters_in = _members(sets, e.headquarters_in)
+            headquarters_not_in = _members(sets, e.headquarters_not_in)
+            eccns = _eccn_pattern(e.eccns)
+            by_symbol.setdefault(e.symbol, []).append(
+                self._intern(
+                    ("exception", e.id, places, headquarters_in, headquarters_not_in),
+                    CompiledException(e, places, headquarters_in, headquarters_not_in, eccns),
+                )
+            )
+        return by_symbol
+
+    def _compile_rules(
+        self,
+        rules: list[Rule],
+        sets: dict[str, frozenset[str]],
+        by_symbol: dict[str, list[CompiledException]],
+    ) -> list[CompiledRule]:
+        """The rules in force with their places, reasons and exceptions, in file order."""
+        compiled: list[CompiledRule] = []
+        for r in rules:
+            place_set = r.destinations or r.headquarters or r.end_use_destinations or "everywhere"
+            relief = tuple(ce for symbol in r.exceptions for ce in by_symbol.get(symbol, []))
+            outside = _members(sets, r.headquarters_outside)
+            compiled.append(
+                self._intern(
+                    (
+                        "rule",
+                        r.id,
+                        sets[place_set],
+                        outside,
+                        *(id(ce) for ce in relief),
+                    ),
+                    CompiledRule(
+                        r,
+                        sets[place_set],
+                        _reason(r),
+                        relief,
+                        outside,
+                        _eccn_pattern(r.eccns),
+                    ),
+                )
+            )
+        return compiled
+
+    def _by_scope_and_country(
+        self, compiled: list[CompiledRule], kinds: tuple[str, ...]
+    ) -> dict[tuple[str | None, str], tuple[CompiledRule, ...]]:
+        """The rules of `kinds` that reach each (scope, country), where any do."""
+        table: dict[tuple[str | None, str], tuple[CompiledRule, ...]] = {}
+        for scope in self._scopes:
+            candidates = [
+                c
+                for c in compiled
+                if c.rule.kind in kinds and (c.rule.scopes is None or scope in c.rule.scopes)
+            ]
+            for country in self.countries:
+                hits = tuple(c for c in candidates if country in c.places)
+                if hits:
+                    table[(scope, country)] = self._intern_tuple(hits)
+        return table
+
+    def _compile_advisories(
+        self, on: date, view: View, sets: dict[str, frozenset[str]]
+    ) -> tuple[CompiledAdvisory, ...]:
+        """The advisories in force in `view`, with their places and headquarters sets."""
+        return self._intern_tuple(
+            tuple(
+                self._intern(
+                    ("advisory", a.id, places, headquarters),
+                    CompiledAdvisory(a, places, headquarters, _reason(a)),
+                )
+                for a in self.rulebook.advisories.advisories
+                if a.in_force(on) and view in a.views
+                for places, headquarters in [
+                    (
+                        sets[a.destinations or "everywhere"],
+                        sets[a.headquarters] if a.headquarters else frozenset(),
+                    )
+                ]
+            )
         )
 
     def _doubts(self, on: date) -> dict[str, tuple[Reason, ...]]:

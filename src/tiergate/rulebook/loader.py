@@ -1,0 +1,140 @@
+"""The strict loader: each file parsed with its model, the whole as one `Rulebook` named by
+its content, and the bundled rulebook loaded once per process."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+
+from tiergate.errors import RulebookError
+from tiergate.rulebook.base import Strict
+from tiergate.rulebook.items import ChipsFile, ItemClassesFile
+from tiergate.rulebook.places import CountriesFile, CountryGroupsFile, DestinationSetsFile
+from tiergate.rulebook.rules import AdvisoriesFile, AllowancesFile, ExceptionsFile, RulesFile
+from tiergate.rulebook_files import RULEBOOK_FILES, content_hash, rulebook_version
+
+# --- rulebook.yaml -----------------------------------------------------------------------
+
+
+class Edition(Strict):
+    """One outside data edition the rulebook was derived from."""
+
+    name: str
+    date: date
+    source: str
+    licence: str
+
+
+class RulebookMeta(Strict):
+    version: str
+    earliest_date: date
+    description: str
+    h100_tpp: float = Field(gt=0)
+    h100_tpp_source: str
+    editions: list[Edition]
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+class Rulebook(Strict):
+    """Every rulebook file, loaded and validated; `version` names the exact content."""
+
+    meta: RulebookMeta
+    countries: CountriesFile
+    country_groups: CountryGroupsFile
+    destination_sets: DestinationSetsFile
+    item_classes: ItemClassesFile
+    rules: RulesFile
+    exceptions: ExceptionsFile
+    advisories: AdvisoriesFile
+    allowances: AllowancesFile
+    chips: ChipsFile
+    content_hash: str
+
+    @property
+    def version(self) -> str:
+        """The rulebook version with a short hash of the files, so an edit shows."""
+        return rulebook_version(self.meta.version, self.content_hash)
+
+
+_FILE_MODELS: dict[str, type[Strict]] = {
+    "rulebook.yaml": RulebookMeta,
+    "countries.yaml": CountriesFile,
+    "country_groups.yaml": CountryGroupsFile,
+    "destination_sets.yaml": DestinationSetsFile,
+    "item_classes.yaml": ItemClassesFile,
+    "rules.yaml": RulesFile,
+    "exceptions.yaml": ExceptionsFile,
+    "advisories.yaml": AdvisoriesFile,
+    "allowances.yaml": AllowancesFile,
+    "chips.yaml": ChipsFile,
+}
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"rulebook file `{source}` is invalid:"]
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  at `{where}`: {item['msg']}")
+    return "\n".join(lines)
+
+
+# libyaml's safe loader when PyYAML was built with it (eight times faster on the rulebook),
+# else the pure-Python one: the same constructor, so the same values.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_file(name: str, text: str, source: str) -> Strict:
+    """Parse one rulebook file's text with its model; errors name `source` and the path."""
+    try:
+        raw: Any = yaml.load(text, Loader=SAFE_LOADER)
+    except yaml.YAMLError as exc:
+        raise RulebookError(f"rulebook file `{source}` is not valid YAML: {exc}") from exc
+    try:
+        return _FILE_MODELS[name].model_validate(raw)
+    except ValidationError as exc:
+        raise RulebookError(_describe(exc, source)) from exc
+
+
+def load_rulebook(directory: Path | None = None) -> Rulebook:
+    """Load the rulebook from `directory`, or the one bundled with the package."""
+    texts: dict[str, tuple[str, str]] = {}
+    for name in RULEBOOK_FILES:
+        if directory is None:
+            text = resources.files("tiergate.data").joinpath(name).read_text(encoding="utf-8")
+            source = f"tiergate/data/{name}"
+        else:
+            path = directory / name
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise RulebookError(f"cannot read rulebook file `{path}`: {exc}") from exc
+            source = str(path)
+        texts[name] = (text, source)
+    parsed = {name: parse_file(name, text, source) for name, (text, source) in texts.items()}
+    return Rulebook(
+        meta=parsed["rulebook.yaml"],
+        countries=parsed["countries.yaml"],
+        country_groups=parsed["country_groups.yaml"],
+        destination_sets=parsed["destination_sets.yaml"],
+        item_classes=parsed["item_classes.yaml"],
+        rules=parsed["rules.yaml"],
+        exceptions=parsed["exceptions.yaml"],
+        advisories=parsed["advisories.yaml"],
+        allowances=parsed["allowances.yaml"],
+        chips=parsed["chips.yaml"],
+        content_hash=content_hash({name: text for name, (text, _) in texts.items()}),
+    )
+
+
+@cache
+def default_rulebook() -> Rulebook:
+    """The bundled rulebook, loaded once per process."""
+    return load_rulebook()
