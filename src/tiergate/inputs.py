@@ -206,7 +206,35 @@ def _shipment(raw: Any, index: int) -> Shipment:
     if not isinstance(raw, Mapping):
         return Shipment(lines=(Line(line_id="1", errors=(f"`{where}` must be an object",)),))
     errors: list[str] = []
-    parties = raw.get("parties") or {}
+    consignee, end_user, intermediates = _shipment_parties(raw.get("parties") or {}, where, errors)
+    raw_lines = raw.get("lines")
+    if not isinstance(raw_lines, list) or not raw_lines:
+        errors.append(f"`{where}.lines` must be a non-empty list of lines")
+        raw_lines = [{}]
+    extra_shipment = {k: _value(v) for k, v in raw.items() if k not in SHIPMENT_KEYS}
+    lines = tuple(
+        _shipment_line(raw_line, f"{where}.lines[{i}]", str(i + 1), errors, extra_shipment)
+        for i, raw_line in enumerate(raw_lines)
+    )
+    return Shipment(
+        lines=lines,
+        shipment_id=_value(raw.get("shipment_id")),
+        date=_value(raw.get("date")),
+        destination=_value(raw.get("destination")),
+        transaction=_value(raw.get("transaction")),
+        end_use=_value(raw.get("end_use")),
+        veu=_value(raw.get("veu")),
+        consignee=consignee,
+        end_user=end_user,
+        intermediate_consignees=intermediates,
+    )
+
+
+def _shipment_parties(
+    parties: Any, where: str, errors: list[str]
+) -> tuple[Party, Party, tuple[Party, ...]]:
+    """A shipment's consignee, end user and intermediate consignees; what is malformed is
+    added to `errors`, which every line of the shipment carries."""
     if not isinstance(parties, Mapping):
         errors.append(f"`{where}.parties` must be an object")
         parties = {}
@@ -223,64 +251,60 @@ def _shipment(raw: Any, index: int) -> Shipment:
     unknown_parties = set(parties) - {"consignee", "end_user", "intermediate_consignees"}
     if unknown_parties:
         errors.append(f"`{where}.parties` has unknown keys: {', '.join(sorted(unknown_parties))}")
-    raw_lines = raw.get("lines")
-    lines: list[Line] = []
-    if not isinstance(raw_lines, list) or not raw_lines:
-        errors.append(f"`{where}.lines` must be a non-empty list of lines")
-        raw_lines = [{}]
-    extra_shipment = {k: _value(v) for k, v in raw.items() if k not in SHIPMENT_KEYS}
-    for i, raw_line in enumerate(raw_lines):
-        line_errors = list(errors)
-        if not isinstance(raw_line, Mapping):
-            line_errors.append(f"`{where}.lines[{i}]` must be an object")
-            raw_line = {}
-        fields = {k: _value(v) for k, v in raw_line.items() if k in LINE_FIELDS}
-        extra = dict(extra_shipment)
-        extra.update(
-            {k: _value(v) for k, v in raw_line.items() if k not in KNOWN_COLUMNS and k != "parties"}
-        )
-        line_consignee, line_end_user = Party(), Party()
-        own_parties = raw_line.get("parties")
-        if isinstance(own_parties, Mapping):
-            line_consignee = _party(
-                own_parties.get("consignee"), f"{where}.lines[{i}].parties.consignee", line_errors
-            )
-            line_end_user = _party(
-                own_parties.get("end_user"), f"{where}.lines[{i}].parties.end_user", line_errors
-            )
-        elif own_parties is not None:
-            line_errors.append(f"`{where}.lines[{i}].parties` must be an object")
-        for column, (role, attribute) in PARTY_COLUMNS.items():
-            if column in raw_line:
-                current = line_consignee if role == "consignee" else line_end_user
-                updated = Party(**{**_party_dict(current), attribute: _value(raw_line[column])})
-                if role == "consignee":
-                    line_consignee = updated
-                else:
-                    line_end_user = updated
-        if "line_id" not in fields:
-            fields["line_id"] = str(i + 1)
-        lines.append(
-            Line(
-                **fields,  # type: ignore[arg-type]  # keys are LINE_FIELDS, values are Raw
-                consignee=line_consignee,
-                end_user=line_end_user,
-                extra=extra,
-                errors=tuple(line_errors),
-            )
-        )
-    return Shipment(
-        lines=tuple(lines),
-        shipment_id=_value(raw.get("shipment_id")),
-        date=_value(raw.get("date")),
-        destination=_value(raw.get("destination")),
-        transaction=_value(raw.get("transaction")),
-        end_use=_value(raw.get("end_use")),
-        veu=_value(raw.get("veu")),
+    return consignee, end_user, intermediates
+
+
+def _shipment_line(
+    raw_line: Any,
+    where: str,
+    default_id: str,
+    shipment_errors: list[str],
+    extra_shipment: dict[str, Raw],
+) -> Line:
+    """One line of a JSON shipment, `where` its path in the document: it carries the
+    shipment's errors before its own, and the shipment's unknown keys before its own."""
+    line_errors = list(shipment_errors)
+    if not isinstance(raw_line, Mapping):
+        line_errors.append(f"`{where}` must be an object")
+        raw_line = {}
+    fields = {k: _value(v) for k, v in raw_line.items() if k in LINE_FIELDS}
+    extra = dict(extra_shipment)
+    extra.update(
+        {k: _value(v) for k, v in raw_line.items() if k not in KNOWN_COLUMNS and k != "parties"}
+    )
+    consignee, end_user = _line_parties(raw_line, where, line_errors)
+    if "line_id" not in fields:
+        fields["line_id"] = default_id
+    return Line(
+        **fields,  # type: ignore[arg-type]  # keys are LINE_FIELDS, values are Raw
         consignee=consignee,
         end_user=end_user,
-        intermediate_consignees=intermediates,
+        extra=extra,
+        errors=tuple(line_errors),
     )
+
+
+def _line_parties(
+    raw_line: Mapping[str, Any], where: str, line_errors: list[str]
+) -> tuple[Party, Party]:
+    """A line's own consignee and end user: its `parties` object, then its party columns
+    (`consignee_country` ...), which override that object's attribute of the same name."""
+    consignee, end_user = Party(), Party()
+    own_parties = raw_line.get("parties")
+    if isinstance(own_parties, Mapping):
+        consignee = _party(own_parties.get("consignee"), f"{where}.parties.consignee", line_errors)
+        end_user = _party(own_parties.get("end_user"), f"{where}.parties.end_user", line_errors)
+    elif own_parties is not None:
+        line_errors.append(f"`{where}.parties` must be an object")
+    for column, (role, attribute) in PARTY_COLUMNS.items():
+        if column in raw_line:
+            current = consignee if role == "consignee" else end_user
+            updated = Party(**{**_party_dict(current), attribute: _value(raw_line[column])})
+            if role == "consignee":
+                consignee = updated
+            else:
+                end_user = updated
+    return consignee, end_user
 
 
 def _party_dict(party: Party) -> dict[str, Raw]:

@@ -140,40 +140,15 @@ class ListStore:
             else:
                 downloaded = _download(str(url), Path(scratch))
                 new = read_list(downloaded, edition_date or date.today())
-            if not new.entries:
-                raise UpdateRefused(
-                    f"`{file or url}` holds no entries: keeping the current edition"
-                )
-            if new.edition_date > date.today():
-                raise UpdateRefused(
-                    f"the edition of `{file or url}` is dated {new.edition_date}, after today "
-                    f"({date.today()}): an edition from the future would silence the staleness "
-                    "warning; give its real date with --edition-date. Keeping the current edition"
-                )
-            if new.edition_date < previous.edition_date and not force:
-                raise UpdateRefused(
-                    f"the edition of `{file or url}` is dated {new.edition_date}, before the "
-                    f"installed edition of {previous.edition_date}: keeping the current edition; "
-                    "use --force to go back to an older edition"
-                )
+            _refuse_empty_or_misdated(new, previous, file or url, force)
             if new.content_hash == previous.content_hash:
                 return UpdateResult(
                     False, previous, previous, "already current: the new file has the same content"
                 )
-            drops = _drops(previous, new)
-            if drops and not force:
-                raise UpdateRefused(
-                    "refusing the new edition, which would drop "
-                    + "; ".join(drops)
-                    + ": this looks like a truncated or partial file. Keeping the current "
-                    "edition; use --force if the lists really shrank"
-                )
-            name = f"csl-{new.edition_date.isoformat()}-{new.content_hash[:12]}.json.gz"
-            staged = Path(scratch) / name
-            write_snapshot(new, staged, f"imported from {url or file}")
-            read_snapshot(staged)  # what is switched to must read back whole
-            digest = snapshot_digest(staged)
-            os.replace(staged, self.folder / name)
+            _refuse_drops(previous, new, force)
+            name, digest = self._install_snapshot(
+                new, Path(scratch), f"imported from {url or file}"
+            )
         _write_atomically(self.pointer, json.dumps({"csl": name, "sha256": digest}) + "\n")
         return UpdateResult(
             True,
@@ -181,6 +156,51 @@ class ListStore:
             previous,
             f"switched from the edition of {previous.edition_date} to {new.edition_date} "
             f"({len(new.entries)} entries)",
+        )
+
+    def _install_snapshot(self, new: ListEdition, scratch: Path, source: str) -> tuple[str, str]:
+        """Write `new`'s snapshot in `scratch`, check it reads back whole, and move it into
+        the folder; its file name and SHA-256, for `current.json`."""
+        name = f"csl-{new.edition_date.isoformat()}-{new.content_hash[:12]}.json.gz"
+        staged = scratch / name
+        write_snapshot(new, staged, source)
+        read_snapshot(staged)  # what is switched to must read back whole
+        digest = snapshot_digest(staged)
+        os.replace(staged, self.folder / name)
+        return name, digest
+
+
+def _refuse_empty_or_misdated(
+    new: ListEdition, previous: ListEdition, source: Path | str | None, force: bool
+) -> None:
+    """Refuse an edition with no entries, one dated after today, and (unless forced) one
+    older than the installed edition."""
+    if not new.entries:
+        raise UpdateRefused(f"`{source}` holds no entries: keeping the current edition")
+    if new.edition_date > date.today():
+        raise UpdateRefused(
+            f"the edition of `{source}` is dated {new.edition_date}, after today "
+            f"({date.today()}): an edition from the future would silence the staleness "
+            "warning; give its real date with --edition-date. Keeping the current edition"
+        )
+    if new.edition_date < previous.edition_date and not force:
+        raise UpdateRefused(
+            f"the edition of `{source}` is dated {new.edition_date}, before the "
+            f"installed edition of {previous.edition_date}: keeping the current edition; "
+            "use --force to go back to an older edition"
+        )
+
+
+def _refuse_drops(previous: ListEdition, new: ListEdition, force: bool) -> None:
+    """Refuse (unless forced) an edition in which a list loses more than `MAX_DROP` of its
+    entries."""
+    drops = _drops(previous, new)
+    if drops and not force:
+        raise UpdateRefused(
+            "refusing the new edition, which would drop "
+            + "; ".join(drops)
+            + ": this looks like a truncated or partial file. Keeping the current "
+            "edition; use --force if the lists really shrank"
         )
 
 
