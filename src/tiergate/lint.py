@@ -370,7 +370,7 @@ def _catalog_names(rb: Rulebook) -> list[str]:
     problems = []
     seen: dict[str, str] = {}
     for chip in rb.chips.chips:
-        for name in {chip.id, chip.name, *chip.aliases}:
+        for name in dict.fromkeys((chip.id, chip.name, *chip.aliases)):  # in order, once
             key = catalog_key(name)
             if key in seen and seen[key] != chip.id:
                 problems.append(f"chips.yaml: `{name}` names both `{seen[key]}` and `{chip.id}`")
