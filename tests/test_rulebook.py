@@ -197,3 +197,15 @@ def test_compiled_tables_are_shared_within_an_epoch() -> None:
     assert compiler.for_date(date(2024, 4, 3), View.ENFORCED) is not compiler.for_date(
         date(2024, 4, 4), View.ENFORCED
     )
+
+
+def test_a_release_date_condition_is_stated_in_the_rule_that_asks_for_it(
+    rulebook_copy: Path,
+) -> None:
+    # The certification asked for an item of unknown release date is the rule's text, in data.
+    path = rulebook_copy / "rules.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if row.strip().startswith("release_condition:"))
+    path.write_text(text.replace(line + "\n", "", 1), encoding="utf-8")
+    with pytest.raises(RulebookError, match="release_condition"):
+        load_rulebook(rulebook_copy)

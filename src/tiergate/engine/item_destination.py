@@ -116,12 +116,8 @@ def licence_requirement(
     turns to denial once the allocation is used up."""
     rule = match.rule.rule
     extra_conditions: tuple[str, ...] = ()
-    test = rule.item_conditions
-    if test is not None and test.released_by is not None and c.specs.release_date is None:
-        extra_conditions = (
-            "the exporter certifies the chip was commercially available in the US on "
-            f"{test.released_by.isoformat()}",
-        )
+    if rule.release_condition is not None and c.specs.release_date is None:
+        extra_conditions = (rule.release_condition,)
     licence = Finding(
         outcome=Outcome.PROHIBITED
         if rule.review_policy is ReviewPolicy.DENIAL

@@ -45,7 +45,20 @@ class Rule(Cited):
     supersedes: list[str] = Field(default=[])
     allocation: str | None = None
     conditions: list[str] = Field(default=[])
+    # The condition the exporter meets for an item whose release date tiergate does not know,
+    # when `item_conditions` has `released_by` (a certification the rule asks for).
+    release_condition: str | None = None
     message: str
+
+    @model_validator(mode="after")
+    def _release_condition(self) -> Rule:
+        dated = self.item_conditions is not None and self.item_conditions.released_by is not None
+        if dated != bool(self.release_condition):
+            raise ValueError(
+                "`release_condition` goes with, and only with, item conditions that have "
+                "`released_by`"
+            )
+        return self
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Rule:
