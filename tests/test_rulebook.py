@@ -209,3 +209,27 @@ def test_a_release_date_condition_is_stated_in_the_rule_that_asks_for_it(
     path.write_text(text.replace(line + "\n", "", 1), encoding="utf-8")
     with pytest.raises(RulebookError, match="release_condition"):
         load_rulebook(rulebook_copy)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ("    period_end: 2027-12-31\n", "", "needs `period_start` and `period_end`"),
+        ("    period_end: 2027-12-31\n", "    period_end: 2024-12-31\n", "is after"),
+        (
+            "    kind: per_consignee_year\n",
+            "    kind: per_consignee_year\n    period_start: 2025-01-13\n",
+            "counts calendar years",
+        ),
+    ],
+)
+def test_an_allowance_period_is_complete_and_fits_its_kind(
+    rulebook_copy: Path, old: str, new: str, problem: str
+) -> None:
+    # Before, a per-country allowance without dates was counted under the period `None/None`.
+    path = rulebook_copy / "allowances.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RulebookError, match=problem):
+        load_rulebook(rulebook_copy)

@@ -179,6 +179,21 @@ class Allowance(Cited):
     period_end: date | None = None
     limit_h100_equivalents: float | None = None
 
+    @model_validator(mode="after")
+    def _period(self) -> Allowance:
+        # A per-country allowance is counted per period (the ledger stores `start/end`); a
+        # per-consignee one per calendar year, so a period there would be ignored.
+        start, end = self.period_start, self.period_end
+        if self.kind == "per_country_period" and (start is None or end is None):
+            raise ValueError(
+                "a `per_country_period` allowance needs `period_start` and `period_end`"
+            )
+        if self.kind == "per_consignee_year" and (start is not None or end is not None):
+            raise ValueError("a `per_consignee_year` allowance counts calendar years: no period")
+        if start is not None and end is not None and start > end:
+            raise ValueError("`period_start` is after `period_end`")
+        return self
+
 
 class AllowancesFile(Strict):
     allowances: list[Allowance]
