@@ -4,10 +4,13 @@ HTTP, batch) calls the same ones."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from conftest import run_tiergate
@@ -15,7 +18,9 @@ from conftest import run_tiergate
 from tiergate.classify import Specs
 from tiergate.errors import UsageError
 from tiergate.rulebook import View
-from tiergate.workflow import Settings, Workspace, records, reference, screening
+from tiergate.workflow import LONG_BOOK, Settings, Workspace, records, reference, screening
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -89,3 +94,33 @@ def test_ledger_records_are_what_the_cli_prints(tmp_path: Path) -> None:
     assert {"head": head, "audit": entries} == run("audit", "export", "--db", url)
     with pytest.raises(UsageError, match="licence `D9` is not recorded"):
         records.licence(workspace, "D9")
+
+
+class _Counting:
+    """Progress that keeps what it was shown (a `tiergate.progress.Progress`)."""
+
+    def __init__(self) -> None:
+        self.counted: list[object] = []
+
+    def track(self, items: Sequence[T], description: str) -> Iterator[T]:
+        for item in items:
+            self.counted.append(item)
+            yield item
+
+    def working(self, description: str) -> AbstractContextManager[object]:
+        return nullcontext()
+
+
+@pytest.mark.parametrize("lines", [LONG_BOOK - 1, LONG_BOOK])
+def test_a_long_book_counts_every_line_off_and_the_answer_is_the_same(
+    tmp_path: Path, lines: int
+) -> None:
+    book = tmp_path / "book.csv"
+    rows = [f"S,{n},2025-06-01,H100 SXM,8,DE" for n in range(lines)]
+    book.write_text("shipment_id,line_id,date,item,quantity,destination\n" + "\n".join(rows))
+    counting = _Counting()
+    counted = Workspace(Settings.load(), progress=counting).check(book).report
+    silent = Workspace(Settings.load()).check(book).report
+    assert len(counting.counted) == (lines if lines >= LONG_BOOK else 0)
+    assert counted.as_dict()["lines"] == silent.as_dict()["lines"]
+    assert counted.summary.lines_out == lines

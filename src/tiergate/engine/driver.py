@@ -47,6 +47,7 @@ from tiergate.gcpause import cyclic_gc_paused
 from tiergate.licences import LicenceBook
 from tiergate.model import Line, LineResult, Raw, Reason, Report, Shipment
 from tiergate.normalise import ValueProblem, blank, parse_money, parse_quantity, text
+from tiergate.progress import Progress
 from tiergate.rulebook import (
     Allowance,
     ItemType,
@@ -136,14 +137,22 @@ class Engine:
         allowances: AllowanceState | None = None,
         licences: LicenceBook | None = None,
         hold_decisions: Mapping[tuple[str, str], HoldDecision] | None = None,
+        progress: Progress | None = None,
     ) -> Report:
         """Determine every line; lines in equal lines out, in input order. With `licences`,
         lines they cover are LICENSED (see `tiergate.licences`); with `hold_decisions`, a held
         line a person released (for the same reasons) is cleared, one they rejected is
-        PROHIBITED."""
+        PROHIBITED. `progress` counts the lines off as they are determined."""
         with cyclic_gc_paused():  # only in a process with one thread (see gcpause)
             return self._check(
-                shipments, as_of, view, today or date.today(), allowances, licences, hold_decisions
+                shipments,
+                as_of,
+                view,
+                today or date.today(),
+                allowances,
+                licences,
+                hold_decisions,
+                progress,
             )
 
     def _check(
@@ -155,15 +164,16 @@ class Engine:
         allowances: AllowanceState | None,
         licences: LicenceBook | None,
         hold_decisions: Mapping[tuple[str, str], HoldDecision] | None,
+        progress: Progress | None,
     ) -> Report:
         state = allowances if allowances is not None else AllowanceState()
         lines: list[Line] = []
         for item in shipments:
             lines.extend(item.flatten() if isinstance(item, Shipment) else [item])
         decisions = hold_decisions or {}
+        read = lines if progress is None else progress.track(lines, "determining lines")
         work = [
-            self._static_work(i, line, as_of, today, view, decisions)
-            for i, line in enumerate(lines)
+            self._static_work(i, line, as_of, today, view, decisions) for i, line in enumerate(read)
         ]
         counted = [w for w in work if w.static is not None and w.static.pendings]
         for w in sorted(counted, key=_date_order):

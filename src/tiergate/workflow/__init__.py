@@ -35,8 +35,8 @@ if TYPE_CHECKING:  # the ledger (SQLAlchemy) and screening are imported when the
 
 log = logging.getLogger("tiergate")
 
-# A book from this many lines shows it is being determined (below, a check takes under a
-# second on a laptop; benchmarks/check_rows.py).
+# A book from this many lines counts its lines off as they are determined (below, a check
+# takes under a second on a laptop; benchmarks/check_rows.py).
 LONG_BOOK = 2_000
 
 
@@ -199,11 +199,8 @@ class Workspace:
         engine = self.engine(screener)
         if as_of is not None:
             engine.check_range(as_of)
-        if len(lines) >= LONG_BOOK:
-            with self.progress.working(f"determining {len(lines):,} lines"):
-                report = _determine(engine, ledger, lines, as_of, view)
-        else:
-            report = _determine(engine, ledger, lines, as_of, view)
+        progress = self.progress if len(lines) >= LONG_BOOK else None
+        report = _determine(engine, ledger, lines, as_of, view, progress)
         committed = None
         if ledger is not None and commit:
             limits = {
@@ -233,12 +230,17 @@ def _names_party(line: Line) -> bool:
 
 
 def _determine(
-    engine: Engine, ledger: Ledger | None, lines: list[Line], as_of: date | None, view: View
+    engine: Engine,
+    ledger: Ledger | None,
+    lines: list[Line],
+    as_of: date | None,
+    view: View,
+    progress: Progress | None,
 ) -> Report:
     """Every line determined against the ledger's allowances, licences and hold decisions;
     the book's own committed lines do not count against it twice."""
     if ledger is None:
-        return engine.check(lines, as_of=as_of, view=view)
+        return engine.check(lines, as_of=as_of, view=view, progress=progress)
     keys = {
         (text(line.shipment_id) or "", text(line.line_id) or str(i + 1))
         for i, line in enumerate(lines)
@@ -250,4 +252,5 @@ def _determine(
         allowances=ledger.allowance_state(exclude=keys),
         licences=ledger.licence_book(exclude=keys),
         hold_decisions=ledger.hold_decisions(),
+        progress=progress,
     )
