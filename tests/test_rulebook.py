@@ -233,3 +233,23 @@ def test_an_allowance_period_is_complete_and_fits_its_kind(
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(RulebookError, match=problem):
         load_rulebook(rulebook_copy)
+
+
+def test_a_rule_counts_only_against_a_per_country_allowance(rulebook_copy: Path) -> None:
+    # The per-consignee LPP allowance carries no allocation texts: a rule naming it is refused.
+    problems = _lint_after(
+        rulebook_copy,
+        "rules.yaml",
+        "allocation: tier2-country-allocation",
+        "allocation: lpp-consignee-year",
+    )
+    assert any("unknown per-country allowance `lpp-consignee-year`" in p for p in problems)
+
+
+def test_a_country_allocation_states_what_it_does_in_data(rulebook_copy: Path) -> None:
+    path = rulebook_copy / "allowances.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if row.strip().startswith("exceeded_message:"))
+    path.write_text(text.replace(line + "\n", "", 1), encoding="utf-8")
+    with pytest.raises(RulebookError, match="exceeded_message"):
+        load_rulebook(rulebook_copy)

@@ -229,6 +229,7 @@ class _Names:
     exception_symbols: frozenset[str]
     rules: frozenset[str]
     allowances: frozenset[str]
+    allocations: frozenset[str]  # the per-country allowances a rule may count against
     chips: frozenset[str]
     regions: frozenset[str]
     end_uses: frozenset[str]
@@ -243,6 +244,9 @@ class _Names:
             exception_symbols=frozenset(e.symbol for e in rb.exceptions.exceptions),
             rules=frozenset(r.id for r in rb.rules.rules),
             allowances=frozenset(a.id for a in rb.allowances.allowances),
+            allocations=frozenset(
+                a.id for a in rb.allowances.allowances if a.kind == "per_country_period"
+            ),
             chips=frozenset(c.id for c in rb.chips.chips),
             regions=frozenset(r.id for r in rb.countries.regions),
             end_uses=frozenset(rb.rules.end_uses),
@@ -284,7 +288,7 @@ def _rule_problems(r: Rule, names: _Names) -> list[str]:
         problems += _unknown(symbol, names.exception_symbols, "licence exception symbol", where)
     for other in r.supersedes:
         problems += _unknown(other, names.rules, "rule", where)
-    problems += _unknown(r.allocation, names.allowances, "allowance", where)
+    problems += _unknown(r.allocation, names.allocations, "per-country allowance", where)
     problems += _uncompiled_eccn_patterns(r.eccns, where)
     for region_id in r.regions or ():
         problems += _unknown(region_id, names.regions, "region", where)

@@ -127,22 +127,18 @@ def licence_requirement(
         conditions=(*rule.conditions, *extra_conditions),
         reasons=(reason,),
     )
-    if rule.allocation is not None and c.item_type not in COUNTED_ITEMS:
+    if rule.allocation is None:
+        return licence
+    allocation = allowance(rule.allocation)
+    if c.item_type not in COUNTED_ITEMS:
         # An allocation counts the TPP of commodities; technology and software carry none.
         return replace(
-            licence,
-            conditions=(
-                *licence.conditions,
-                f"the country allocation `{rule.allocation}` counts commodities only: "
-                "tiergate does not count this line against it, and once the destination's "
-                "allocation is used up the review policy becomes denial",
-            ),
+            licence, conditions=(*licence.conditions, str(allocation.uncounted_condition))
         )
-    if rule.allocation is not None and licence.outcome is Outcome.LICENSE_REQUIRED:
-        allocation = allowance(rule.allocation)
+    if licence.outcome is Outcome.LICENSE_REQUIRED:
         exceeded = Reason(
             rule=allocation.id,
-            message="the destination's country allocation would be exceeded: presumption of denial",
+            message=str(allocation.exceeded_message),
             citation=allocation.citation,
             uncertain=allocation.uncertain,
             note=allocation.uncertain_note,

@@ -178,6 +178,11 @@ class Allowance(Cited):
     period_start: date | None = None
     period_end: date | None = None
     limit_h100_equivalents: float | None = None
+    # A per-country allocation: the reason given when a line would use it up (the review
+    # policy the rule turns to), and the condition stated on a line it does not count
+    # (technology and software carry no TPP).
+    exceeded_message: str | None = None
+    uncounted_condition: str | None = None
 
     @model_validator(mode="after")
     def _period(self) -> Allowance:
@@ -192,6 +197,14 @@ class Allowance(Cited):
             raise ValueError("a `per_consignee_year` allowance counts calendar years: no period")
         if start is not None and end is not None and start > end:
             raise ValueError("`period_start` is after `period_end`")
+        allocation = self.kind == "per_country_period"
+        if allocation != bool(self.exceeded_message) or allocation != bool(
+            self.uncounted_condition
+        ):
+            raise ValueError(
+                "`exceeded_message` and `uncounted_condition` go with, and only with, a "
+                "`per_country_period` allowance"
+            )
         return self
 
 
