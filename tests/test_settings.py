@@ -65,3 +65,25 @@ def test_each_command_reads_the_environment_as_it_runs(tmp_path: Path) -> None:
         app, ["db", "upgrade", "--db", option_url], env={"TIERGATE_DATABASE_URL": env_url}
     )
     assert f"`{option_url}`" in by_option.stdout
+
+
+def test_the_default_folders_follow_the_platform_variables_and_settings_are_read_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Settings are kept while the variables they depend on stay the same: a change to one of
+    # the platform's folder variables must still reach the default home and cache.
+    from pydantic import ValidationError
+
+    from tiergate.settings import load
+
+    monkeypatch.delenv("TIERGATE_HOME")
+    monkeypatch.delenv("TIERGATE_CACHE")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = load()
+    assert first.home == Path(platformdirs.user_data_dir("tiergate"))
+    assert first.cache == Path(platformdirs.user_cache_dir("tiergate"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "elsewhere"))
+    assert load().home == Path(platformdirs.user_data_dir("tiergate"))
+    with pytest.raises(ValidationError):
+        first.home = tmp_path  # type: ignore[misc]

@@ -8,6 +8,8 @@ different environments.
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
@@ -26,7 +28,9 @@ def _platform_cache() -> Path:
 class TiergateSettings(BaseSettings):
     """tiergate's settings, each from its environment variable."""
 
-    model_config = SettingsConfigDict(env_prefix="TIERGATE_", env_ignore_empty=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="TIERGATE_", env_ignore_empty=True, extra="ignore", frozen=True
+    )
 
     # TIERGATE_HOME: where installed list editions and the default SQLite ledger live;
     # default: the platform's user data folder for tiergate.
@@ -51,7 +55,25 @@ class TiergateSettings(BaseSettings):
 
 def load() -> TiergateSettings:
     """The settings as the environment gives them now; a bad value is a usage error that
-    names the variable."""
+    names the variable. Reading them costs about a millisecond, so they are read again only
+    when a variable they depend on has changed (a server screening one name per request
+    calls this every time)."""
+    return _settings(
+        tuple(
+            (name, value)
+            for name, value in os.environ.items()
+            if name.upper().startswith("TIERGATE_") or name in _PLATFORM_VARIABLES
+        )
+    )
+
+
+# The variables the platform folders (the defaults of `home` and `cache`) are derived from.
+_PLATFORM_VARIABLES = frozenset({"HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"})
+
+
+@lru_cache(maxsize=8)
+def _settings(environment: tuple[tuple[str, str], ...]) -> TiergateSettings:
+    """The settings of `environment` (the variables they depend on, as `load` found them)."""
     from pydantic import ValidationError
 
     from tiergate.errors import UsageError
