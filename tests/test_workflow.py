@@ -124,3 +124,15 @@ def test_a_long_book_counts_every_line_off_and_the_answer_is_the_same(
     assert len(counting.counted) == (lines if lines >= LONG_BOOK else 0)
     assert counted.as_dict()["lines"] == silent.as_dict()["lines"]
     assert counted.summary.lines_out == lines
+
+
+def test_a_progress_that_loses_lines_is_an_error_never_a_shorter_report(tmp_path: Path) -> None:
+    class Losing(_Counting):
+        def track(self, items: Sequence[T], description: str) -> Iterator[T]:
+            yield from list(items)[1:]
+
+    book = tmp_path / "book.csv"
+    rows = [f"S,{n},2025-06-01,H100 SXM,8,DE" for n in range(LONG_BOOK)]
+    book.write_text("shipment_id,line_id,date,item,quantity,destination\n" + "\n".join(rows))
+    with pytest.raises(RuntimeError, match=f"{LONG_BOOK - 1} of {LONG_BOOK} lines"):
+        Workspace(Settings.load(), progress=Losing()).check(book)

@@ -175,6 +175,8 @@ class Engine:
         work = [
             self._static_work(i, line, as_of, today, view, decisions) for i, line in enumerate(read)
         ]
+        if len(work) != len(lines):  # lines in equal lines out, whatever a progress yields
+            raise RuntimeError(f"progress gave {len(work)} of {len(lines)} lines")
         counted = [w for w in work if w.static is not None and w.static.pendings]
         for w in sorted(counted, key=_date_order):
             allowance_stage.settle(w, state)
