@@ -6,6 +6,7 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -193,3 +194,18 @@ def test_an_edition_read_by_its_recorded_digest_is_the_edition_read_in_full(
     # gzip ignores the trailing zero, and every entry's content is as it was.
     store.pointer.write_text(json.dumps({"csl": installed.name}), encoding="utf-8")
     assert store.current().content_hash == pointer_edition_hash
+
+
+def test_a_workspace_screens_against_the_edition_of_its_own_home(store: ListStore) -> None:
+    # Before, the screener read the environment's home whatever home the workspace was given.
+    from tiergate.workflow import Settings, Workspace
+
+    installed = store.update(file=OFAC_OLD, force=True).edition
+    home = store.folder.parent
+    mine = Workspace(Settings.load()).screener(None).edition
+    theirs = Workspace(replace(Settings.load(), home=home)).screener(None).edition
+    assert (mine.name, mine.edition_date) == (
+        bundled_edition().name,
+        bundled_edition().edition_date,
+    )
+    assert (theirs.name, theirs.edition_date) == (installed.name, installed.edition_date)

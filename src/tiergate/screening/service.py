@@ -74,13 +74,15 @@ class Screener:
         edition: ListEdition | None = None,
         settings: MatchSettings | None = None,
         suppressions: Iterable[Suppression] = (),
+        home: Path | None = None,
     ) -> None:
         """`suppressions`: the reviewed false positives to apply, oldest first (from
-        `Ledger.suppressions`)."""
+        `Ledger.suppressions`). Without `edition`, the edition in use in the tiergate `home`
+        (default: the settings')."""
         # The edition in use keeps its index in the cache, so the next command reads it.
         folder = None
         if edition is None:
-            edition, folder = ListStore().current(), tiergate_cache() / "screening"
+            edition, folder = ListStore(home).current(), tiergate_cache() / "screening"
         self.edition = edition
         self.matcher = Matcher(self.edition, settings or default_settings(), index_folder=folder)
         # Country names read as the engine over the bundled rulebook reads them (one resolver).
@@ -126,13 +128,14 @@ class Screener:
         return place.given_code
 
     @classmethod
-    def shared(cls) -> Screener:
-        """One screener per edition in use (installed, else bundled) in this process, without
-        suppressions (they live in a ledger: pass `Ledger.suppressions()` to a new one). An
-        edition installed since, or another tiergate home, gets its own."""
-        store = ListStore()
+    def shared(cls, home: Path | None = None) -> Screener:
+        """One screener per edition in use (installed, else bundled) in the tiergate `home`
+        (default: the settings') in this process, without suppressions (they live in a
+        ledger: pass `Ledger.suppressions()` to a new one). An edition installed since, or
+        another home, gets its own."""
+        store = ListStore(home)
         pointer = store.pointer.read_bytes() if store.pointer.is_file() else b""
-        return _shared_screener(store.folder, pointer)
+        return _shared_screener(store.folder.parent, pointer)
 
     def editions(self) -> dict[str, dict[str, Any]]:
         """The edition in use, for every output that reports results."""
@@ -233,6 +236,6 @@ class Screener:
 
 
 @lru_cache(maxsize=4)
-def _shared_screener(folder: Path, pointer: bytes) -> Screener:
-    """The screener of the edition `pointer` (the bytes of `current.json`) names in `folder`."""
-    return Screener()
+def _shared_screener(home: Path, pointer: bytes) -> Screener:
+    """The screener of the edition `pointer` (the bytes of `current.json`) names in `home`."""
+    return Screener(home=home)

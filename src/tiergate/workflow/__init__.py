@@ -150,7 +150,7 @@ class Workspace:
         suppressions = ledger.suppressions() if ledger is not None else []
         match, potential = self.settings.match_threshold, self.settings.potential_threshold
         if match is None and potential is None and not suppressions:
-            return _logged(Screener.shared())
+            return _logged(Screener.shared(self.settings.home))
         settings = default_settings()
         thresholds = settings.thresholds.model_copy(
             update={
@@ -167,6 +167,7 @@ class Workspace:
             Screener(
                 settings=settings.model_copy(update={"thresholds": thresholds}),
                 suppressions=suppressions,
+                home=self.settings.home,
             )
         )
 

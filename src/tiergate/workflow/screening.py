@@ -108,7 +108,8 @@ def suppress(
     `by`), audited; it lapses when the list changes the entry."""
     ledger = workspace.ledger(required=True)
     ledger.require_current()
-    suppression = Screener.shared().suppression(name, country, entry, by, reason)
+    screener = Screener.shared(workspace.settings.home)
+    suppression = screener.suppression(name, country, entry, by, reason)
     return ledger.add_suppression(suppression, by.strip())
 
 
