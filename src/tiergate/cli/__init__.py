@@ -96,14 +96,16 @@ def _options(
 
 def main() -> None:
     """Entry point: run the app, mapping tiergate errors to their exit codes."""
-    from rich.console import Console
-
     try:
         app()
     except TiergateError as error:
+        from rich.console import Console
+
         Console(stderr=True).print(f"[bold red]error:[/bold red] {error}", highlight=False)
         sys.exit(error.exit_code)
     except Exception as error:  # last resort: report, exit 1
+        from rich.console import Console
+
         Console(stderr=True).print(
             f"[bold red]internal error:[/bold red] {error!r}", highlight=False
         )
