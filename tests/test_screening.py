@@ -15,11 +15,20 @@ import tiergate
 from tiergate import Line, Outcome, Party
 from tiergate.engine import Engine
 from tiergate.rulebook import Tier
+from tiergate.screening import index
+from tiergate.screening.index import MemoryIndex, StoredIndex, build, stored
 from tiergate.screening.lists import ListEdition, ListEntry, ListFormatError
-from tiergate.screening.matcher import Analyser, Matcher, default_settings
+from tiergate.screening.matcher import Hit, Matcher
+from tiergate.screening.names import Analyser, default_settings
 from tiergate.screening.service import Screener
-from tiergate.screening.snapshot import read_snapshot, write_snapshot
-from tiergate.screening.store import bundled_edition
+from tiergate.screening.snapshot import (
+    FIELDS,
+    Snapshot,
+    open_snapshot,
+    read_snapshot,
+    write_snapshot,
+)
+from tiergate.screening.store import bundled_edition, bundled_snapshot
 
 
 def _edition(*entries: ListEntry) -> ListEdition:
@@ -52,7 +61,7 @@ SMALL = _edition(
 
 @pytest.fixture(scope="module")
 def small() -> Matcher:
-    return Matcher(SMALL)
+    return Matcher.of(SMALL)
 
 
 def test_analysis_separates_legal_forms_and_joins_initials() -> None:
@@ -112,8 +121,7 @@ def test_few_candidates_are_scored() -> None:
 
 def test_listed_names_find_themselves_and_made_up_names_stay_clear() -> None:
     screener = Screener.shared()
-    edition = screener.edition
-    sample = edition.entries[::250]
+    sample = bundled_edition().entries[::250]
     missed = [
         e.entry_id
         for e in sample
@@ -374,62 +382,112 @@ def test_thresholds_are_configurable_from_the_command_line() -> None:
     )
 
 
-def test_the_index_is_kept_and_read_back_with_the_same_answers(
-    tmp_path: Path,
-) -> None:
-    from tiergate.screening.matcher import default_settings
-
-    edition = bundled_edition()
+def test_the_index_is_kept_and_read_back_with_the_same_answers() -> None:
+    settings = default_settings()
+    snapshot = bundled_snapshot()
+    folder = Path(os.environ["TIERGATE_CACHE"]) / "screening"  # the session's: built once
     names = [("Huawei Technologies", "CN"), ("Bank of Kunlun", None), ("Rosoboronexport", "RU")]
+    names += [(entry.name, None) for entry in bundled_edition().entries[::500]]
 
-    def answers(matcher: Matcher) -> list[list[tuple[str, float]]]:
+    def answers(built: index.Index) -> list[list[tuple[str, str, float]]]:
+        matcher = Matcher(built, settings)
         return [
-            [(hit.entry.entry_id, round(hit.score, 6)) for hit in matcher.screen(name, country)]
+            [
+                (hit.entry.entry_id, hit.entry.fingerprint(), round(hit.score, 9))
+                for hit in matcher.screen(name, country)
+            ]
             for name, country in names
         ]
 
-    built = answers(Matcher(edition))
-    first = Matcher(edition, index_folder=tmp_path)
-    (stored,) = tmp_path.glob("index-*.marshal")
-    read = Matcher(edition, index_folder=tmp_path)
-    assert answers(first) == answers(read) == built
-    # Damage is detected by the checksum: the index is rebuilt, the answers stay the same.
-    stored.write_bytes(stored.read_bytes()[:-100])
-    assert answers(Matcher(edition, index_folder=tmp_path)) == built
-    assert len(stored.read_bytes()) > 1000
-    # Settings that shape the index name another file; scoring settings do not.
-    rescored = default_settings().model_copy(
-        update={"thresholds": default_settings().thresholds.model_copy(update={"match": 0.99})}
+    stored(folder, snapshot, settings)
+    read = stored(folder, snapshot, settings)
+    assert isinstance(read, StoredIndex)
+    assert answers(read) == answers(build(bundled_edition(), settings))
+    assert read.info == bundled_edition().info()
+    assert read.entry("CMIC:30947") == next(
+        e for e in bundled_edition().entries if e.entry_id == "CMIC:30947"
     )
-    Matcher(edition, rescored, index_folder=tmp_path)
-    assert list(tmp_path.glob("index-*.marshal")) == [stored]
-    reshaped = default_settings().model_copy(
-        update={"weak_tokens": [*default_settings().weak_tokens, "bank"]}
+    assert read.entry("CMIC:none") is None
+    # Read without parsing the snapshot: bytes that are no snapshot at all, under the real
+    # digest, still find the kept index.
+    unparsable = Snapshot(snapshot.path, b"not a snapshot", snapshot.sha256, recorded=True)
+    assert isinstance(stored(folder, unparsable, settings), StoredIndex)
+
+
+def _part_of_the_bundled_edition(folder: Path) -> Snapshot:
+    """A snapshot of every tenth bundled entry: quick to index."""
+    whole = bundled_edition()
+    part = ListEdition(whole.name, whole.edition_date, whole.source, whole.entries[::10])
+    write_snapshot(part, folder / "part.json.gz", "tests")
+    return open_snapshot(folder / "part.json.gz")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "one byte changed"])
+def test_a_damaged_index_file_is_rebuilt_with_the_same_answers(damage: str, tmp_path: Path) -> None:
+    settings = default_settings()
+    snapshot = _part_of_the_bundled_edition(tmp_path)
+    names = [entry.name for entry in snapshot.edition().entries[::100]]
+
+    def answers(built: index.Index) -> list[list[Hit]]:
+        return [Matcher(built, settings).screen(name) for name in names]
+
+    expected = answers(build(snapshot.edition(), settings))
+    assert all(expected)
+    stored(tmp_path / "cache", snapshot, settings)
+    (kept,) = (tmp_path / "cache").glob("index-*.sqlite")
+    raw = bytearray(kept.read_bytes())
+    if damage == "truncated":
+        del raw[-4096:]
+    else:
+        raw[len(raw) // 2] ^= 0x01
+    kept.write_bytes(bytes(raw))
+    rebuilt = stored(tmp_path / "cache", snapshot, settings)
+    assert isinstance(rebuilt, MemoryIndex)  # the damaged file was not used
+    assert answers(rebuilt) == expected
+    (replacement,) = (tmp_path / "cache").glob("index-*.sqlite")  # the damaged one is gone
+    assert replacement.read_bytes() != bytes(raw)
+    read = stored(tmp_path / "cache", snapshot, settings)
+    assert isinstance(read, StoredIndex)
+    assert answers(read) == expected
+
+
+def test_settings_that_shape_the_index_name_another_file(tmp_path: Path) -> None:
+    settings = default_settings()
+    snapshot = _part_of_the_bundled_edition(tmp_path)
+    stored(tmp_path / "cache", snapshot, settings)
+    (kept,) = (tmp_path / "cache").glob("index-*.sqlite")
+    rescored = settings.model_copy(
+        update={"thresholds": settings.thresholds.model_copy(update={"match": 0.99})}
     )
-    Matcher(edition, reshaped, index_folder=tmp_path)
-    assert len(list(tmp_path.glob("index-*.marshal"))) == 2
-    assert stored.is_file()
+    assert isinstance(stored(tmp_path / "cache", snapshot, rescored), StoredIndex)
+    reshaped = settings.model_copy(update={"weak_tokens": [*settings.weak_tokens, "bank"]})
+    assert isinstance(stored(tmp_path / "cache", snapshot, reshaped), MemoryIndex)
+    assert len(list((tmp_path / "cache").glob("index-*.sqlite"))) == 2
+    assert kept.is_file()
 
 
 def test_the_index_cache_keeps_the_most_recently_used(tmp_path: Path) -> None:
-    from tiergate.screening import index
-
+    small = build(SMALL, default_settings())
     keys = [f"{n:02x}" * 32 for n in range(index.KEEP + 1)]
-    for n, key in enumerate(keys):
-        index.save(tmp_path, key, ([(n, "name", ("name",), (), ())], {"name": (0,)}))
+    for key in keys:
+        index.save(tmp_path, key, small)
         assert index.load(tmp_path, keys[0]) is not None  # the first is used after each save
     # The cache holds KEEP: the least recently used (the second saved) went, the first stays.
-    assert len(list(tmp_path.glob("index-*.marshal"))) == index.KEEP
+    assert len(list(tmp_path.glob("index-*.sqlite"))) == index.KEEP
     assert index.load(tmp_path, keys[1]) is None
-    assert index.load(tmp_path, keys[-1]) == (
-        [(len(keys) - 1, "name", ("name",), (), ())],
-        {"name": (0,)},
-    )
+    last = index.load(tmp_path, keys[-1])
+    assert last is not None
+    assert last.variants(range(small.size)) == small.variants(range(small.size))
+    assert last.postings(["huawei", "nothing"]) == small.postings(["huawei"])
+
+
+def test_snapshot_fields_are_the_entry_fields_in_order() -> None:
+    assert tuple(ListEntry.__dataclass_fields__) == FIELDS
 
 
 def test_homes_share_the_screening_index_in_the_cache(tmp_path: Path) -> None:
     cache = Path(os.environ["TIERGATE_CACHE"]) / "screening"
     for home in ("one", "two"):
         assert run_tiergate("screen", "Huawei Technologies", home=tmp_path / home).returncode == 3
-    assert not list(tmp_path.rglob("index-*.marshal"))  # nothing derived in a home
-    assert len(list(cache.glob("index-*.marshal"))) == 1
+    assert not list(tmp_path.rglob("index-*.sqlite"))  # nothing derived in a home
+    assert len(list(cache.glob("index-*.sqlite"))) == 1

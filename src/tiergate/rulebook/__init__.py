@@ -34,7 +34,6 @@ from tiergate.rulebook.items import (
     Test,
 )
 from tiergate.rulebook.loader import (
-    SAFE_LOADER,
     Edition,
     Rulebook,
     RulebookMeta,
@@ -73,7 +72,6 @@ from tiergate.terms import View
 
 __all__ = [
     "RULEBOOK_FILES",
-    "SAFE_LOADER",
     "AdvisoriesFile",
     "Advisory",
     "Allowance",

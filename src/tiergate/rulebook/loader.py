@@ -17,7 +17,12 @@ from tiergate.rulebook.base import Strict
 from tiergate.rulebook.items import ChipsFile, ItemClassesFile
 from tiergate.rulebook.places import CountriesFile, CountryGroupsFile, DestinationSetsFile
 from tiergate.rulebook.rules import AdvisoriesFile, AllowancesFile, ExceptionsFile, RulesFile
-from tiergate.rulebook_files import RULEBOOK_FILES, content_hash, rulebook_version
+from tiergate.rulebook_files import (
+    RULEBOOK_FILES,
+    SAFE_LOADER,
+    content_hash,
+    rulebook_version,
+)
 
 # --- rulebook.yaml -----------------------------------------------------------------------
 
@@ -84,11 +89,6 @@ def _describe(error: ValidationError, source: str) -> str:
         where = ".".join(str(part) for part in item["loc"]) or "(top level)"
         lines.append(f"  at `{where}`: {item['msg']}")
     return "\n".join(lines)
-
-
-# libyaml's safe loader when PyYAML was built with it (eight times faster on the rulebook),
-# else the pure-Python one: the same constructor, so the same values.
-SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def parse_file(name: str, text: str, source: str) -> Strict:

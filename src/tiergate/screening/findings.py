@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from tiergate.model import Outcome, Reason
 from tiergate.rulebook import ReviewPolicy
-from tiergate.screening.matcher import Hit, MatchSettings
+from tiergate.screening.matcher import Hit
+from tiergate.screening.names import MatchSettings
 
 
 def hit_outcome(hit: Hit, settings: MatchSettings) -> tuple[Outcome, ReviewPolicy | None, Reason]:

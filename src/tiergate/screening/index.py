@@ -1,63 +1,250 @@
-"""The screening index kept on disk in tiergate's cache, so a command that screens one name
-reads the index instead of building it (building takes seconds for the whole CSL).
+"""The screening index of one list edition: each listed name's analysis, the names each index
+term finds, and the entries, so that screening a name reads a few dozen of them.
 
-The index is a pure function of the list edition and of the matcher settings that shape it
-(name analysis and candidate terms; thresholds and weights only score, so they are not part
-of it): its file is named by a hash of both, and rebuilt whenever that hash has no file, or
-the file fails its checksum. Every home shares the cache (an index is named by what it was
-built from), and the `KEEP` most recently used indexes are kept. When the folder cannot be
-written the index is built in memory each time, with the same answers.
+`build(edition, settings)` makes an index in memory (seconds for the whole CSL). `stored(folder,
+snapshot, settings)` gives the index of an installed or bundled snapshot from a SQLite file in
+tiergate's cache, so a command that screens one name reads a few rows instead of building the
+index and reading the edition. The file is named by a hash of the snapshot's bytes, of the
+settings that shape the index (name analysis and candidate terms; thresholds and weights only
+score) and of the code that analyses names, and by the SHA-256 of its own bytes, which are
+checked before it is used: a missing, stale or damaged file is rebuilt from the snapshot.
+The `KEEP` most recently used files are kept; a folder that cannot be written keeps none, which
+only costs the next command a rebuild.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import marshal
 import os
+import sqlite3
 import tempfile
+import threading
+from abc import ABC, abstractmethod
+from array import array
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any
 
-from tiergate.screening.lists import ListEdition
+from tiergate.screening.lists import EditionInfo, ListEdition, ListEntry
+from tiergate.screening.names import Analyser, MatchSettings, analysis_fingerprint, terms
+from tiergate.screening.snapshot import Snapshot, entry_from_row, entry_row
 
-# Bump when the layout of `Built` changes: older files are then simply not found.
-FORMAT = 1
-# Indexes kept in one folder, the most recently used: an installed edition and the bundled
-# one, and a few settings, each about 15 MB for the CSL.
+# Bump when the file's tables change: older files are then simply not found.
+FORMAT = 2
+# Index files kept in one folder, the most recently used: an installed edition and the bundled
+# one, and a few settings, each about 25 MB for the CSL.
 KEEP = 4
 _PREFIX = "index-"
-_SUFFIX = ".marshal"
+_SUFFIX = ".sqlite"
+# Values bound in one query: below SQLite's oldest limit (999).
+_CHUNK = 900
 
-# One variant: entry index, original name, strong tokens, weak tokens, numbers (sorted).
+# One listed name (a variant): its entry's number, the name, strong tokens, weak tokens, and
+# numbers (sorted).
 Variant = tuple[int, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
-# The variants in order, and each term's variant ids.
-Built = tuple[list[Variant], dict[str, tuple[int, ...]]]
 
 
-def index_key(edition: ListEdition, shaping: dict[str, object]) -> str:
-    """The hash that names an index: the edition's content and the settings that shape it."""
-    document = {"format": FORMAT, "edition": edition.content_hash, "settings": shaping}
+class Index(ABC):
+    """What the matcher reads of an edition."""
+
+    def __init__(self, info: EditionInfo, size: int) -> None:
+        self.info = info
+        self.size = size  # the number of variants
+
+    @abstractmethod
+    def postings(self, terms: Collection[str]) -> dict[str, Sequence[int]]:
+        """The variant ids each of `terms` finds (terms that find none are left out)."""
+
+    @abstractmethod
+    def variants(self, ids: Collection[int]) -> dict[int, Variant]:
+        """The variants of `ids`."""
+
+    @abstractmethod
+    def entries(self, numbers: Collection[int]) -> dict[int, ListEntry]:
+        """The entries of `numbers` (their positions in the edition)."""
+
+    @abstractmethod
+    def entry(self, entry_id: str) -> ListEntry | None:
+        """The entry with `entry_id`, if the edition has it."""
+
+
+class MemoryIndex(Index):
+    """An index built in memory from a whole edition."""
+
+    def __init__(
+        self, edition: ListEdition, variants: list[Variant], postings: dict[str, array[int]]
+    ) -> None:
+        super().__init__(edition.info(), len(variants))
+        self.edition = edition
+        self._variants = variants
+        self._postings = postings
+        self._by_id: dict[str, ListEntry] | None = None
+
+    def postings(self, terms: Collection[str]) -> dict[str, Sequence[int]]:
+        return {term: self._postings[term] for term in terms if term in self._postings}
+
+    def variants(self, ids: Collection[int]) -> dict[int, Variant]:
+        return {i: self._variants[i] for i in ids}
+
+    def entries(self, numbers: Collection[int]) -> dict[int, ListEntry]:
+        return {n: self.edition.entries[n] for n in numbers}
+
+    def entry(self, entry_id: str) -> ListEntry | None:
+        if self._by_id is None:
+            self._by_id = {}
+            for e in self.edition.entries:
+                self._by_id.setdefault(e.entry_id, e)
+        return self._by_id.get(entry_id)
+
+    def all_postings(self) -> Iterator[tuple[str, bytes]]:
+        """Every term with its variant ids as stored, in term order (the file's key order)."""
+        for term in sorted(self._postings):
+            yield term, self._postings[term].tobytes()
+
+    def all_variants(self) -> list[Variant]:
+        return self._variants
+
+
+def build(edition: ListEdition, settings: MatchSettings) -> MemoryIndex:
+    """Every listed name's analysis and the variant ids of each term (the slow part)."""
+    analyser = Analyser(settings)
+    variants: list[Variant] = []
+    postings: dict[str, array[int]] = defaultdict(lambda: array("i"))
+    for number, entry in enumerate(edition.entries):
+        for name in dict.fromkeys(entry.names):
+            key = analyser.analyse(name)
+            if not key.strong:
+                continue
+            for term in terms(key, settings.candidates):
+                postings[term].append(len(variants))
+            variants.append(
+                (number, key.original, key.strong, key.weak, tuple(sorted(key.numbers)))
+            )
+    return MemoryIndex(edition, variants, dict(postings))
+
+
+class StoredIndex(Index):
+    """An index read from its SQLite file, row by row as queries need them; safe to share
+    between threads."""
+
+    def __init__(self, connection: sqlite3.Connection, info: EditionInfo, size: int) -> None:
+        super().__init__(info, size)
+        self._connection = connection
+        self._lock = threading.Lock()
+
+    def _rows(self, sql: str, values: Collection[Any]) -> list[tuple[Any, ...]]:
+        """`sql` (with `{}` for the placeholders) run over `values` in chunks."""
+        ordered = list(values)
+        rows: list[tuple[Any, ...]] = []
+        with self._lock:
+            for start in range(0, len(ordered), _CHUNK):
+                chunk = ordered[start : start + _CHUNK]
+                query = sql.format(",".join("?" * len(chunk)))
+                rows.extend(self._connection.execute(query, chunk).fetchall())
+        return rows
+
+    def postings(self, terms: Collection[str]) -> dict[str, Sequence[int]]:
+        rows = self._rows("SELECT term, ids FROM posting WHERE term IN ({})", terms)
+        return {term: _ids(blob) for term, blob in rows}
+
+    def variants(self, ids: Collection[int]) -> dict[int, Variant]:
+        rows = self._rows(
+            "SELECT id, entry, name, strong, weak, numbers FROM variant WHERE id IN ({})", ids
+        )
+        return {
+            row[0]: (row[1], row[2], _tokens(row[3]), _tokens(row[4]), _tokens(row[5]))
+            for row in rows
+        }
+
+    def entries(self, numbers: Collection[int]) -> dict[int, ListEntry]:
+        rows = self._rows("SELECT number, row FROM entry WHERE number IN ({})", numbers)
+        return {number: entry_from_row(json.loads(row)) for number, row in rows}
+
+    def entry(self, entry_id: str) -> ListEntry | None:
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT row FROM entry WHERE entry_id = ? ORDER BY number LIMIT 1", (entry_id,)
+            ).fetchone()
+        return None if row is None else entry_from_row(json.loads(row[0]))
+
+
+def _ids(blob: bytes) -> array[int]:
+    ids = array("i")
+    ids.frombytes(blob)
+    return ids
+
+
+def _tokens(joined: str) -> tuple[str, ...]:
+    return tuple(joined.split()) if joined else ()
+
+
+def index_key(identity: str, settings: MatchSettings) -> str:
+    """The hash that names an index: what it was built from (`identity`), the settings that
+    shape it, and the code that analyses names."""
+    shaping = settings.model_dump(mode="json", exclude={"thresholds", "weights", "lists"})
+    document = {
+        "format": FORMAT,
+        "edition": identity,
+        "settings": shaping,
+        "analysis": analysis_fingerprint(),
+    }
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
-def load(folder: Path, key: str) -> Built | None:
+def stored(folder: Path, snapshot: Snapshot, settings: MatchSettings) -> Index:
+    """The index of `snapshot`'s edition: read from `folder`, else built (and kept there)."""
+    key = index_key(f"snapshot:{snapshot.sha256}", settings)
+    found = load(folder, key)
+    if found is not None:
+        return found
+    built = build(snapshot.edition(), settings)
+    save(folder, key, built)
+    return built
+
+
+def _files(folder: Path, key: str) -> list[Path]:
+    return sorted(folder.glob(f"{_PREFIX}{key[:32]}-*{_SUFFIX}"))
+
+
+def load(folder: Path, key: str) -> StoredIndex | None:
     """The index stored under `key`, or None when there is none or it is damaged."""
-    path = folder / f"{_PREFIX}{key[:32]}{_SUFFIX}"
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    digest, body = raw[:64], raw[64:]
-    if hashlib.sha256(body).hexdigest().encode() != digest:
-        return None
-    try:
-        stored_key, variants, postings = marshal.loads(body)
-    except (EOFError, ValueError, TypeError):
-        return None
-    if stored_key != key:
-        return None
-    _used(path)
-    return variants, postings
+    for path in _files(folder, key):
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            continue
+        if not path.name.endswith(f"-{hashlib.sha256(raw).hexdigest()[:32]}{_SUFFIX}"):
+            continue  # damaged since it was written
+        # The bytes just checked are the ones served: a file replaced meanwhile is not read.
+        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        try:
+            connection.deserialize(raw)
+            meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
+            if meta.get("key") != key:
+                connection.close()
+                continue
+            info = json.loads(meta["edition"])
+            index = StoredIndex(
+                connection,
+                EditionInfo(
+                    info["name"],
+                    date.fromisoformat(info["edition_date"]),
+                    info["source"],
+                    info["retrieved_at"],
+                    info["content_hash"],
+                    info["counts"],
+                ),
+                int(meta["variants"]),
+            )
+        except (sqlite3.Error, KeyError, TypeError, ValueError):
+            connection.close()
+            continue
+        _used(path)
+        return index
+    return None
 
 
 def _used(path: Path) -> None:
@@ -68,28 +255,88 @@ def _used(path: Path) -> None:
         return
 
 
-def save(folder: Path, key: str, built: Built) -> None:
-    """Store the index under `key` (atomically) and remove all but the `KEEP` most recently
-    used; a folder that cannot be written keeps nothing, which only costs the next command a
-    rebuild."""
-    body = marshal.dumps((key, *built))
-    target = folder / f"{_PREFIX}{key[:32]}{_SUFFIX}"
+def save(folder: Path, key: str, index: MemoryIndex) -> None:
+    """Store `index` under `key` (atomically) and remove all but the `KEEP` most recently
+    used; a folder that cannot be written keeps nothing."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".index-", suffix=".tmp")
+        os.close(handle)
         try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(hashlib.sha256(body).hexdigest().encode())
-                out.write(body)
+            _write(Path(temporary), key, index)
+            digest = hashlib.sha256(Path(temporary).read_bytes()).hexdigest()
+            target = folder / f"{_PREFIX}{key[:32]}-{digest[:32]}{_SUFFIX}"
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        for other in _files(folder, key):  # a damaged file under the same key
+            if other != target:
+                other.unlink(missing_ok=True)
         kept = sorted(
             folder.glob(f"{_PREFIX}*{_SUFFIX}"), key=lambda path: path.stat().st_mtime, reverse=True
         )
         for old in kept[KEEP:]:
             if old != target:
                 old.unlink(missing_ok=True)
-    except OSError:
+    except (OSError, sqlite3.Error):
         return
+
+
+def _write(path: Path, key: str, index: MemoryIndex) -> None:
+    info = index.info
+    edition = {
+        "name": info.name,
+        "edition_date": info.edition_date.isoformat(),
+        "source": info.source,
+        "retrieved_at": info.retrieved_at,
+        "content_hash": info.content_hash,
+        "counts": info.counts,
+    }
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(
+            """
+            PRAGMA journal_mode = OFF;
+            PRAGMA synchronous = OFF;
+            CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE entry (
+                number INTEGER PRIMARY KEY, entry_id TEXT NOT NULL, row TEXT NOT NULL
+            );
+            CREATE TABLE variant (
+                id INTEGER PRIMARY KEY, entry INTEGER NOT NULL, name TEXT NOT NULL,
+                strong TEXT NOT NULL, weak TEXT NOT NULL, numbers TEXT NOT NULL
+            );
+            CREATE TABLE posting (term TEXT PRIMARY KEY, ids BLOB NOT NULL) WITHOUT ROWID;
+            """
+        )
+        connection.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [
+                ("key", key),
+                ("edition", json.dumps(edition, ensure_ascii=False)),
+                ("variants", str(index.size)),
+            ],
+        )
+        connection.executemany(
+            "INSERT INTO entry VALUES (?, ?, ?)",
+            (
+                (n, e.entry_id, json.dumps(entry_row(e), ensure_ascii=False))
+                for n, e in enumerate(index.edition.entries)
+            ),
+        )
+        connection.execute("CREATE INDEX entry_by_id ON entry (entry_id)")
+        connection.executemany(
+            "INSERT INTO variant VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (i, v[0], v[1], " ".join(v[2]), " ".join(v[3]), " ".join(v[4]))
+                for i, v in enumerate(index.all_variants())
+            ),
+        )
+        connection.executemany(
+            "INSERT INTO posting VALUES (?, ?)",
+            index.all_postings(),
+        )
+        connection.commit()
+    finally:
+        connection.close()

@@ -90,6 +90,23 @@ def make_entry_id(code: str, number: str | None, name: str) -> str:
 
 
 @dataclass(frozen=True)
+class EditionInfo:
+    """What names an edition and what reports say of it, without its entries."""
+
+    name: str
+    edition_date: date
+    source: str
+    retrieved_at: str | None
+    content_hash: str
+    counts: dict[str, int]  # entries per list code
+
+    @property
+    def entries(self) -> int:
+        """How many entries the edition holds."""
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
 class ListEdition:
     """A whole list edition: where and when it came from, and every entry."""
 
@@ -111,6 +128,17 @@ class ListEdition:
     def counts(self) -> dict[str, int]:
         """Entries per list code."""
         return dict(sorted(Counter(entry.list_code for entry in self.entries).items()))
+
+    def info(self) -> EditionInfo:
+        """The edition without its entries."""
+        return EditionInfo(
+            self.name,
+            self.edition_date,
+            self.source,
+            self.retrieved_at,
+            self.content_hash,
+            self.counts(),
+        )
 
 
 def _text(value: Any) -> str | None:

@@ -12,18 +12,21 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiergate.countries import default_resolver
-from tiergate.engine.parties import PartyHit
 from tiergate.home import tiergate_cache
 from tiergate.keys import SuppressionStatus
 from tiergate.normalise import MAX_NAME_LENGTH
-from tiergate.screening.findings import hit_outcome
+from tiergate.screening.index import build, stored
 from tiergate.screening.lists import ListEdition
-from tiergate.screening.matcher import Hit, Matcher, MatchSettings, default_settings
+from tiergate.screening.matcher import Hit, Matcher
+from tiergate.screening.names import MatchSettings, default_settings
 from tiergate.screening.store import ListStore
 from tiergate.screening.suppressions import Suppression, latest, new_suppression
+
+if TYPE_CHECKING:
+    from tiergate.engine.parties import PartyHit
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +81,15 @@ class Screener:
     ) -> None:
         """`suppressions`: the reviewed false positives to apply, oldest first (from
         `Ledger.suppressions`). Without `edition`, the edition in use in the tiergate `home`
-        (default: the settings')."""
-        # The edition in use keeps its index in the cache, so the next command reads it.
-        folder = None
+        (default: the settings'), whose index is kept in the cache for the next command."""
+        settings = settings or default_settings()
         if edition is None:
-            edition, folder = ListStore(home).current(), tiergate_cache() / "screening"
-        self.edition = edition
-        self.matcher = Matcher(self.edition, settings or default_settings(), index_folder=folder)
+            snapshot = ListStore(home).current_snapshot()
+            index = stored(tiergate_cache() / "screening", snapshot, settings)
+        else:
+            index = build(edition, settings)
+        self.edition = index.info
+        self.matcher = Matcher(index, settings)
         # Country names read as the engine over the bundled rulebook reads them (one resolver).
         self._countries = default_resolver()
         self._suppressed = latest(suppressions)
@@ -104,6 +109,7 @@ class Screener:
         false positive), to record with `Ledger.add_suppression`."""
         return new_suppression(
             self.edition,
+            self.matcher.index.entry(entry_id),
             party=name,
             party_key=self.party_key(name),
             country=self._country_code(country, []),
@@ -145,8 +151,8 @@ class Screener:
                 "name": e.name,
                 "edition_date": e.edition_date.isoformat(),
                 "source": e.source,
-                "entries": len(e.entries),
-                "counts": e.counts(),
+                "entries": e.entries,
+                "counts": e.counts,
                 "content_hash": e.content_hash,
             }
         }
@@ -164,6 +170,9 @@ class Screener:
     def party_hits(self, name: str, country: str | None) -> list[PartyHit]:
         """What each hit on a shipment's party does to its line (`country`: the ISO code the
         engine resolved, or None); the engine's side of `tiergate.engine.PartyScreener`."""
+        from tiergate.engine.parties import PartyHit
+        from tiergate.screening.findings import hit_outcome
+
         result = self.screen_code(name, country, [])
         lapsed = {id(hit) for hit, _ in result.lapsed}
         hits = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -48,10 +49,7 @@ def write_snapshot(edition: ListEdition, path: Path, provenance: str) -> None:
         "content_hash": edition.content_hash,
         "provenance": provenance,
         "fields": list(FIELDS),
-        "entries": [
-            [list(v) if isinstance(v, tuple) else v for v in (getattr(e, f) for f in FIELDS)]
-            for e in edition.entries
-        ],
+        "entries": [entry_row(e) for e in edition.entries],
     }
     data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     # mtime=0: the same edition always gives the same bytes.
@@ -63,16 +61,60 @@ def snapshot_digest(path: Path | Any) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot file's bytes, read but not parsed: enough to name the edition's screening
+    index (by `sha256`) without reading its entries, which takes a third of a second."""
+
+    path: Path | Any
+    raw: bytes
+    sha256: str
+    # Whether the bytes were checked against the digest recorded when the file was
+    # installed; if not, parsing recomputes the content hash instead.
+    recorded: bool
+
+    def edition(self) -> ListEdition:
+        """The edition the snapshot holds, parsed and checked."""
+        return _parse(self.raw, self.path, trusted=self.recorded)
+
+
+def open_snapshot(path: Path | Any, sha256: str | None = None) -> Snapshot:
+    """Read a snapshot file (a path or an importlib resource); with `sha256`, its bytes must
+    have that digest."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ListFormatError(f"list snapshot `{path}` cannot be read: {exc}") from exc
+    digest = hashlib.sha256(raw).hexdigest()
+    if sha256 is not None and digest != sha256:
+        raise ListFormatError(
+            f"list snapshot `{path}` is not the file that was installed (its SHA-256 "
+            "differs): it was damaged or replaced"
+        )
+    return Snapshot(path, raw, digest, recorded=sha256 is not None)
+
+
 def read_snapshot(path: Path | Any, sha256: str | None = None) -> ListEdition:
     """Read a snapshot written by `write_snapshot` (a path or an importlib resource); with
     `sha256`, the file's bytes must have that digest and the stored content hash is trusted."""
+    return open_snapshot(path, sha256).edition()
+
+
+def entry_row(entry: ListEntry) -> list[Any]:
+    """An entry's values in `FIELDS` order, as JSON holds them."""
+    return [list(v) if isinstance(v, tuple) else v for v in (getattr(entry, f) for f in FIELDS)]
+
+
+def entry_from_row(row: list[Any]) -> ListEntry:
+    """The entry `entry_row` wrote."""
+    if len(row) != len(FIELDS):
+        raise ValueError(f"an entry has {len(row)} values for {len(FIELDS)} fields")
+    values: list[Any] = [tuple(v) if f in _TUPLES else v for f, v in zip(FIELDS, row, strict=True)]
+    return ListEntry(*values)
+
+
+def _parse(raw: bytes, path: Path | Any, trusted: bool) -> ListEdition:
     try:
-        raw = path.read_bytes()
-        if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
-            raise ListFormatError(
-                f"list snapshot `{path}` is not the file that was installed (its SHA-256 "
-                "differs): it was damaged or replaced"
-            )
         document = json.loads(gzip.decompress(raw).decode("utf-8"))
     except (OSError, EOFError, ValueError) as exc:
         raise ListFormatError(f"list snapshot `{path}` cannot be read: {exc}") from exc
@@ -100,7 +142,7 @@ def read_snapshot(path: Path | Any, sha256: str | None = None) -> ListEdition:
             entries=entries,
             retrieved_at=document.get("retrieved_at"),
             # Bytes known good: the stored hash is the one recomputing would give.
-            content_hash=document["content_hash"] if sha256 is not None else "",
+            content_hash=document["content_hash"] if trusted else "",
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ListFormatError(f"list snapshot `{path}` is damaged: {exc}") from exc

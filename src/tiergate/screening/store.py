@@ -27,7 +27,13 @@ from tiergate.errors import InputError
 from tiergate.home import tiergate_home
 from tiergate.screening.lists import ListEdition, ListFormatError
 from tiergate.screening.readers import read_list
-from tiergate.screening.snapshot import read_snapshot, snapshot_digest, write_snapshot
+from tiergate.screening.snapshot import (
+    Snapshot,
+    open_snapshot,
+    read_snapshot,
+    snapshot_digest,
+    write_snapshot,
+)
 
 BUNDLED_SNAPSHOT = "lists/csl.json.gz"
 # The SHA-256 of the bundled snapshot's bytes (a test recomputes it and the content hash).
@@ -35,11 +41,17 @@ BUNDLED_SHA256 = "8b6a9e133d07668feb022d63047d3ce13d469eaa8b0af89df18455a75f4d35
 
 
 @cache
-def bundled_edition() -> ListEdition:
-    """The list edition shipped with tiergate (the CSL of 2026-07-31)."""
-    return read_snapshot(
+def bundled_snapshot() -> Snapshot:
+    """The snapshot of the list edition shipped with tiergate (the CSL of 2026-07-31)."""
+    return open_snapshot(
         resources.files("tiergate.data").joinpath(BUNDLED_SNAPSHOT), sha256=BUNDLED_SHA256
     )
+
+
+@cache
+def bundled_edition() -> ListEdition:
+    """The list edition shipped with tiergate."""
+    return bundled_snapshot().edition()
 
 
 # A list edition older than this is stale: `data status` warns (the CSL is republished daily).
@@ -89,11 +101,17 @@ class ListStore:
 
     def current(self) -> ListEdition:
         """The edition in use: the installed one, else the bundled one."""
+        if self._pointer() is None:
+            return bundled_edition()
+        return self.current_snapshot().edition()
+
+    def current_snapshot(self) -> Snapshot:
+        """The snapshot of the edition in use, read but not parsed."""
         pointer = self._pointer()
         if pointer is None:
-            return bundled_edition()
+            return bundled_snapshot()
         digest = pointer.get("sha256")
-        return read_snapshot(
+        return open_snapshot(
             self.folder / str(pointer["csl"]), sha256=digest if isinstance(digest, str) else None
         )
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from tiergate.errors import InputError
 from tiergate.keys import SuppressionStatus
-from tiergate.screening.lists import ListEdition
+from tiergate.screening.lists import EditionInfo, ListEntry
 
 # A suppression applies to a party (its name key and country) and one list entry.
 SuppressionKey = tuple[str, str | None, str]
@@ -58,7 +58,8 @@ class Suppression:
 
 
 def new_suppression(
-    edition: ListEdition,
+    edition: EditionInfo,
+    entry: ListEntry | None,
     *,
     party: str,
     party_key: str,
@@ -67,10 +68,10 @@ def new_suppression(
     by: str,
     reason: str,
 ) -> Suppression:
-    """That `party` is not `entry_id`, as the entry reads in `edition`, reviewed by `by`."""
+    """That `party` is not `entry_id`, as the entry reads (`entry`, None when `edition` does
+    not have it), reviewed by `by`."""
     if not by.strip() or not reason.strip():
         raise InputError("a suppression needs the reviewer (--by) and the reason (--reason)")
-    entry = next((e for e in edition.entries if e.entry_id == entry_id), None)
     if entry is None:
         raise InputError(f"entry `{entry_id}` is not in the list edition of {edition.edition_date}")
     return Suppression(

@@ -144,7 +144,7 @@ class Workspace:
 
     def screener(self, ledger: Ledger | None) -> Screener:
         """A screener with the settings' thresholds and `ledger`'s suppressions."""
-        from tiergate.screening.matcher import default_settings
+        from tiergate.screening.names import default_settings
         from tiergate.screening.service import Screener
 
         suppressions = ledger.suppressions() if ledger is not None else []
