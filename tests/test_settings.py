@@ -87,3 +87,24 @@ def test_the_default_folders_follow_the_platform_variables_and_settings_are_read
     assert load().home == Path(platformdirs.user_data_dir("tiergate"))
     with pytest.raises(ValidationError):
         first.home = tmp_path  # type: ignore[misc]
+
+
+def test_variables_are_read_in_any_case_and_an_empty_one_is_unset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tiergate.settings import load
+
+    monkeypatch.delenv("TIERGATE_HOME")
+    monkeypatch.setenv("tiergate_home", str(tmp_path))
+    monkeypatch.setenv("TIERGATE_MATCH_THRESHOLD", "")
+    monkeypatch.setenv("TIERGATE_UNKNOWN_SETTING", "ignored: another program's")
+    settings = load()
+    assert (settings.home, settings.match_threshold) == (tmp_path, None)
+    # Two spellings of one variable with different values: which wins would be a guess.
+    monkeypatch.setenv("TIERGATE_HOME", str(tmp_path / "other"))
+    with pytest.raises(
+        UsageError, match=r"TIERGATE_HOME.*tiergate_home|tiergate_home.*TIERGATE_HOME"
+    ):
+        load()
+    monkeypatch.setenv("TIERGATE_HOME", str(tmp_path))
+    assert load().home == tmp_path
