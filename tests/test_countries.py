@@ -14,7 +14,7 @@ ON = date(2025, 6, 1)
 
 @pytest.fixture(scope="module")
 def resolver() -> CountryResolver:
-    return CountryResolver(default_rulebook())
+    return CountryResolver(default_rulebook().countries)
 
 
 @pytest.mark.parametrize(

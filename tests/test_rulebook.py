@@ -139,7 +139,7 @@ def test_allocation_figure_is_read_from_the_text() -> None:
 
 def test_country_groups_on_2026_07_23_match_ecfr(shared_data: Path) -> None:
     rb = default_rulebook()
-    resolver = CountryResolver(rb)
+    resolver = CountryResolver(rb.countries)
     compiled = Compiler(rb, resolver).for_date(date(2026, 7, 23), View.WRITTEN)
     source = json.loads(
         (shared_data / "ecfr" / "ecfr_15cfr740_supp1_country_groups_2026-07-23.json").read_text(
@@ -157,7 +157,7 @@ def test_country_groups_on_2026_07_23_match_ecfr(shared_data: Path) -> None:
 
 def test_dated_group_changes() -> None:
     rb = default_rulebook()
-    compiler = Compiler(rb, CountryResolver(rb))
+    compiler = Compiler(rb, CountryResolver(rb.countries))
     d5 = lambda on: compiler.for_date(on, View.ENFORCED).group_members["D:5"]  # noqa: E731
     assert "KH" in d5(date(2026, 2, 2))
     assert "KH" not in d5(date(2026, 2, 3))
@@ -170,7 +170,7 @@ def test_dated_group_changes() -> None:
 
 def test_tier1_has_us_and_eighteen() -> None:
     rb = default_rulebook()
-    compiled = Compiler(rb, CountryResolver(rb)).for_date(date(2025, 6, 1), View.WRITTEN)
+    compiled = Compiler(rb, CountryResolver(rb.countries)).for_date(date(2025, 6, 1), View.WRITTEN)
     assert len(compiled.sets["tier1"]) == 19
     assert "US" in compiled.sets["tier1"]
     assert "KR" in compiled.sets["tier1"]
@@ -182,7 +182,7 @@ def test_tier1_has_us_and_eighteen() -> None:
 def test_uae_in_advanced_computing_scope_although_in_a5() -> None:
     # The CCL 3A090.b country chart names the UAE besides D:1/D:4/D:5 less A:5/A:6.
     rb = default_rulebook()
-    compiled = Compiler(rb, CountryResolver(rb)).for_date(date(2026, 8, 1), View.ENFORCED)
+    compiled = Compiler(rb, CountryResolver(rb.countries)).for_date(date(2026, 8, 1), View.ENFORCED)
     assert "AE" in compiled.group_members["A:5"]
     assert "AE" in compiled.sets["advanced-computing-scope"]
     assert "IL" not in compiled.sets["advanced-computing-scope"]  # D:4 but also A:6
@@ -190,7 +190,7 @@ def test_uae_in_advanced_computing_scope_although_in_a5() -> None:
 
 def test_compiled_tables_are_shared_within_an_epoch() -> None:
     rb = default_rulebook()
-    compiler = Compiler(rb, CountryResolver(rb))
+    compiler = Compiler(rb, CountryResolver(rb.countries))
     assert compiler.for_date(date(2024, 6, 1), View.ENFORCED) is compiler.for_date(
         date(2024, 7, 1), View.ENFORCED
     )

@@ -14,7 +14,8 @@ from functools import cache
 
 import pycountry
 
-from tiergate.rulebook import Rulebook, default_rulebook
+from tiergate.rulebook.loader import bundled_file
+from tiergate.rulebook.places import CountriesFile
 
 # Kosovo has no ISO 3166-1 code; XK is the user-assigned code the EU and others use.
 EXTRA_CODES = {"XK": "Kosovo"}
@@ -47,15 +48,16 @@ class Place:
 class CountryResolver:
     """Maps names and codes to `Place`s; results are cached per distinct input text."""
 
-    def __init__(self, rulebook: Rulebook) -> None:
-        self._aliases = {_key(a.name): a.code for a in rulebook.countries.aliases}
+    def __init__(self, countries: CountriesFile) -> None:
+        """`countries`: a rulebook's `countries.yaml`."""
+        self._aliases = {_key(a.name): a.code for a in countries.aliases}
         self._regions = {
             _key(name): (region.id, region.country)
-            for region in rulebook.countries.regions
+            for region in countries.regions
             for name in region.names
         }
-        self._treated = rulebook.countries.treated_as
-        self._ambiguous = {_key(a.name): a for a in rulebook.countries.ambiguous}
+        self._treated = countries.treated_as
+        self._ambiguous = {_key(a.name): a for a in countries.ambiguous}
         self._codes = {c.alpha_2 for c in pycountry.countries} | set(EXTRA_CODES)
         self._alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
         # countrynames builds its name table (0.7 s) on the first name that is not a code or
@@ -136,4 +138,6 @@ class CountryResolver:
 def default_resolver() -> CountryResolver:
     """The resolver of the bundled rulebook, one per process: the default engine and the
     screener read country names the same way."""
-    return CountryResolver(default_rulebook())
+    countries = bundled_file("countries.yaml")
+    assert isinstance(countries, CountriesFile)
+    return CountryResolver(countries)

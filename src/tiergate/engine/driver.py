@@ -78,7 +78,9 @@ class Engine:
                 f"country allocation `{country_allocation_tpp}` must be a positive TPP figure"
             )
         self.country_allocation_tpp = country_allocation_tpp
-        self.countries = default_resolver() if rulebook is None else CountryResolver(rulebook)
+        self.countries = (
+            default_resolver() if rulebook is None else CountryResolver(rulebook.countries)
+        )
         self.catalog = Catalog(self.rulebook)
         self.compiler = Compiler(self.rulebook, self.countries)
         self.standing_reasons = StandingReasons.of(self.rulebook)

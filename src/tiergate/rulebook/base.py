@@ -54,7 +54,7 @@ class Strict(BaseModel):
     Models in other modules write a list default as `Field(default=[...])`: pydantic copies
     it per instance either way, but ruff cannot see across modules that they are models."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Dated(Strict):

@@ -108,8 +108,7 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
     texts: dict[str, tuple[str, str]] = {}
     for name in RULEBOOK_FILES:
         if directory is None:
-            text = resources.files("tiergate.data").joinpath(name).read_text(encoding="utf-8")
-            source = f"tiergate/data/{name}"
+            text, source = _bundled_text(name), f"tiergate/data/{name}"
         else:
             path = directory / name
             try:
@@ -118,7 +117,10 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
                 raise RulebookError(f"cannot read rulebook file `{path}`: {exc}") from exc
             source = str(path)
         texts[name] = (text, source)
-    parsed = {name: parse_file(name, text, source) for name, (text, source) in texts.items()}
+    parsed = {
+        name: bundled_file(name) if directory is None else parse_file(name, text, source)
+        for name, (text, source) in texts.items()
+    }
     return Rulebook(
         meta=parsed["rulebook.yaml"],
         countries=parsed["countries.yaml"],
@@ -132,6 +134,17 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
         chips=parsed["chips.yaml"],
         content_hash=content_hash({name: text for name, (text, _) in texts.items()}),
     )
+
+
+def _bundled_text(name: str) -> str:
+    return resources.files("tiergate.data").joinpath(name).read_text(encoding="utf-8")
+
+
+@cache
+def bundled_file(name: str) -> Strict:
+    """One bundled rulebook file, parsed once per process: the screener reads country names
+    with `countries.yaml` alone, without loading the rest."""
+    return parse_file(name, _bundled_text(name), f"tiergate/data/{name}")
 
 
 @cache
