@@ -213,15 +213,17 @@ def load(folder: Path, key: str) -> StoredIndex | None:
     """The index stored under `key`, or None when there is none or it is damaged."""
     for path in _files(folder, key):
         try:
-            raw = path.read_bytes()
+            with path.open("rb") as file:
+                digest = hashlib.file_digest(file, "sha256").hexdigest()
         except OSError:
             continue
-        if not path.name.endswith(f"-{hashlib.sha256(raw).hexdigest()[:32]}{_SUFFIX}"):
+        if not path.name.endswith(f"-{digest[:32]}{_SUFFIX}"):
             continue  # damaged since it was written
-        # The bytes just checked are the ones served: a file replaced meanwhile is not read.
-        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        # Read-only and immutable: no locks, so any number of processes read it at once. A
+        # writer replaces a file only with the same bytes (the name is their digest).
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
         try:
-            connection.deserialize(raw)
             meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
             if meta.get("key") != key:
                 connection.close()
@@ -273,8 +275,9 @@ def save(folder: Path, key: str, index: MemoryIndex) -> None:
         for other in _files(folder, key):  # a damaged file under the same key
             if other != target:
                 other.unlink(missing_ok=True)
+        # Every index file, those of an older format (another suffix) too.
         kept = sorted(
-            folder.glob(f"{_PREFIX}*{_SUFFIX}"), key=lambda path: path.stat().st_mtime, reverse=True
+            folder.glob(f"{_PREFIX}*"), key=lambda path: path.stat().st_mtime, reverse=True
         )
         for old in kept[KEEP:]:
             if old != target:

@@ -26,7 +26,6 @@ from typing import Any
 from tiergate.errors import InputError
 from tiergate.home import tiergate_home
 from tiergate.screening.lists import ListEdition, ListFormatError
-from tiergate.screening.readers import read_list
 from tiergate.screening.snapshot import (
     Snapshot,
     open_snapshot,
@@ -148,6 +147,8 @@ class ListStore:
         edition_date: date | None = None,
     ) -> UpdateResult:
         """Install a new edition from a file or a URL; see the module docstring."""
+        from tiergate.screening.readers import read_list  # the formats' parsers, for updates
+
         if (file is None) == (url is None):
             raise InputError("give exactly one of a file or a URL to update from")
         previous = self.current()

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
 from tiergate import settings as environment
-from tiergate.engine import Engine
 from tiergate.errors import UsageError
 from tiergate.home import LEDGER_FILE
 from tiergate.inputs import parse_book, read_input
@@ -29,7 +28,8 @@ from tiergate.normalise import text
 from tiergate.progress import Progress, Silent
 from tiergate.rulebook import View
 
-if TYPE_CHECKING:  # the ledger (SQLAlchemy) and screening are imported when they are used
+if TYPE_CHECKING:  # the engine, the ledger (SQLAlchemy) and screening are imported when used
+    from tiergate.engine import Engine
     from tiergate.ledger.ledger import CommitResult, Ledger
     from tiergate.screening.service import Screener
 
@@ -131,6 +131,8 @@ class Workspace:
     def engine(self, screener: Screener | None = None) -> Engine:
         """An engine over the bundled rulebook with the settings' country allocation and
         `screener` (None: lines are not screened)."""
+        from tiergate.engine import Engine
+
         engine = Engine(
             country_allocation_tpp=self.settings.country_allocation_tpp, screener=screener
         )
