@@ -10,6 +10,7 @@ the engine, the rulebook, pydantic, SQLAlchemy or screening; commands import the
 
 from __future__ import annotations
 
+import gc
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -110,3 +111,8 @@ def main() -> None:
             f"[bold red]internal error:[/bold red] {error!r}", highlight=False
         )
         sys.exit(1)
+    finally:
+        # The process ends here. The collector's passes over every object at exit took about
+        # 0.2 s of a 1 s command (benchmarks/startup.py); frozen objects are skipped by them,
+        # and everything else (flushing, closing, exit handlers) happens as usual.
+        gc.freeze()
