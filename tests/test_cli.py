@@ -217,12 +217,12 @@ def test_internal_error_exits_1(
 ) -> None:
     # Fault injection: a failure tiergate did not foresee must exit 1, named as internal.
     import tiergate.cli as cli
-    import tiergate.workflow as workflow
+    import tiergate.inputs as inputs
 
     def broken(raw: bytes, path: Path) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(workflow, "parse_book", broken)
+    monkeypatch.setattr(inputs, "parse_book", broken)
     monkeypatch.setattr(sys, "argv", ["tiergate", "check", str(EXAMPLES / "mixed_book.csv")])
     with pytest.raises(SystemExit) as done:
         cli.main()

@@ -14,7 +14,7 @@ from functools import cache
 
 import pycountry
 
-from tiergate.rulebook.loader import bundled_file
+from tiergate.rulebook.parse import bundled
 from tiergate.rulebook.places import CountriesFile
 
 # Kosovo has no ISO 3166-1 code; XK is the user-assigned code the EU and others use.
@@ -138,6 +138,4 @@ class CountryResolver:
 def default_resolver() -> CountryResolver:
     """The resolver of the bundled rulebook, one per process: the default engine and the
     screener read country names the same way."""
-    countries = bundled_file("countries.yaml")
-    assert isinstance(countries, CountriesFile)
-    return CountryResolver(countries)
+    return CountryResolver(bundled(CountriesFile, "countries.yaml"))

@@ -58,9 +58,8 @@ def parse_date(value: Raw, column: str) -> date | None:
 
 # Money fits the ledger's NUMERIC(15, 2) (quantities: see `tiergate.terms.MAX_QUANTITY`).
 MAX_MONEY = 1_000_000_000_000.0
-# The longest shipment or line id, and party name, the ledger stores.
+# The longest shipment or line id the ledger stores (names: `tiergate.terms.MAX_NAME_LENGTH`).
 MAX_ID_LENGTH = 200
-MAX_NAME_LENGTH = 300
 
 
 def parse_number(value: Raw, column: str) -> float | None:

@@ -5,18 +5,22 @@ as unset); a command-line option given for the same setting wins over the variab
 variable over the default. Settings are read when a command runs (`load`), never at import,
 so one process can run commands with different environments.
 
-The variables are validated by a pydantic model here rather than by pydantic-settings, whose
-import (asyncio, ssl, importlib.metadata) added 0.15-0.3 s to the start of every command.
+The variables are read and checked here by hand, without pydantic-settings or pydantic: six
+scalars do not need them, and their imports (asyncio, ssl, importlib.metadata, the schema
+machinery) cost 0.15-0.3 s at the start of every command.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field
 
 
 def _platform_home() -> Path:
@@ -30,30 +34,64 @@ def _platform_cache() -> Path:
 _PREFIX = "TIERGATE_"
 
 
-class TiergateSettings(BaseModel):
+@dataclass(frozen=True)
+class TiergateSettings:
     """tiergate's settings, each from its environment variable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # TIERGATE_HOME: where installed list editions and the default SQLite ledger live;
     # default: the platform's user data folder for tiergate.
-    home: Path = Field(default_factory=_platform_home)
+    home: Path = field(default_factory=_platform_home)
     # TIERGATE_CACHE: where derived files live (the screening indexes, each named by the hash
     # of its list edition), shared by every home and safe to delete; default: the
     # platform's user cache folder for tiergate.
-    cache: Path = Field(default_factory=_platform_cache)
+    cache: Path = field(default_factory=_platform_cache)
     # TIERGATE_DATABASE_URL: the ledger database (sqlite:///path or postgresql://...);
     # default: ledger.sqlite3 in the home, used only when it exists or a command needs one.
     database_url: str | None = None
     # TIERGATE_MATCH_THRESHOLD: the score from which a list hit decides the outcome;
     # default: data/screening.yaml's (0.92).
-    match_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    match_threshold: float | None = None
     # TIERGATE_POTENTIAL_THRESHOLD: the score from which a hit is a possible match, held for
     # review; default: data/screening.yaml's (0.80).
-    potential_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    potential_threshold: float | None = None
     # TIERGATE_COUNTRY_ALLOCATION_TPP: the Tier 2 country allocation in TPP; default: the
     # rulebook's, flagged UNCERTAIN.
-    country_allocation_tpp: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
+    country_allocation_tpp: float | None = None
+
+
+def _number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"`{value}` is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"`{value}` is not a finite number")
+    return number
+
+
+def _share(value: str) -> float:
+    number = _number(value)
+    if not 0 <= number <= 1:
+        raise ValueError(f"`{value}` is not between 0 and 1")
+    return number
+
+
+def _amount(value: str) -> float:
+    number = _number(value)
+    if number < 0:
+        raise ValueError(f"`{value}` is below 0")
+    return number
+
+
+# How each setting's variable is read.
+_READERS: dict[str, Callable[[str], object]] = {
+    "home": Path,
+    "cache": Path,
+    "database_url": str,
+    "match_threshold": _share,
+    "potential_threshold": _share,
+    "country_allocation_tpp": _amount,
+}
 
 
 def load() -> TiergateSettings:
@@ -77,27 +115,24 @@ _PLATFORM_VARIABLES = frozenset({"HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"})
 @lru_cache(maxsize=8)
 def _settings(environment: tuple[tuple[str, str], ...]) -> TiergateSettings:
     """The settings of `environment` (the variables they depend on, as `load` found them)."""
-    from pydantic import ValidationError
-
     from tiergate.errors import UsageError
 
-    values: dict[str, str] = {}
-    given: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    given: dict[str, tuple[str, str]] = {}  # setting: the variable that gave it, its value
     for name, value in environment:
-        field = name[len(_PREFIX) :].lower()
-        if not name.upper().startswith(_PREFIX) or field not in TiergateSettings.model_fields:
+        setting = name[len(_PREFIX) :].lower()
+        if not name.upper().startswith(_PREFIX) or setting not in _READERS:
             continue  # another program's variable, or a test's (TIERGATE_TEST_...)
         if not value:
             continue
-        if field in values and values[field] != value:
+        if setting in given and given[setting][1] != value:
             raise UsageError(
-                f"environment variables {given[field]} and {name} both set "
-                f"{_PREFIX}{field.upper()}, to different values: keep one"
+                f"environment variables {given[setting][0]} and {name} both set "
+                f"{_PREFIX}{setting.upper()}, to different values: keep one"
             )
-        values[field], given[field] = value, name
-    try:
-        return TiergateSettings.model_validate(values)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        name = given.get(str(problem["loc"][0]), _PREFIX + str(problem["loc"][0]).upper())
-        raise UsageError(f"environment variable {name}: {problem['msg'].lower()}") from None
+        try:
+            values[setting] = _READERS[setting](value)
+        except ValueError as error:
+            raise UsageError(f"environment variable {name}: {error}") from None
+        given[setting] = (name, value)
+    return replace(TiergateSettings(), **values)

@@ -17,3 +17,5 @@ class View(StrEnum):
 # and its databases use (a 32-bit integer column, a float's 53-bit mantissa once multiplied by
 # a TPP), and money fits the ledger's NUMERIC(15, 2).
 MAX_QUANTITY = 1_000_000_000
+# The longest party name the ledger stores (and the screener reads).
+MAX_NAME_LENGTH = 300

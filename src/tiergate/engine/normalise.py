@@ -20,7 +20,6 @@ from tiergate.engine.memo import Memo
 from tiergate.model import Line, Party, Raw
 from tiergate.normalise import (
     MAX_ID_LENGTH,
-    MAX_NAME_LENGTH,
     ValueProblem,
     blank,
     check_stored_text,
@@ -31,6 +30,7 @@ from tiergate.normalise import (
     text,
 )
 from tiergate.rulebook import ItemType, Transaction
+from tiergate.terms import MAX_NAME_LENGTH
 
 
 class StaticLine(NamedTuple):

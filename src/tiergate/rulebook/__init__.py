@@ -7,68 +7,92 @@ inside it and what was expected, instead of silently meaning nothing.
 
 The models live by file: `base` (what they share), `places` (countries, country groups,
 destination sets), `items` (item classes, chips), `rules` (rules, exceptions, advisories,
-allowances); `loader` reads the files into one `Rulebook`. Import them from here.
+allowances); `loader` reads the files into one `Rulebook`. Import them from here: each is
+imported when first asked for (PEP 562), so that reading `countries.yaml` alone (as the
+screener does) does not import the models of every other file.
 """
 
 from __future__ import annotations
 
-from tiergate.rulebook.base import (
-    Cited,
-    Dated,
-    ItemType,
-    ReviewPolicy,
-    Strict,
-    Tier,
-    Transaction,
-)
-from tiergate.rulebook.items import (
-    Chip,
-    ChipsFile,
-    Contains,
-    DerivedModelExclusion,
-    EccnMap,
-    EccnScope,
-    Figure,
-    ItemClass,
-    ItemClassesFile,
-    Test,
-)
-from tiergate.rulebook.loader import (
-    Edition,
-    Rulebook,
-    RulebookMeta,
-    default_rulebook,
-    load_rulebook,
-    parse_file,
-)
-from tiergate.rulebook.places import (
-    AmbiguousName,
-    CountriesFile,
-    CountryAlias,
-    CountryGroup,
-    CountryGroupsFile,
-    DestinationSet,
-    DestinationSetsFile,
-    Membership,
-    Region,
-    SetTerm,
-    TreatedAs,
-)
-from tiergate.rulebook.rules import (
-    AdvisoriesFile,
-    Advisory,
-    Allowance,
-    AllowancesFile,
-    ExceptionsFile,
-    LicenceException,
-    Rule,
-    RuleKind,
-    RulesFile,
-    Standing,
-    StandingReason,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from tiergate.rulebook_files import RULEBOOK_FILES
 from tiergate.terms import View
+
+if TYPE_CHECKING:
+    from tiergate.rulebook.base import (
+        Cited,
+        Dated,
+        ItemType,
+        ReviewPolicy,
+        Strict,
+        Tier,
+        Transaction,
+    )
+    from tiergate.rulebook.items import (
+        Chip,
+        ChipsFile,
+        Contains,
+        DerivedModelExclusion,
+        EccnMap,
+        EccnScope,
+        Figure,
+        ItemClass,
+        ItemClassesFile,
+        Test,
+    )
+    from tiergate.rulebook.loader import (
+        Edition,
+        Rulebook,
+        RulebookMeta,
+        default_rulebook,
+        load_rulebook,
+        parse_file,
+    )
+    from tiergate.rulebook.places import (
+        AmbiguousName,
+        CountriesFile,
+        CountryAlias,
+        CountryGroup,
+        CountryGroupsFile,
+        DestinationSet,
+        DestinationSetsFile,
+        Membership,
+        Region,
+        SetTerm,
+        TreatedAs,
+    )
+    from tiergate.rulebook.rules import (
+        AdvisoriesFile,
+        Advisory,
+        Allowance,
+        AllowancesFile,
+        ExceptionsFile,
+        LicenceException,
+        Rule,
+        RuleKind,
+        RulesFile,
+        Standing,
+        StandingReason,
+    )
+
+# The model modules, cheapest first: a name is looked up in them in this order.
+_MODULES = ("base", "places", "items", "rules", "loader")
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module the first time it is asked for."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    for module in _MODULES:
+        found = importlib.import_module(f"{__name__}.{module}")
+        if name in vars(found):
+            value = getattr(found, name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {__name__!r} lists {name!r} but no module defines it")
+
 
 __all__ = [
     "RULEBOOK_FILES",

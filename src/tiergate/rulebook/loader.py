@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from tiergate.errors import RulebookError
 from tiergate.rulebook.base import Strict
 from tiergate.rulebook.items import ChipsFile, ItemClassesFile
+from tiergate.rulebook.parse import bundled, bundled_text, parse
 from tiergate.rulebook.places import CountriesFile, CountryGroupsFile, DestinationSetsFile
 from tiergate.rulebook.rules import AdvisoriesFile, AllowancesFile, ExceptionsFile, RulesFile
 from tiergate.rulebook_files import (
     RULEBOOK_FILES,
-    SAFE_LOADER,
     content_hash,
     rulebook_version,
 )
@@ -83,24 +80,9 @@ _FILE_MODELS: dict[str, type[Strict]] = {
 }
 
 
-def _describe(error: ValidationError, source: str) -> str:
-    lines = [f"rulebook file `{source}` is invalid:"]
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"  at `{where}`: {item['msg']}")
-    return "\n".join(lines)
-
-
 def parse_file(name: str, text: str, source: str) -> Strict:
     """Parse one rulebook file's text with its model; errors name `source` and the path."""
-    try:
-        raw: Any = yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        raise RulebookError(f"rulebook file `{source}` is not valid YAML: {exc}") from exc
-    try:
-        return _FILE_MODELS[name].model_validate(raw)
-    except ValidationError as exc:
-        raise RulebookError(_describe(exc, source)) from exc
+    return parse(_FILE_MODELS[name], text, source)
 
 
 def load_rulebook(directory: Path | None = None) -> Rulebook:
@@ -108,7 +90,7 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
     texts: dict[str, tuple[str, str]] = {}
     for name in RULEBOOK_FILES:
         if directory is None:
-            text, source = _bundled_text(name), f"tiergate/data/{name}"
+            text, source = bundled_text(name), f"tiergate/data/{name}"
         else:
             path = directory / name
             try:
@@ -118,7 +100,9 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
             source = str(path)
         texts[name] = (text, source)
     parsed = {
-        name: bundled_file(name) if directory is None else parse_file(name, text, source)
+        name: bundled(_FILE_MODELS[name], name)
+        if directory is None
+        else parse_file(name, text, source)
         for name, (text, source) in texts.items()
     }
     return Rulebook(
@@ -134,17 +118,6 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
         chips=parsed["chips.yaml"],
         content_hash=content_hash({name: text for name, (text, _) in texts.items()}),
     )
-
-
-def _bundled_text(name: str) -> str:
-    return resources.files("tiergate.data").joinpath(name).read_text(encoding="utf-8")
-
-
-@cache
-def bundled_file(name: str) -> Strict:
-    """One bundled rulebook file, parsed once per process: the screener reads country names
-    with `countries.yaml` alone, without loading the rest."""
-    return parse_file(name, _bundled_text(name), f"tiergate/data/{name}")
 
 
 @cache

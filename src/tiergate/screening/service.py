@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 from tiergate.countries import default_resolver
 from tiergate.home import tiergate_cache
 from tiergate.keys import SuppressionStatus
-from tiergate.normalise import MAX_NAME_LENGTH
 from tiergate.screening.index import build, stored
 from tiergate.screening.lists import ListEdition
 from tiergate.screening.matcher import Hit, Matcher
 from tiergate.screening.names import MatchSettings, default_settings
 from tiergate.screening.store import ListStore
 from tiergate.screening.suppressions import Suppression, latest, new_suppression
+from tiergate.terms import MAX_NAME_LENGTH
 
 if TYPE_CHECKING:
     from tiergate.engine.parties import PartyHit

@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -234,6 +232,9 @@ def _drops(old: ListEdition, new: ListEdition) -> list[str]:
 
 
 def _download(url: str, folder: Path) -> Path:
+    import urllib.error  # 15 ms to import: only for downloads
+    import urllib.request
+
     target = folder / ("download" + (".json" if ".json" in url else ".csv"))
     try:
         # The user names the URL (an https address of the CSL, or a local mirror).

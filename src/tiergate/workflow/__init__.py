@@ -22,15 +22,14 @@ from typing import TYPE_CHECKING, Literal, overload
 from tiergate import settings as environment
 from tiergate.errors import UsageError
 from tiergate.home import LEDGER_FILE
-from tiergate.inputs import parse_book, read_input
-from tiergate.model import Line, Report
 from tiergate.normalise import text
 from tiergate.progress import Progress, Silent
-from tiergate.rulebook import View
+from tiergate.terms import View
 
 if TYPE_CHECKING:  # the engine, the ledger (SQLAlchemy) and screening are imported when used
     from tiergate.engine import Engine
     from tiergate.ledger.ledger import CommitResult, Ledger
+    from tiergate.model import Line, Report
     from tiergate.screening.service import Screener
 
 log = logging.getLogger("tiergate")
@@ -192,6 +191,8 @@ class Workspace:
                 "a commit uses the check's reservations: --no-reserve is for checks that do "
                 "not commit"
             )
+        from tiergate.inputs import parse_book, read_input
+
         ledger = self.ledger(required=commit)
         raw = read_input(path)  # the bytes read once: what is checked is what is hashed
         digest = hashlib.sha256(raw).hexdigest()
