@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tiergate.errors import InputError
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -61,3 +63,16 @@ def csv_records(content: str, delimiter: str = ",") -> Iterator[Record]:
             "the row (one record per line)",
         )
         start = opened  # read on from the line after the one whose quote ran away
+
+
+def refuse_duplicate_columns(keys: list[str], what: str) -> None:
+    """Refuse a header that names a column twice (compared case-insensitively): which of the
+    two cells a line means cannot be known, and keeping either one would be silent."""
+    seen: dict[str, int] = {}
+    for number, key in enumerate(keys, start=1):
+        if key and key in seen:
+            raise InputError(
+                f"{what} has the column `{key}` twice (columns {seen[key]} and {number}): "
+                "each column must appear once"
+            )
+        seen[key] = number

@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tiergate.csvrows import csv_records
+from tiergate.csvrows import csv_records, refuse_duplicate_columns
 from tiergate.errors import InputError
 from tiergate.gcpause import cyclic_gc_paused
-from tiergate.model import LINE_FIELDS, Line, Party, Raw, Shipment
+from tiergate.model import LINE_FIELDS, Line, Party, Shipment
+from tiergate.terms import Raw
 from tiergate.textfiles import TextProblem, decode_text, load_json
 
 PARTY_COLUMNS = {
@@ -72,19 +73,6 @@ def parse_book(raw: bytes, path: Path) -> list[Line]:
     except json.JSONDecodeError as exc:
         raise InputError(f"input `{path}` is not valid JSON: {exc}") from exc
     return parse_json_document(document, str(path))
-
-
-def refuse_duplicate_columns(keys: list[str], what: str) -> None:
-    """Refuse a header that names a column twice (compared case-insensitively): which of the
-    two cells a line means cannot be known, and keeping either one would be silent."""
-    seen: dict[str, int] = {}
-    for number, key in enumerate(keys, start=1):
-        if key and key in seen:
-            raise InputError(
-                f"{what} has the column `{key}` twice (columns {seen[key]} and {number}): "
-                "each column must appear once"
-            )
-        seen[key] = number
 
 
 def object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -14,8 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from tiergate.rulebook import ReviewPolicy, Tier, View
-
-Raw = str | int | float | bool | None
+from tiergate.terms import Raw
 
 
 class Outcome(StrEnum):

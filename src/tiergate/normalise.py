@@ -12,8 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
-from tiergate.model import Raw
-from tiergate.terms import MAX_QUANTITY
+from tiergate.terms import MAX_QUANTITY, Raw
 
 E = TypeVar("E", bound=StrEnum)
 

@@ -19,3 +19,6 @@ class View(StrEnum):
 MAX_QUANTITY = 1_000_000_000
 # The longest party name the ledger stores (and the screener reads).
 MAX_NAME_LENGTH = 300
+
+# A value as an input file gives it, before normalisation.
+Raw = str | int | float | bool | None

@@ -13,9 +13,10 @@ from tiergate.classify import Classification
 from tiergate.compiled import CompiledRule, CompiledRules
 from tiergate.countries import CountryResolver, Place
 from tiergate.engine.memo import Memo
-from tiergate.model import Raw, Reason
+from tiergate.model import Reason
 from tiergate.normalise import text
 from tiergate.rulebook import Transaction
+from tiergate.terms import Raw
 
 
 class Match(NamedTuple):

@@ -45,7 +45,7 @@ from tiergate.engine.verdict import Verdicts, summarise
 from tiergate.errors import UsageError
 from tiergate.gcpause import cyclic_gc_paused
 from tiergate.licences import LicenceBook
-from tiergate.model import Line, LineResult, Raw, Reason, Report, Shipment
+from tiergate.model import Line, LineResult, Reason, Report, Shipment
 from tiergate.normalise import ValueProblem, blank, parse_money, parse_quantity, text
 from tiergate.progress import Progress
 from tiergate.rulebook import (
@@ -57,6 +57,7 @@ from tiergate.rulebook import (
     View,
     default_rulebook,
 )
+from tiergate.terms import Raw
 
 
 class Engine:

@@ -17,7 +17,7 @@ from typing import NamedTuple, TypeVar
 from tiergate.classify import Specs
 from tiergate.engine.classify import ItemQuery
 from tiergate.engine.memo import Memo
-from tiergate.model import Line, Party, Raw
+from tiergate.model import Line, Party
 from tiergate.normalise import (
     MAX_ID_LENGTH,
     ValueProblem,
@@ -30,7 +30,7 @@ from tiergate.normalise import (
     text,
 )
 from tiergate.rulebook import ItemType, Transaction
-from tiergate.terms import MAX_NAME_LENGTH
+from tiergate.terms import MAX_NAME_LENGTH, Raw
 
 
 class StaticLine(NamedTuple):

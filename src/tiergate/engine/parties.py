@@ -19,9 +19,10 @@ from tiergate.countries import CountryResolver
 from tiergate.engine.destination import Match, PlaceFinder
 from tiergate.engine.findings import Finding, tier_of_policy
 from tiergate.engine.memo import Memo
-from tiergate.model import Line, Outcome, Party, Raw, Reason
+from tiergate.model import Line, Outcome, Party, Reason
 from tiergate.normalise import text
 from tiergate.rulebook import ReviewPolicy, Transaction
+from tiergate.terms import Raw
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tiergate.csvrows import csv_records
+from tiergate.csvrows import csv_records, refuse_duplicate_columns
 from tiergate.errors import InputError
-from tiergate.inputs import refuse_duplicate_columns
 from tiergate.textfiles import TextProblem, decode_text
 
 

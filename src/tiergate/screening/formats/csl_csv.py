@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from tiergate.inputs import refuse_duplicate_columns
+from tiergate.csvrows import refuse_duplicate_columns
 from tiergate.screening.formats.common import (
     address_country,
     csl_entry,
