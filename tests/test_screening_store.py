@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import run_tiergate
 
+from tiergate.screening.index import StoredIndex, stored
 from tiergate.screening.lists import ListFormatError
+from tiergate.screening.names import default_settings
 from tiergate.screening.store import ListStore, UpdateRefused, bundled_edition
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,6 +148,10 @@ def test_data_commands(tmp_path: Path) -> None:
     assert (
         run_tiergate("data", "update", "--file", str(shrunk), "--force", home=home).returncode == 0
     )
+    # The update indexed the new edition: the next screen reads the index from the cache.
+    cache = Path(os.environ["TIERGATE_CACHE"]) / "screening"
+    installed = ListStore(home).current_snapshot()
+    assert isinstance(stored(cache, installed, default_settings()), StoredIndex)
     done = run_tiergate("data", "status", "--format", "json", home=home)
     assert json.loads(done.stdout)["editions"]["csl"]["counts"]["EL"] == 1710
     parties = tmp_path / "parties.csv"

@@ -132,12 +132,16 @@ def update_lists(
     edition_date: date | None = None,
 ) -> UpdateResult:
     """Install a new list edition from `file` or `url`; a failed or suspicious update keeps
-    the current one (`force` accepts a shrunk or older edition)."""
+    the current one (`force` accepts a shrunk or older edition). The new edition's screening
+    index is built in the cache now, so the next screen or check does not wait for it."""
     with workspace.progress.working(f"installing the list edition from {file or url}"):
         result = ListStore(workspace.settings.home).update(
             file=file, url=url, force=force, edition_date=edition_date
         )
     log.info("%s", result.message)
+    if result.switched:
+        with workspace.progress.working("indexing the new edition for screening"):
+            Screener.shared(workspace.settings.home)
     return result
 
 
