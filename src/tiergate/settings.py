@@ -15,19 +15,21 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 
 def _platform_home() -> Path:
+    import platformdirs  # only when TIERGATE_HOME is not set
+
     return Path(platformdirs.user_data_dir("tiergate"))
 
 
 def _platform_cache() -> Path:
+    import platformdirs  # only when TIERGATE_CACHE is not set
+
     return Path(platformdirs.user_cache_dir("tiergate"))
 
 
@@ -135,4 +137,4 @@ def _settings(environment: tuple[tuple[str, str], ...]) -> TiergateSettings:
         except ValueError as error:
             raise UsageError(f"environment variable {name}: {error}") from None
         given[setting] = (name, value)
-    return replace(TiergateSettings(), **values)
+    return TiergateSettings(**values)
