@@ -451,6 +451,24 @@ def test_a_damaged_index_file_is_rebuilt_with_the_same_answers(damage: str, tmp_
     assert answers(read) == expected
 
 
+def test_a_stored_index_gives_the_same_answers_whatever_it_keeps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = default_settings()
+    snapshot = _part_of_the_bundled_edition(tmp_path)
+    names = [entry.name for entry in snapshot.edition().entries[::50]]
+    built = Matcher(build(snapshot.edition(), settings), settings)
+    expected = [built.screen(name) for name in names]
+    stored(tmp_path / "cache", snapshot, settings)
+    for kept in (index._KEPT, 40):  # everything read, or a few rows at a time
+        monkeypatch.setattr(index, "_KEPT", kept)
+        read = stored(tmp_path / "cache", snapshot, settings)
+        assert isinstance(read, StoredIndex)
+        matcher = Matcher(read, settings)
+        assert [matcher.screen(n) for n in names] == expected
+        assert [matcher.screen(n) for n in names] == expected  # again, from what it kept
+
+
 def test_settings_that_shape_the_index_name_another_file(tmp_path: Path) -> None:
     settings = default_settings()
     snapshot = _part_of_the_bundled_edition(tmp_path)

@@ -23,10 +23,10 @@ import threading
 from abc import ABC, abstractmethod
 from array import array
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tiergate.screening.lists import EditionInfo, ListEdition, ListEntry
 from tiergate.screening.names import Analyser, MatchSettings, analysis_fingerprint, terms
@@ -41,6 +41,13 @@ _PREFIX = "index-"
 _SUFFIX = ".sqlite"
 # Values bound in one query: below SQLite's oldest limit (999).
 _CHUNK = 900
+# Rows a stored index keeps of each kind once read, terms that find nothing included: more
+# than the CSL's 305,407 terms, so a long book keeps what it uses and a server screening
+# endless new names stays bounded.
+_KEPT = 500_000
+
+K = TypeVar("K", str, int)
+V = TypeVar("V")
 
 # One listed name (a variant): its entry's number, the name, strong tokens, weak tokens, and
 # numbers (sorted).
@@ -55,7 +62,7 @@ class Index(ABC):
         self.size = size  # the number of variants
 
     @abstractmethod
-    def postings(self, terms: Collection[str]) -> dict[str, Sequence[int]]:
+    def postings(self, terms: Collection[str]) -> Mapping[str, Sequence[int]]:
         """The variant ids each of `terms` finds (terms that find none are left out)."""
 
     @abstractmethod
@@ -83,7 +90,7 @@ class MemoryIndex(Index):
         self._postings = postings
         self._by_id: dict[str, ListEntry] | None = None
 
-    def postings(self, terms: Collection[str]) -> dict[str, Sequence[int]]:
+    def postings(self, terms: Collection[str]) -> Mapping[str, Sequence[int]]:
         return {term: self._postings[term] for term in terms if term in self._postings}
 
     def variants(self, ids: Collection[int]) -> dict[int, Variant]:
@@ -127,41 +134,64 @@ def build(edition: ListEdition, settings: MatchSettings) -> MemoryIndex:
 
 
 class StoredIndex(Index):
-    """An index read from its SQLite file, row by row as queries need them; safe to share
-    between threads."""
+    """An index read from its SQLite file as queries need it; what was read is kept (up to
+    `_KEPT` of each kind), so a long book screens at about the speed of an index in memory.
+    Safe to share between threads."""
 
     def __init__(self, connection: sqlite3.Connection, info: EditionInfo, size: int) -> None:
         super().__init__(info, size)
         self._connection = connection
         self._lock = threading.Lock()
+        self._postings: dict[str, array[int] | None] = {}
+        self._variants: dict[int, Variant | None] = {}
+        self._entries: dict[int, ListEntry | None] = {}
 
-    def _rows(self, sql: str, values: Collection[Any]) -> list[tuple[Any, ...]]:
-        """`sql` (with `{}` for the placeholders) run over `values` in chunks."""
-        ordered = list(values)
-        rows: list[tuple[Any, ...]] = []
+    def _read(
+        self,
+        kept: dict[K, V | None],
+        keys: Collection[K],
+        sql: str,
+        value: Callable[[tuple[Any, ...]], V],
+    ) -> dict[K, V]:
+        """The values of `keys` (those the file has), reading the ones not kept with `sql`
+        (its first column the key, `{}` for the placeholders)."""
         with self._lock:
-            for start in range(0, len(ordered), _CHUNK):
-                chunk = ordered[start : start + _CHUNK]
+            missing = [key for key in keys if key not in kept]
+            if len(kept) + len(missing) > _KEPT:
+                kept.clear()
+                missing = list(keys)
+            for start in range(0, len(missing), _CHUNK):
+                chunk = missing[start : start + _CHUNK]
                 query = sql.format(",".join("?" * len(chunk)))
-                rows.extend(self._connection.execute(query, chunk).fetchall())
-        return rows
+                for row in self._connection.execute(query, chunk):
+                    kept[row[0]] = value(row)
+            for key in missing:
+                kept.setdefault(key, None)  # not in the file: not asked for again
+            return {key: found for key in keys if (found := kept[key]) is not None}
 
-    def postings(self, terms: Collection[str]) -> dict[str, Sequence[int]]:
-        rows = self._rows("SELECT term, ids FROM posting WHERE term IN ({})", terms)
-        return {term: _ids(blob) for term, blob in rows}
+    def postings(self, terms: Collection[str]) -> Mapping[str, Sequence[int]]:
+        return self._read(
+            self._postings,
+            terms,
+            "SELECT term, ids FROM posting WHERE term IN ({})",
+            lambda row: _ids(row[1]),
+        )
 
     def variants(self, ids: Collection[int]) -> dict[int, Variant]:
-        rows = self._rows(
-            "SELECT id, entry, name, strong, weak, numbers FROM variant WHERE id IN ({})", ids
+        return self._read(
+            self._variants,
+            ids,
+            "SELECT id, entry, name, strong, weak, numbers FROM variant WHERE id IN ({})",
+            lambda row: (row[1], row[2], _tokens(row[3]), _tokens(row[4]), _tokens(row[5])),
         )
-        return {
-            row[0]: (row[1], row[2], _tokens(row[3]), _tokens(row[4]), _tokens(row[5]))
-            for row in rows
-        }
 
     def entries(self, numbers: Collection[int]) -> dict[int, ListEntry]:
-        rows = self._rows("SELECT number, row FROM entry WHERE number IN ({})", numbers)
-        return {number: entry_from_row(json.loads(row)) for number, row in rows}
+        return self._read(
+            self._entries,
+            numbers,
+            "SELECT number, row FROM entry WHERE number IN ({})",
+            lambda row: entry_from_row(json.loads(row[1])),
+        )
 
     def entry(self, entry_id: str) -> ListEntry | None:
         with self._lock:
