@@ -434,13 +434,17 @@ def test_a_damaged_index_file_is_rebuilt_with_the_same_answers(damage: str, tmp_
     expected = answers(build(snapshot.edition(), settings))
     assert all(expected)
     stored(tmp_path / "cache", snapshot, settings)
+    assert isinstance(stored(tmp_path / "cache", snapshot, settings), StoredIndex)  # checked
     (kept,) = (tmp_path / "cache").glob("index-*.sqlite")
+    before = kept.stat()
     raw = bytearray(kept.read_bytes())
     if damage == "truncated":
         del raw[-4096:]
     else:
         raw[len(raw) // 2] ^= 0x01
     kept.write_bytes(bytes(raw))
+    # Even with its modification time put back, the change is seen (its change time moved).
+    os.utime(kept, ns=(before.st_atime_ns, before.st_mtime_ns))
     rebuilt = stored(tmp_path / "cache", snapshot, settings)
     assert isinstance(rebuilt, MemoryIndex)  # the damaged file was not used
     assert answers(rebuilt) == expected

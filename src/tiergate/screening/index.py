@@ -7,13 +7,15 @@ tiergate's cache, so a command that screens one name reads a few rows instead of
 index and reading the edition. The file is named by a hash of the snapshot's bytes, of the
 settings that shape the index (name analysis and candidate terms; thresholds and weights only
 score) and of the code that analyses names, and by the SHA-256 of its own bytes, which are
-checked before it is used: a missing, stale or damaged file is rebuilt from the snapshot.
+checked before it is first used and whenever the file has changed since: a missing, stale or
+damaged file is rebuilt from the snapshot.
 The `KEEP` most recently used files are kept; a folder that cannot be written keeps none, which
 only costs the next command a rebuild.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -39,6 +41,7 @@ FORMAT = 2
 KEEP = 4
 _PREFIX = "index-"
 _SUFFIX = ".sqlite"
+_STAMP = ".checked"  # beside an index file: its identity when its digest last matched
 # Values bound in one query: below SQLite's oldest limit (999).
 _CHUNK = 900
 # Rows a stored index keeps of each kind once read, terms that find nothing included: more
@@ -242,12 +245,7 @@ def _files(folder: Path, key: str) -> list[Path]:
 def load(folder: Path, key: str) -> StoredIndex | None:
     """The index stored under `key`, or None when there is none or it is damaged."""
     for path in _files(folder, key):
-        try:
-            with path.open("rb") as file:
-                digest = hashlib.file_digest(file, "sha256").hexdigest()
-        except OSError:
-            continue
-        if not path.name.endswith(f"-{digest[:32]}{_SUFFIX}"):
+        if not _intact(path):
             continue  # damaged since it was written
         # Read-only and immutable: no locks, so any number of processes read it at once. A
         # writer replaces a file only with the same bytes (the name is their digest).
@@ -279,12 +277,59 @@ def load(folder: Path, key: str) -> StoredIndex | None:
     return None
 
 
-def _used(path: Path) -> None:
-    """Mark `path` as just used, so it is the last to be removed."""
+def _intact(path: Path) -> bool:
+    """Whether `path` holds the bytes whose digest its name gives. They are hashed (about
+    40 ms for the CSL's index) when the file is first opened and whenever it has changed
+    since: the stamp beside it records the file's identity (device, inode, size, modification
+    and change times) when its digest last matched, and any write to the file changes that."""
     try:
-        os.utime(path)
+        identity = _identity(path)
+    except OSError:
+        return False
+    stamp = _stamp(path)
+    try:
+        if stamp.read_text(encoding="ascii") == identity:
+            return True
+    except OSError:
+        pass  # not checked yet
+    try:
+        with path.open("rb") as file:
+            digest = hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError:
+        return False
+    if not path.name.endswith(f"-{digest[:32]}{_SUFFIX}"):
+        return False
+    with contextlib.suppress(OSError):  # a folder that cannot be written: checked next time
+        stamp.write_text(identity, encoding="ascii")
+    return True
+
+
+def _identity(path: Path) -> str:
+    found = path.stat()
+    return " ".join(
+        str(n)
+        for n in (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+    )
+
+
+def _stamp(path: Path) -> Path:
+    return path.with_name(path.name + _STAMP)
+
+
+def _used(path: Path) -> None:
+    """Mark `path` as just used, so it is the last to be removed (on its stamp: touching the
+    file itself would change its identity)."""
+    try:
+        os.utime(_stamp(path))
     except OSError:
         return
+
+
+def _last_used(path: Path) -> float:
+    try:
+        return _stamp(path).stat().st_mtime
+    except OSError:
+        return path.stat().st_mtime
 
 
 def save(folder: Path, key: str, index: MemoryIndex) -> None:
@@ -304,16 +349,22 @@ def save(folder: Path, key: str, index: MemoryIndex) -> None:
             raise
         for other in _files(folder, key):  # a damaged file under the same key
             if other != target:
-                other.unlink(missing_ok=True)
+                _remove(other)
         # Every index file, those of an older format (another suffix) too.
-        kept = sorted(
-            folder.glob(f"{_PREFIX}*"), key=lambda path: path.stat().st_mtime, reverse=True
-        )
-        for old in kept[KEEP:]:
+        files = [path for path in folder.glob(f"{_PREFIX}*") if not path.name.endswith(_STAMP)]
+        for old in sorted(files, key=_last_used, reverse=True)[KEEP:]:
             if old != target:
-                old.unlink(missing_ok=True)
+                _remove(old)
+        for stamp in folder.glob(f"{_PREFIX}*{_STAMP}"):
+            if not stamp.with_name(stamp.name.removesuffix(_STAMP)).exists():
+                stamp.unlink(missing_ok=True)
     except (OSError, sqlite3.Error):
         return
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    _stamp(path).unlink(missing_ok=True)
 
 
 def _write(path: Path, key: str, index: MemoryIndex) -> None:
