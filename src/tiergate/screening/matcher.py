@@ -8,6 +8,7 @@ listed name or alias matched and how each feature moved the score.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -83,8 +84,10 @@ class Matcher:
             weight = math.log(1 + max(self.index.size, 1) / len(ids))  # inverse frequency
             for variant_id in ids:
                 weights[variant_id] += weight
-        ranked = sorted(weights, key=lambda v: (-weights[v], v))
-        return ranked[: self.settings.candidates.max_per_query]
+        # The best `max_per_query`, as sorting them all would order them (without the sort).
+        return heapq.nsmallest(
+            self.settings.candidates.max_per_query, weights, key=lambda v: (-weights[v], v)
+        )
 
     def score(
         self, query: NameKey, listed: NameKey, entry: ListEntry, country: str | None
