@@ -84,3 +84,33 @@ def test_ambiguous_names_explain_the_choices(resolver: CountryResolver) -> None:
     assert result.outcome is tiergate.Outcome.INDETERMINATE
     assert "ambiguous" in result.errors[0]
     assert "KR or KP" in result.errors[0]
+
+
+def test_iso_names_resolve_as_countrynames_reads_them() -> None:
+    # ISO 3166 names are looked up before countrynames (whose table takes 0.7 s to build):
+    # that must not change what any of them resolves to.
+    import countrynames
+    import pycountry
+
+    resolver = CountryResolver(default_rulebook().countries)
+    on = date(2026, 1, 1)
+    checked = 0
+    for country in pycountry.countries:
+        for name in (
+            country.name,
+            *(getattr(country, f, None) for f in ("common_name", "official_name")),
+        ):
+            if not name:
+                continue
+            place = resolver.resolve(name, on)
+            if resolver.ambiguity(name) is not None:
+                assert place is None
+                continue
+            assert place is not None, name
+            via_countrynames = countrynames.to_code(name)
+            assert via_countrynames in (None, place.given_code), (name, via_countrynames)
+            checked += 1
+    assert checked > 400
+    # The rulebook's aliases name what countrynames names, where it knows the name.
+    for alias in default_rulebook().countries.aliases:
+        assert countrynames.to_code(alias.name) in (None, alias.code), alias

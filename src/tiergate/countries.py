@@ -1,8 +1,8 @@
 """Country names and codes: what users type, mapped to ISO 3166-1 alpha-2.
 
 Resolution order: an alpha-2 or alpha-3 code (pycountry), a region with its own embargo
-(Crimea, DNR, LNR), the aliases in `data/countries.yaml`, then countrynames' exact multilingual
-table. No fuzzy matching: a wrong country is worse than an error.
+(Crimea, DNR, LNR), the aliases in `data/countries.yaml`, the ISO 3166 names (pycountry), then
+countrynames' exact multilingual table. No fuzzy matching: a wrong country is worse than an error.
 """
 
 from __future__ import annotations
@@ -60,8 +60,16 @@ class CountryResolver:
         self._ambiguous = {_key(a.name): a for a in countries.ambiguous}
         self._codes = {c.alpha_2 for c in pycountry.countries} | set(EXTRA_CODES)
         self._alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
-        # countrynames builds its name table (0.7 s) on the first name that is not a code or
-        # one of the rulebook's aliases: a command that never needs it never pays for it.
+        # The ISO 3166 names ("Germany", "Hong Kong", "Korea, Republic of"), so that common
+        # names do not wait for countrynames' table.
+        self._iso_names = {
+            _key(name): c.alpha_2
+            for c in pycountry.countries
+            for name in (c.name, getattr(c, "common_name", None), getattr(c, "official_name", None))
+            if name
+        }
+        # countrynames builds its name table (0.7 s) on the first name that is not a code, one
+        # of the rulebook's aliases or an ISO name: a command that never needs it never pays.
         self._cache: dict[str, Place | None] = {}
 
     @property
@@ -121,9 +129,10 @@ class CountryResolver:
         elif len(upper) == 3 and upper in self._alpha3:
             code = self._alpha3[upper]
         else:
-            code = self._aliases.get(key)
+            code = self._aliases.get(key) or self._iso_names.get(key)
             if code is None:
-                # Imported here: it and its transliteration tables take 0.2 s to import.
+                # Imported here: it and its transliteration tables take 0.2 s to import, and
+                # its name table 0.7 s to build on first use.
                 import countrynames
 
                 found = countrynames.to_code(text)
