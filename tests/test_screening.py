@@ -513,3 +513,15 @@ def test_homes_share_the_screening_index_in_the_cache(tmp_path: Path) -> None:
         assert run_tiergate("screen", "Huawei Technologies", home=tmp_path / home).returncode == 3
     assert not list(tmp_path.rglob("index-*.sqlite"))  # nothing derived in a home
     assert len(list(cache.glob("index-*.sqlite"))) == 1
+
+
+def test_an_analyser_keeps_a_bounded_number_of_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tiergate.screening import names
+
+    monkeypatch.setattr(names, "_ANALYSED", 10)
+    analyser = Analyser(default_settings())
+    fresh = Analyser(default_settings())
+    keys = [analyser.analyse(f"Trading Company {n}") for n in range(35)]
+    assert len(analyser._cache) <= 10
+    assert keys == [fresh.analyse(f"Trading Company {n}") for n in range(35)]
+    assert analyser.analyse("Trading Company 0") == keys[0]  # analysed again after a clear

@@ -79,6 +79,8 @@ def default_settings() -> MatchSettings:
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+# Names an analyser keeps analysed: more than the CSL's 57,167 names and aliases.
+_ANALYSED = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,8 @@ class Analyser:
             weak=tuple(weak),
             numbers=frozenset(t for t in strong if t.isdigit()),
         )
+        if len(self._cache) >= _ANALYSED:
+            self._cache.clear()  # a server screening endless new names stays bounded
         self._cache[name] = key
         return key
 
