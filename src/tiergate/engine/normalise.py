@@ -228,16 +228,17 @@ def line_date(
 
 def check_stored_texts(line: Line, errors: list[str]) -> None:
     """The ids and party names the ledger stores keep the same limits on every database."""
-    texts = [
+    texts: tuple[tuple[str, Raw, int], ...] = (
         ("shipment_id", line.shipment_id, MAX_ID_LENGTH),
         ("line_id", line.line_id, MAX_ID_LENGTH),
         ("consignee", line.consignee.name, MAX_NAME_LENGTH),
         ("end_user", line.end_user.name, MAX_NAME_LENGTH),
-    ]
-    texts.extend(
-        ("intermediate consignee", party.name, MAX_NAME_LENGTH)
-        for party in line.intermediate_consignees
     )
+    if line.intermediate_consignees:
+        texts += tuple(
+            ("intermediate consignee", party.name, MAX_NAME_LENGTH)
+            for party in line.intermediate_consignees
+        )
     for column, value, most in texts:
         try:
             check_stored_text(value, column, most)
