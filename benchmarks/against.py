@@ -7,10 +7,11 @@ e.g.   python benchmarks/against.py HEAD~1 startup.py --runs 3
 
 REV's own copy of the benchmark runs against REV's package (a temporary git worktree), and
 this tree's copy against this tree's (`--script this` runs this tree's copy on both, for a
-benchmark that REV's copy cannot run right), alternately for `--rounds` rounds, so that the load of
-a shared machine falls on both alike. Every figure a benchmark prints as `NAME  NUMBER lines/s`
-or `NAME  NUMBER s` is compared: for lines/s the ratio is now / then, for seconds then / now,
-so a ratio above 1.0 is always faster now. The best figure of the rounds is kept for each.
+benchmark that REV's copy cannot run right), alternately for `--rounds` rounds, which of them
+goes first alternating too, so that the load of a shared machine falls on both alike. Every
+figure a benchmark prints as `NAME  NUMBER lines/s` or `NAME  NUMBER s` is compared: for
+lines/s the ratio is now / then, for seconds then / now, so a ratio above 1.0 is always
+faster now. The best figure of the rounds is kept for each.
 """
 
 from __future__ import annotations
@@ -93,9 +94,15 @@ def main() -> None:
     then_runs, now_runs = [], []
     with checkout(args.revision) as tree:
         script = (tree if args.script == "own" else ROOT) / "benchmarks" / args.benchmark
-        for _ in range(args.rounds):
-            then_runs.append(figures(tree, script, rest))
-            now_runs.append(figures(ROOT, ROOT / "benchmarks" / args.benchmark, rest))
+        for round_number in range(args.rounds):
+            # Which runs first alternates (then-now, now-then, ...), so that whatever the
+            # machine does to a second run in a row falls on both alike.
+            order = [
+                (then_runs, tree, script),
+                (now_runs, ROOT, ROOT / "benchmarks" / args.benchmark),
+            ]
+            for runs, where, path in order if round_number % 2 == 0 else reversed(order):
+                runs.append(figures(where, path, rest))
     then, now = best(then_runs), best(now_runs)
     print(f"{args.benchmark} {' '.join(rest)}: {args.revision} -> this tree, best of {args.rounds}")
     for name, (value, unit) in now.items():
