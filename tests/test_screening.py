@@ -434,7 +434,8 @@ def test_a_damaged_index_file_is_rebuilt_with_the_same_answers(damage: str, tmp_
     expected = answers(build(snapshot.edition(), settings))
     assert all(expected)
     stored(tmp_path / "cache", snapshot, settings)
-    assert isinstance(stored(tmp_path / "cache", snapshot, settings), StoredIndex)  # checked
+    assert len(list((tmp_path / "cache").glob("index-*.sqlite.checked"))) == 1  # hashed on save
+    assert isinstance(stored(tmp_path / "cache", snapshot, settings), StoredIndex)
     (kept,) = (tmp_path / "cache").glob("index-*.sqlite")
     before = kept.stat()
     raw = bytearray(kept.read_bytes())

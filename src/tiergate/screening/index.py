@@ -26,6 +26,7 @@ from abc import ABC, abstractmethod
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -257,18 +258,8 @@ def load(folder: Path, key: str) -> StoredIndex | None:
                 connection.close()
                 continue
             info = json.loads(meta["edition"])
-            index = StoredIndex(
-                connection,
-                EditionInfo(
-                    info["name"],
-                    date.fromisoformat(info["edition_date"]),
-                    info["source"],
-                    info["retrieved_at"],
-                    info["content_hash"],
-                    info["counts"],
-                ),
-                int(meta["variants"]),
-            )
+            info["edition_date"] = date.fromisoformat(info["edition_date"])
+            index = StoredIndex(connection, EditionInfo(**info), int(meta["variants"]))
         except (sqlite3.Error, KeyError, TypeError, ValueError):
             connection.close()
             continue
@@ -293,15 +284,24 @@ def _intact(path: Path) -> bool:
     except OSError:
         pass  # not checked yet
     try:
-        with path.open("rb") as file:
-            digest = hashlib.file_digest(file, "sha256").hexdigest()
+        digest = _digest(path)
     except OSError:
         return False
     if not path.name.endswith(f"-{digest[:32]}{_SUFFIX}"):
         return False
-    with contextlib.suppress(OSError):  # a folder that cannot be written: checked next time
-        stamp.write_text(identity, encoding="ascii")
+    _checked(path, identity)
     return True
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def _checked(path: Path, identity: str) -> None:
+    """Record that `path`, as `identity` names it, has the bytes its name says."""
+    with contextlib.suppress(OSError):  # a folder that cannot be written: checked next time
+        _stamp(path).write_text(identity, encoding="ascii")
 
 
 def _identity(path: Path) -> str:
@@ -341,9 +341,9 @@ def save(folder: Path, key: str, index: MemoryIndex) -> None:
         os.close(handle)
         try:
             _write(Path(temporary), key, index)
-            digest = hashlib.sha256(Path(temporary).read_bytes()).hexdigest()
-            target = folder / f"{_PREFIX}{key[:32]}-{digest[:32]}{_SUFFIX}"
+            target = folder / f"{_PREFIX}{key[:32]}-{_digest(Path(temporary))[:32]}{_SUFFIX}"
             os.replace(temporary, target)
+            _checked(target, _identity(target))  # just hashed: the next command need not
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -368,15 +368,7 @@ def _remove(path: Path) -> None:
 
 
 def _write(path: Path, key: str, index: MemoryIndex) -> None:
-    info = index.info
-    edition = {
-        "name": info.name,
-        "edition_date": info.edition_date.isoformat(),
-        "source": info.source,
-        "retrieved_at": info.retrieved_at,
-        "content_hash": info.content_hash,
-        "counts": info.counts,
-    }
+    edition = {**asdict(index.info), "edition_date": index.info.edition_date.isoformat()}
     connection = sqlite3.connect(path)
     try:
         connection.executescript(

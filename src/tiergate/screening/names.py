@@ -187,7 +187,8 @@ def metaphone(token: str) -> str:
     return _metaphone(token)
 
 
-def analysis_fingerprint() -> dict[str, str]:
+@cache
+def analysis_fingerprint() -> tuple[tuple[str, str], ...]:
     """What identifies the code that analyses names, so an index built by other code is not
     read: this module's file, and the installed rigour and normality (their version, from the
     distribution's folder name; else their file's size and time, which an upgrade changes)."""
@@ -200,7 +201,7 @@ def analysis_fingerprint() -> dict[str, str]:
             continue
         versions = sorted(p.name for p in origin.parent.parent.glob(f"{package}-*.dist-info"))
         found[package] = ",".join(versions) or _file_identity(origin)
-    return found
+    return tuple(sorted(found.items()))
 
 
 def _file_identity(path: Path) -> str:
