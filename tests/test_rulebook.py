@@ -199,14 +199,18 @@ def test_compiled_tables_are_shared_within_an_epoch() -> None:
     )
 
 
+def _drop_first(path: Path, key: str) -> None:
+    """Remove the first line of the rulebook file `path` that sets `key`."""
+    text = path.read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if row.strip().startswith(key))
+    path.write_text(text.replace(line + "\n", "", 1), encoding="utf-8")
+
+
 def test_a_release_date_condition_is_stated_in_the_rule_that_asks_for_it(
     rulebook_copy: Path,
 ) -> None:
     # The certification asked for an item of unknown release date is the rule's text, in data.
-    path = rulebook_copy / "rules.yaml"
-    text = path.read_text(encoding="utf-8")
-    line = next(row for row in text.splitlines() if row.strip().startswith("release_condition:"))
-    path.write_text(text.replace(line + "\n", "", 1), encoding="utf-8")
+    _drop_first(rulebook_copy / "rules.yaml", "release_condition:")
     with pytest.raises(RulebookError, match="release_condition"):
         load_rulebook(rulebook_copy)
 
@@ -247,9 +251,6 @@ def test_a_rule_counts_only_against_a_per_country_allowance(rulebook_copy: Path)
 
 
 def test_a_country_allocation_states_what_it_does_in_data(rulebook_copy: Path) -> None:
-    path = rulebook_copy / "allowances.yaml"
-    text = path.read_text(encoding="utf-8")
-    line = next(row for row in text.splitlines() if row.strip().startswith("exceeded_message:"))
-    path.write_text(text.replace(line + "\n", "", 1), encoding="utf-8")
+    _drop_first(rulebook_copy / "allowances.yaml", "exceeded_message:")
     with pytest.raises(RulebookError, match="exceeded_message"):
         load_rulebook(rulebook_copy)
