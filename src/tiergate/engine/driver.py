@@ -103,7 +103,7 @@ class Engine:
 
     def clear_memos(self) -> None:
         """Forget every remembered answer (the benchmark's cold baseline; answers never change)."""
-        self._epochs: Memo[tuple[date, View], tuple[int, CompiledRules]] = Memo(1_000)
+        self._epochs: Memo[tuple[date, View], tuple[int, CompiledRules]] = Memo()
         self._classified: Memo[
             tuple[tuple[str, ...], classify_stage.ItemQuery], tuple[Classification, int]
         ] = Memo()
