@@ -334,14 +334,13 @@ class Engine:
             except ValueProblem as problem:
                 w.errors.append(str(problem))
         name = line.consignee.name
-        if not blank(name):
-            seen = (name, bundle.consignee_country)
-            consignee_key = self._consignee_keys.get(seen)
-            if consignee_key is None:
-                consignee_key = self._consignee_keys.put(
-                    seen, allowance_stage.holder_key(str(name), bundle.consignee_country)
-                )
-            w.consignee_key = consignee_key
+        seen = (name, bundle.consignee_country)
+        consignee_key = self._consignee_keys.get(seen)
+        if consignee_key is None and not blank(name):
+            consignee_key = self._consignee_keys.put(
+                seen, allowance_stage.holder_key(str(name), bundle.consignee_country)
+            )
+        w.consignee_key = consignee_key
 
     def _classify(
         self, compiled: CompiledRules, on: date, query: classify_stage.ItemQuery

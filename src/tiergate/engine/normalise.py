@@ -205,16 +205,17 @@ def line_date(
     """The date a line is determined on (`as_of`, else its own, else `today`), or None with
     the problem; `parsed` memoises the dates seen."""
     on = as_of
-    if on is None and blank(value):
-        on = today
-    elif on is None:
+    if on is None:
         found = parsed.get(value)
         if found is None:
-            try:
-                found = parse_date(value, "date") or today
-            except ValueProblem as problem:
-                found = str(problem)
-            parsed.put(value, found)
+            if blank(value):
+                found = today  # not remembered: `today` differs between checks
+            else:
+                try:
+                    found = parse_date(value, "date") or today
+                except ValueProblem as problem:
+                    found = str(problem)
+                parsed.put(value, found)
         if isinstance(found, str):
             return None, found
         on = found
@@ -240,10 +241,12 @@ def check_stored_texts(line: Line, errors: list[str]) -> None:
             for party in line.intermediate_consignees
         )
     for column, value, most in texts:
-        try:
-            check_stored_text(value, column, most)
-        except ValueProblem as problem:
-            errors.append(str(problem))
+        # The common case, a short text without NUL, is settled here without a call.
+        if isinstance(value, str) and (len(value) > most or "\x00" in value):
+            try:
+                check_stored_text(value, column, most)
+            except ValueProblem as problem:
+                errors.append(str(problem))
 
 
 V = TypeVar("V")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Any
 
 from tiergate.engine.findings import (
     Finding,
@@ -18,6 +17,7 @@ from tiergate.engine.memo import Memo
 from tiergate.model import SEVERITY, SHIPPABLE, LineResult, Outcome, Reason, Summary
 from tiergate.normalise import text
 from tiergate.rulebook import ReviewPolicy, Tier
+from tiergate.terms import Raw
 
 _POLICY_ORDER = {ReviewPolicy.APPROVAL: 0, ReviewPolicy.CASE_BY_CASE: 1, ReviewPolicy.DENIAL: 2}
 
@@ -88,10 +88,9 @@ class Verdicts:
         self.combined: Memo[tuple[int, StaticDetermination], _Combined] = Memo()
         self.verdicts: Memo[StaticDetermination, Verdict] = Memo()
         self.nlr_reasons: Memo[tuple[str | None, str], Reason] = Memo()
-        self.texts: Memo[Any, str | None] = Memo()
 
     def clear(self) -> None:
-        for table in (self.combined, self.verdicts, self.nlr_reasons, self.texts):
+        for table in (self.combined, self.verdicts, self.nlr_reasons):
             table.clear()
 
     def result(self, w: Work) -> LineResult:
@@ -118,13 +117,13 @@ class Verdicts:
         unit = combined.unit_tpp
         quantity = w.quantity
         total = unit * quantity if unit is not None and quantity is not None else None
-        line_id = self._text(line.line_id)
+        line_id = _text(line.line_id)
         # Positional, in LineResult's field order: this runs once per line of a large book.
         return LineResult(
-            self._text(line.shipment_id),
+            _text(line.shipment_id),
             line_id if line_id is not None else str(w.index + 1),
             w.as_of,
-            self._text(line.item) or self._text(line.eccn),
+            _text(line.item) or _text(line.eccn),
             combined.item_name,
             combined.item_type,
             combined.eccn,
@@ -151,12 +150,6 @@ class Verdicts:
             w.value,
             line,
         )
-
-    def _text(self, value: Any) -> str | None:
-        found = self.texts.get(value, _UNSEEN)
-        if found is _UNSEEN:
-            found = self.texts.put(value, text(value))
-        return found  # type: ignore[no-any-return]
 
     def _combine(self, w: Work) -> _Combined:
         """Apply the precedence table (`model.SEVERITY`) to a line's findings."""
@@ -236,6 +229,11 @@ class Verdicts:
         return reasons
 
 
+def _text(value: Raw) -> str | None:
+    """`normalise.text`, with a string (nearly every value) settled without a further call."""
+    return (value.strip() or None) if isinstance(value, str) else text(value)
+
+
 def _own_findings_none(w: Work) -> bool:
     """Whether the line has no findings of its own (so its verdict is its static one's)."""
     return not w.resolved and not w.parties and w.licence is None and w.hold_decision is None
@@ -298,6 +296,3 @@ def summarise(lines_in: int, results: tuple[LineResult, ...]) -> Summary:
             sorted(f"{shipment}/{line}" for (shipment, line), count in keys.items() if count > 1)
         ),
     )
-
-
-_UNSEEN: Any = object()
