@@ -9,9 +9,10 @@ REV's own copy of the benchmark runs against REV's package (a temporary git work
 this tree's copy against this tree's (`--script this` runs this tree's copy on both, for a
 benchmark that REV's copy cannot run right), alternately for `--rounds` rounds, which of them
 goes first alternating too, so that the load of a shared machine falls on both alike. Every
-figure a benchmark prints as `NAME  NUMBER lines/s` or `NAME  NUMBER s` is compared: for
-lines/s the ratio is now / then, for seconds then / now, so a ratio above 1.0 is always
-faster now. The best figure of the rounds is kept for each.
+figure a benchmark prints as `NAME  NUMBER lines/s`, `NAME  NUMBER s` or `NAME  NUMBER
+instructions/line` is compared: for lines/s the ratio is now / then, for seconds and
+instructions then / now, so a ratio above 1.0 is always faster now. The best figure of the
+rounds is kept for each.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FIGURE = re.compile(r"^\s*(?P<name>\S.*?)\s{2,}(?P<value>[\d,]+(?:\.\d+)?) (?P<unit>lines/s|s)\b")
+LOWER_IS_BETTER = frozenset({"s", "instructions/line"})
+FIGURE = re.compile(
+    r"^\s*(?P<name>\S.*?)\s{2,}(?P<value>[\d,]+(?:\.\d+)?) "
+    r"(?P<unit>lines/s|s|instructions/line)(?!\S)"
+)
 
 
 @contextmanager
@@ -77,7 +82,7 @@ def best(
             if name not in kept:
                 kept[name] = (value, unit)
                 continue
-            if (unit == "s") == (value < kept[name][0]):
+            if (unit in LOWER_IS_BETTER) == (value < kept[name][0]):
                 kept[name] = (value, unit)
     return kept
 
@@ -110,7 +115,7 @@ def main() -> None:
             print(f"  {name:60} {value:12,.3f} {unit:7}  (not measured at {args.revision})")
             continue
         old = then[name][0]
-        ratio = value / old if unit == "lines/s" else old / value
+        ratio = old / value if unit in LOWER_IS_BETTER else value / old
         print(f"  {name:60} {old:12,.3f} -> {value:12,.3f} {unit:7} ratio {ratio:5.2f}")
 
 
