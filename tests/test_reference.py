@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tiergate.reference import cli_reference, rulebook_schema
+from tiergate.reference import cli_reference, overlay_schema, rulebook_schema
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -18,4 +18,10 @@ def test_cli_reference_is_current() -> None:
 def test_rulebook_schema_is_current() -> None:
     assert (DOCS / "rulebook.schema.json").read_text(encoding="utf-8") == rulebook_schema(), (
         "docs/rulebook.schema.json is stale: run python scripts/generate_docs.py"
+    )
+
+
+def test_overlay_schema_is_current() -> None:
+    assert (DOCS / "overlay.schema.json").read_text(encoding="utf-8") == overlay_schema(), (
+        "docs/overlay.schema.json is stale: run python scripts/generate_docs.py"
     )

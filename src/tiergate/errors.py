@@ -29,3 +29,10 @@ class RulebookError(TiergateError):
     """A rulebook file is malformed; the message names the file and the path inside it."""
 
     exit_code = 1
+
+
+class OverlayError(RulebookError):
+    """A rulebook overlay a person gave is malformed or makes an invalid rulebook: their
+    input, not a fault in tiergate's own rulebook."""
+
+    exit_code = 2

@@ -1,4 +1,5 @@
-"""Generated reference documents: the CLI reference and the rulebook JSON Schema.
+"""Generated reference documents: the CLI reference and the JSON Schemas of the rulebook and
+of a rulebook overlay.
 
 `scripts/generate_docs.py` writes them to docs/; a test fails when the committed files differ
 from what this module makes, so they never drift from the code.
@@ -54,3 +55,10 @@ def rulebook_schema() -> str:
     """The JSON Schema of the whole rulebook, one definition per file model."""
     schema = Rulebook.model_json_schema()
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def overlay_schema() -> str:
+    """The JSON Schema of a rulebook overlay file (`tiergate diff --rulebook-overlay`)."""
+    from tiergate.rulebook.overlay import Overlay
+
+    return json.dumps(Overlay.model_json_schema(), indent=2, sort_keys=True) + "\n"

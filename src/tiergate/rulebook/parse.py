@@ -26,11 +26,12 @@ def parse(model: type[M], text: str, source: str) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise RulebookError(_describe(exc, source)) from exc
+        raise RulebookError(describe(exc, f"rulebook file `{source}`")) from exc
 
 
-def _describe(error: ValidationError, source: str) -> str:
-    lines = [f"rulebook file `{source}` is invalid:"]
+def describe(error: ValidationError, what: str) -> str:
+    """A validation error of `what` (e.g. "rulebook file `rules.yaml`"), one line a path."""
+    lines = [f"{what} is invalid:"]
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "(top level)"
         lines.append(f"  at `{where}`: {item['msg']}")
