@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tiergate.model import Line, LineResult, Outcome, Party, Reason, Report, Shipment
     from tiergate.rulebook import ItemType, ReviewPolicy, Rulebook, Tier, Transaction
     from tiergate.screening.service import Screener, ScreenResult
+    from tiergate.workflow.impact import Impact, Side
 
 __version__ = "0.1.0"
 
@@ -45,6 +46,7 @@ _LAZY = {
     "Rulebook": "tiergate.rulebook",
     "ScreenResult": "tiergate.screening.service",
     "Shipment": "tiergate.model",
+    "Side": "tiergate.workflow.impact",
     "Specs": "tiergate.classify",
     "Tier": "tiergate.rulebook",
     "Transaction": "tiergate.rulebook",
@@ -65,6 +67,7 @@ __all__ = [
     "Rulebook",
     "ScreenResult",
     "Shipment",
+    "Side",
     "Specs",
     "Tier",
     "Transaction",
@@ -72,6 +75,7 @@ __all__ = [
     "check",
     "classify",
     "default_engine",
+    "diff",
     "screen",
 ]
 
@@ -132,6 +136,31 @@ def check(
 
     engine = _screening_engine(Screener.shared()) if screen else default_engine()
     return engine.check(shipments, as_of=as_of, view=view, today=today, allowances=allowances)
+
+
+def diff(
+    shipments: Iterable[Shipment | Line],
+    before: Side | date,
+    after: Side | date,
+    *,
+    rulebook: Rulebook | None = None,
+) -> Impact:
+    """What changes for `shipments` between `before` and `after` (a date, enforced view, or
+    a `Side` with its view), the `after` side under `rulebook` when given (e.g. the bundled
+    rulebook with an overlay, `tiergate.rulebook.overlay`), as `tiergate diff` does: parties
+    are not screened, allowances are counted from the lines alone."""
+    from tiergate.model import Shipment
+    from tiergate.workflow.impact import Side, compare
+
+    lines: list[Line] = []
+    for item in shipments:
+        lines.extend(item.flatten() if isinstance(item, Shipment) else [item])
+    from tiergate.engine import Engine
+
+    first = default_engine()
+    second = first if rulebook is None else Engine(rulebook)
+    sides = [side if isinstance(side, Side) else Side(side) for side in (before, after)]
+    return compare(lines, sides[0], sides[1], (first, second))
 
 
 def screen(name: str, country: str | None = None) -> ScreenResult:

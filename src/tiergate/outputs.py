@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich import box
@@ -240,13 +240,14 @@ def summary_table(report: Report) -> Table:
     return table
 
 
-def rows_to_csv(rows: Iterable[dict[str, Any]]) -> str:
-    """Generic dict rows to CSV (lists joined with '; ')."""
+def rows_to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """Generic dict rows to CSV (lists joined with '; '), one column per key of the first row
+    or per name of `columns` (then the header is written even when there are no rows)."""
     materialised = list(rows)
-    if not materialised:
+    if not materialised and columns is None:
         return ""
     buffer = io.StringIO()
-    columns = list(materialised[0])
+    columns = list(columns if columns is not None else materialised[0])
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     _write_header(buffer, columns)
     for row in materialised:

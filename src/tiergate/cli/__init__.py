@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from tiergate import __version__
-from tiergate.cli import checking, lists, records, reference
+from tiergate.cli import checking, impact, lists, records, reference
 from tiergate.cli.logs import configure
 from tiergate.errors import TiergateError
 
@@ -41,6 +41,7 @@ app = typer.Typer(
 # The order of `tiergate --help`.
 for command in (
     checking.check,
+    impact.diff,
     reference.classify,
     reference.tiers,
     reference.rules,

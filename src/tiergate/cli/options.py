@@ -13,7 +13,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -180,11 +180,11 @@ class Output:
         """`document` as indented JSON, non-ASCII characters as they are."""
         self.text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
-    def csv(self, rows: Iterable[dict[str, Any]]) -> None:
-        """`rows` as CSV, one column per key."""
+    def csv(self, rows: Iterable[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
+        """`rows` as CSV, one column per key (per name of `columns`, when given)."""
         from tiergate.outputs import rows_to_csv
 
-        self.text(rows_to_csv(rows))
+        self.text(rows_to_csv(rows, columns))
 
     def table(self, table: RenderableType) -> None:
         """A rich table (or any renderable), as wide as the terminal or 200 columns in a file."""

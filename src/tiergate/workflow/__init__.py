@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the engine, the ledger (SQLAlchemy) and screening are impor
     from tiergate.engine import Engine
     from tiergate.ledger.ledger import CommitResult, Ledger
     from tiergate.model import Line, Report
+    from tiergate.rulebook import Rulebook
     from tiergate.screening.service import Screener
 
 log = logging.getLogger("tiergate")
@@ -127,13 +128,15 @@ class Workspace:
         log.info("ledger opened: %s%s", shown, " (read-only)" if read_only else "")
         return found
 
-    def engine(self, screener: Screener | None = None) -> Engine:
-        """An engine over the bundled rulebook with the settings' country allocation and
-        `screener` (None: lines are not screened)."""
+    def engine(self, screener: Screener | None = None, rulebook: Rulebook | None = None) -> Engine:
+        """An engine over `rulebook` (None: the bundled one) with the settings' country
+        allocation and `screener` (None: lines are not screened)."""
         from tiergate.engine import Engine
 
         engine = Engine(
-            country_allocation_tpp=self.settings.country_allocation_tpp, screener=screener
+            rulebook,
+            country_allocation_tpp=self.settings.country_allocation_tpp,
+            screener=screener,
         )
         log.info("rulebook %s", engine.rulebook.version)
         return engine
