@@ -173,20 +173,12 @@ class Engine:
         lines: list[Line] = []
         for item in shipments:
             lines.extend(item.flatten() if isinstance(item, Shipment) else [item])
-        decisions = hold_decisions or {}
         read = lines if progress is None else progress.track(lines, "determining lines")
-        work = [
-            self._static_work(i, line, as_of, today, view, decisions) for i, line in enumerate(read)
-        ]
-        if len(work) != len(lines):  # lines in equal lines out, whatever a progress yields
-            raise RuntimeError(f"progress gave {len(work)} of {len(lines)} lines")
-        counted = [w for w in work if w.static is not None and w.static.pendings]
-        for w in sorted(counted, key=_date_order):
-            allowance_stage.settle(w, state)
-        if licences is not None:
-            for w in sorted(work, key=_date_order):
-                licence_stage.apply_licence(w, licences, self.standing_reasons.licence_citation)
-        results = tuple(self._verdicts.result(w) for w in work)
+        results = self._results(
+            enumerate(read), as_of, view, today, state, licences, hold_decisions or {}
+        )
+        if len(results) != len(lines):  # lines in equal lines out, whatever a progress yields
+            raise RuntimeError(f"progress gave {len(results)} of {len(lines)} lines")
         return Report(
             as_of=as_of,
             view=view,
@@ -197,11 +189,66 @@ class Engine:
             allowances=state.as_dict(),
         )
 
+    def _results(
+        self,
+        indexed: Iterable[tuple[int, Line]],
+        as_of: date | None,
+        view: View,
+        today: date,
+        state: AllowanceState,
+        licences: LicenceBook | None,
+        decisions: Mapping[tuple[str, str], HoldDecision],
+    ) -> tuple[LineResult, ...]:
+        work = [self._static_work(i, line, as_of, today, view, decisions) for i, line in indexed]
+        counted = [w for w in work if w.static is not None and w.static.pendings]
+        for w in sorted(counted, key=_date_order):
+            allowance_stage.settle(w, state)
+        if licences is not None:
+            for w in sorted(work, key=_date_order):
+                licence_stage.apply_licence(w, licences, self.standing_reasons.licence_citation)
+        return tuple(self._verdicts.result(w) for w in work)
+
+    def determine(
+        self,
+        indexed: Iterable[tuple[int, Line]],
+        *,
+        as_of: date | None = None,
+        view: View = View.ENFORCED,
+        today: date | None = None,
+        allowances: AllowanceState | None = None,
+    ) -> tuple[LineResult, ...]:
+        """Determine lines at their places in a book (from 0; a place gives a line without
+        an id its number, and orders lines of the same date when allowances are drawn), as
+        `check` does; the columnar path (`tiergate.batch`) sends the lines it cannot share.
+        Every line that draws on an allowance must be among them, so that the allowances
+        are drawn as in one pass over the whole book."""
+        with cyclic_gc_paused():  # only in a process with one thread (see gcpause)
+            state = allowances if allowances is not None else AllowanceState()
+            return self._results(indexed, as_of, view, today or date.today(), state, None, {})
+
+    def shape(self, line: Line, as_of: date | None, today: date, view: View) -> Work:
+        """What every line with `line`'s date, static part and party names shares: its
+        date, static determination, party findings and the errors they carry, without the
+        values read per line (ids, quantity, value). The columnar path determines each
+        distinct shape of a book once (`Verdicts.shared` gives the rest)."""
+        w = self._prepare(0, line, as_of, today)
+        self._determine_static(w, view)
+        if self.screening is not None:
+            w.parties = self.screening.line(line, today)
+        return w
+
+    @property
+    def verdicts(self) -> Verdicts:
+        """The verdict stage, with its memo tables."""
+        return self._verdicts
+
     def standing(self, line: Line, on: date, view: View) -> LineResult:
         """One line's result with every allowance assumed available: for country maps and
         rule listings, never for shipments (use `check`, which counts allowances)."""
         w = self._prepare(0, line, on, on)
         self._determine_static(w, view)
+        if w.bundle is not None:
+            self._per_line(w, w.bundle)
         if w.static is not None:
             for pending in w.static.pendings:
                 w.resolved.append(pending.within)
@@ -267,6 +314,8 @@ class Engine:
         decision on its hold (if any) attached."""
         w = self._prepare(index, line, as_of, today)
         self._determine_static(w, view)
+        if w.bundle is not None:
+            self._per_line(w, w.bundle)
         if self.screening is not None:
             w.parties = self.screening.line(line, today)
         if decisions:
@@ -306,7 +355,6 @@ class Engine:
         w.place = bundle.place
         w.static = static
         w.errors.extend(bundle.errors)
-        self._per_line(w, bundle)
 
     def _per_line(self, w: Work, bundle: Bundle) -> None:
         """The values read per line: quantity, value and the consignee allowances count."""

@@ -56,7 +56,7 @@ def verdict(findings: list[Finding]) -> Verdict:
 
 
 @dataclass(frozen=True, slots=True)
-class _Combined:
+class Combined:
     """A line's outcome with everything that does not depend on its quantity or date."""
 
     outcome: Outcome
@@ -85,7 +85,7 @@ class Verdicts:
     def __init__(self, h100_tpp: float, nlr_citation: str) -> None:
         self.h100_tpp = h100_tpp
         self.nlr_citation = nlr_citation
-        self.combined: Memo[tuple[int, StaticDetermination], _Combined] = Memo()
+        self.combined: Memo[tuple[int, StaticDetermination], Combined] = Memo()
         self.verdicts: Memo[StaticDetermination, Verdict] = Memo()
         self.nlr_reasons: Memo[tuple[str | None, str], Reason] = Memo()
 
@@ -93,26 +93,36 @@ class Verdicts:
         for table in (self.combined, self.verdicts, self.nlr_reasons):
             table.clear()
 
-    def result(self, w: Work) -> LineResult:
-        """The line's result."""
+    def shared(self, w: Work) -> Combined | None:
+        """The combined verdict of a line with nothing of its own (no per-line errors,
+        allowance draws, party findings, licence or hold decision), shared by every line of
+        the same bundle basis and static determination; None for a line with something of
+        its own."""
         bundle = w.bundle
         if (
-            bundle is not None
-            and w.static is not None
-            and not w.resolved
-            and not w.parties
-            and w.licence is None
-            and w.hold_decision is None
-            and not w.reasons
-            and len(w.errors) == len(bundle.errors)
+            bundle is None
+            or w.static is None
+            or w.resolved
+            or w.parties
+            or w.licence is not None
+            or w.hold_decision is not None
+            or w.reasons
+            or len(w.errors) != len(bundle.errors)
         ):
-            # Nothing line-specific: lines with the same bundle basis and static share it.
-            key = (bundle.base, w.static)
-            combined = self.combined.get(key)
-            if combined is None:
-                combined = self.combined.put(key, self._combine(w))
-        else:
-            combined = self._combine(w)
+            return None
+        key = (bundle.base, w.static)
+        combined = self.combined.get(key)
+        if combined is None:
+            combined = self.combined.put(key, self._combine(w))
+        return combined
+
+    def result(self, w: Work) -> LineResult:
+        """The line's result."""
+        combined = self.shared(w)
+        return self.build(w, combined if combined is not None else self._combine(w))
+
+    def build(self, w: Work, combined: Combined) -> LineResult:
+        """The line's result from its combined verdict and its own values."""
         line = w.line
         unit = combined.unit_tpp
         quantity = w.quantity
@@ -151,7 +161,7 @@ class Verdicts:
             line,
         )
 
-    def _combine(self, w: Work) -> _Combined:
+    def _combine(self, w: Work) -> Combined:
         """Apply the precedence table (`model.SEVERITY`) to a line's findings."""
         c = w.classification
         static = w.static
@@ -176,7 +186,7 @@ class Verdicts:
         else:
             found = verdict(findings)
         reasons = self._reasons(w, found, errors)
-        return _Combined(
+        return Combined(
             outcome=found.outcome,
             tier=tier,
             exception=found.exception,
