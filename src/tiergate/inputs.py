@@ -96,19 +96,11 @@ def parse_csv(content: str, source: str = "<csv>") -> list[Line]:
     non-blank line of the text is one line of the book (`tiergate.csvrows`)."""
     if not content.strip():
         raise InputError(f"input `{source}` is empty: expected a header row and at least one line")
-    records = csv_records(content, _delimiter(content))
+    records = csv_records(content, delimiter(content))
     first = next(records)
     if first.cells is None:
         raise InputError(f"input `{source}` header cannot be read as CSV: {first.error}")
-    names = [name.strip() for name in first.cells]
-    keys = [name.casefold() for name in names]
-    refuse_duplicate_columns(keys, f"input `{source}`")
-    recognised = {"item", "eccn", "tpp", "destination"} & set(keys)
-    if not recognised:
-        raise InputError(
-            f"input `{source}` has no `item`, `eccn`, `tpp` or `destination` column: the header "
-            f"was {', '.join(names) or '(empty)'}"
-        )
+    names, keys = header(first.cells, source)
     lines: list[Line] = []
     for record in records:
         if record.cells is None:
@@ -126,7 +118,22 @@ def parse_csv(content: str, source: str = "<csv>") -> list[Line]:
     return lines
 
 
-def _delimiter(content: str) -> str:
+def header(cells: list[str], source: str) -> tuple[list[str], list[str]]:
+    """A book's column names as given (stripped) and as matched (case-folded); a column named
+    twice, or no column tiergate can determine a line by, is refused."""
+    names = [name.strip() for name in cells]
+    keys = [name.casefold() for name in names]
+    refuse_duplicate_columns(keys, f"input `{source}`")
+    recognised = {"item", "eccn", "tpp", "destination"} & set(keys)
+    if not recognised:
+        raise InputError(
+            f"input `{source}` has no `item`, `eccn`, `tpp` or `destination` column: the header "
+            f"was {', '.join(names) or '(empty)'}"
+        )
+    return names, keys
+
+
+def delimiter(content: str) -> str:
     """The header line's most frequent of `,` `;` and tab (ERP exports in many locales use
     semicolons); commas when none appears."""
     header = content.lstrip().split("\n", 1)[0]

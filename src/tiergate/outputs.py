@@ -90,7 +90,9 @@ def to_jsonl(report: Report) -> str:
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
+    """A value as a CSV cell: None empty, booleans true/false, whole floats without `.0`, a
+    text that a spreadsheet would read as a formula with a leading apostrophe."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -102,22 +104,20 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _write_header(buffer: io.StringIO, columns: list[str]) -> None:
+def write_header(buffer: io.StringIO, columns: list[str]) -> None:
     """The header row, its names neutralised like any cell (pass-through names are input)."""
-    csv.writer(buffer, lineterminator="\n").writerow([_cell(name) for name in columns])
+    csv.writer(buffer, lineterminator="\n").writerow([cell(name) for name in columns])
 
 
 def csv_row(line: LineResult) -> dict[str, str]:
     """A line flattened for CSV: lists joined, reasons as `rule: message [citation]`."""
     data = line.as_dict({})
-    row = {name: _cell(data[name]) for name in CSV_COLUMNS}
-    row["conditions"] = _cell("; ".join(line.conditions))
-    row["reasons"] = _cell(
-        " | ".join(f"{r.rule}: {r.message} [{r.citation}]" for r in line.reasons)
-    )
-    row["errors"] = _cell("; ".join(line.errors))
+    row = {name: cell(data[name]) for name in CSV_COLUMNS}
+    row["conditions"] = cell("; ".join(line.conditions))
+    row["reasons"] = cell(" | ".join(f"{r.rule}: {r.message} [{r.citation}]" for r in line.reasons))
+    row["errors"] = cell("; ".join(line.errors))
     for key, value in line.extra.items():
-        row[passthrough_name(key, row)] = _cell(value)
+        row[passthrough_name(key, row)] = cell(value)
     return row
 
 
@@ -134,7 +134,7 @@ def _to_csv(report: Report) -> str:
         columns.extend(key for key in row if key not in columns)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    _write_header(buffer, columns)
+    write_header(buffer, columns)
     writer.writerows(rows)
     return buffer.getvalue()
 
@@ -249,11 +249,11 @@ def rows_to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str] | None = 
     buffer = io.StringIO()
     columns = list(columns if columns is not None else materialised[0])
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    _write_header(buffer, columns)
+    write_header(buffer, columns)
     for row in materialised:
         writer.writerow(
             {
-                k: _cell("; ".join(map(str, v))) if isinstance(v, list | tuple) else _cell(v)
+                k: cell("; ".join(map(str, v))) if isinstance(v, list | tuple) else cell(v)
                 for k, v in row.items()
             }
         )

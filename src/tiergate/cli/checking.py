@@ -90,12 +90,20 @@ def check(
     Exit status: 0 every line may ship, 3 some line may not ship as is, 2 unusable input,
     1 internal error (a fault in tiergate: please report it).
     """
-    checked = workspace(
+    place = workspace(
         db=db,
         match_threshold=match_threshold,
         potential_threshold=potential_threshold,
         country_allocation_tpp=country_allocation_tpp,
-    ).check(
+    )
+    if out.format == "csv" and not commit:
+        columns = place.check_csv(
+            file, as_of=parse_day(as_of, "--as-of"), view=view, screen=not no_screen
+        )
+        if columns is not None:
+            out.binary(columns.write)
+            raise typer.Exit(columns.exit_code)
+    checked = place.check(
         file,
         as_of=parse_day(as_of, "--as-of"),
         view=view,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TypeVar, get_type_hints
 
 import typer
 
@@ -173,6 +173,18 @@ class Output:
             return
         try:
             self.path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write --output `{self.path}`: {exc.strerror or exc}") from exc
+
+    def binary(self, write: Callable[[BinaryIO], None]) -> None:
+        """What `write` writes to a binary handle: the --output file, or standard output."""
+        if self.path is None:
+            write(sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            return
+        try:
+            with self.path.open("wb") as handle:
+                write(handle)
         except OSError as exc:
             raise UsageError(f"cannot write --output `{self.path}`: {exc.strerror or exc}") from exc
 

@@ -27,6 +27,7 @@ from tiergate.progress import Progress, Silent
 from tiergate.terms import View
 
 if TYPE_CHECKING:  # the engine, the ledger (SQLAlchemy) and screening are imported when used
+    from tiergate.batch.checking import Checked
     from tiergate.engine import Engine
     from tiergate.ledger.ledger import CommitResult, Ledger
     from tiergate.model import Line, Report
@@ -223,6 +224,45 @@ class Workspace:
         if ledger is not None and screener is not None:
             ledger.record_lapses(screener.lapsed.values(), actor)
         return CheckResult(report, digest, committed)
+
+    def check_csv(
+        self,
+        path: Path,
+        *,
+        as_of: date | None = None,
+        view: View = View.ENFORCED,
+        screen: bool = True,
+    ) -> Checked | None:
+        """The CSV of a check of the CSV book at `path` without a ledger, by the columnar
+        path (`tiergate.batch`), which writes what `check` and `outputs.to_csv` would, byte
+        for byte. None where `check` must do it: a ledger in use (the check is audited), a
+        book shorter than `LONG_BOOK` lines (the row path answers it sooner), or one the
+        columnar reader cannot read exactly as the row reader (`batch.reading`)."""
+        if path.suffix.casefold() != ".csv" or self.ledger() is not None:
+            return None
+        from tiergate.inputs import read_input
+        from tiergate.textfiles import TextProblem, decode_text
+
+        raw = read_input(path)
+        if raw.count(b"\n") < LONG_BOOK:
+            return None
+        try:
+            content = decode_text(raw)
+        except TextProblem:
+            return None  # the row reader says what is wrong with it
+        from tiergate.batch.checking import PARTIES, check_book
+        from tiergate.batch.reading import read_csv_book
+
+        book = read_csv_book(content, str(path))
+        if book is None:
+            return None
+        log.info("read %d lines from %s into columns", book.frame.height, path)
+        named = book.frame.select(PARTIES[0], PARTIES[2]).null_count().sum_horizontal().item()
+        parties = named < 2 * book.frame.height
+        engine = self.engine(self.screener(None) if screen and parties else None)
+        if as_of is not None:
+            engine.check_range(as_of)
+        return check_book(engine, book, as_of=as_of, view=view)
 
 
 def _logged(screener: Screener) -> Screener:

@@ -1,0 +1,458 @@
+"""A book in columns checked through the engine, and written as CSV from columns.
+
+Lines are grouped by their shape: the date, the values the static stages read and the party
+names (`SHAPE`). The engine determines each distinct shape once (`Engine.shape`); a line of a
+shape with nothing of its own shares the shape's verdict (`Verdicts.shared`), and only its
+ids, quantity, value, totals and pass-through cells are its own: those are worked out per
+distinct value and joined back. The other lines (a per-line error, an allowance to draw, a
+party finding) go through `Engine.determine` at their places in the book, all together, so
+allowances are drawn as in one pass. No rule is written here: every answer is the engine's.
+
+Every CSV cell is made by the row path's own `outputs.csv_row` (for a shape, a distinct value
+or a line the engine determined alone) and quoted by Python's `csv` module, or, for the
+cells that are each line's own text (ids and pass-through cells), by the same rules
+vectorised, which a test compares with `csv` on every kind of character. The CSV written is
+byte for byte the row path's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any, BinaryIO
+
+import polars as pl
+
+from tiergate.batch.reading import FIELDS, Book
+from tiergate.engine import Engine
+from tiergate.engine.allowances import AllowanceState
+from tiergate.engine.item_destination import COUNTED_ITEMS
+from tiergate.engine.memo import Memo
+from tiergate.engine.normalise import StaticLine, line_date
+from tiergate.model import (
+    LINE_FIELDS,
+    SHIPPABLE,
+    Line,
+    LineResult,
+    Outcome,
+    Party,
+    Summary,
+    passthrough_name,
+)
+from tiergate.normalise import MAX_ID_LENGTH, ValueProblem, parse_money, parse_quantity
+from tiergate.outputs import CSV_COLUMNS, cell, csv_row, write_header
+from tiergate.rulebook import View
+from tiergate.terms import MAX_NAME_LENGTH, Raw
+
+# The columns a line's shape is made of, besides its date's epoch: what the static stages read.
+STATIC = tuple(name for name in StaticLine._fields if name != "intermediate_consignees")
+# The parties screening reads (a CSV book names no intermediate consignees).
+PARTIES = ("consignee", "consignee_country", "end_user", "end_user_country")
+# The CSV columns a shape decides, in CSV order, around the line's own cells.
+_ITEM_CELLS = CSV_COLUMNS[CSV_COLUMNS.index("item") : CSV_COLUMNS.index("quantity")]
+_PLACE_CELLS = ("destination", "destination_note")
+_VERDICT_CELLS = CSV_COLUMNS[CSV_COLUMNS.index("consignee_country") :]
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A checked book: its CSV, as a header and one text per line in book order, and the
+    summary of its lines."""
+
+    header: str
+    lines: pl.DataFrame  # one column, `text`
+    summary: Summary
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every line may ship, 3 when some line may not ship as it is."""
+        return 0 if self.summary.may_not_ship == 0 else 3
+
+    def write(self, handle: BinaryIO) -> None:
+        """The CSV, written to `handle` without building it as one string."""
+        handle.write(self.header.encode())
+        self.lines.write_csv(handle, include_header=False, quote_style="never")
+
+    @property
+    def csv(self) -> str:
+        """The CSV as one string."""
+        buffer = io.BytesIO()
+        self.write(buffer)
+        return buffer.getvalue().decode()
+
+
+def _encoder() -> Callable[[str], str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    @lru_cache(maxsize=65_536)  # shapes repeat the same cells (reasons, citations) many times
+    def encode(cell: str) -> str:
+        """One CSV cell as `csv` writes it among others (a lone empty cell is written `""`
+        on a row of its own, never among others)."""
+        if cell == "":
+            return ""
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow((cell,))
+        return buffer.getvalue()[:-1]
+
+    return encode
+
+
+encode_cell = _encoder()
+# The characters that make `csv` quote a cell (derived from `csv` itself, not assumed).
+QUOTED = "".join(c for c in ',"\n\r\t;' if encode_cell(f"a{c}b").startswith('"'))
+# A text cell starting with one of these is written with a leading apostrophe (`outputs`).
+_FORMULA = r"^[=+\-@\t\r]"
+
+
+def _joined(cells: list[str]) -> str:
+    return ",".join(encode_cell(cell) for cell in cells)
+
+
+def text_cell(values: pl.Expr) -> pl.Expr:
+    """`outputs._cell` and `csv` quoting, vectorised, for text cells (null: empty)."""
+    escaped = pl.when(values.str.contains(_FORMULA)).then(pl.lit("'") + values).otherwise(values)
+    quoted = escaped.str.contains_any(list(QUOTED)) if QUOTED else pl.lit(False)
+    written = (
+        pl.when(quoted)
+        .then(pl.lit('"') + escaped.str.replace_all('"', '""', literal=True) + pl.lit('"'))
+        .otherwise(escaped)
+    )
+    return written.fill_null("")
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    plain: bool  # its lines share one verdict, unless a line has something of its own
+    counted: bool  # its item is counted in units (a blank quantity is an error)
+    unit_tpp: float | None
+    item_cells: str  # the CSV cells from item to performance_density
+    place_cells: str  # destination and destination_note
+    verdict_cells: str  # the CSV cells from consignee_country to uncertain
+    outcome: str
+    tier: str | None
+    errors: bool
+
+
+def check_book(
+    engine: Engine,
+    book: Book,
+    *,
+    as_of: date | None = None,
+    view: View = View.ENFORCED,
+    today: date | None = None,
+    allowances: AllowanceState | None = None,
+) -> Checked:
+    """Check `book` as `Engine.check` would, written as `outputs.to_csv` would write it."""
+    today = today or date.today()
+    frame = _dated(book.frame.with_row_index("row"), engine, as_of, today)
+    key = ["epoch", *STATIC]
+    shapes = (
+        frame.filter(pl.col("epoch").is_not_null())
+        .group_by(key, maintain_order=True)
+        .agg(pl.col("on").first())
+        .with_row_index("shape")
+    )
+    memo: dict[tuple[Any, ...], _Shape] = {}
+    found = [
+        _determine_shape(engine, row, today, view, memo) for row in shapes.iter_rows(named=True)
+    ]
+    frame = frame.join(
+        shapes.drop("on"), on=key, how="left", nulls_equal=True, maintain_order="left"
+    )
+    frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
+    frame = _screened(frame, engine, today)
+    frame = _own_cells(frame, engine.rulebook.meta.h100_tpp)
+    plain = frame.filter(pl.col("plain_line"))
+    special = frame.filter(~pl.col("plain_line"))
+    results = engine.determine(
+        (
+            (
+                row["row"],
+                _line(row, {name: row[f"extra:{i}"] for i, name in enumerate(book.extras)}),
+            )
+            for row in special.iter_rows(named=True)
+        ),
+        as_of=as_of,
+        view=view,
+        today=today,
+        allowances=allowances,
+    )
+    columns = _columns(book)
+    body = pl.concat(
+        [
+            plain.select("row", _plain_text(book)),
+            pl.DataFrame(
+                {
+                    "row": special.get_column("row"),
+                    "text": [_result_text(result, columns) for result in results],
+                },
+                schema={"row": pl.UInt32, "text": pl.String},
+            ),
+        ]
+    ).sort("row")
+    head = io.StringIO()
+    write_header(head, columns)
+    return Checked(head.getvalue(), body.select("text"), _summary(frame, plain, results))
+
+
+def _dated(frame: pl.DataFrame, engine: Engine, as_of: date | None, today: date) -> pl.DataFrame:
+    """Each line's date (`on`: `as_of`, else its own, else `today`), its epoch (null for a
+    date the engine refuses: that line is determined alone) and its `as_of` cell."""
+    earliest = engine.rulebook.meta.earliest_date
+
+    def dated(value: Raw) -> tuple[date | None, int | None, str]:
+        on, problem = line_date(value, as_of, today, earliest, Memo())
+        if on is None or problem is not None:
+            return None, None, ""
+        return on, engine.compiler.epoch_of(on), on.isoformat()
+
+    names = {"on": pl.Date, "epoch": pl.Int64, "as_of_cell": pl.String}
+    return _mapped(frame, "date", dated, names)
+
+
+def _screened(frame: pl.DataFrame, engine: Engine, today: date) -> pl.DataFrame:
+    """Whether screening the line's parties finds anything (then it is determined alone);
+    each distinct set of parties is screened once."""
+    screening = engine.screening
+    if screening is None:
+        return frame.with_columns(found=pl.lit(False))
+    parties = frame.select(PARTIES).unique()
+    found = [
+        bool(screening.line(_line(dict(zip(PARTIES, row, strict=True))), today))
+        for row in parties.iter_rows()
+    ]
+    parties = parties.with_columns(pl.Series("found", found, pl.Boolean))
+    return frame.join(
+        parties, on=list(PARTIES), how="left", nulls_equal=True, maintain_order="left"
+    )
+
+
+def _line(values: dict[str, Any], extra: dict[str, Raw] | None = None) -> Line:
+    """The `Line` the row reader makes of a row's `values` (by `FIELDS` name; absent: None)."""
+    fields: dict[str, Raw] = {name: values.get(name) for name in FIELDS}
+    return Line(
+        **{name: fields[name] for name in LINE_FIELDS},  # type: ignore[arg-type]  # Raw values
+        consignee=Party(
+            fields["consignee"], fields["consignee_country"], fields["consignee_hq_country"]
+        ),
+        end_user=Party(
+            fields["end_user"], fields["end_user_country"], fields["end_user_hq_country"]
+        ),
+        extra=extra or {},
+    )
+
+
+def _determine_shape(
+    engine: Engine,
+    row: dict[str, Any],
+    today: date,
+    view: View,
+    memo: dict[tuple[Any, ...], _Shape],
+) -> _Shape:
+    """A shape determined once, on the date of its first line (every date of an epoch gives
+    the same static determination: the engine's memo tables rely on it), without parties.
+    Its cells come from its verdict and four raw values, so shapes that share them share the
+    cells (`memo`)."""
+    w = engine.shape(_line({**row, "date": row["on"].isoformat()}), None, today, view)
+    combined = engine.verdicts.shared(w)
+    if combined is None or w.static is None or w.static.pendings:
+        return _NOT_PLAIN
+    key = (combined, row["item"], row["eccn"], row["consignee_country"], row["transaction"])
+    found = memo.get(key)
+    if found is not None:
+        return found
+    result = engine.verdicts.build(w, combined)
+    cells = csv_row(result)
+    found = memo[key] = _Shape(
+        plain=True,
+        counted=w.classification is not None and w.classification.item_type in COUNTED_ITEMS,
+        unit_tpp=result.tpp,
+        item_cells=_joined([cells[name] for name in _ITEM_CELLS]),
+        place_cells=_joined([cells[name] for name in _PLACE_CELLS]),
+        verdict_cells=_joined([cells[name] for name in _VERDICT_CELLS]),
+        outcome=result.outcome.value,
+        tier=result.tier.value if result.tier else None,
+        errors=bool(result.errors),
+    )
+    return found
+
+
+_NOT_PLAIN = _Shape(False, False, None, "", "", "", "", None, False)
+
+
+def _shape_frame(found: list[_Shape]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "shape": range(len(found)),
+            "plain": [s.plain for s in found],
+            "counted": [s.counted for s in found],
+            "unit_tpp": [s.unit_tpp for s in found],
+            "item_cells": [s.item_cells for s in found],
+            "place_cells": [s.place_cells for s in found],
+            "verdict_cells": [s.verdict_cells for s in found],
+            "outcome": [s.outcome for s in found],
+            "tier": [s.tier for s in found],
+            "has_errors": [s.errors for s in found],
+        },
+        schema={
+            "shape": pl.UInt32,
+            "plain": pl.Boolean,
+            "counted": pl.Boolean,
+            "unit_tpp": pl.Float64,
+            "item_cells": pl.String,
+            "place_cells": pl.String,
+            "verdict_cells": pl.String,
+            "outcome": pl.String,
+            "tier": pl.String,
+            "has_errors": pl.Boolean,
+        },
+    )
+
+
+def _mapped(
+    frame: pl.DataFrame, column: str, work: Callable[[Raw], tuple[Any, ...]], names: dict[str, Any]
+) -> pl.DataFrame:
+    """`frame` joined with `work` done once per distinct value of `column`; `names` gives the
+    columns `work` returns and their types."""
+    values = frame.get_column(column).unique().to_list()
+    done = [work(value) for value in values]
+    table = pl.DataFrame(
+        {column: values, **{name: [d[i] for d in done] for i, name in enumerate(names)}},
+        schema={column: frame.schema[column], **names},
+    )
+    return frame.join(table, on=column, how="left", nulls_equal=True, maintain_order="left")
+
+
+def _quantity(value: Raw) -> tuple[int | None, bool]:
+    try:
+        return parse_quantity(value), False
+    except ValueProblem:
+        return None, True
+
+
+def _value(value: Raw) -> tuple[str, bool]:
+    try:
+        return csv_cell(parse_money(value)), False
+    except ValueProblem:
+        return "", True
+
+
+def csv_cell(value: Any) -> str:
+    """A value as `outputs.csv_row` writes it, quoted as `csv` quotes it."""
+    return encode_cell(cell(value))
+
+
+# The texts the ledger stores, and their longest (`engine.normalise.check_stored_texts`).
+LIMITS = (
+    ("shipment_id", MAX_ID_LENGTH),
+    ("line_id", MAX_ID_LENGTH),
+    ("consignee", MAX_NAME_LENGTH),
+    ("end_user", MAX_NAME_LENGTH),
+)
+
+
+def _own_cells(frame: pl.DataFrame, h100_tpp: float) -> pl.DataFrame:
+    """Each line's own cells (ids, quantity, value, totals) and whether it can share its
+    shape's verdict."""
+    frame = _mapped(frame, "quantity", _quantity, {"units": pl.Int64, "bad_quantity": pl.Boolean})
+    frame = _mapped(frame, "value", _value, {"value_cell": pl.String, "bad_value": pl.Boolean})
+    pairs = frame.select("unit_tpp", "units").unique()
+
+    def totals(unit: float | None, units: int | None) -> tuple[str, str, str]:
+        total = unit * units if unit is not None and units is not None else None
+        h100 = round(total / h100_tpp, 2) if total is not None else None
+        return csv_cell(units), csv_cell(total), csv_cell(h100)
+
+    done = [totals(unit, units) for unit, units in pairs.iter_rows()]
+    pairs = pairs.with_columns(
+        pl.Series("quantity_cell", [d[0] for d in done], pl.String),
+        pl.Series("total_cell", [d[1] for d in done], pl.String),
+        pl.Series("h100_cell", [d[2] for d in done], pl.String),
+    )
+    frame = frame.join(
+        pairs, on=["unit_tpp", "units"], how="left", nulls_equal=True, maintain_order="left"
+    )
+    shipment = pl.col("shipment_id").str.strip_chars()
+    line_id = pl.col("line_id").str.strip_chars()
+    too_long = pl.lit(False)
+    for column, most in LIMITS:
+        too_long = too_long | (pl.col(column).str.len_chars() > most).fill_null(False)
+    missing = pl.col("counted") & pl.col("quantity").is_null()
+    return frame.with_columns(
+        shipment_text=shipment.fill_null(""),
+        line_text=line_id.fill_null((pl.col("row") + 1).cast(pl.String)),
+        plain_line=(
+            pl.col("plain").fill_null(False)
+            & ~pl.col("found")
+            & ~pl.col("bad_quantity")
+            & ~pl.col("bad_value")
+            & ~missing.fill_null(False)
+            & ~too_long
+        ),
+    )
+
+
+def _plain_text(book: Book) -> pl.Expr:
+    """A plain line's CSV text: its own cells around its shape's."""
+    return pl.concat_str(
+        [
+            text_cell(pl.col("shipment_text")),
+            text_cell(pl.col("line_text")),
+            pl.col("as_of_cell"),
+            pl.col("item_cells"),
+            pl.col("quantity_cell"),
+            pl.col("value_cell"),
+            pl.col("total_cell"),
+            pl.col("h100_cell"),
+            pl.col("place_cells"),
+            text_cell(pl.col("consignee").str.strip_chars()),
+            pl.col("verdict_cells"),
+            *(text_cell(pl.col(f"extra:{i}")) for i in range(len(book.extras))),
+        ],
+        separator=",",
+    ).alias("text")
+
+
+def _columns(book: Book) -> list[str]:
+    """The CSV header: tiergate's columns, then the pass-through ones (renamed where they
+    would take one of tiergate's names, as `outputs.csv_row` renames them)."""
+    taken: dict[str, object] = dict.fromkeys(CSV_COLUMNS)
+    for name in book.extras:
+        taken[passthrough_name(name, taken)] = None
+    return list(taken)
+
+
+def _result_text(result: LineResult, columns: list[str]) -> str:
+    row = csv_row(result)
+    return ",".join(encode_cell(row.get(name, "")) for name in columns)
+
+
+def _summary(frame: pl.DataFrame, plain: pl.DataFrame, results: tuple[LineResult, ...]) -> Summary:
+    """`verdict.summarise` over the plain lines' shape counts and the other lines' results."""
+    outcomes = Counter(dict(plain.group_by("outcome").len().iter_rows()))
+    tiers = Counter(dict(plain.group_by("tier").len().iter_rows()))
+    errors = plain.get_column("has_errors").sum()
+    for result in results:
+        outcomes[result.outcome.value] += 1
+        tiers[result.tier.value if result.tier else None] += 1
+        errors += bool(result.errors)
+    lines = frame.height
+    may_ship = sum(outcomes[o.value] for o in SHIPPABLE)
+    keys = frame.group_by("shipment_text", "line_text").len().filter(pl.col("len") > 1)
+    return Summary(
+        lines_in=lines,
+        lines_out=lines,
+        by_outcome={o.value: outcomes.get(o.value, 0) for o in Outcome},
+        by_tier=dict(sorted((tier or "unknown", n) for tier, n in tiers.items())),
+        lines_with_errors=int(errors),
+        may_ship=may_ship,
+        may_not_ship=lines - may_ship,
+        duplicate_ids=tuple(sorted(f"{s}/{i}" for s, i, _ in keys.iter_rows())),
+    )

@@ -1,0 +1,268 @@
+"""The columnar path (`tiergate.batch`) against the row path: on generated books it writes the
+same CSV, byte for byte, and the same summary. The books cover every catalog item and item
+type, many countries, every transaction type, every rule epoch from 2022 to 2026, both views,
+bad rows of every kind, screened parties, and allowances that run out."""
+
+from __future__ import annotations
+
+import csv
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import run_tiergate
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tiergate.batch.checking import QUOTED, check_book, encode_cell, text_cell
+from tiergate.batch.reading import read_csv_book
+from tiergate.engine import Engine
+from tiergate.inputs import read_book
+from tiergate.outputs import cell, to_csv
+from tiergate.rulebook import View
+from tiergate.textfiles import decode_text
+from tiergate.workflow import LONG_BOOK
+
+TODAY = date(2026, 11, 1)
+COUNTRIES = [
+    "KR",
+    "JP",
+    "DE",
+    "IN",
+    "VN",
+    "CN",
+    "Hong Kong",
+    "SG",
+    "AE",
+    "SA",
+    "BR",
+    "MY",
+    "IL",
+    "RU",
+    "IR",
+    "Macau",
+    "France",
+    "PK",
+    "KZ",
+    "US",
+    "Atlantis",
+    " kr ",
+]
+HEADER = [
+    "shipment_id",
+    "line_id",
+    "date",
+    "item",
+    "eccn",
+    "item_type",
+    "quantity",
+    "value",
+    "destination",
+    "transaction",
+    "end_use",
+    "consignee",
+    "consignee_country",
+    "consignee_hq_country",
+    "end_user",
+    "end_user_country",
+    "erp_ref",
+    "Outcome",
+]
+
+
+def _odd_value(rng: random.Random, column: str) -> str:
+    """A value the reader or the engine treats specially."""
+    return rng.choice(
+        {
+            "shipment_id": ["", "=SUM(A1)", "x" * 201, "  S-pad  ", "+1"],
+            "line_id": ["", "-2", "1"],
+            "date": ["", "2019-01-01", "not a date", "2025-05-15T10:00:00", " 2025-01-13 "],
+            "quantity": ["", "0", "1.5", "abc", "1,000", "100000000", " 7 "],
+            "value": ["", "-5", "12.345", "1e13", "abc", "1,000.50"],
+            "consignee": ["", "Huawei Technologies Co. Ltd.", "y" * 301, "@corp"],
+        }[column]
+    )
+
+
+def _book(path: Path, lines: int, seed: int, engine: Engine, delimiter: str = ",") -> None:
+    """A book drawing every field independently over 2022-10 to 2026-10, with odd values in
+    about one line in twelve, and one Tier 2 consignee buying far beyond its allowance."""
+    rng = random.Random(seed)
+    items = [chip.name for chip in engine.catalog.chips.values()] + ["Unknown GPU 9000", ""]
+    eccns = ["", "", "", "3A090.a", "4E091", "3E001", "5A992"]
+    types = ["", "", "", "", "chip", "board", "system", "technology", "model_weights", "hbm"]
+    start = date(2022, 10, 1)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=delimiter, quoting=csv.QUOTE_NONE, escapechar=None)
+        writer.writerow(HEADER)
+        for i in range(lines):
+            country = rng.choice(COUNTRIES)
+            row = {
+                "shipment_id": f"S{i // 3}",
+                "line_id": str(i % 3 + 1),
+                "date": (start + timedelta(days=rng.randrange(1490))).isoformat(),
+                "item": rng.choice(items),
+                "eccn": rng.choice(eccns),
+                "item_type": rng.choice(types),
+                "quantity": str(rng.randint(1, 3000)),
+                "value": rng.choice(
+                    ["", "", str(rng.randint(1, 10**6)), f"{rng.random() * 1e5:.2f}"]
+                ),
+                "destination": country,
+                "transaction": rng.choice(
+                    ["", "export", "reexport", "in_country_transfer", "deemed_export", "gift"]
+                ),
+                "end_use": rng.choice(["", "", "", "civil", "military", "supercomputer"]),
+                "consignee": f"Consignee {rng.randrange(300)}",
+                "consignee_country": rng.choice([country, country, "", "CN"]),
+                "consignee_hq_country": rng.choice(["", "", "US", "CN", "Macau", country]),
+                "end_user": rng.choice(["", "", "End User 1", "Sugon"]),
+                "end_user_country": rng.choice(["", country]),
+                "erp_ref": rng.choice(
+                    [f"ERP-{i}", f"=HYPERLINK({i})", "a;b" if delimiter == "," else "a,b", "  "]
+                ),
+                "Outcome": rng.choice(["", "kept"]),
+            }
+            if rng.random() < 1 / 12:
+                column = rng.choice(
+                    ["shipment_id", "line_id", "date", "quantity", "value", "consignee"]
+                )
+                row[column] = _odd_value(rng, column)
+            if i % 97 == 0:  # one Tier 2 consignee, far beyond its LPP allowance
+                row.update(
+                    item="B200",
+                    eccn="",
+                    item_type="",
+                    quantity="3000",
+                    destination="IN",
+                    consignee="Big Buyer",
+                    consignee_country="IN",
+                    consignee_hq_country="IN",
+                    transaction="export",
+                    date=f"2025-0{rng.randint(6, 9)}-1{rng.randint(0, 9)}",
+                )
+            if i % 501 == 0:
+                writer.writerow([""] * len(HEADER))  # a blank row: skipped by both paths
+            # A cell holding the delimiter would need quotes: the columnar reader reads none.
+            writer.writerow([row[name].replace(delimiter, " ") for name in HEADER])
+
+
+def _compare(path: Path, engine: Engine, *, view: View, as_of: date | None = None) -> None:
+    book = read_csv_book(decode_text(path.read_bytes()), str(path))
+    assert book is not None, "the book was written for the columnar reader"
+    checked = check_book(engine, book, as_of=as_of, view=view, today=TODAY)
+    report = Engine(screener=engine.screening.screener if engine.screening else None).check(
+        read_book(path), as_of=as_of, view=view, today=TODAY
+    )
+    expected = to_csv(report)
+    if checked.csv != expected:
+        rows = zip(expected.split("\n"), checked.csv.split("\n"), strict=False)
+        first = next(i for i, (a, b) in enumerate(rows) if a != b)
+        pytest.fail(
+            f"line {first} differs:\nrow path: {expected.split(chr(10))[first][:400]}\n"
+            f"columnar: {checked.csv.split(chr(10))[first][:400]}"
+        )
+    assert checked.summary == report.summary
+    assert checked.summary.lines_in == sum(1 for _ in read_book(path))
+
+
+@pytest.mark.parametrize("view", [View.ENFORCED, View.WRITTEN])
+def test_a_100000_line_book_is_written_byte_for_byte_as_the_row_path_writes_it(
+    tmp_path: Path, view: View
+) -> None:
+    path = tmp_path / "book.csv"
+    _book(path, 100_000, seed=11, engine=Engine())
+    _compare(path, Engine(), view=view)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "delimiter", "seed"),
+    [(None, ";", 1), (date(2025, 6, 1), ",", 2), (date(2026, 2, 1), "\t", 3)],
+)
+def test_smaller_books_on_one_date_and_other_delimiters(
+    tmp_path: Path, as_of: date | None, delimiter: str, seed: int
+) -> None:
+    path = tmp_path / "book.csv"
+    _book(path, 8_000, seed=seed, engine=Engine(), delimiter=delimiter)
+    for view in View:
+        _compare(path, Engine(), view=view, as_of=as_of)
+
+
+def test_screened_parties_give_the_same_answers(tmp_path: Path) -> None:
+    from tiergate.screening.service import Screener
+
+    path = tmp_path / "book.csv"
+    _book(path, 6_000, seed=5, engine=Engine())
+    _compare(path, Engine(screener=Screener.shared()), view=View.ENFORCED)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('item,destination\n"H100",KR\n', "a quote"),
+        ("item,destination\rH100,KR\r", "a carriage return ending lines"),
+        ("item,destination\r\nH1\r00,KR\r\n", "a carriage return in a cell"),
+        ("item,destination\nH100,KR,extra\n", "a ragged row"),
+        ("item,destination\nH10\x000,KR\n", "a NUL"),
+        ("item,destination\nH100,\x1cKR\n", "a space only Python strips"),
+        ("item,destination\n\n", "no lines"),
+        ("", "nothing"),
+    ],
+)
+def test_what_the_columnar_reader_cannot_read_exactly_is_left_to_the_row_reader(
+    text: str, why: str
+) -> None:
+    assert read_csv_book(text, "book.csv") is None, why
+
+
+def test_a_bad_header_is_refused_by_both_readers_alike(tmp_path: Path) -> None:
+    from tiergate.errors import InputError
+
+    for text in ("item,Item\nH100,H100\n", "name,country\nA,B\n"):
+        path = tmp_path / "bad.csv"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as row:
+            read_book(path)
+        with pytest.raises(InputError) as columnar:
+            read_csv_book(text, str(path))
+        assert str(columnar.value) == str(row.value)
+
+
+def test_polars_strips_what_python_strips_but_four_separators() -> None:
+    """The claim `batch.reading` rests on, over every code point."""
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    stripped = pl.Series(characters).str.strip_chars().to_list()
+    differ = {
+        c for c, s in zip(characters, stripped, strict=True) if (s == "") != (c.strip() == "")
+    }
+    assert differ == set("\x1c\x1d\x1e\x1f")
+
+
+@given(st.lists(st.text(), min_size=1, max_size=20))
+def test_text_cells_are_quoted_as_csv_quotes_them(values: list[str]) -> None:
+    found = pl.DataFrame({"v": values}).select(text_cell(pl.col("v"))).to_series().to_list()
+    assert found == [encode_cell(cell(value)) for value in values]
+
+
+def test_the_quoted_characters_include_what_csv_documents() -> None:
+    """QUOTE_MINIMAL quotes the delimiter, the quote character and the line terminator."""
+    assert {",", '"', "\n"} <= set(QUOTED)
+    assert ";" not in QUOTED
+
+
+def test_the_cli_takes_the_columnar_path_for_a_long_csv_book(tmp_path: Path) -> None:
+    path = tmp_path / "book.csv"
+    _book(path, LONG_BOOK + 500, seed=7, engine=Engine())
+    out = tmp_path / "out.csv"
+    done = run_tiergate("check", str(path), "--no-screen", "--format", "csv", "--output", str(out))
+    report = Engine().check(read_book(path))
+    assert out.read_text(encoding="utf-8") == to_csv(report)
+    assert done.returncode == report.exit_code == 3
+    assert (
+        "into columns"
+        in run_tiergate(
+            "-v", "check", str(path), "--no-screen", "--format", "csv", "--output", str(out)
+        ).stderr
+    )
