@@ -1,0 +1,84 @@
+"""Check a large CSV book end to end as a user does (`tiergate check BOOK --format csv
+--output OUT`), against the floor of polars reading the same CSV and writing it back, in the
+same run. Each tiergate run is a fresh process; its peak memory is its own.
+
+Usage: python benchmarks/batch.py [--lines 1000000] [--seed 1] [--book order-book|scatter]
+
+Targets (issue #12): without screening, >= 200,000 lines/s and >= 25 % of the polars floor;
+with screening (each distinct party screened once), >= 150,000 lines/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).parent))
+from check_rows import generate
+
+from tiergate.engine import Engine
+
+TARGET = 200_000
+TARGET_SCREENED = 150_000
+TARGET_FLOOR_SHARE = 0.25
+
+
+def run(arguments: list[str], home: Path) -> tuple[float, float]:
+    """Seconds and peak resident memory (MiB) of `python -m tiergate ARGUMENTS`."""
+    env = {**os.environ, "TIERGATE_HOME": str(home)}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tiergate", *arguments],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    assert process.stderr is not None
+    errors = process.stderr.read().decode()
+    process.stderr.close()
+    if os.waitstatus_to_exitcode(status) not in (0, 3):
+        raise SystemExit(f"tiergate {' '.join(arguments)} failed:\n{errors}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--book", choices=["order-book", "scatter"], default="order-book")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        book = scratch / "book.csv"
+        generate(book, args.lines, args.seed, Engine(), args.book)
+        started = time.perf_counter()
+        pl.read_csv(book, infer_schema=False).write_csv(scratch / "floor.csv")
+        floor = time.perf_counter() - started
+        out = str(scratch / "checked.csv")
+        plain, plain_mib = run(["check", str(book), "--no-screen", "-f", "csv", "-o", out], scratch)
+        size = Path(out).stat().st_size
+        screened, screened_mib = run(["check", str(book), "-f", "csv", "-o", out], scratch)
+    n = args.lines
+    print(f"{args.book}: {n:,} lines, CSV in and out ({size / 1e6:,.0f} MB written)")
+    print(f"  {'polars read + write CSV (floor)':44} {n / floor:12,.0f} lines/s")
+    print(f"  {'check, no screening':44} {n / plain:12,.0f} lines/s  peak {plain_mib:,.0f} MiB")
+    print(f"  {'check, screening':44} {n / screened:12,.0f} lines/s  peak {screened_mib:,.0f} MiB")
+    share = floor / plain
+    print(f"  no screening: {n / plain / TARGET:.2f} of the {TARGET:,} lines/s target")
+    print(f"  no screening: {share:.2f} of the polars floor (target {TARGET_FLOOR_SHARE:.2f})")
+    print(f"  screening: {n / screened / TARGET_SCREENED:.2f} of the {TARGET_SCREENED:,} target")
+
+
+if __name__ == "__main__":
+    main()
