@@ -156,16 +156,16 @@ def check_book(
     shapes = (
         frame.filter(pl.col("epoch").is_not_null())
         .group_by(key, maintain_order=True)
-        .agg(pl.col("on").first())
+        .agg(pl.col("row"), pl.col("on").first())
         .with_row_index("shape")
     )
     memo: dict[tuple[Any, ...], _Shape] = {}
     found = [
-        _determine_shape(engine, row, today, view, memo) for row in shapes.iter_rows(named=True)
+        _determine_shape(engine, row, today, view, memo)
+        for row in shapes.drop("row").iter_rows(named=True)
     ]
-    frame = frame.join(
-        shapes.drop("on"), on=key, how="left", nulls_equal=True, maintain_order="left"
-    )
+    rows = shapes.select("shape", "row").explode("row")
+    frame = frame.join(rows, on="row", how="left", maintain_order="left")
     frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
     frame = _screened(frame, engine, today)
     frame = _own_cells(frame, engine.rulebook.meta.h100_tpp)
@@ -185,21 +185,16 @@ def check_book(
         allowances=allowances,
     )
     columns = _columns(book)
-    body = pl.concat(
-        [
-            plain.select("row", _plain_text(book)),
-            pl.DataFrame(
-                {
-                    "row": special.get_column("row"),
-                    "text": [_result_text(result, columns) for result in results],
-                },
-                schema={"row": pl.UInt32, "text": pl.String},
-            ),
-        ]
-    ).sort("row")
+    # The other lines' texts, each at its place: the book's order without sorting.
+    own = pl.repeat(None, frame.height, dtype=pl.String, eager=True).scatter(
+        special.get_column("row"), [_result_text(result, columns) for result in results]
+    )
+    body = frame.select(
+        pl.when(pl.col("plain_line")).then(_plain_text(book)).otherwise(own).alias("text")
+    )
     head = io.StringIO()
     write_header(head, columns)
-    return Checked(head.getvalue(), body.select("text"), _summary(frame, plain, results))
+    return Checked(head.getvalue(), body, _summary(frame, plain, results))
 
 
 def _dated(frame: pl.DataFrame, engine: Engine, as_of: date | None, today: date) -> pl.DataFrame:
@@ -363,21 +358,23 @@ def _own_cells(frame: pl.DataFrame, h100_tpp: float) -> pl.DataFrame:
     shape's verdict."""
     frame = _mapped(frame, "quantity", _quantity, {"units": pl.Int64, "bad_quantity": pl.Boolean})
     frame = _mapped(frame, "value", _value, {"value_cell": pl.String, "bad_value": pl.Boolean})
-    pairs = frame.select("unit_tpp", "units").unique()
-
-    def totals(unit: float | None, units: int | None) -> tuple[str, str, str]:
-        total = unit * units if unit is not None and units is not None else None
-        h100 = round(total / h100_tpp, 2) if total is not None else None
-        return csv_cell(units), csv_cell(total), csv_cell(h100)
-
-    done = [totals(unit, units) for unit, units in pairs.iter_rows()]
-    pairs = pairs.with_columns(
-        pl.Series("quantity_cell", [d[0] for d in done], pl.String),
-        pl.Series("total_cell", [d[1] for d in done], pl.String),
-        pl.Series("h100_cell", [d[2] for d in done], pl.String),
+    # The product is the float product Python makes (IEEE 754 both); its cells, and the
+    # H100-equivalents rounded as `round` rounds, are worked out once per distinct total.
+    # Numbers never need quoting in CSV.
+    frame = frame.with_columns(total=pl.col("unit_tpp") * pl.col("units"))
+    totals = frame.get_column("total").drop_nulls().unique().to_list()
+    table = pl.DataFrame(
+        {
+            "total": totals,
+            "total_cell": [cell(total) for total in totals],
+            "h100_cell": [cell(round(total / h100_tpp, 2)) for total in totals],
+        },
+        schema={"total": pl.Float64, "total_cell": pl.String, "h100_cell": pl.String},
     )
-    frame = frame.join(
-        pairs, on=["unit_tpp", "units"], how="left", nulls_equal=True, maintain_order="left"
+    frame = frame.join(table, on="total", how="left", maintain_order="left").with_columns(
+        quantity_cell=pl.col("units").cast(pl.String).fill_null(""),
+        total_cell=pl.col("total_cell").fill_null(""),
+        h100_cell=pl.col("h100_cell").fill_null(""),
     )
     shipment = pl.col("shipment_id").str.strip_chars()
     line_id = pl.col("line_id").str.strip_chars()

@@ -24,6 +24,7 @@ FIELDS = (*LINE_FIELDS, *PARTY_COLUMNS)
 # over every code point): a book holding one is read by the row reader.
 _PYTHON_ONLY_SPACES = "\x1c\x1d\x1e\x1f"
 _ROW_READER_ONLY = ('"', "\r", "\x00", *_PYTHON_ONLY_SPACES)
+_UNIT_SEPARATOR = "\x1f"  # one of them
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,28 +47,32 @@ def read_csv_book(content: str, source: str) -> Book | None:
     if not content.strip() or any(mark in content for mark in _ROW_READER_ONLY):
         return None
     separator = delimiter(content)
-    lines = content.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    if max(map(len, lines)) > csv.field_size_limit():
+    head, _, rest = content.partition("\n")
+    names, keys = header(head.split(separator), source)
+    if not rest.strip() or len(head) > csv.field_size_limit():
         return None
-    names, keys = header(lines[0].split(separator), source)
-    cells = len(keys) - 1
-    # A line whose cells are all blank is skipped, as the row reader skips it.
-    data = [line for line in lines[1:] if line.replace(separator, "").strip()]
-    if not data or any(line.count(separator) != cells for line in data):
-        return None
-    raw = pl.read_csv(
-        "\n".join(data).encode(),
+    # Each line whole, as one cell: the unit separator never occurs in a book read here.
+    lines = pl.read_csv(
+        rest.encode(),
         has_header=False,
-        separator=separator,
+        separator=_UNIT_SEPARATOR,
         quote_char=None,
         infer_schema=False,
-        new_columns=[f"c{i}" for i in range(len(keys))],
+        new_columns=["line"],
         empty_string_is_null=False,
-    )
-    if raw.height != len(data):
+    ).get_column("line")
+    # A line whose cells are all blank is skipped, as the row reader skips it.
+    data = lines.filter(lines.str.replace_all(separator, "", literal=True).str.strip_chars() != "")
+    cells = len(keys) - 1
+    if data.is_empty() or (data.str.count_matches(separator, literal=True) != cells).any():
         return None
+    if (data.str.len_chars() > csv.field_size_limit()).any():
+        return None  # a cell may be longer than csv reads: the row reader says which
+    raw = (
+        data.str.split_exact(separator, cells)
+        .struct.rename_fields([f"c{i}" for i in range(len(keys))])
+        .struct.unnest()
+    )
     columns: list[pl.Expr] = []
     extras: list[str] = []
     for i, (key, name) in enumerate(zip(keys, names, strict=True)):
