@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from tiergate.batch.checking import QUOTED, check_book, encode_cell, text_cell
 from tiergate.batch.reading import read_csv_book
+from tiergate.batch.table import report_table
 from tiergate.engine import Engine
 from tiergate.inputs import read_book
 from tiergate.outputs import cell, to_csv
@@ -86,7 +87,9 @@ def _odd_value(rng: random.Random, column: str) -> str:
     )
 
 
-def _book(path: Path, lines: int, seed: int, engine: Engine, delimiter: str = ",") -> None:
+def _book(
+    path: Path, lines: int, seed: int, engine: Engine, delimiter: str = ",", blanks: bool = True
+) -> None:
     """A book drawing every field independently over 2022-10 to 2026-10, with odd values in
     about one line in twelve, and one Tier 2 consignee buying far beyond its allowance."""
     rng = random.Random(seed)
@@ -143,7 +146,7 @@ def _book(path: Path, lines: int, seed: int, engine: Engine, delimiter: str = ",
                     transaction="export",
                     date=f"2025-0{rng.randint(6, 9)}-1{rng.randint(0, 9)}",
                 )
-            if i % 501 == 0:
+            if blanks and i % 501 == 0:
                 writer.writerow([""] * len(HEADER))  # a blank row: skipped by both paths
             # A cell holding the delimiter would need quotes: the columnar reader reads none.
             writer.writerow([row[name].replace(delimiter, " ") for name in HEADER])
@@ -266,3 +269,112 @@ def test_the_cli_takes_the_columnar_path_for_a_long_csv_book(tmp_path: Path) -> 
             "-v", "check", str(path), "--no-screen", "--format", "csv", "--output", str(out)
         ).stderr
     )
+
+
+# --- Parquet ---------------------------------------------------------------------------------
+
+
+def test_parquet_out_is_the_same_table_by_either_path(tmp_path: Path) -> None:
+    path = tmp_path / "book.csv"
+    _book(path, LONG_BOOK + 1_000, seed=8, engine=Engine())
+    out = tmp_path / "out.parquet"
+    done = run_tiergate("check", str(path), "--no-screen", "-f", "parquet", "-o", str(out))
+    report = Engine().check(read_book(path))
+    assert done.returncode == report.exit_code, done.stderr
+    columnar = pl.read_parquet(out)
+    assert columnar.equals(report_table(report))
+    assert columnar.height == report.summary.lines_out
+    assert columnar.schema["as_of"] == pl.Date
+    assert columnar.schema["quantity"] == pl.Int64
+    first = report.lines[0]
+    assert columnar.row(0, named=True)["reasons"][0]["rule"] == first.reasons[0].rule
+
+
+def test_a_parquet_book_gives_what_the_same_book_in_csv_gives(tmp_path: Path) -> None:
+    path = tmp_path / "book.csv"
+    _book(path, LONG_BOOK + 1_000, seed=9, engine=Engine(), blanks=False)
+    texts = pl.read_csv(path, infer_schema=False, quote_char=None)
+    typed = texts.with_columns(
+        pl.col("quantity").cast(pl.Int64, strict=False).fill_null(pl.col("quantity")),
+    )
+    expected = to_csv(Engine().check(read_book(path)))
+    for table in (texts, typed):
+        parquet = tmp_path / "book.parquet"
+        table.write_parquet(parquet)
+        out = tmp_path / "out.csv"
+        done = run_tiergate("check", str(parquet), "--no-screen", "-f", "csv", "-o", str(out))
+        assert done.returncode == 3, done.stderr
+        assert out.read_text(encoding="utf-8") == expected
+
+
+def test_typed_parquet_columns_are_read_as_the_same_text(tmp_path: Path) -> None:
+    table = pl.DataFrame(
+        {
+            "Item": ["H100 SXM", "H100 SXM"],
+            "quantity": [8, 8],
+            "date": [date(2025, 6, 1), date(2025, 6, 1)],
+            "destination": ["IN", "IN"],
+            "flag": [True, None],
+        }
+    )
+    parquet = tmp_path / "typed.parquet"
+    table.write_parquet(parquet)
+    lines = read_book(parquet)
+    assert [(line.item, line.quantity, line.date, line.extra) for line in lines] == [
+        ("H100 SXM", "8", "2025-06-01", {"flag": "true"}),
+        ("H100 SXM", "8", "2025-06-01", {"flag": None}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (b"PAR1 not really", "cannot be read as Parquet"),
+        (pl.DataFrame({"item": [["H100"]], "destination": ["IN"]}), "holds lists or records"),
+        (pl.DataFrame({"item": ["H100"], "Item": ["H100"]}), "has the column `item` twice"),
+        (
+            pl.DataFrame(
+                {"item": [], "destination": []},
+                schema={"item": pl.String, "destination": pl.String},
+            ),
+            "no lines",
+        ),
+        (pl.DataFrame({"name": ["x"]}), "no `item`, `eccn`, `tpp` or `destination` column"),
+    ],
+)
+def test_a_bad_parquet_book_is_an_input_error(tmp_path: Path, table: object, message: str) -> None:
+    parquet = tmp_path / "bad.parquet"
+    if isinstance(table, bytes):
+        parquet.write_bytes(table)
+    else:
+        assert isinstance(table, pl.DataFrame)
+        table.write_parquet(parquet)
+    done = run_tiergate("check", str(parquet), "--no-screen")
+    assert done.returncode == 2
+    assert message in " ".join(done.stderr.split())
+
+
+def test_a_parquet_text_with_a_nul_is_determined_by_the_row_path(tmp_path: Path) -> None:
+    table = pl.DataFrame(
+        {
+            "item": ["H100 SXM", "H100 SXM"],
+            "destination": ["DE", "DE"],
+            "quantity": ["1", "1"],
+            "shipment_id": ["A\x00", "B"],
+        }
+    )
+    parquet = tmp_path / "nul.parquet"
+    table.write_parquet(parquet)
+    out = tmp_path / "out.csv"
+    done = run_tiergate("check", str(parquet), "--no-screen", "-f", "csv", "-o", str(out))
+    assert done.returncode == 3, done.stderr
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["outcome"] for r in rows] == ["INDETERMINATE", "NLR"]
+    assert "NUL" in rows[0]["errors"]
+
+
+def test_parquet_needs_an_output_file() -> None:
+    done = run_tiergate("check", "examples/mixed_book.csv", "-f", "parquet")
+    assert done.returncode == 2
+    assert "give --output" in done.stderr

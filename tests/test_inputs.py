@@ -58,7 +58,7 @@ def test_unusable_csv_is_refused(content: str, message: str) -> None:
 
 def test_read_book_refuses_other_files(tmp_path: Path) -> None:
     (tmp_path / "book.xlsx").write_bytes(b"PK")
-    with pytest.raises(InputError, match=r"\.csv or \.json"):
+    with pytest.raises(InputError, match=r"\.csv, \.json or \.parquet"):
         read_book(tmp_path / "book.xlsx")
     (tmp_path / "latin.csv").write_bytes(
         "item,destination\nL4,C\xf4te d'Ivoire\n".encode("latin-1")

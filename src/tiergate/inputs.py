@@ -37,15 +37,19 @@ SHIPMENT_KEYS = frozenset(
 )
 
 
+SUFFIXES = (".csv", ".json", ".parquet")
+
+
 def read_book(path: Path) -> list[Line]:
-    """Read a CSV or JSON book by its extension; every row or line becomes a `Line`."""
+    """Read a CSV, JSON or Parquet book by its extension; every row or line becomes a
+    `Line`."""
     return parse_book(read_input(path), path)
 
 
 def read_input(path: Path) -> bytes:
     """A book's bytes, read once: what is parsed is what is hashed for the audit trail."""
-    if path.suffix.casefold() not in (".csv", ".json"):
-        raise InputError(f"input `{path}` must be a .csv or .json file")
+    if path.suffix.casefold() not in SUFFIXES:
+        raise InputError(f"input `{path}` must be a .csv, .json or .parquet file")
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -53,10 +57,15 @@ def read_input(path: Path) -> bytes:
 
 
 def parse_book(raw: bytes, path: Path) -> list[Line]:
-    """The lines of a book's bytes (`read_input`), a CSV or JSON book by `path`'s extension."""
+    """The lines of a book's bytes (`read_input`), a CSV, JSON or Parquet book by `path`'s
+    extension."""
     suffix = path.suffix.casefold()
-    if suffix not in (".csv", ".json"):
-        raise InputError(f"input `{path}` must be a .csv or .json file")
+    if suffix not in SUFFIXES:
+        raise InputError(f"input `{path}` must be a .csv, .json or .parquet file")
+    if suffix == ".parquet":
+        from tiergate.batch.reading import book_lines, read_parquet_book
+
+        return book_lines(read_parquet_book(raw, str(path)))
     try:
         content = decode_text(raw)
     except TextProblem as exc:

@@ -28,19 +28,16 @@ from typing import Any, BinaryIO
 
 import polars as pl
 
-from tiergate.batch.reading import FIELDS, Book
+from tiergate.batch.reading import Book, line_of
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
 from tiergate.engine.item_destination import COUNTED_ITEMS
 from tiergate.engine.memo import Memo
 from tiergate.engine.normalise import StaticLine, line_date
 from tiergate.model import (
-    LINE_FIELDS,
     SHIPPABLE,
-    Line,
     LineResult,
     Outcome,
-    Party,
     Summary,
     passthrough_name,
 )
@@ -138,6 +135,21 @@ class _Shape:
     outcome: str
     tier: str | None
     errors: bool
+    result: LineResult | None  # the shape's result (the line's own values left out)
+
+
+@dataclass(frozen=True, slots=True)
+class Determined:
+    """A book determined: per line (`frame`, in book order) its shape and own values, and
+    whether it shares its shape's verdict (`plain_line`); the shapes; the lines the engine
+    determined alone (`results`, at `special_rows`); and the summary."""
+
+    book: Book
+    frame: pl.DataFrame
+    shapes: list[_Shape]
+    special_rows: pl.Series
+    results: tuple[LineResult, ...]
+    summary: Summary
 
 
 def check_book(
@@ -150,6 +162,37 @@ def check_book(
     allowances: AllowanceState | None = None,
 ) -> Checked:
     """Check `book` as `Engine.check` would, written as `outputs.to_csv` would write it."""
+    return csv_of(
+        determine_book(engine, book, as_of=as_of, view=view, today=today, allowances=allowances)
+    )
+
+
+def csv_of(found: Determined) -> Checked:
+    """A determined book written as `outputs.to_csv` would write it."""
+    book = found.book
+    columns = _columns(book)
+    # The other lines' texts, each at its place: the book's order without sorting.
+    own = pl.repeat(None, found.frame.height, dtype=pl.String, eager=True).scatter(
+        found.special_rows, [_result_text(result, columns) for result in found.results]
+    )
+    body = found.frame.select(
+        pl.when(pl.col("plain_line")).then(_plain_text(book)).otherwise(own).alias("text")
+    )
+    head = io.StringIO()
+    write_header(head, columns)
+    return Checked(head.getvalue(), body, found.summary)
+
+
+def determine_book(
+    engine: Engine,
+    book: Book,
+    *,
+    as_of: date | None = None,
+    view: View = View.ENFORCED,
+    today: date | None = None,
+    allowances: AllowanceState | None = None,
+) -> Determined:
+    """Determine every line of `book` as `Engine.check` would."""
     today = today or date.today()
     frame = _dated(book.frame.with_row_index("row"), engine, as_of, today)
     key = ["epoch", *STATIC]
@@ -175,7 +218,7 @@ def check_book(
         (
             (
                 row["row"],
-                _line(row, {name: row[f"extra:{i}"] for i, name in enumerate(book.extras)}),
+                line_of(row, {name: row[f"extra:{i}"] for i, name in enumerate(book.extras)}),
             )
             for row in special.iter_rows(named=True)
         ),
@@ -184,17 +227,8 @@ def check_book(
         today=today,
         allowances=allowances,
     )
-    columns = _columns(book)
-    # The other lines' texts, each at its place: the book's order without sorting.
-    own = pl.repeat(None, frame.height, dtype=pl.String, eager=True).scatter(
-        special.get_column("row"), [_result_text(result, columns) for result in results]
-    )
-    body = frame.select(
-        pl.when(pl.col("plain_line")).then(_plain_text(book)).otherwise(own).alias("text")
-    )
-    head = io.StringIO()
-    write_header(head, columns)
-    return Checked(head.getvalue(), body, _summary(frame, plain, results))
+    summary = _summary(frame, plain, results)
+    return Determined(book, frame, found, special.get_column("row"), results, summary)
 
 
 def _dated(frame: pl.DataFrame, engine: Engine, as_of: date | None, today: date) -> pl.DataFrame:
@@ -220,27 +254,12 @@ def _screened(frame: pl.DataFrame, engine: Engine, today: date) -> pl.DataFrame:
         return frame.with_columns(found=pl.lit(False))
     parties = frame.select(PARTIES).unique()
     found = [
-        bool(screening.line(_line(dict(zip(PARTIES, row, strict=True))), today))
+        bool(screening.line(line_of(dict(zip(PARTIES, row, strict=True))), today))
         for row in parties.iter_rows()
     ]
     parties = parties.with_columns(pl.Series("found", found, pl.Boolean))
     return frame.join(
         parties, on=list(PARTIES), how="left", nulls_equal=True, maintain_order="left"
-    )
-
-
-def _line(values: dict[str, Any], extra: dict[str, Raw] | None = None) -> Line:
-    """The `Line` the row reader makes of a row's `values` (by `FIELDS` name; absent: None)."""
-    fields: dict[str, Raw] = {name: values.get(name) for name in FIELDS}
-    return Line(
-        **{name: fields[name] for name in LINE_FIELDS},  # type: ignore[arg-type]  # Raw values
-        consignee=Party(
-            fields["consignee"], fields["consignee_country"], fields["consignee_hq_country"]
-        ),
-        end_user=Party(
-            fields["end_user"], fields["end_user_country"], fields["end_user_hq_country"]
-        ),
-        extra=extra or {},
     )
 
 
@@ -255,7 +274,7 @@ def _determine_shape(
     the same static determination: the engine's memo tables rely on it), without parties.
     Its cells come from its verdict and four raw values, so shapes that share them share the
     cells (`memo`)."""
-    w = engine.shape(_line({**row, "date": row["on"].isoformat()}), None, today, view)
+    w = engine.shape(line_of({**row, "date": row["on"].isoformat()}), None, today, view)
     combined = engine.verdicts.shared(w)
     if combined is None or w.static is None or w.static.pendings:
         return _NOT_PLAIN
@@ -275,11 +294,12 @@ def _determine_shape(
         outcome=result.outcome.value,
         tier=result.tier.value if result.tier else None,
         errors=bool(result.errors),
+        result=result,
     )
     return found
 
 
-_NOT_PLAIN = _Shape(False, False, None, "", "", "", "", None, False)
+_NOT_PLAIN = _Shape(False, False, None, "", "", "", "", None, False, None)
 
 
 def _shape_frame(found: list[_Shape]) -> pl.DataFrame:
@@ -332,11 +352,12 @@ def _quantity(value: Raw) -> tuple[int | None, bool]:
         return None, True
 
 
-def _value(value: Raw) -> tuple[str, bool]:
+def _value(value: Raw) -> tuple[float | None, str, bool]:
     try:
-        return csv_cell(parse_money(value)), False
+        money = parse_money(value)
     except ValueProblem:
-        return "", True
+        return None, "", True
+    return money, csv_cell(money), False
 
 
 def csv_cell(value: Any) -> str:
@@ -357,7 +378,12 @@ def _own_cells(frame: pl.DataFrame, h100_tpp: float) -> pl.DataFrame:
     """Each line's own cells (ids, quantity, value, totals) and whether it can share its
     shape's verdict."""
     frame = _mapped(frame, "quantity", _quantity, {"units": pl.Int64, "bad_quantity": pl.Boolean})
-    frame = _mapped(frame, "value", _value, {"value_cell": pl.String, "bad_value": pl.Boolean})
+    frame = _mapped(
+        frame,
+        "value",
+        _value,
+        {"value_number": pl.Float64, "value_cell": pl.String, "bad_value": pl.Boolean},
+    )
     # The product is the float product Python makes (IEEE 754 both); its cells, and the
     # H100-equivalents rounded as `round` rounds, are worked out once per distinct total.
     # Numbers never need quoting in CSV.
@@ -367,9 +393,15 @@ def _own_cells(frame: pl.DataFrame, h100_tpp: float) -> pl.DataFrame:
         {
             "total": totals,
             "total_cell": [cell(total) for total in totals],
-            "h100_cell": [cell(round(total / h100_tpp, 2)) for total in totals],
+            "h100": (h100 := [round(total / h100_tpp, 2) for total in totals]),
+            "h100_cell": [cell(value) for value in h100],
         },
-        schema={"total": pl.Float64, "total_cell": pl.String, "h100_cell": pl.String},
+        schema={
+            "total": pl.Float64,
+            "total_cell": pl.String,
+            "h100": pl.Float64,
+            "h100_cell": pl.String,
+        },
     )
     frame = frame.join(table, on="total", how="left", maintain_order="left").with_columns(
         quantity_cell=pl.col("units").cast(pl.String).fill_null(""),

@@ -11,12 +11,16 @@ any of them is read by the row reader, which reports each such row as it always 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
+from tiergate.errors import InputError
 from tiergate.inputs import PARTY_COLUMNS, delimiter, header
-from tiergate.model import LINE_FIELDS
+from tiergate.model import LINE_FIELDS, Line, Party
+from tiergate.terms import Raw
 
 # Every column tiergate reads, by its name in `Line` or in `inputs.PARTY_COLUMNS`.
 FIELDS = (*LINE_FIELDS, *PARTY_COLUMNS)
@@ -73,10 +77,15 @@ def read_csv_book(content: str, source: str) -> Book | None:
         .struct.rename_fields([f"c{i}" for i in range(len(keys))])
         .struct.unnest()
     )
+    return _book(raw, keys, names, source)
+
+
+def _book(raw: pl.DataFrame, keys: list[str], names: list[str], source: str) -> Book:
+    """The book of `raw`'s text columns, named by `keys` (matched) and `names` (as given)."""
     columns: list[pl.Expr] = []
     extras: list[str] = []
-    for i, (key, name) in enumerate(zip(keys, names, strict=True)):
-        cell = pl.col(f"c{i}")
+    for column, key, name in zip(raw.columns, keys, names, strict=True):
+        cell = pl.col(column)
         if key in FIELDS:
             columns.append(
                 pl.when(cell.str.strip_chars() == "").then(None).otherwise(cell).alias(key)
@@ -90,3 +99,62 @@ def read_csv_book(content: str, source: str) -> Book | None:
     return Book(
         frame.select(*FIELDS, *(f"extra:{i}" for i in range(len(extras)))), tuple(extras), source
     )
+
+
+def read_parquet_book(raw: bytes, source: str) -> Book:
+    """A Parquet book: one line per row, its columns matched by name as a CSV header's are,
+    every value read as text (numbers as Python writes them, dates as YYYY-MM-DD)."""
+    try:
+        table = pl.read_parquet(io.BytesIO(raw))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"input `{source}` cannot be read as Parquet: {exc}") from exc
+    names, keys = header([str(name) for name in table.columns], source)
+    nested = [
+        n for n, kind in table.schema.items() if isinstance(kind, pl.List | pl.Struct | pl.Array)
+    ]
+    if nested:
+        raise InputError(
+            f"input `{source}` column `{nested[0]}` holds lists or records: expected text, "
+            "numbers, dates or true/false"
+        )
+    if table.height == 0:
+        raise InputError(f"input `{source}` has a header but no lines")
+    try:
+        texts = table.select(pl.all().cast(pl.String))
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(
+            f"input `{source}` has a column tiergate cannot read as text: {exc}"
+        ) from exc
+    return _book(texts, keys, names, source)
+
+
+def exact(book: Book) -> bool:
+    """Whether the columnar path reads every text of `book` as the row path does: no text
+    holds a NUL or a character that `str.strip` and polars strip differently (a CSV book
+    read here never does; a Parquet book may)."""
+    marks = ["\x00", *_PYTHON_ONLY_SPACES]
+    found = book.frame.select(pl.any_horizontal(pl.col(pl.String).str.contains_any(marks)).any())
+    return not found.item()
+
+
+def line_of(values: dict[str, Any], extra: dict[str, Raw] | None = None) -> Line:
+    """The `Line` the row reader makes of a row's `values` (by `FIELDS` name; absent: None)."""
+    fields: dict[str, Raw] = {name: values.get(name) for name in FIELDS}
+    return Line(
+        **{name: fields[name] for name in LINE_FIELDS},  # type: ignore[arg-type]  # Raw values
+        consignee=Party(
+            fields["consignee"], fields["consignee_country"], fields["consignee_hq_country"]
+        ),
+        end_user=Party(
+            fields["end_user"], fields["end_user_country"], fields["end_user_hq_country"]
+        ),
+        extra=extra or {},
+    )
+
+
+def book_lines(book: Book) -> list[Line]:
+    """Every line of `book` as the row path's `Line`."""
+    return [
+        line_of(row, {name: row[f"extra:{i}"] for i, name in enumerate(book.extras)})
+        for row in book.frame.iter_rows(named=True)
+    ]

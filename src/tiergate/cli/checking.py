@@ -28,6 +28,7 @@ from tiergate.terms import View
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from tiergate.batch.checking import Determined
     from tiergate.model import Report
     from tiergate.workflow.screening import Screened
 
@@ -58,9 +59,12 @@ Detail = Annotated[
 ]
 
 
-@output_options("table", "json", "jsonl", "csv")
+@output_options("table", "json", "jsonl", "csv", "parquet")
 def check(
-    file: Annotated[Path, typer.Argument(help="Shipments book: .csv (one row per line) or .json.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="Shipments book: .csv (one row per line), .json or .parquet."),
+    ],
     out: Output,
     as_of: AsOf = None,
     view: ViewOption = View.ENFORCED,
@@ -96,13 +100,15 @@ def check(
         potential_threshold=potential_threshold,
         country_allocation_tpp=country_allocation_tpp,
     )
-    if out.format == "csv" and not commit:
-        columns = place.check_csv(
+    if out.format == "parquet" and out.path is None:
+        raise UsageError("--format parquet writes a file: give --output FILE.parquet")
+    if out.format in ("csv", "parquet") and not commit:
+        found = place.check_columnar(
             file, as_of=parse_day(as_of, "--as-of"), view=view, screen=not no_screen
         )
-        if columns is not None:
-            out.binary(columns.write)
-            raise typer.Exit(columns.exit_code)
+        if found is not None:
+            _write_columns(found, out)
+            raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
     checked = place.check(
         file,
         as_of=parse_day(as_of, "--as-of"),
@@ -128,10 +134,24 @@ def check(
     raise typer.Exit(checked.report.exit_code)
 
 
+def _write_columns(found: Determined, out: Output) -> None:
+    from tiergate.batch.checking import csv_of
+    from tiergate.batch.table import table_of
+
+    if out.format == "parquet":
+        out.binary(table_of(found).write_parquet)
+    else:
+        out.binary(csv_of(found).write)
+
+
 def _write_report(report: Report, out: Output, *, detail: bool) -> None:
     from tiergate.outputs import render_table, to_csv, to_json, to_jsonl
 
-    if out.format == "table":
+    if out.format == "parquet":
+        from tiergate.batch.table import report_table
+
+        out.binary(report_table(report).write_parquet)
+    elif out.format == "table":
         with out.console() as console:
             render_table(report, console, detail=detail)
     elif out.format == "json":

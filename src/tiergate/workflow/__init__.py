@@ -27,7 +27,7 @@ from tiergate.progress import Progress, Silent
 from tiergate.terms import View
 
 if TYPE_CHECKING:  # the engine, the ledger (SQLAlchemy) and screening are imported when used
-    from tiergate.batch.checking import Checked
+    from tiergate.batch.checking import Determined
     from tiergate.engine import Engine
     from tiergate.ledger.ledger import CommitResult, Ledger
     from tiergate.model import Line, Report
@@ -225,36 +225,41 @@ class Workspace:
             ledger.record_lapses(screener.lapsed.values(), actor)
         return CheckResult(report, digest, committed)
 
-    def check_csv(
+    def check_columnar(
         self,
         path: Path,
         *,
         as_of: date | None = None,
         view: View = View.ENFORCED,
         screen: bool = True,
-    ) -> Checked | None:
-        """The CSV of a check of the CSV book at `path` without a ledger, by the columnar
-        path (`tiergate.batch`), which writes what `check` and `outputs.to_csv` would, byte
-        for byte. None where `check` must do it: a ledger in use (the check is audited), a
-        book shorter than `LONG_BOOK` lines (the row path answers it sooner), or one the
-        columnar reader cannot read exactly as the row reader (`batch.reading`)."""
-        if path.suffix.casefold() != ".csv" or self.ledger() is not None:
+    ) -> Determined | None:
+        """The book at `path` determined by the columnar path (`tiergate.batch`), which gives
+        what `check` gives, line for line, for a check without a ledger. None where `check`
+        must do it: a ledger in use (the check is audited), a CSV book shorter than
+        `LONG_BOOK` lines (the row path answers it sooner), a JSON book, or a book whose
+        texts the columnar path cannot read exactly as the row reader (`batch.reading`)."""
+        suffix = path.suffix.casefold()
+        if suffix not in (".csv", ".parquet") or self.ledger() is not None:
             return None
         from tiergate.inputs import read_input
-        from tiergate.textfiles import TextProblem, decode_text
 
         raw = read_input(path)
-        if raw.count(b"\n") < LONG_BOOK:
+        if suffix == ".csv" and raw.count(b"\n") < LONG_BOOK:
             return None
-        try:
-            content = decode_text(raw)
-        except TextProblem:
-            return None  # the row reader says what is wrong with it
-        from tiergate.batch.checking import PARTIES, check_book
-        from tiergate.batch.reading import read_csv_book
+        from tiergate.batch.checking import PARTIES, determine_book
+        from tiergate.batch.reading import Book, exact, read_csv_book, read_parquet_book
+        from tiergate.textfiles import TextProblem, decode_text
 
-        book = read_csv_book(content, str(path))
-        if book is None:
+        book: Book | None
+        if suffix == ".parquet":
+            book = read_parquet_book(raw, str(path))
+        else:
+            try:
+                content = decode_text(raw)
+            except TextProblem:
+                return None  # the row reader says what is wrong with it
+            book = read_csv_book(content, str(path))
+        if book is None or not exact(book):
             return None
         log.info("read %d lines from %s into columns", book.frame.height, path)
         named = book.frame.select(PARTIES[0], PARTIES[2]).null_count().sum_horizontal().item()
@@ -262,7 +267,7 @@ class Workspace:
         engine = self.engine(self.screener(None) if screen and parties else None)
         if as_of is not None:
             engine.check_range(as_of)
-        return check_book(engine, book, as_of=as_of, view=view)
+        return determine_book(engine, book, as_of=as_of, view=view)
 
 
 def _logged(screener: Screener) -> Screener:

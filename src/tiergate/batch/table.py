@@ -1,0 +1,136 @@
+"""A checked book as a typed table, for Parquet: the CSV's columns with the values the JSON
+output gives (numbers as numbers, dates as dates, conditions, reasons and errors as lists),
+made from the columns of the columnar path or from a report's lines, the same either way."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from tiergate.batch.checking import Determined
+from tiergate.model import LineResult, Report, passthrough_name
+from tiergate.outputs import CSV_COLUMNS
+
+REASON = pl.Struct(
+    {
+        "rule": pl.String,
+        "message": pl.String,
+        "citation": pl.String,
+        "uncertain": pl.Boolean,
+        "note": pl.String,
+    }
+)
+_TYPED: dict[str, pl.DataType] = {
+    "tpp": pl.Float64(),
+    "performance_density": pl.Float64(),
+    "quantity": pl.Int64(),
+    "value": pl.Float64(),
+    "total_tpp": pl.Float64(),
+    "h100_equivalents": pl.Float64(),
+    "conditions": pl.List(pl.String),
+    "reasons": pl.List(REASON),
+    "errors": pl.List(pl.String),
+}
+SCHEMA: dict[str, pl.DataType] = {name: _TYPED.get(name, pl.String()) for name in CSV_COLUMNS}
+SCHEMA["as_of"] = pl.Date()
+SCHEMA["uncertain"] = pl.Boolean()
+# The columns a line's shape decides (the others are the line's own).
+_SHAPED = (
+    "item",
+    "item_name",
+    "item_type",
+    "eccn",
+    "scope",
+    "tpp",
+    "performance_density",
+    "destination",
+    "destination_note",
+    "consignee_country",
+    "transaction",
+    "tier",
+    "outcome",
+    "exception",
+    "licence",
+    "review_policy",
+    "conditions",
+    "reasons",
+    "errors",
+    "uncertain",
+)
+
+
+def result_row(result: LineResult, cache: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    """A line's result as a row of the table: its JSON fields, typed; pass-through values
+    under their output names."""
+    data = result.as_dict(cache)
+    row = {name: data[name] for name in CSV_COLUMNS}
+    row["as_of"] = date.fromisoformat(data["as_of"]) if data["as_of"] else None
+    row["reasons"] = [{"uncertain": False, "note": None, **reason} for reason in data["reasons"]]
+    for key, value in result.extra.items():
+        row[passthrough_name(key, row)] = None if value is None else str(value)
+    return row
+
+
+def _schema(extras: list[str]) -> dict[str, pl.DataType]:
+    return {**SCHEMA, **{name: pl.String() for name in extras}}
+
+
+def _extras(names: tuple[str, ...]) -> list[str]:
+    taken: dict[str, object] = dict.fromkeys(CSV_COLUMNS)
+    for name in names:
+        taken[passthrough_name(name, taken)] = None
+    return list(taken)[len(CSV_COLUMNS) :]
+
+
+def report_table(report: Report) -> pl.DataFrame:
+    """A report's lines as the table."""
+    cache: dict[int, list[dict[str, Any]]] = {}
+    rows = [result_row(line, cache) for line in report.lines]
+    extras = [name for name in (rows[0] if rows else {}) if name not in SCHEMA]
+    return pl.DataFrame(rows, schema=_schema(extras))
+
+
+def _text(values: pl.Expr) -> pl.Expr:
+    """`normalise.text`: stripped, None when blank (no book read here holds a character
+    that `str.strip` and polars strip differently: `batch.reading`)."""
+    stripped = values.str.strip_chars()
+    return pl.when(stripped == "").then(None).otherwise(stripped)
+
+
+def table_of(found: Determined) -> pl.DataFrame:
+    """The table of a book the columnar path determined: each plain line's shape columns
+    joined to its own values, the other lines from their results, in book order."""
+    extras = _extras(found.book.extras)
+    cache: dict[int, list[dict[str, Any]]] = {}
+    shaped = pl.DataFrame(
+        [
+            {name: row[name] for name in _SHAPED}
+            for row in (
+                result_row(shape.result, cache) if shape.result else dict.fromkeys(_SHAPED)
+                for shape in found.shapes
+            )
+        ],
+        schema={name: SCHEMA[name] for name in _SHAPED},
+    ).with_row_index("shape")
+    own = found.frame.filter(pl.col("plain_line")).select(
+        "row",
+        "shape",
+        shipment_id=_text(pl.col("shipment_id")),
+        line_id=pl.col("line_text"),
+        as_of=pl.col("on"),
+        quantity=pl.col("units"),
+        value=pl.col("value_number"),
+        total_tpp=pl.col("total"),
+        h100_equivalents=pl.col("h100"),
+        consignee=_text(pl.col("consignee")),
+        **{name: pl.col(f"extra:{i}") for i, name in enumerate(extras)},
+    )
+    plain = own.join(shaped, on="shape", how="left", maintain_order="left").drop("shape")
+    alone = pl.DataFrame(
+        [result_row(result, cache) for result in found.results],
+        schema=_schema(extras),
+    ).with_columns(row=found.special_rows)
+    order = ["row", *SCHEMA, *extras]
+    return pl.concat([plain.select(order), alone.select(order)]).sort("row").drop("row")
