@@ -13,14 +13,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 from conftest import run_tiergate
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tiergate.batch.checking import QUOTED, check_book, encode_cell, text_cell
 from tiergate.batch.reading import read_csv_book
 from tiergate.batch.table import report_table
 from tiergate.engine import Engine
-from tiergate.inputs import read_book
+from tiergate.inputs import parse_csv, read_book
 from tiergate.outputs import cell, to_csv
 from tiergate.rulebook import View
 from tiergate.textfiles import decode_text
@@ -91,7 +91,8 @@ def _book(
     path: Path, lines: int, seed: int, engine: Engine, delimiter: str = ",", blanks: bool = True
 ) -> None:
     """A book drawing every field independently over 2022-10 to 2026-10, with odd values in
-    about one line in twelve, and one Tier 2 consignee buying far beyond its allowance."""
+    about one line in twelve, and one Tier 2 consignee buying 300 B200 (10,800,000 TPP) a
+    time in 2025: two such lines fit in its LPP allowance (26,900,000 TPP a year), not three."""
     rng = random.Random(seed)
     items = [chip.name for chip in engine.catalog.chips.values()] + ["Unknown GPU 9000", ""]
     eccns = ["", "", "", "3A090.a", "4E091", "3E001", "5A992"]
@@ -138,7 +139,7 @@ def _book(
                     item="B200",
                     eccn="",
                     item_type="",
-                    quantity="3000",
+                    quantity="300",
                     destination="IN",
                     consignee="Big Buyer",
                     consignee_country="IN",
@@ -199,6 +200,41 @@ def test_screened_parties_give_the_same_answers(tmp_path: Path) -> None:
     path = tmp_path / "book.csv"
     _book(path, 6_000, seed=5, engine=Engine())
     _compare(path, Engine(screener=Screener.shared()), view=View.ENFORCED)
+
+
+@pytest.fixture(scope="module")
+def small_book(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The lines of a 600-line book (header first) with allowances that run out."""
+    path = tmp_path_factory.mktemp("small") / "book.csv"
+    _book(path, 600, seed=21, engine=Engine(), blanks=False)
+    return decode_text(path.read_bytes()).replace("\r\n", "\n").splitlines()
+
+
+@settings(max_examples=15)
+@given(batch=st.integers(5, 700), order=st.randoms(use_true_random=False))
+def test_any_batches_of_any_order_give_what_one_pass_gives(
+    small_book: list[str], batch: int, order: random.Random
+) -> None:
+    """Allowances are drawn in date order over the whole book, whatever the batches and
+    whatever the order of the lines in the file."""
+    lines = small_book[1:]
+    order.shuffle(lines)
+    text = "\n".join([small_book[0], *lines]) + "\n"
+    book = read_csv_book(text, "book.csv")
+    assert book is not None
+    checked = check_book(_ENGINES[0], book, view=View.WRITTEN, today=TODAY, batch=batch)
+    report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
+    assert checked.csv == to_csv(report)
+    assert checked.summary == report.summary
+    big = {
+        line.outcome
+        for line in report.lines
+        if line.source is not None and line.source.consignee.name == "Big Buyer"
+    }
+    assert len(big) > 1, "some of the big buyer's lines fit in its allowance, some do not"
+
+
+_ENGINES = (Engine(), Engine())
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -36,6 +36,7 @@ from tiergate.engine.memo import Memo
 from tiergate.engine.normalise import StaticLine, line_date
 from tiergate.model import (
     SHIPPABLE,
+    Line,
     LineResult,
     Outcome,
     Summary,
@@ -58,11 +59,11 @@ _VERDICT_CELLS = CSV_COLUMNS[CSV_COLUMNS.index("consignee_country") :]
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """A checked book: its CSV, as a header and one text per line in book order, and the
-    summary of its lines."""
+    """A checked book: its CSV, as a header and the texts of its lines batch by batch in
+    book order (made as they are written), and the summary of its lines."""
 
     header: str
-    lines: pl.DataFrame  # one column, `text`
+    batches: Callable[[], Iterator[pl.DataFrame]]  # one column, `text`
     summary: Summary
 
     @property
@@ -73,7 +74,8 @@ class Checked:
     def write(self, handle: BinaryIO) -> None:
         """The CSV, written to `handle` without building it as one string."""
         handle.write(self.header.encode())
-        self.lines.write_csv(handle, include_header=False, quote_style="never")
+        for lines in self.batches():
+            lines.write_csv(handle, include_header=False, quote_style="never")
 
     @property
     def csv(self) -> str:
@@ -136,20 +138,25 @@ class _Shape:
     tier: str | None
     errors: bool
     result: LineResult | None  # the shape's result (the line's own values left out)
+    pending: bool = False  # its lines draw on an allowance (settled over the whole book)
 
 
 @dataclass(frozen=True, slots=True)
 class Determined:
-    """A book determined: per line (`frame`, in book order) its shape and own values, and
-    whether it shares its shape's verdict (`plain_line`); the shapes; the lines the engine
-    determined alone (`results`, at `special_rows`); and the summary."""
+    """A batch of a book determined: per line (`frame`, in book order from row `first`) its
+    shape and own values, and whether it shares its shape's verdict (`plain_line`); the
+    shapes; the lines the engine determined alone (`results`, at `special_rows`)."""
 
     book: Book
     frame: pl.DataFrame
     shapes: list[_Shape]
+    first: int
     special_rows: pl.Series
     results: tuple[LineResult, ...]
-    summary: Summary
+
+
+# Lines determined and written at a time: memory holds one batch, whatever the book's size.
+BATCH = 200_000
 
 
 def check_book(
@@ -160,75 +167,143 @@ def check_book(
     view: View = View.ENFORCED,
     today: date | None = None,
     allowances: AllowanceState | None = None,
+    batch: int = BATCH,
 ) -> Checked:
     """Check `book` as `Engine.check` would, written as `outputs.to_csv` would write it."""
     return csv_of(
-        determine_book(engine, book, as_of=as_of, view=view, today=today, allowances=allowances)
+        Columns(
+            engine, book, as_of=as_of, view=view, today=today, allowances=allowances, batch=batch
+        )
     )
 
 
-def csv_of(found: Determined) -> Checked:
-    """A determined book written as `outputs.to_csv` would write it."""
+def csv_of(found: Columns) -> Checked:
+    """A determined book written as `outputs.to_csv` would write it, batch by batch."""
     book = found.book
     columns = _columns(book)
-    # The other lines' texts, each at its place: the book's order without sorting.
-    own = pl.repeat(None, found.frame.height, dtype=pl.String, eager=True).scatter(
-        found.special_rows, [_result_text(result, columns) for result in found.results]
-    )
-    body = found.frame.select(
-        pl.when(pl.col("plain_line")).then(_plain_text(book)).otherwise(own).alias("text")
-    )
+
+    def batches() -> Iterator[pl.DataFrame]:
+        for part in found.batches():
+            # The other lines' texts, each at its place: the book's order without sorting.
+            own = pl.repeat(None, part.frame.height, dtype=pl.String, eager=True).scatter(
+                part.special_rows - part.first,
+                [_result_text(result, columns) for result in part.results],
+            )
+            yield part.frame.select(
+                pl.when(pl.col("plain_line")).then(_plain_text(book)).otherwise(own).alias("text")
+            )
+
     head = io.StringIO()
     write_header(head, columns)
-    return Checked(head.getvalue(), body, found.summary)
+    return Checked(head.getvalue(), batches, found.summary)
 
 
-def determine_book(
-    engine: Engine,
-    book: Book,
-    *,
-    as_of: date | None = None,
-    view: View = View.ENFORCED,
-    today: date | None = None,
-    allowances: AllowanceState | None = None,
-) -> Determined:
-    """Determine every line of `book` as `Engine.check` would."""
-    today = today or date.today()
-    frame = _dated(book.frame.with_row_index("row"), engine, as_of, today)
-    key = ["epoch", *STATIC]
-    shapes = (
-        frame.filter(pl.col("epoch").is_not_null())
-        .group_by(key, maintain_order=True)
-        .agg(pl.col("row"), pl.col("on").first())
-        .with_row_index("shape")
-    )
-    memo: dict[tuple[Any, ...], _Shape] = {}
-    found = [
-        _determine_shape(engine, row, today, view, memo)
-        for row in shapes.drop("row").iter_rows(named=True)
-    ]
-    rows = shapes.select("shape", "row").explode("row")
-    frame = frame.join(rows, on="row", how="left", maintain_order="left")
-    frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
-    frame = _screened(frame, engine, today)
-    frame = _own_cells(frame, engine.rulebook.meta.h100_tpp)
-    plain = frame.filter(pl.col("plain_line"))
-    special = frame.filter(~pl.col("plain_line"))
-    results = engine.determine(
-        (
-            (
-                row["row"],
-                line_of(row, {name: row[f"extra:{i}"] for i, name in enumerate(book.extras)}),
+class Columns:
+    """A book determined by the columnar path, batch by batch, as `Engine.check` determines
+    it in one pass. Building it reads the book once: it counts the outcomes, finds the ids
+    given twice, and draws the allowances: the lines that draw on one (and only they) are
+    kept and settled together in date order, over the whole book. `batches` then reads the
+    book again and gives each batch's lines, determined (the engine's memo tables answer
+    the second time)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        book: Book,
+        *,
+        as_of: date | None = None,
+        view: View = View.ENFORCED,
+        today: date | None = None,
+        allowances: AllowanceState | None = None,
+        batch: int = BATCH,
+    ) -> None:
+        self.engine, self.book, self.as_of, self.view = engine, book, as_of, view
+        self.today = today or date.today()
+        self.batch = batch
+        self._memo: dict[tuple[Any, ...], _Shape] = {}
+        pending: list[tuple[int, Line]] = []
+        outcomes: Counter[str] = Counter()
+        tiers: Counter[str | None] = Counter()
+        errors = 0
+        keys: list[pl.DataFrame] = []
+        for first, frame in self._slices():
+            prepared = self._prepare(frame, first)
+            keys.append(prepared.frame.select("shipment_text", "line_text"))
+            plain = prepared.frame.filter(pl.col("plain_line"))
+            outcomes.update(dict(plain.group_by("outcome").len().iter_rows()))
+            tiers.update(dict(plain.group_by("tier").len().iter_rows()))
+            errors += int(plain.get_column("has_errors").sum())
+            alone = prepared.frame.filter(~pl.col("plain_line"))
+            draws = alone.get_column("pending").fill_null(False)
+            pending.extend(self._lines(alone.filter(draws)))
+            for result in self._determine(self._lines(alone.filter(~draws))):
+                outcomes[result.outcome.value] += 1
+                tiers[result.tier.value if result.tier else None] += 1
+                errors += bool(result.errors)
+        settled = engine.determine(
+            pending, as_of=as_of, view=view, today=self.today, allowances=allowances
+        )
+        for result in settled:
+            outcomes[result.outcome.value] += 1
+            tiers[result.tier.value if result.tier else None] += 1
+            errors += bool(result.errors)
+        self._settled = dict(zip((row for row, _ in pending), settled, strict=True))
+        ids = pl.concat(keys) if keys else pl.DataFrame({"shipment_text": [], "line_text": []})
+        self.summary = _summary(book.frame.height, outcomes, tiers, errors, ids)
+
+    def _slices(self) -> Iterator[tuple[int, pl.DataFrame]]:
+        frame = self.book.frame
+        for first in range(0, frame.height, self.batch):
+            part = frame.slice(first, self.batch)
+            yield first, part.with_row_index("row", offset=first)
+
+    def _lines(self, frame: pl.DataFrame) -> list[tuple[int, Line]]:
+        extras = self.book.extras
+        return [
+            (row["row"], line_of(row, {name: row[f"extra:{i}"] for i, name in enumerate(extras)}))
+            for row in frame.iter_rows(named=True)
+        ]
+
+    def _determine(self, lines: list[tuple[int, Line]]) -> tuple[LineResult, ...]:
+        """Lines that draw on no allowance, each determined alone."""
+        return self.engine.determine(lines, as_of=self.as_of, view=self.view, today=self.today)
+
+    def _prepare(self, frame: pl.DataFrame, first: int) -> Determined:
+        """A batch's lines with their shapes and own values (`Determined.results` empty)."""
+        engine, today = self.engine, self.today
+        frame = _dated(frame, engine, self.as_of, today)
+        key = ["epoch", *STATIC]
+        shapes = (
+            frame.filter(pl.col("epoch").is_not_null())
+            .group_by(key, maintain_order=True)
+            .agg(pl.col("row"), pl.col("on").first())
+            .with_row_index("shape")
+        )
+        found = [
+            _determine_shape(engine, row, today, self.view, self._memo)
+            for row in shapes.drop("row").iter_rows(named=True)
+        ]
+        rows = shapes.select("shape", "row").explode("row")
+        frame = frame.join(rows, on="row", how="left", maintain_order="left")
+        frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
+        frame = _screened(frame, engine, today)
+        frame = _own_cells(frame, engine.rulebook.meta.h100_tpp)
+        empty = pl.Series("row", [], pl.UInt32)
+        return Determined(self.book, frame, found, first, empty, ())
+
+    def batches(self) -> Iterator[Determined]:
+        """Each batch's lines determined, in book order."""
+        for first, frame in self._slices():
+            prepared = self._prepare(frame, first)
+            alone = prepared.frame.filter(~pl.col("plain_line"))
+            lines = self._lines(alone)
+            own = iter(self._determine([(r, line) for r, line in lines if r not in self._settled]))
+            results = tuple(
+                self._settled[row] if row in self._settled else next(own) for row, _ in lines
             )
-            for row in special.iter_rows(named=True)
-        ),
-        as_of=as_of,
-        view=view,
-        today=today,
-        allowances=allowances,
-    )
-    summary = _summary(frame, plain, results)
-    return Determined(book, frame, found, special.get_column("row"), results, summary)
+            yield Determined(
+                self.book, prepared.frame, prepared.shapes, first, alone.get_column("row"), results
+            )
 
 
 def _dated(frame: pl.DataFrame, engine: Engine, as_of: date | None, today: date) -> pl.DataFrame:
@@ -276,7 +351,9 @@ def _determine_shape(
     cells (`memo`)."""
     w = engine.shape(line_of({**row, "date": row["on"].isoformat()}), None, today, view)
     combined = engine.verdicts.shared(w)
-    if combined is None or w.static is None or w.static.pendings:
+    if w.static is not None and w.static.pendings:
+        return _PENDING
+    if combined is None or w.static is None:
         return _NOT_PLAIN
     key = (combined, row["item"], row["eccn"], row["consignee_country"], row["transaction"])
     found = memo.get(key)
@@ -300,6 +377,7 @@ def _determine_shape(
 
 
 _NOT_PLAIN = _Shape(False, False, None, "", "", "", "", None, False, None)
+_PENDING = _Shape(False, False, None, "", "", "", "", None, False, None, pending=True)
 
 
 def _shape_frame(found: list[_Shape]) -> pl.DataFrame:
@@ -315,6 +393,7 @@ def _shape_frame(found: list[_Shape]) -> pl.DataFrame:
             "outcome": [s.outcome for s in found],
             "tier": [s.tier for s in found],
             "has_errors": [s.errors for s in found],
+            "pending": [s.pending for s in found],
         },
         schema={
             "shape": pl.UInt32,
@@ -327,6 +406,7 @@ def _shape_frame(found: list[_Shape]) -> pl.DataFrame:
             "outcome": pl.String,
             "tier": pl.String,
             "has_errors": pl.Boolean,
+            "pending": pl.Boolean,
         },
     )
 
@@ -463,24 +543,22 @@ def _result_text(result: LineResult, columns: list[str]) -> str:
     return ",".join(encode_cell(row.get(name, "")) for name in columns)
 
 
-def _summary(frame: pl.DataFrame, plain: pl.DataFrame, results: tuple[LineResult, ...]) -> Summary:
-    """`verdict.summarise` over the plain lines' shape counts and the other lines' results."""
-    outcomes = Counter(dict(plain.group_by("outcome").len().iter_rows()))
-    tiers = Counter(dict(plain.group_by("tier").len().iter_rows()))
-    errors = plain.get_column("has_errors").sum()
-    for result in results:
-        outcomes[result.outcome.value] += 1
-        tiers[result.tier.value if result.tier else None] += 1
-        errors += bool(result.errors)
-    lines = frame.height
+def _summary(
+    lines: int,
+    outcomes: Counter[str],
+    tiers: Counter[str | None],
+    errors: int,
+    ids: pl.DataFrame,
+) -> Summary:
+    """`verdict.summarise` from the counts of every line and the ids of every line."""
     may_ship = sum(outcomes[o.value] for o in SHIPPABLE)
-    keys = frame.group_by("shipment_text", "line_text").len().filter(pl.col("len") > 1)
+    keys = ids.group_by("shipment_text", "line_text").len().filter(pl.col("len") > 1)
     return Summary(
         lines_in=lines,
         lines_out=lines,
         by_outcome={o.value: outcomes.get(o.value, 0) for o in Outcome},
         by_tier=dict(sorted((tier or "unknown", n) for tier, n in tiers.items())),
-        lines_with_errors=int(errors),
+        lines_with_errors=errors,
         may_ship=may_ship,
         may_not_ship=lines - may_ship,
         duplicate_ids=tuple(sorted(f"{s}/{i}" for s, i, _ in keys.iter_rows())),

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from tiergate.batch.checking import Determined
+from tiergate.batch.checking import Columns, Determined
 from tiergate.model import LineResult, Report, passthrough_name
 from tiergate.outputs import CSV_COLUMNS
 
@@ -99,9 +99,14 @@ def _text(values: pl.Expr) -> pl.Expr:
     return pl.when(stripped == "").then(None).otherwise(stripped)
 
 
-def table_of(found: Determined) -> pl.DataFrame:
-    """The table of a book the columnar path determined: each plain line's shape columns
-    joined to its own values, the other lines from their results, in book order."""
+def table_of(found: Columns) -> pl.DataFrame:
+    """The table of a book the columnar path determined, batch after batch."""
+    return pl.concat([_batch_table(part) for part in found.batches()], how="vertical")
+
+
+def _batch_table(found: Determined) -> pl.DataFrame:
+    """A batch's table: each plain line's shape columns joined to its own values, the other
+    lines from their results, in book order."""
     extras = _extras(found.book.extras)
     cache: dict[int, list[dict[str, Any]]] = {}
     shaped = pl.DataFrame(

@@ -28,7 +28,7 @@ from tiergate.terms import View
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from tiergate.batch.checking import Determined
+    from tiergate.batch.checking import Columns
     from tiergate.model import Report
     from tiergate.workflow.screening import Screened
 
@@ -134,7 +134,7 @@ def check(
     raise typer.Exit(checked.report.exit_code)
 
 
-def _write_columns(found: Determined, out: Output) -> None:
+def _write_columns(found: Columns, out: Output) -> None:
     from tiergate.batch.checking import csv_of
     from tiergate.batch.table import table_of
 

@@ -27,7 +27,7 @@ from tiergate.progress import Progress, Silent
 from tiergate.terms import View
 
 if TYPE_CHECKING:  # the engine, the ledger (SQLAlchemy) and screening are imported when used
-    from tiergate.batch.checking import Determined
+    from tiergate.batch.checking import Columns
     from tiergate.engine import Engine
     from tiergate.ledger.ledger import CommitResult, Ledger
     from tiergate.model import Line, Report
@@ -232,7 +232,7 @@ class Workspace:
         as_of: date | None = None,
         view: View = View.ENFORCED,
         screen: bool = True,
-    ) -> Determined | None:
+    ) -> Columns | None:
         """The book at `path` determined by the columnar path (`tiergate.batch`), which gives
         what `check` gives, line for line, for a check without a ledger. None where `check`
         must do it: a ledger in use (the check is audited), a CSV book shorter than
@@ -246,7 +246,7 @@ class Workspace:
         raw = read_input(path)
         if suffix == ".csv" and raw.count(b"\n") < LONG_BOOK:
             return None
-        from tiergate.batch.checking import PARTIES, determine_book
+        from tiergate.batch.checking import PARTIES, Columns
         from tiergate.batch.reading import Book, exact, read_csv_book, read_parquet_book
         from tiergate.textfiles import TextProblem, decode_text
 
@@ -267,7 +267,7 @@ class Workspace:
         engine = self.engine(self.screener(None) if screen and parties else None)
         if as_of is not None:
             engine.check_range(as_of)
-        return determine_book(engine, book, as_of=as_of, view=view)
+        return Columns(engine, book, as_of=as_of, view=view)
 
 
 def _logged(screener: Screener) -> Screener:
