@@ -226,8 +226,13 @@ class Columns:
         tiers: Counter[str | None] = Counter()
         errors = 0
         keys: list[pl.DataFrame] = []
+        # A book of one batch keeps its prepared lines for `batches`, instead of preparing
+        # them again.
+        self._kept: Determined | None = None
         for first, frame in self._slices():
             prepared = self._prepare(frame, first)
+            if first == 0 and frame.height == book.frame.height:
+                self._kept = prepared
             keys.append(prepared.frame.select("shipment_text", "line_text"))
             plain = prepared.frame.filter(pl.col("plain_line"))
             outcomes.update(dict(plain.group_by("outcome").len().iter_rows()))
@@ -294,7 +299,7 @@ class Columns:
     def batches(self) -> Iterator[Determined]:
         """Each batch's lines determined, in book order."""
         for first, frame in self._slices():
-            prepared = self._prepare(frame, first)
+            prepared = self._kept or self._prepare(frame, first)
             alone = prepared.frame.filter(~pl.col("plain_line"))
             lines = self._lines(alone)
             own = iter(self._determine([(r, line) for r, line in lines if r not in self._settled]))
