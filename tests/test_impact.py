@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -271,6 +272,14 @@ def test_an_overlay_replaces_a_bundled_rule_by_its_id(tmp_path: Path) -> None:
         assert line["from"]["review_policy"] == "case_by_case"
 
 
+def _diff_with_overlay(
+    before: str, after: str, overlay: Path | str
+) -> subprocess.CompletedProcess[str]:
+    return run_tiergate(
+        "diff", str(BOOK), "--from", before, "--to", after, "--rulebook-overlay", str(overlay)
+    )
+
+
 def _overlay(tmp_path: Path, document: Any) -> Path:
     path = tmp_path / "overlay.yaml"
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
@@ -308,16 +317,7 @@ def test_a_bad_overlay_is_refused_naming_the_file_and_what_is_wrong(
         _apply(path)
     assert message in str(raised.value)
     assert str(path) in str(raised.value)
-    done = run_tiergate(
-        "diff",
-        str(BOOK),
-        "--from",
-        "2027-01-01",
-        "--to",
-        "2027-01-01",
-        "--rulebook-overlay",
-        str(path),
-    )
+    done = _diff_with_overlay("2027-01-01", "2027-01-01", str(path))
     assert done.returncode == 2
     assert f"rulebook overlay `{path}`" in " ".join(done.stderr.split())
 
@@ -328,16 +328,7 @@ def _apply(path: Path) -> None:
 
 
 def test_a_missing_or_unreadable_overlay_is_an_input_error(tmp_path: Path) -> None:
-    done = run_tiergate(
-        "diff",
-        str(BOOK),
-        "--from",
-        "2027-01-01",
-        "--to",
-        "2027-01-01",
-        "--rulebook-overlay",
-        str(tmp_path / "absent.yaml"),
-    )
+    done = _diff_with_overlay("2027-01-01", "2027-01-01", str(tmp_path / "absent.yaml"))
     assert done.returncode == 2
     assert "cannot read rulebook overlay" in done.stderr
     binary = tmp_path / "binary.yaml"

@@ -36,29 +36,20 @@ _TYPED: dict[str, pl.DataType] = {
 SCHEMA: dict[str, pl.DataType] = {name: _TYPED.get(name, pl.String()) for name in CSV_COLUMNS}
 SCHEMA["as_of"] = pl.Date()
 SCHEMA["uncertain"] = pl.Boolean()
-# The columns a line's shape decides (the others are the line's own).
-_SHAPED = (
-    "item",
-    "item_name",
-    "item_type",
-    "eccn",
-    "scope",
-    "tpp",
-    "performance_density",
-    "destination",
-    "destination_note",
-    "consignee_country",
-    "transaction",
-    "tier",
-    "outcome",
-    "exception",
-    "licence",
-    "review_policy",
-    "conditions",
-    "reasons",
-    "errors",
-    "uncertain",
+# The columns that are each line's own; a line's shape decides the others.
+_OWN = frozenset(
+    {
+        "shipment_id",
+        "line_id",
+        "as_of",
+        "quantity",
+        "value",
+        "total_tpp",
+        "h100_equivalents",
+        "consignee",
+    }
 )
+_SHAPED = tuple(name for name in CSV_COLUMNS if name not in _OWN)
 
 
 def result_row(result: LineResult, cache: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
