@@ -16,9 +16,10 @@ from conftest import run_tiergate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tiergate.batch.checking import QUOTED, check_book, encode_cell, text_cell
+from tiergate.batch.cells import QUOTED, encode_cell, text_cell
 from tiergate.batch.reading import read_csv_book
 from tiergate.batch.table import report_table
+from tiergate.batch.writing import check_book
 from tiergate.engine import Engine
 from tiergate.inputs import parse_csv, read_book
 from tiergate.outputs import cell, to_csv

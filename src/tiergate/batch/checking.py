@@ -1,33 +1,27 @@
-"""A book in columns checked through the engine, and written as CSV from columns.
+"""A book in columns determined through the engine, batch by batch (`Columns`).
 
-Lines are grouped by their shape: the date, the values the static stages read and the party
-names (`SHAPE`). The engine determines each distinct shape once (`Engine.shape`); a line of a
+Lines are grouped by their shape: their date's epoch and the values the static stages read
+(`STATIC`). The engine determines each distinct shape once (`Engine.shape`); a line of a
 shape with nothing of its own shares the shape's verdict (`Verdicts.shared`), and only its
-ids, quantity, value, totals and pass-through cells are its own: those are worked out per
-distinct value and joined back. The other lines (a per-line error, an allowance to draw, a
-party finding) go through `Engine.determine` at their places in the book, all together, so
-allowances are drawn as in one pass. No rule is written here: every answer is the engine's.
-
-Every CSV cell is made by the row path's own `outputs.csv_row` (for a shape, a distinct value
-or a line the engine determined alone) and quoted by Python's `csv` module, or, for the
-cells that are each line's own text (ids and pass-through cells), by the same rules
-vectorised, which a test compares with `csv` on every kind of character. The CSV written is
-byte for byte the row path's.
+ids, date, quantity, value, totals, consignee name and pass-through cells are its own: those
+are worked out per distinct value and joined back. The other lines (a per-line error, a list
+hit, an allowance to draw) go through `Engine.determine` at their places in the book; the
+ones that draw on an allowance all together, in date order over the whole book, so that
+batches give what one pass gives. No rule is written here: every answer is the engine's.
+`writing` writes the CSV, `table` the typed table.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from typing import Any, BinaryIO
+from typing import Any
 
 import polars as pl
 
+from tiergate.batch.cells import csv_cell, joined
 from tiergate.batch.reading import Book, line_of
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
@@ -40,10 +34,9 @@ from tiergate.model import (
     LineResult,
     Outcome,
     Summary,
-    passthrough_name,
 )
 from tiergate.normalise import MAX_ID_LENGTH, ValueProblem, parse_money, parse_quantity
-from tiergate.outputs import CSV_COLUMNS, cell, csv_row, write_header
+from tiergate.outputs import CSV_COLUMNS, cell, csv_row
 from tiergate.rulebook import View
 from tiergate.terms import MAX_NAME_LENGTH, Raw
 
@@ -55,75 +48,6 @@ PARTIES = ("consignee", "consignee_country", "end_user", "end_user_country")
 _ITEM_CELLS = CSV_COLUMNS[CSV_COLUMNS.index("item") : CSV_COLUMNS.index("quantity")]
 _PLACE_CELLS = ("destination", "destination_note")
 _VERDICT_CELLS = CSV_COLUMNS[CSV_COLUMNS.index("consignee_country") :]
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """A checked book: its CSV, as a header and the texts of its lines batch by batch in
-    book order (made as they are written), and the summary of its lines."""
-
-    header: str
-    batches: Callable[[], Iterator[pl.DataFrame]]  # one column, `text`
-    summary: Summary
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every line may ship, 3 when some line may not ship as it is."""
-        return 0 if self.summary.may_not_ship == 0 else 3
-
-    def write(self, handle: BinaryIO) -> None:
-        """The CSV, written to `handle` without building it as one string."""
-        handle.write(self.header.encode())
-        for lines in self.batches():
-            lines.write_csv(handle, include_header=False, quote_style="never")
-
-    @property
-    def csv(self) -> str:
-        """The CSV as one string."""
-        buffer = io.BytesIO()
-        self.write(buffer)
-        return buffer.getvalue().decode()
-
-
-def _encoder() -> Callable[[str], str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-
-    @lru_cache(maxsize=65_536)  # shapes repeat the same cells (reasons, citations) many times
-    def encode(cell: str) -> str:
-        """One CSV cell as `csv` writes it among others (a lone empty cell is written `""`
-        on a row of its own, never among others)."""
-        if cell == "":
-            return ""
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow((cell,))
-        return buffer.getvalue()[:-1]
-
-    return encode
-
-
-encode_cell = _encoder()
-# The characters that make `csv` quote a cell (derived from `csv` itself, not assumed).
-QUOTED = "".join(c for c in ',"\n\r\t;' if encode_cell(f"a{c}b").startswith('"'))
-# A text cell starting with one of these is written with a leading apostrophe (`outputs`).
-_FORMULA = r"^[=+\-@\t\r]"
-
-
-def _joined(cells: list[str]) -> str:
-    return ",".join(encode_cell(cell) for cell in cells)
-
-
-def text_cell(values: pl.Expr) -> pl.Expr:
-    """`outputs._cell` and `csv` quoting, vectorised, for text cells (null: empty)."""
-    escaped = pl.when(values.str.contains(_FORMULA)).then(pl.lit("'") + values).otherwise(values)
-    quoted = escaped.str.contains_any(list(QUOTED)) if QUOTED else pl.lit(False)
-    written = (
-        pl.when(quoted)
-        .then(pl.lit('"') + escaped.str.replace_all('"', '""', literal=True) + pl.lit('"'))
-        .otherwise(escaped)
-    )
-    return written.fill_null("")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,45 +81,6 @@ class Determined:
 
 # Lines determined and written at a time: memory holds one batch, whatever the book's size.
 BATCH = 200_000
-
-
-def check_book(
-    engine: Engine,
-    book: Book,
-    *,
-    as_of: date | None = None,
-    view: View = View.ENFORCED,
-    today: date | None = None,
-    allowances: AllowanceState | None = None,
-    batch: int = BATCH,
-) -> Checked:
-    """Check `book` as `Engine.check` would, written as `outputs.to_csv` would write it."""
-    return csv_of(
-        Columns(
-            engine, book, as_of=as_of, view=view, today=today, allowances=allowances, batch=batch
-        )
-    )
-
-
-def csv_of(found: Columns) -> Checked:
-    """A determined book written as `outputs.to_csv` would write it, batch by batch."""
-    book = found.book
-    columns = _columns(book)
-
-    def batches() -> Iterator[pl.DataFrame]:
-        for part in found.batches():
-            # The other lines' texts, each at its place: the book's order without sorting.
-            own = pl.repeat(None, part.frame.height, dtype=pl.String, eager=True).scatter(
-                part.special_rows - part.first,
-                [_result_text(result, columns) for result in part.results],
-            )
-            yield part.frame.select(
-                pl.when(pl.col("plain_line")).then(_plain_text(book)).otherwise(own).alias("text")
-            )
-
-    head = io.StringIO()
-    write_header(head, columns)
-    return Checked(head.getvalue(), batches, found.summary)
 
 
 class Columns:
@@ -370,9 +255,9 @@ def _determine_shape(
         plain=True,
         counted=w.classification is not None and w.classification.item_type in COUNTED_ITEMS,
         unit_tpp=result.tpp,
-        item_cells=_joined([cells[name] for name in _ITEM_CELLS]),
-        place_cells=_joined([cells[name] for name in _PLACE_CELLS]),
-        verdict_cells=_joined([cells[name] for name in _VERDICT_CELLS]),
+        item_cells=joined([cells[name] for name in _ITEM_CELLS]),
+        place_cells=joined([cells[name] for name in _PLACE_CELLS]),
+        verdict_cells=joined([cells[name] for name in _VERDICT_CELLS]),
         outcome=result.outcome.value,
         tier=result.tier.value if result.tier else None,
         errors=bool(result.errors),
@@ -445,11 +330,6 @@ def _value(value: Raw) -> tuple[float | None, str, bool]:
     return money, csv_cell(money), False
 
 
-def csv_cell(value: Any) -> str:
-    """A value as `outputs.csv_row` writes it, quoted as `csv` quotes it."""
-    return encode_cell(cell(value))
-
-
 # The texts the ledger stores, and their longest (`engine.normalise.check_stored_texts`).
 LIMITS = (
     ("shipment_id", MAX_ID_LENGTH),
@@ -511,41 +391,6 @@ def _own_cells(frame: pl.DataFrame, h100_tpp: float) -> pl.DataFrame:
             & ~too_long
         ),
     )
-
-
-def _plain_text(book: Book) -> pl.Expr:
-    """A plain line's CSV text: its own cells around its shape's."""
-    return pl.concat_str(
-        [
-            text_cell(pl.col("shipment_text")),
-            text_cell(pl.col("line_text")),
-            pl.col("as_of_cell"),
-            pl.col("item_cells"),
-            pl.col("quantity_cell"),
-            pl.col("value_cell"),
-            pl.col("total_cell"),
-            pl.col("h100_cell"),
-            pl.col("place_cells"),
-            text_cell(pl.col("consignee").str.strip_chars()),
-            pl.col("verdict_cells"),
-            *(text_cell(pl.col(f"extra:{i}")) for i in range(len(book.extras))),
-        ],
-        separator=",",
-    ).alias("text")
-
-
-def _columns(book: Book) -> list[str]:
-    """The CSV header: tiergate's columns, then the pass-through ones (renamed where they
-    would take one of tiergate's names, as `outputs.csv_row` renames them)."""
-    taken: dict[str, object] = dict.fromkeys(CSV_COLUMNS)
-    for name in book.extras:
-        taken[passthrough_name(name, taken)] = None
-    return list(taken)
-
-
-def _result_text(result: LineResult, columns: list[str]) -> str:
-    row = csv_row(result)
-    return ",".join(encode_cell(row.get(name, "")) for name in columns)
 
 
 def _summary(

@@ -3,6 +3,7 @@ false positives screening skips (`suppress`, `suppressions`)."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,8 +29,8 @@ from tiergate.terms import View
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from tiergate.batch.checking import Columns
     from tiergate.model import Report
+    from tiergate.workflow import CheckResult, Workspace
     from tiergate.workflow.screening import Screened
 
 NoScreen = Annotated[
@@ -100,24 +101,25 @@ def check(
         potential_threshold=potential_threshold,
         country_allocation_tpp=country_allocation_tpp,
     )
-    if out.format == "parquet" and out.path is None:
-        raise UsageError("--format parquet writes a file: give --output FILE.parquet")
-    if out.format in ("csv", "parquet") and not commit:
-        found = place.check_columnar(
-            file, as_of=parse_day(as_of, "--as-of"), view=view, screen=not no_screen
-        )
-        if found is not None:
-            _write_columns(found, out)
-            raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
+    day = parse_day(as_of, "--as-of")
+    if not commit:
+        _in_columns(place, file, out, day, view, screen=not no_screen)
     checked = place.check(
         file,
-        as_of=parse_day(as_of, "--as-of"),
+        as_of=day,
         view=view,
         screen=not no_screen,
         commit=commit,
         reserve=not no_reserve,
         actor=actor,
     )
+    _written(checked, out, detail=detail)
+    raise typer.Exit(checked.report.exit_code)
+
+
+def _written(checked: CheckResult, out: Output, *, detail: bool) -> None:
+    """What the ledger did (on stderr) and the report; a report that cannot be written
+    after a commit says the commit stands."""
     if checked.commit is not None:
         note(f"ledger: {checked.commit.summary()}")
         for key, why in checked.commit.refused:
@@ -125,23 +127,34 @@ def check(
     try:
         _write_report(checked.report, out, detail=detail)
     except UsageError as exc:
-        if not commit:
+        if checked.commit is None:
             raise
         raise UsageError(
             f"{exc}. The commit itself is recorded in the ledger; run the same check again "
             "(without --commit) to write the report"
         ) from exc
-    raise typer.Exit(checked.report.exit_code)
 
 
-def _write_columns(found: Columns, out: Output) -> None:
-    from tiergate.batch.checking import csv_of
+def _in_columns(
+    place: Workspace, file: Path, out: Output, day: date | None, view: View, *, screen: bool
+) -> None:
+    """Write a CSV or Parquet check the columnar path takes, and exit with its status;
+    return when the row path must check the book."""
+    if out.format == "parquet" and out.path is None:
+        raise UsageError("--format parquet writes a file: give --output FILE.parquet")
+    if out.format not in ("csv", "parquet"):
+        return
+    found = place.check_columnar(file, as_of=day, view=view, screen=screen)
+    if found is None:
+        return
     from tiergate.batch.table import table_of
+    from tiergate.batch.writing import csv_of
 
     if out.format == "parquet":
         out.binary(table_of(found).write_parquet)
     else:
         out.binary(csv_of(found).write)
+    raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
 
 
 def _write_report(report: Report, out: Output, *, detail: bool) -> None:

@@ -1,0 +1,124 @@
+"""A book checked by the columnar path, written as CSV batch by batch: each plain line's own
+cells around its shape's, the other lines' rows as the row path writes them, byte for byte
+what `outputs.to_csv` writes for the same book."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import BinaryIO
+
+import polars as pl
+
+from tiergate.batch.cells import encode_cell, text_cell
+from tiergate.batch.checking import BATCH, Columns
+from tiergate.batch.reading import Book
+from tiergate.engine import Engine
+from tiergate.engine.allowances import AllowanceState
+from tiergate.model import LineResult, Summary, passthrough_name
+from tiergate.outputs import CSV_COLUMNS, csv_row, write_header
+from tiergate.rulebook import View
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A checked book: its CSV, as a header and the texts of its lines batch by batch in
+    book order (made as they are written), and the summary of its lines."""
+
+    header: str
+    batches: Callable[[], Iterator[pl.DataFrame]]  # one column, `text`
+    summary: Summary
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every line may ship, 3 when some line may not ship as it is."""
+        return 0 if self.summary.may_not_ship == 0 else 3
+
+    def write(self, handle: BinaryIO) -> None:
+        """The CSV, written to `handle` without building it as one string."""
+        handle.write(self.header.encode())
+        for lines in self.batches():
+            lines.write_csv(handle, include_header=False, quote_style="never")
+
+    @property
+    def csv(self) -> str:
+        """The CSV as one string."""
+        buffer = io.BytesIO()
+        self.write(buffer)
+        return buffer.getvalue().decode()
+
+
+def check_book(
+    engine: Engine,
+    book: Book,
+    *,
+    as_of: date | None = None,
+    view: View = View.ENFORCED,
+    today: date | None = None,
+    allowances: AllowanceState | None = None,
+    batch: int = BATCH,
+) -> Checked:
+    """Check `book` as `Engine.check` would, written as `outputs.to_csv` would write it."""
+    return csv_of(
+        Columns(
+            engine, book, as_of=as_of, view=view, today=today, allowances=allowances, batch=batch
+        )
+    )
+
+
+def csv_of(found: Columns) -> Checked:
+    """A determined book written as `outputs.to_csv` would write it, batch by batch."""
+    book = found.book
+    columns = _columns(book)
+
+    def batches() -> Iterator[pl.DataFrame]:
+        for part in found.batches():
+            # The other lines' texts, each at its place: the book's order without sorting.
+            own = pl.repeat(None, part.frame.height, dtype=pl.String, eager=True).scatter(
+                part.special_rows - part.first,
+                [_result_text(result, columns) for result in part.results],
+            )
+            yield part.frame.select(
+                pl.when(pl.col("plain_line")).then(_plain_text(book)).otherwise(own).alias("text")
+            )
+
+    head = io.StringIO()
+    write_header(head, columns)
+    return Checked(head.getvalue(), batches, found.summary)
+
+
+def _plain_text(book: Book) -> pl.Expr:
+    """A plain line's CSV text: its own cells around its shape's."""
+    return pl.concat_str(
+        [
+            text_cell(pl.col("shipment_text")),
+            text_cell(pl.col("line_text")),
+            pl.col("as_of_cell"),
+            pl.col("item_cells"),
+            pl.col("quantity_cell"),
+            pl.col("value_cell"),
+            pl.col("total_cell"),
+            pl.col("h100_cell"),
+            pl.col("place_cells"),
+            text_cell(pl.col("consignee").str.strip_chars()),
+            pl.col("verdict_cells"),
+            *(text_cell(pl.col(f"extra:{i}")) for i in range(len(book.extras))),
+        ],
+        separator=",",
+    ).alias("text")
+
+
+def _columns(book: Book) -> list[str]:
+    """The CSV header: tiergate's columns, then the pass-through ones (renamed where they
+    would take one of tiergate's names, as `outputs.csv_row` renames them)."""
+    taken: dict[str, object] = dict.fromkeys(CSV_COLUMNS)
+    for name in book.extras:
+        taken[passthrough_name(name, taken)] = None
+    return list(taken)
+
+
+def _result_text(result: LineResult, columns: list[str]) -> str:
+    row = csv_row(result)
+    return ",".join(encode_cell(row.get(name, "")) for name in columns)
