@@ -6,6 +6,7 @@ bad rows of every kind, screened parties, and allowances that run out."""
 from __future__ import annotations
 
 import csv
+import io
 import random
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tiergate.batch.cells import QUOTED, encode_cell, text_cell
-from tiergate.batch.reading import read_csv_book
+from tiergate.batch.checking import Columns
+from tiergate.batch.reading import open_csv_book, read_csv_book
 from tiergate.batch.table import report_table
-from tiergate.batch.writing import check_book
+from tiergate.batch.writing import check_book, csv_of
 from tiergate.engine import Engine
 from tiergate.inputs import parse_csv, read_book
 from tiergate.outputs import cell, to_csv
@@ -415,3 +417,44 @@ def test_parquet_needs_an_output_file() -> None:
     done = run_tiergate("check", "examples/mixed_book.csv", "-f", "parquet")
     assert done.returncode == 2
     assert "give --output" in done.stderr
+
+
+# --- reading a book from its file, a batch at a time --------------------------------------
+
+
+def test_a_book_read_from_its_file_in_batches_gives_what_one_pass_gives(tmp_path: Path) -> None:
+    path = tmp_path / "book.csv"
+    _book(path, 3_000, seed=12, engine=Engine())
+    book = open_csv_book(path)
+    assert book is not None
+    checked = csv_of(Columns(Engine(), book, view=View.WRITTEN, today=TODAY, batch=700))
+    report = Engine().check(read_book(path), view=View.WRITTEN, today=TODAY)
+    assert checked.csv == to_csv(report)
+    assert checked.summary == report.summary
+
+
+def test_a_book_that_changes_between_its_two_readings_is_an_error(tmp_path: Path) -> None:
+    from tiergate.errors import InputError
+
+    path = tmp_path / "book.csv"
+    _book(path, 1_000, seed=13, engine=Engine())
+    book = open_csv_book(path)
+    assert book is not None
+    found = Columns(Engine(), book, today=TODAY, batch=300)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("S-late,1,2025-06-01,H100 SXM,,,1,,DE,,,,,,,,,\r\n")
+    with pytest.raises(InputError, match="changed while it was being checked"):
+        csv_of(found).write(io.BytesIO())
+
+
+def test_a_quote_deep_in_a_long_book_sends_it_to_the_row_path(tmp_path: Path) -> None:
+    path = tmp_path / "book.csv"
+    _book(path, LONG_BOOK + 500, seed=14, engine=Engine())
+    lines = path.read_bytes().split(b"\r\n")
+    lines[LONG_BOOK] = lines[LONG_BOOK].replace(b"ERP-", b'"ERP, quoted"-', 1)
+    path.write_bytes(b"\r\n".join(lines))
+    out = tmp_path / "out.csv"
+    done = run_tiergate("check", str(path), "--no-screen", "-f", "csv", "-o", str(out))
+    report = Engine().check(read_book(path))
+    assert done.returncode == report.exit_code
+    assert out.read_text(encoding="utf-8") == to_csv(report)

@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from tiergate.batch.cells import csv_cell, joined
-from tiergate.batch.reading import Book, line_of
+from tiergate.batch.reading import Book, NotColumnar, exact, line_of
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
 from tiergate.engine.item_destination import COUNTED_ITEMS
@@ -106,18 +106,17 @@ class Columns:
         self.today = today or date.today()
         self.batch = batch
         self._memo: dict[tuple[Any, ...], _Shape] = {}
+        self.lines = 0
         pending: list[tuple[int, Line]] = []
         outcomes: Counter[str] = Counter()
         tiers: Counter[str | None] = Counter()
         errors = 0
         keys: list[pl.DataFrame] = []
-        # A book of one batch keeps its prepared lines for `batches`, instead of preparing
-        # them again.
+        # A book of one batch keeps its prepared lines for `batches` (not prepared twice).
         self._kept: Determined | None = None
         for first, frame in self._slices():
             prepared = self._prepare(frame, first)
-            if first == 0 and frame.height == book.frame.height:
-                self._kept = prepared
+            self._kept = prepared if first == 0 else None
             keys.append(prepared.frame.select("shipment_text", "line_text"))
             plain = prepared.frame.filter(pl.col("plain_line"))
             outcomes.update(dict(plain.group_by("outcome").len().iter_rows()))
@@ -138,14 +137,20 @@ class Columns:
             tiers[result.tier.value if result.tier else None] += 1
             errors += bool(result.errors)
         self._settled = dict(zip((row for row, _ in pending), settled, strict=True))
-        ids = pl.concat(keys) if keys else pl.DataFrame({"shipment_text": [], "line_text": []})
-        self.summary = _summary(book.frame.height, outcomes, tiers, errors, ids)
+        if not self.lines:
+            raise NotColumnar  # the row reader says the book has no lines
+        self.summary = _summary(self.lines, outcomes, tiers, errors, pl.concat(keys))
 
     def _slices(self) -> Iterator[tuple[int, pl.DataFrame]]:
-        frame = self.book.frame
-        for first in range(0, frame.height, self.batch):
-            part = frame.slice(first, self.batch)
-            yield first, part.with_row_index("row", offset=first)
+        """Each frame of the book with its lines numbered in the whole book."""
+        first = 0
+        for frame in self.book.frames(self.batch):
+            if not exact(frame):
+                raise NotColumnar
+            if frame.height:
+                yield first, frame.with_row_index("row", offset=first)
+                first += frame.height
+        self.lines = first
 
     def _lines(self, frame: pl.DataFrame) -> list[tuple[int, Line]]:
         extras = self.book.extras

@@ -10,9 +10,13 @@ any of them is read by the row reader, which reports each such row as it always 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -29,76 +33,177 @@ FIELDS = (*LINE_FIELDS, *PARTY_COLUMNS)
 _PYTHON_ONLY_SPACES = "\x1c\x1d\x1e\x1f"
 _ROW_READER_ONLY = ('"', "\r", "\x00", *_PYTHON_ONLY_SPACES)
 _UNIT_SEPARATOR = "\x1f"  # one of them
+# Byte-order marks of the encodings read whole (`textfiles.decode_text`), not a chunk at a time.
+_OTHER_MARKS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+class NotColumnar(Exception):
+    """The book holds what the columnar reader cannot read exactly as the row reader: the
+    row path must check it (and report each such row as it always has)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Book:
-    """A book in columns: one `pl.String` column per name of `FIELDS` (null where blank or
-    absent, as the row reader's None), then the pass-through columns `extra:0`, `extra:1`,
-    ... as given, whose names are `extras`."""
+    """A book in columns, a batch of lines at a time (`frames`): each frame has one
+    `pl.String` column per name of `FIELDS` (null where blank or absent, as the row reader's
+    None), then the pass-through columns `extra:0`, `extra:1`, ... as given, whose names are
+    `extras`. `frames` raises `NotColumnar` where the row path must read the book."""
 
-    frame: pl.DataFrame
     extras: tuple[str, ...]
     source: str
+    frames: Callable[[int], Iterator[pl.DataFrame]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """How a CSV book's columns map to a book's frame."""
+
+    separator: str
+    keys: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, line: str, source: str) -> _Header:
+        separator = delimiter(line)
+        names, keys = header(line.split(separator), source)
+        return cls(separator, tuple(keys), tuple(names))
+
+    def frame(self, text: str) -> pl.DataFrame:
+        """The lines of `text` (after the header) in the book's columns; `NotColumnar` where
+        the row reader must read them."""
+        # Lines end with \r\n, \r or \n for the row reader; a \r left after \r\n is a
+        # line break of its own, or inside a cell.
+        text = text.replace("\r\n", "\n")
+        if any(mark in text for mark in _ROW_READER_ONLY):
+            raise NotColumnar
+        if not text.strip():
+            return _book_frame(pl.DataFrame(), self)
+        # Each line whole, as one cell: the unit separator never occurs in a book read here.
+        lines = pl.read_csv(
+            text.encode(),
+            has_header=False,
+            separator=_UNIT_SEPARATOR,
+            quote_char=None,
+            infer_schema=False,
+            new_columns=["line"],
+            empty_string_is_null=False,
+        ).get_column("line")
+        # A line whose cells are all blank is skipped, as the row reader skips it.
+        blank = lines.str.replace_all(self.separator, "", literal=True).str.strip_chars() == ""
+        data = lines.filter(~blank)
+        cells = len(self.keys) - 1
+        if (data.str.count_matches(self.separator, literal=True) != cells).any():
+            raise NotColumnar
+        if (data.str.len_chars() > csv.field_size_limit()).any():
+            raise NotColumnar  # a cell may be longer than csv reads: the row reader says which
+        raw = (
+            data.str.split_exact(self.separator, cells)
+            .struct.rename_fields([f"c{i}" for i in range(len(self.keys))])
+            .struct.unnest()
+        )
+        return _book_frame(raw, self)
+
+    @property
+    def extras(self) -> tuple[str, ...]:
+        return tuple(n for n, k in zip(self.names, self.keys, strict=True) if k not in FIELDS)
+
+
+def frame_book(frame: pl.DataFrame, extras: tuple[str, ...], source: str) -> Book:
+    """A book held whole as one frame, given in slices."""
+
+    def frames(size: int) -> Iterator[pl.DataFrame]:
+        for first in range(0, frame.height, size):
+            yield frame.slice(first, size)
+
+    return Book(extras, source, frames)
+
+
+def exact(frame: pl.DataFrame) -> bool:
+    """Whether the columnar path reads every text of `frame` as the row path does: none holds
+    a NUL or a character `str.strip` and polars strip differently (a CSV book read here
+    never does; a Parquet book may)."""
+    marks = ["\x00", *_PYTHON_ONLY_SPACES]
+    found = frame.select(pl.any_horizontal(pl.col(pl.String).str.contains_any(marks)).any())
+    return not found.item()
 
 
 def read_csv_book(content: str, source: str) -> Book | None:
     """`content` (decoded text) as a `Book`, or None when the row reader must read it (see
     the module docstring); a header the row reader refuses is refused here the same way."""
-    # Lines end with \r\n, \r or \n for the row reader; a \r left after \r\n is a line
-    # break of its own, or inside a cell: then the row reader reads the book.
     content = content.replace("\r\n", "\n")
-    if not content.strip() or any(mark in content for mark in _ROW_READER_ONLY):
-        return None
-    separator = delimiter(content)
     head, _, rest = content.partition("\n")
-    names, keys = header(head.split(separator), source)
-    if not rest.strip() or len(head) > csv.field_size_limit():
+    if not head.strip() or any(mark in head for mark in _ROW_READER_ONLY):
         return None
-    # Each line whole, as one cell: the unit separator never occurs in a book read here.
-    lines = pl.read_csv(
-        rest.encode(),
-        has_header=False,
-        separator=_UNIT_SEPARATOR,
-        quote_char=None,
-        infer_schema=False,
-        new_columns=["line"],
-        empty_string_is_null=False,
-    ).get_column("line")
-    # A line whose cells are all blank is skipped, as the row reader skips it.
-    data = lines.filter(lines.str.replace_all(separator, "", literal=True).str.strip_chars() != "")
-    cells = len(keys) - 1
-    if data.is_empty() or (data.str.count_matches(separator, literal=True) != cells).any():
+    found = _Header.of(head, source)
+    if len(head) > csv.field_size_limit():
         return None
-    if (data.str.len_chars() > csv.field_size_limit()).any():
-        return None  # a cell may be longer than csv reads: the row reader says which
-    raw = (
-        data.str.split_exact(separator, cells)
-        .struct.rename_fields([f"c{i}" for i in range(len(keys))])
-        .struct.unnest()
-    )
-    return _book(raw, keys, names, source)
+    try:
+        frame = found.frame(rest)
+    except NotColumnar:
+        return None
+    if frame.is_empty():
+        return None
+    return frame_book(frame, found.extras, source)
 
 
-def _book(raw: pl.DataFrame, keys: list[str], names: list[str], source: str) -> Book:
-    """The book of `raw`'s text columns, named by `keys` (matched) and `names` (as given)."""
+def open_csv_book(path: Path) -> Book | None:
+    """The UTF-8 CSV book at `path`, read a frame's lines at a time as its frames are asked
+    for (each time the book is read again), or None when it must be read whole (a UTF-16 or
+    UTF-32 book) or by the row reader. A book that changes while it is read is an error."""
+    with path.open("rb") as handle:
+        first = handle.readline()
+    if first.startswith(_OTHER_MARKS):
+        return None
+    skip = len(codecs.BOM_UTF8) if first.startswith(codecs.BOM_UTF8) else 0
+    try:
+        head = first[skip:].decode("utf-8").rstrip("\n").removesuffix("\r")
+    except UnicodeDecodeError:
+        return None
+    if not head.strip() or any(mark in head for mark in _ROW_READER_ONLY):
+        return None
+    if len(head) > csv.field_size_limit():
+        return None
+    found = _Header.of(head, str(path))
+    seen = _stamp(path)
+
+    def frames(size: int) -> Iterator[pl.DataFrame]:
+        with path.open("rb") as handle:
+            handle.readline()
+            while chunk := list(itertools.islice(handle, size)):
+                try:
+                    text = b"".join(chunk).decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise NotColumnar from exc
+                yield found.frame(text)
+        if _stamp(path) != seen:
+            raise InputError(f"input `{path}` changed while it was being checked: check it again")
+
+    return Book(found.extras, str(path), frames)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
+
+
+def _book_frame(raw: pl.DataFrame, found: _Header) -> pl.DataFrame:
+    """`raw`'s text columns (`c0`, `c1`, ...; none at all for no lines) as a book's frame."""
+    extras = [f"extra:{i}" for i in range(len(found.extras))]
+    if raw.width == 0:
+        return pl.DataFrame(schema=dict.fromkeys([*FIELDS, *extras], pl.String))
     columns: list[pl.Expr] = []
-    extras: list[str] = []
-    for column, key, name in zip(raw.columns, keys, names, strict=True):
-        cell = pl.col(column)
+    names = iter(extras)
+    for i, key in enumerate(found.keys):
+        cell = pl.col(f"c{i}")
         if key in FIELDS:
             columns.append(
                 pl.when(cell.str.strip_chars() == "").then(None).otherwise(cell).alias(key)
             )
         else:
-            columns.append(cell.alias(f"extra:{len(extras)}"))
-            extras.append(name)
-    given = set(keys)
+            columns.append(cell.alias(next(names)))
+    given = set(found.keys)
     absent = [pl.lit(None, pl.String).alias(name) for name in FIELDS if name not in given]
-    frame = raw.select(*columns, *absent)
-    return Book(
-        frame.select(*FIELDS, *(f"extra:{i}" for i in range(len(extras)))), tuple(extras), source
-    )
+    return raw.select(*columns, *absent).select(*FIELDS, *extras)
 
 
 def read_parquet_book(raw: bytes, source: str) -> Book:
@@ -125,16 +230,12 @@ def read_parquet_book(raw: bytes, source: str) -> Book:
         raise InputError(
             f"input `{source}` has a column tiergate cannot read as text: {exc}"
         ) from exc
-    return _book(texts, keys, names, source)
-
-
-def exact(book: Book) -> bool:
-    """Whether the columnar path reads every text of `book` as the row path does: no text
-    holds a NUL or a character that `str.strip` and polars strip differently (a CSV book
-    read here never does; a Parquet book may)."""
-    marks = ["\x00", *_PYTHON_ONLY_SPACES]
-    found = book.frame.select(pl.any_horizontal(pl.col(pl.String).str.contains_any(marks)).any())
-    return not found.item()
+    found = _Header(",", tuple(keys), tuple(names))
+    frame = _book_frame(
+        texts.rename(dict(zip(texts.columns, (f"c{i}" for i in range(texts.width)), strict=True))),
+        found,
+    )
+    return frame_book(frame, found.extras, source)
 
 
 def line_of(values: dict[str, Any], extra: dict[str, Raw] | None = None) -> Line:
@@ -154,7 +255,10 @@ def line_of(values: dict[str, Any], extra: dict[str, Raw] | None = None) -> Line
 
 def book_lines(book: Book) -> list[Line]:
     """Every line of `book` as the row path's `Line`."""
-    return [
-        line_of(row, {name: row[f"extra:{i}"] for i, name in enumerate(book.extras)})
-        for row in book.frame.iter_rows(named=True)
-    ]
+    lines: list[Line] = []
+    for frame in book.frames(100_000):
+        lines.extend(
+            line_of(row, {name: row[f"extra:{i}"] for i, name in enumerate(book.extras)})
+            for row in frame.iter_rows(named=True)
+        )
+    return lines

@@ -28,6 +28,7 @@ from tiergate.terms import View
 
 if TYPE_CHECKING:  # the engine, the ledger (SQLAlchemy) and screening are imported when used
     from tiergate.batch.checking import Columns
+    from tiergate.batch.reading import Book
     from tiergate.engine import Engine
     from tiergate.ledger.ledger import CommitResult, Ledger
     from tiergate.model import Line, Report
@@ -241,33 +242,54 @@ class Workspace:
         suffix = path.suffix.casefold()
         if suffix not in (".csv", ".parquet") or self.ledger() is not None:
             return None
-        from tiergate.inputs import read_input
+        from tiergate.batch.checking import Columns
+        from tiergate.batch.reading import NotColumnar
 
-        raw = read_input(path)
-        if suffix == ".csv" and raw.count(b"\n") < LONG_BOOK:
+        book = self._columnar_book(path)
+        if book is None:
             return None
-        from tiergate.batch.checking import PARTIES, Columns
-        from tiergate.batch.reading import Book, exact, read_csv_book, read_parquet_book
-        from tiergate.textfiles import TextProblem, decode_text
-
-        book: Book | None
-        if suffix == ".parquet":
-            book = read_parquet_book(raw, str(path))
-        else:
-            try:
-                content = decode_text(raw)
-            except TextProblem:
-                return None  # the row reader says what is wrong with it
-            book = read_csv_book(content, str(path))
-        if book is None or not exact(book):
-            return None
-        log.info("read %d lines from %s into columns", book.frame.height, path)
-        named = book.frame.select(PARTIES[0], PARTIES[2]).null_count().sum_horizontal().item()
-        parties = named < 2 * book.frame.height
-        engine = self.engine(self.screener(None) if screen and parties else None)
+        engine = self.engine(self.screener(None) if screen else None)
         if as_of is not None:
             engine.check_range(as_of)
-        return Columns(engine, book, as_of=as_of, view=view)
+        try:
+            found = Columns(engine, book, as_of=as_of, view=view)
+        except NotColumnar:
+            return None
+        log.info("read %d lines from %s into columns", found.lines, path)
+        return found
+
+    def _columnar_book(self, path: Path) -> Book | None:
+        """The book at `path` for the columnar path: a Parquet book, or a CSV book of at
+        least `LONG_BOOK` lines (read a batch at a time when it is UTF-8)."""
+        from tiergate.batch.reading import open_csv_book, read_csv_book, read_parquet_book
+        from tiergate.inputs import read_input
+
+        if path.suffix.casefold() == ".parquet":
+            return read_parquet_book(read_input(path), str(path))
+        if not _at_least(path, LONG_BOOK):
+            return None
+        book = open_csv_book(path)
+        if book is not None:
+            return book
+        from tiergate.textfiles import TextProblem, decode_text
+
+        try:
+            return read_csv_book(decode_text(read_input(path)), str(path))
+        except TextProblem:
+            return None  # the row reader says what is wrong with it
+
+
+def _at_least(path: Path, lines: int) -> bool:
+    """Whether the file at `path` has `lines` line breaks or more (False when it cannot be
+    read: the row path says why)."""
+    found = 0
+    try:
+        with path.open("rb") as handle:
+            while found < lines and (block := handle.read(1 << 20)):
+                found += block.count(b"\n")
+    except OSError:
+        return False
+    return found >= lines
 
 
 def _logged(screener: Screener) -> Screener:
