@@ -81,6 +81,9 @@ class Determined:
 
 # Lines determined and written at a time: memory holds one batch, whatever the book's size.
 BATCH = 200_000
+# A book of up to this many lines is read and prepared once (its batches are kept between
+# counting and writing: about 0.5 KB a line); a longer one is read and prepared twice.
+KEPT = 1_000_000
 
 
 class Columns:
@@ -101,6 +104,7 @@ class Columns:
         today: date | None = None,
         allowances: AllowanceState | None = None,
         batch: int = BATCH,
+        keep: int = KEPT,
     ) -> None:
         self.engine, self.book, self.as_of, self.view = engine, book, as_of, view
         self.today = today or date.today()
@@ -112,11 +116,16 @@ class Columns:
         tiers: Counter[str | None] = Counter()
         errors = 0
         keys: list[pl.DataFrame] = []
-        # A book of one batch keeps its prepared lines for `batches` (not prepared twice).
-        self._kept: Determined | None = None
+        # Up to `keep` lines, the prepared batches and the results of their lines determined
+        # alone are kept for `batches`, which then neither reads nor prepares them again.
+        kept: list[tuple[Determined, dict[int, LineResult]]] | None = []
         for first, frame in self._slices():
             prepared = self._prepare(frame, first)
-            self._kept = prepared if first == 0 else None
+            alone_results: dict[int, LineResult] = {}
+            if kept is not None and first + frame.height <= keep:
+                kept.append((prepared, alone_results))
+            else:
+                kept = None
             keys.append(prepared.frame.select("shipment_text", "line_text"))
             plain = prepared.frame.filter(pl.col("plain_line"))
             outcomes.update(dict(plain.group_by("outcome").len().iter_rows()))
@@ -125,7 +134,9 @@ class Columns:
             alone = prepared.frame.filter(~pl.col("plain_line"))
             draws = alone.get_column("pending").fill_null(False)
             pending.extend(self._lines(alone.filter(draws)))
-            for result in self._determine(self._lines(alone.filter(~draws))):
+            lines = self._lines(alone.filter(~draws))
+            for (row, _), result in zip(lines, self._determine(lines), strict=True):
+                alone_results[row] = result
                 outcomes[result.outcome.value] += 1
                 tiers[result.tier.value if result.tier else None] += 1
                 errors += bool(result.errors)
@@ -137,6 +148,7 @@ class Columns:
             tiers[result.tier.value if result.tier else None] += 1
             errors += bool(result.errors)
         self._settled = dict(zip((row for row, _ in pending), settled, strict=True))
+        self._kept = kept
         if not self.lines:
             raise NotColumnar  # the row reader says the book has no lines
         self.summary = _summary(self.lines, outcomes, tiers, errors, pl.concat(keys))
@@ -188,17 +200,23 @@ class Columns:
 
     def batches(self) -> Iterator[Determined]:
         """Each batch's lines determined, in book order."""
+        if self._kept is not None:
+            for prepared, alone_results in self._kept:
+                yield self._determined(prepared, alone_results)
+            return
         for first, frame in self._slices():
-            prepared = self._kept or self._prepare(frame, first)
+            prepared = self._prepare(frame, first)
             alone = prepared.frame.filter(~pl.col("plain_line"))
-            lines = self._lines(alone)
-            own = iter(self._determine([(r, line) for r, line in lines if r not in self._settled]))
-            results = tuple(
-                self._settled[row] if row in self._settled else next(own) for row, _ in lines
+            lines = [(r, line) for r, line in self._lines(alone) if r not in self._settled]
+            yield self._determined(
+                prepared, dict(zip((r for r, _ in lines), self._determine(lines), strict=True))
             )
-            yield Determined(
-                self.book, prepared.frame, prepared.shapes, first, alone.get_column("row"), results
-            )
+
+    def _determined(self, prepared: Determined, alone_results: dict[int, LineResult]) -> Determined:
+        """A prepared batch with the results of its lines determined alone."""
+        rows = prepared.frame.filter(~pl.col("plain_line")).get_column("row")
+        results = tuple(self._settled.get(row) or alone_results[row] for row in rows)
+        return Determined(self.book, prepared.frame, prepared.shapes, prepared.first, rows, results)
 
 
 def _dated(frame: pl.DataFrame, engine: Engine, as_of: date | None, today: date) -> pl.DataFrame:

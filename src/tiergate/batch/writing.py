@@ -13,7 +13,7 @@ from typing import BinaryIO
 import polars as pl
 
 from tiergate.batch.cells import encode_cell, text_cell
-from tiergate.batch.checking import BATCH, Columns
+from tiergate.batch.checking import BATCH, KEPT, Columns
 from tiergate.batch.reading import Book
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
@@ -59,13 +59,21 @@ def check_book(
     today: date | None = None,
     allowances: AllowanceState | None = None,
     batch: int = BATCH,
+    keep: int = KEPT,
 ) -> Checked:
-    """Check `book` as `Engine.check` would, written as `outputs.to_csv` would write it."""
-    return csv_of(
-        Columns(
-            engine, book, as_of=as_of, view=view, today=today, allowances=allowances, batch=batch
-        )
+    """Check `book` as `Engine.check` would, written as `outputs.to_csv` would write it
+    (`Columns` says what `batch` and `keep` are)."""
+    found = Columns(
+        engine,
+        book,
+        as_of=as_of,
+        view=view,
+        today=today,
+        allowances=allowances,
+        batch=batch,
+        keep=keep,
     )
+    return csv_of(found)
 
 
 def csv_of(found: Columns) -> Checked:
