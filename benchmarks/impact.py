@@ -3,10 +3,11 @@
 Usage: python benchmarks/impact.py [--lines 100000] [--seed 1] [--runs 3]
 
 Both run as a user runs them, each in a fresh process with an empty tiergate home (no
-ledger): `check BOOK --no-screen --format csv --output ...` and `diff BOOK --from
-2025-05-14:written --to 2025-05-15:written --format csv --output ...` (the AI Diffusion rule's
-compliance date: most lines of the order book change). The book is `check_rows.py`'s order
-book. Target (issue #12): a diff takes at most twice the time of one check.
+ledger): `diff BOOK --from 2025-05-14:written --to 2025-05-15:written --format csv --output
+...` (the AI Diffusion rule's compliance date: most lines of the order book change) and the
+check of its second side, `check BOOK --as-of 2025-05-15 --view written --no-screen --format
+csv --output ...`. The book is `check_rows.py`'s order book. Target (issue #12): a diff takes
+at most twice the time of one check.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def main() -> None:
         scratch = Path(folder)
         book = scratch / "book.csv"
         generate(book, args.lines, args.seed, Engine(), "order-book")
-        check = ["check", str(book), "--no-screen", "--format", "csv"]
+        check = ["check", str(book), "--as-of", "2025-05-15", "--view", "written"]
+        check += ["--no-screen", "--format", "csv"]
         check += ["--output", str(scratch / "checked.csv")]
         diff = ["diff", str(book), "--from", "2025-05-14:written", "--to", "2025-05-15:written"]
         diff += ["--format", "csv", "--output", str(scratch / "diff.csv")]
@@ -64,7 +66,7 @@ def main() -> None:
             changed = sum(1 for _ in handle) - 1
     check_time, diff_time = min(checks), min(diffs)
     print(f"order-book: {args.lines:,} lines, {changed:,} changed, best of {args.runs}")
-    print(f"  {'check (CSV out, no screening)':42} {check_time:12.2f} s")
+    print(f"  {'check of the second side (CSV out)':42} {check_time:12.2f} s")
     print(f"  {'diff (two dates, CSV of changed lines)':42} {diff_time:12.2f} s")
     ratio = diff_time / check_time
     verdict = "met" if ratio <= TARGET_RATIO else "NOT met"

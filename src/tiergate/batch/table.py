@@ -92,10 +92,10 @@ def _text(values: pl.Expr) -> pl.Expr:
 
 def table_of(found: Columns) -> pl.DataFrame:
     """The table of a book the columnar path determined, batch after batch."""
-    return pl.concat([_batch_table(part) for part in found.batches()], how="vertical")
+    return pl.concat([batch_table(part) for part in found.batches()], how="vertical")
 
 
-def _batch_table(found: Determined) -> pl.DataFrame:
+def batch_table(found: Determined) -> pl.DataFrame:
     """A batch's table: each plain line's shape columns joined to its own values, the other
     lines from their results, in book order."""
     extras = _extras(found.book.extras)

@@ -112,8 +112,8 @@ def _render(impact: Impact, console: Console) -> None:
             f"{after.shipment_id or ''}/{after.line_id or ''}",
             after.item or "",
             change.destination,
-            _short(before.outcome.value, before.tier.value if before.tier else None),
-            _short(after.outcome.value, after.tier.value if after.tier else None),
+            _short(before.outcome, before.tier),
+            _short(after.outcome, after.tier),
         )
     console.print(lines)
     if len(impact.changes) > SHOWN:

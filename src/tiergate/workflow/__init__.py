@@ -245,7 +245,7 @@ class Workspace:
         from tiergate.batch.checking import Columns
         from tiergate.batch.reading import NotColumnar
 
-        book = self._columnar_book(path)
+        book = self.columnar_book(path)
         if book is None:
             return None
         engine = self.engine(self.screener(None) if screen else None)
@@ -258,7 +258,7 @@ class Workspace:
         log.info("read %d lines from %s into columns", found.lines, path)
         return found
 
-    def _columnar_book(self, path: Path) -> Book | None:
+    def columnar_book(self, path: Path) -> Book | None:
         """The book at `path` for the columnar path: a Parquet book, or a CSV book of at
         least `LONG_BOOK` lines (read a batch at a time when it is UTF-8)."""
         from tiergate.batch.reading import open_csv_book, read_csv_book, read_parquet_book

@@ -25,6 +25,7 @@ from tiergate.errors import UsageError
 from tiergate.terms import View
 
 if TYPE_CHECKING:
+    from tiergate.batch.reading import Book
     from tiergate.engine import Engine
     from tiergate.model import Line, LineResult, Report
     from tiergate.rulebook.overlay import Overlay
@@ -83,12 +84,69 @@ class Side:
 
 
 @dataclass(frozen=True, slots=True)
+class Determination:
+    """What a side says of a line: the line as given, and its determination."""
+
+    shipment_id: str | None
+    line_id: str | None
+    item: str | None
+    eccn: str | None
+    destination: str | None
+    quantity: int | None
+    h100_equivalents: float | None
+    tier: str | None
+    outcome: str
+    exception: str | None
+    review_policy: str | None
+    conditions: tuple[str, ...]
+    rules: tuple[str, ...]  # the rules of its reasons, in order, each once
+
+    @classmethod
+    def of(cls, line: LineResult) -> Determination:
+        """A line's result as the row path gives it."""
+        return cls(
+            line.shipment_id,
+            line.line_id,
+            line.item,
+            line.eccn,
+            line.destination,
+            line.quantity,
+            line.h100_equivalents,
+            line.tier.value if line.tier else None,
+            line.outcome.value,
+            line.exception,
+            line.review_policy.value if line.review_policy else None,
+            line.conditions,
+            tuple(dict.fromkeys(r.rule for r in line.reasons)),
+        )
+
+    @classmethod
+    def of_row(cls, row: dict[str, Any]) -> Determination:
+        """A row of the columnar path's table (`batch.table`)."""
+        return cls(
+            row["shipment_id"],
+            row["line_id"],
+            row["item"],
+            row["eccn"],
+            row["destination"],
+            row["quantity"],
+            row["h100_equivalents"],
+            row["tier"],
+            row["outcome"],
+            row["exception"],
+            row["review_policy"],
+            tuple(row["conditions"]),
+            tuple(dict.fromkeys(r["rule"] for r in row["reasons"])),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """A line whose determination differs between the two sides."""
 
     row: int  # the line's place in the book, from 1
-    before: LineResult
-    after: LineResult
+    before: Determination
+    after: Determination
     changed: tuple[str, ...]
 
     @property
@@ -140,21 +198,27 @@ class Change:
         return flat
 
 
-def _qualified(line: LineResult) -> str:
+def _qualified(line: Determination) -> str:
     """The outcome with the licence exception (EXCEPTION, HOLD) or review policy it names."""
-    qualifier = line.exception or (line.review_policy.value if line.review_policy else None)
-    return f"{line.outcome.value}/{qualifier}" if qualifier else line.outcome.value
+    qualifier = line.exception or line.review_policy
+    return f"{line.outcome}/{qualifier}" if qualifier else line.outcome
 
 
-def _determination(line: LineResult) -> dict[str, Any]:
+def _determination(line: Determination) -> dict[str, Any]:
     return {
-        "tier": line.tier.value if line.tier else None,
-        "outcome": line.outcome.value,
+        "tier": line.tier,
+        "outcome": line.outcome,
         "exception": line.exception,
-        "review_policy": line.review_policy.value if line.review_policy else None,
+        "review_policy": line.review_policy,
         "conditions": list(line.conditions),
-        "rules": list(dict.fromkeys(r.rule for r in line.reasons)),
+        "rules": list(line.rules),
     }
+
+
+def change(row: int, before: Determination, after: Determination) -> Change | None:
+    """The change of the line at `row` (from 1), None when the sides agree."""
+    changed = tuple(name for name in COMPARED if getattr(before, name) != getattr(after, name))
+    return Change(row, before, after, changed) if changed else None
 
 
 def changes(before: Report, after: Report) -> Iterator[Change]:
@@ -164,9 +228,9 @@ def changes(before: Report, after: Report) -> Iterator[Change]:
             f"the two checks gave {len(before.lines)} and {len(after.lines)} lines of one book"
         )
     for row, (old, new) in enumerate(zip(before.lines, after.lines, strict=True), start=1):
-        changed = tuple(name for name in COMPARED if getattr(old, name) != getattr(new, name))
-        if changed:
-            yield Change(row, old, new, changed)
+        found = change(row, Determination.of(old), Determination.of(new))
+        if found is not None:
+            yield found
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +285,7 @@ def _transitions(changes: Iterable[Change]) -> list[dict[str, Any]]:
     """Each transition of outcome with its lines and H100-equivalents, most lines first."""
     counted: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
     for change in changes:
-        key = (change.transition, change.before.outcome.value, change.after.outcome.value)
+        key = (change.transition, change.before.outcome, change.after.outcome)
         found = counted[key]
         found[0] += 1
         found[1] += change.h100_equivalents
@@ -291,6 +355,66 @@ def overlay_record(overlay: Overlay, path: Path, text: str) -> dict[str, str]:
     }
 
 
+def compare_book(
+    book: Book,
+    before: Side,
+    after: Side,
+    engines: tuple[Engine, Engine],
+    *,
+    input_hash: str | None = None,
+    overlay: dict[str, str] | None = None,
+) -> Impact:
+    """`compare` for a book in columns (`tiergate.batch`), batch by batch: the two sides'
+    tables are compared column by column and only the changed lines are made objects.
+    Raises `NotColumnar` for a book the row path must read."""
+    import polars as pl
+
+    from tiergate.batch.checking import Columns
+    from tiergate.batch.table import batch_table
+
+    first, second = engines
+    first.check_range(before.on)
+    second.check_range(after.on)
+    old = Columns(first, book, as_of=before.on, view=before.view)
+    new = Columns(second, book, as_of=after.on, view=after.view)
+    found: list[Change] = []
+    errors = 0
+    for a, b in zip(old.batches(), new.batches(), strict=True):
+        left, right = batch_table(a), batch_table(b)
+        differ = pl.repeat(False, left.height, eager=True)
+        for name in COMPARED:
+            differ = differ | left.get_column(name).ne_missing(right.get_column(name))
+        at = differ.arg_true()
+        pairs = zip(
+            at.to_list(),
+            left[at].iter_rows(named=True),
+            right[at].iter_rows(named=True),
+            strict=True,
+        )
+        for i, old_row, new_row in pairs:
+            line = change(
+                a.first + i + 1, Determination.of_row(old_row), Determination.of_row(new_row)
+            )
+            assert line is not None  # the tables differ on a compared field
+            found.append(line)
+        flagged = (left.get_column("errors").list.len() > 0) | (
+            right.get_column("errors").list.len() > 0
+        )
+        errors += int(flagged.sum())
+    return Impact(
+        source=book.source,
+        input_hash=input_hash,
+        before=before,
+        after=after,
+        before_rulebook=first.rulebook.version,
+        after_rulebook=second.rulebook.version,
+        overlay=overlay,
+        lines_in=old.lines,
+        lines_with_errors=errors,
+        changes=tuple(found),
+    )
+
+
 def diff(
     workspace: Workspace,
     path: Path,
@@ -299,11 +423,11 @@ def diff(
     overlay: Path | None = None,
 ) -> Impact:
     """Compare the book at `path` between `before` and `after`, the `after` side with the
-    rulebook overlay file `overlay` when given."""
+    rulebook overlay file `overlay` when given; by the columnar path where `check` would
+    take it (a long CSV book, a Parquet book), which gives the same answers."""
+    from tiergate.batch.reading import NotColumnar
     from tiergate.inputs import parse_book, read_input
 
-    raw = read_input(path)
-    lines = parse_book(raw, path)
     base = workspace.engine()
     second, record = base, None
     if overlay is not None:
@@ -312,8 +436,17 @@ def diff(
         loaded, text = read_overlay(overlay)
         second = workspace.engine(rulebook=apply_overlay(base.rulebook, loaded, text, str(overlay)))
         record = overlay_record(loaded, overlay, text)
+    book = workspace.columnar_book(path)
+    if book is not None:
+        try:
+            return compare_book(
+                book, before, after, (base, second), input_hash=_file_hash(path), overlay=record
+            )
+        except NotColumnar:
+            pass  # the row path reads it
+    raw = read_input(path)
     return compare(
-        lines,
+        parse_book(raw, path),
         before,
         after,
         (base, second),
@@ -321,3 +454,11 @@ def diff(
         input_hash=hashlib.sha256(raw).hexdigest(),
         overlay=record,
     )
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
