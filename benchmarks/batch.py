@@ -8,8 +8,12 @@ Usage: python benchmarks/batch.py [--lines 1000000] [--seed 1] [--book order-boo
 Each figure is the best of `--runs` runs, the two kinds of check alternating (the first run
 of a fresh book pays for reading it from disk).
 
+Then the same book as Parquet, in and out (`check BOOK.parquet --format parquet --output
+OUT.parquet --no-screen`).
+
 Targets (issue #12): without screening, >= 200,000 lines/s and >= 25 % of the polars floor;
-with screening (each distinct party screened once), >= 150,000 lines/s.
+with screening (each distinct party screened once), >= 150,000 lines/s; Parquet to Parquet,
+>= 1,000,000 lines/s.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from tiergate.engine import Engine
 TARGET = 200_000
 TARGET_SCREENED = 150_000
 TARGET_FLOOR_SHARE = 0.25
+TARGET_PARQUET = 1_000_000
 
 
 def run(arguments: list[str], home: Path) -> tuple[float, float]:
@@ -76,17 +81,26 @@ def main() -> None:
             plains.append(run(["check", str(book), "--no-screen", "-f", "csv", "-o", out], scratch))
             screens.append(run(["check", str(book), "-f", "csv", "-o", out], scratch))
         size = Path(out).stat().st_size
+        parquet = scratch / "book.parquet"
+        pl.read_csv(book, infer_schema=False).write_parquet(parquet)
+        written = str(scratch / "checked.parquet")
+        arguments = ["check", str(parquet), "--no-screen", "-f", "parquet", "-o", written]
+        tables = [run(arguments, scratch) for _ in range(args.runs)]
     plain, plain_mib = min(plains)
+    table, table_mib = min(tables)
     screened, screened_mib = min(screens)
     n = args.lines
     print(f"{args.book}: {n:,} lines, CSV in and out ({size / 1e6:,.0f} MB written)")
     print(f"  {'polars read + write CSV (floor)':44} {n / floor:12,.0f} lines/s")
     print(f"  {'check, no screening':44} {n / plain:12,.0f} lines/s  peak {plain_mib:,.0f} MiB")
     print(f"  {'check, screening':44} {n / screened:12,.0f} lines/s  peak {screened_mib:,.0f} MiB")
+    name = "check, Parquet in and out, no screening"
+    print(f"  {name:44} {n / table:12,.0f} lines/s  peak {table_mib:,.0f} MiB")
     share = floor / plain
     print(f"  no screening: {n / plain / TARGET:.2f} of the {TARGET:,} lines/s target")
     print(f"  no screening: {share:.2f} of the polars floor (target {TARGET_FLOOR_SHARE:.2f})")
     print(f"  screening: {n / screened / TARGET_SCREENED:.2f} of the {TARGET_SCREENED:,} target")
+    print(f"  Parquet: {n / table / TARGET_PARQUET:.2f} of the {TARGET_PARQUET:,} lines/s target")
 
 
 if __name__ == "__main__":
