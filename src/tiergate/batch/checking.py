@@ -90,9 +90,9 @@ class Columns:
     """A book determined by the columnar path, batch by batch, as `Engine.check` determines
     it in one pass. Building it reads the book once: it counts the outcomes, finds the ids
     given twice, and draws the allowances: the lines that draw on one (and only they) are
-    kept and settled together in date order, over the whole book. `batches` then reads the
-    book again and gives each batch's lines, determined (the engine's memo tables answer
-    the second time)."""
+    kept and settled together in date order, over the whole book. `batches` then gives each
+    batch's lines, determined: kept from the first reading for a book of up to `keep` lines,
+    else read and prepared again (the engine's memo tables answer the second time)."""
 
     def __init__(
         self,
