@@ -93,3 +93,13 @@ def test_the_table_fits_80_columns_and_detail_shows_every_citation() -> None:
     for line in report.lines:
         for reason in line.reasons:
             assert " ".join(reason.citation.split()) in flat
+
+
+def test_a_passthrough_column_named_like_a_jsonl_field_is_kept_renamed() -> None:
+    """Each JSON Lines object also carries `view` and `rulebook_version`: a column of the
+    book with one of those names is kept as `input:view`, never overwritten."""
+    line = Line(item="H100 SXM", quantity=1, destination="DE", extra={"view": "north"})
+    report = check([line], as_of=date(2025, 6, 1), screen=False)
+    found = json.loads(to_jsonl(report))
+    assert found["input:view"] == "north"
+    assert found["view"] == "enforced"

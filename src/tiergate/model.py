@@ -256,9 +256,12 @@ class LineResult:
         }
 
     def as_dict(
-        self, reason_cache: dict[int, list[dict[str, Any]]] | None = None
+        self,
+        reason_cache: dict[int, list[dict[str, Any]]] | None = None,
+        reserved: tuple[str, ...] = (),
     ) -> dict[str, Any]:
-        """JSON-ready form; `extra` columns follow tiergate's own fields.
+        """JSON-ready form; `extra` columns follow tiergate's own fields, renamed where they
+        would take one of them or of the `reserved` names the caller adds after them.
 
         Lines of a book share their reason tuples; pass one `reason_cache` dict for a whole
         report so each tuple is turned into dicts once.
@@ -300,8 +303,10 @@ class LineResult:
                 {"allowance": a, "holder": h, "period": p, "tpp": t} for a, h, p, t in self.debits
             ],
         }
+        taken: dict[str, object] = {**dict.fromkeys(reserved), **out}
         for key, value in self.extra.items():
-            out[passthrough_name(key, out)] = value
+            name = passthrough_name(key, taken)
+            out[name] = taken[name] = value
         return out
 
 

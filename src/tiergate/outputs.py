@@ -82,7 +82,10 @@ def to_jsonl(report: Report) -> str:
     """One JSON object per line, each with the report's view and rulebook version."""
     header = {"view": report.view.value, "rulebook_version": report.rulebook_version}
     cache: dict[int, list[dict[str, Any]]] = {}
-    return "".join(_compact({**line.as_dict(cache), **header}) + "\n" for line in report.lines)
+    reserved = tuple(header)  # a pass-through column named `view` is kept, renamed
+    return "".join(
+        _compact({**line.as_dict(cache, reserved), **header}) + "\n" for line in report.lines
+    )
 
 
 # A spreadsheet program reads a cell starting with one of these as a formula (OWASP "CSV
