@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 
 from tiergate.batch.cells import QUOTED, encode_cell, text_cell
 from tiergate.batch.checking import Columns
+from tiergate.batch.lines import jsonl_of
 from tiergate.batch.reading import open_csv_book, read_csv_book
 from tiergate.batch.table import report_table
 from tiergate.batch.writing import check_book, csv_of
 from tiergate.engine import Engine
 from tiergate.inputs import parse_csv, read_book
-from tiergate.outputs import cell, to_csv
+from tiergate.outputs import cell, to_csv, to_jsonl
 from tiergate.rulebook import View
 from tiergate.textfiles import decode_text
 from tiergate.workflow import LONG_BOOK
@@ -73,6 +74,7 @@ HEADER = [
     "end_user_country",
     "erp_ref",
     "Outcome",
+    "view",  # a name the JSON Lines output gives each line too
 ]
 
 
@@ -131,6 +133,7 @@ def _book(
                     [f"ERP-{i}", f"=HYPERLINK({i})", "a;b" if delimiter == "," else "a,b", "  "]
                 ),
                 "Outcome": rng.choice(["", "kept"]),
+                "view": rng.choice(["", "north"]),
             }
             if rng.random() < 1 / 12:
                 column = rng.choice(
@@ -173,6 +176,9 @@ def _compare(path: Path, engine: Engine, *, view: View, as_of: date | None = Non
         )
     assert checked.summary == report.summary
     assert checked.summary.lines_in == sum(1 for _ in read_book(path))
+    header = {"view": view.value, "rulebook_version": engine.rulebook.version}
+    found = Columns(engine, book, as_of=as_of, view=view, today=TODAY)
+    assert jsonl_of(found, header).csv == to_jsonl(report)
 
 
 @pytest.mark.parametrize("view", [View.ENFORCED, View.WRITTEN])
@@ -312,6 +318,10 @@ def test_the_cli_takes_the_columnar_path_for_a_long_csv_book(tmp_path: Path) -> 
             "-v", "check", str(path), "--no-screen", "--format", "csv", "--output", str(out)
         ).stderr
     )
+    lines = tmp_path / "out.jsonl"
+    done = run_tiergate("check", str(path), "--no-screen", "-f", "jsonl", "-o", str(lines))
+    assert done.returncode == 3, done.stderr
+    assert lines.read_text(encoding="utf-8") == to_jsonl(report)
 
 
 # --- Parquet ---------------------------------------------------------------------------------
@@ -448,7 +458,7 @@ def test_a_book_that_changes_between_its_two_readings_is_an_error(tmp_path: Path
     assert book is not None
     found = Columns(Engine(), book, today=TODAY, batch=300, keep=0)  # read again to write
     with path.open("a", encoding="utf-8") as handle:
-        handle.write("S-late,1,2025-06-01,H100 SXM,,,1,,DE,,,,,,,,,\r\n")
+        handle.write("S-late,1,2025-06-01,H100 SXM,,,1,,DE,,,,,,,,,,\r\n")
     with pytest.raises(InputError, match="changed while it was being checked"):
         csv_of(found).write(io.BytesIO())
 

@@ -1,0 +1,158 @@
+"""A book checked by the columnar path, written as JSON Lines batch by batch: byte for byte
+what `outputs.to_jsonl` writes. Each plain line is its own fields around its shape's, each
+field encoded by `json` (per distinct value for the line's own, once per shape for the
+rest); the other lines are encoded whole, as the row path encodes them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import polars as pl
+
+from tiergate.batch.checking import Columns, Determined
+from tiergate.batch.writing import Checked
+from tiergate.model import passthrough_name
+from tiergate.normalise import text
+
+# The fields of `LineResult.as_dict`, in order, by who decides them.
+_OWN_FIRST = ("shipment_id", "line_id", "as_of")
+_ITEM = ("item", "item_name", "item_type", "eccn", "scope", "tpp", "performance_density")
+_OWN_NUMBERS = ("quantity", "value", "total_tpp", "h100_equivalents")
+_PLACE = ("destination", "destination_note")
+_VERDICT = (
+    "consignee_country",
+    "transaction",
+    "tier",
+    "outcome",
+    "exception",
+    "review_policy",
+    "conditions",
+    "reasons",
+    "errors",
+    "uncertain",
+    "licence",
+    "hold_signature",
+    "allowance_debits",
+)
+FIELDS = (*_OWN_FIRST, *_ITEM, *_OWN_NUMBERS, *_PLACE, "consignee", *_VERDICT)
+
+
+def _encoded(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _pairs(data: dict[str, Any], names: tuple[str, ...]) -> str:
+    return ", ".join(f"{_encoded(name)}: {_encoded(data[name])}" for name in names)
+
+
+def jsonl_of(found: Columns, header: dict[str, str]) -> Checked:
+    """A determined book written as `outputs.to_jsonl` would write it, with `header` (the
+    report's view and rulebook version) in every line."""
+    taken: dict[str, object] = dict.fromkeys((*header, *FIELDS))
+    extras = []
+    for name in found.book.extras:
+        extras.append(passthrough_name(name, taken))
+        taken[extras[-1]] = None
+    ending = "".join(f", {_encoded(k)}: {_encoded(v)}" for k, v in header.items()) + "}"
+
+    def batches() -> Iterator[pl.DataFrame]:
+        cache: dict[int, list[dict[str, Any]]] = {}
+        for part in found.batches():
+            reserved = tuple(header)
+            texts = [_encoded({**r.as_dict(cache, reserved), **header}) for r in part.results]
+            own = pl.repeat(None, part.frame.height, dtype=pl.String, eager=True).scatter(
+                part.special_rows - part.first, texts
+            )
+            plain = _plain_texts(part, extras, ending, cache)
+            yield pl.DataFrame({"text": plain.zip_with(plain.is_not_null(), own)})
+
+    return Checked("", batches, found.summary)
+
+
+def _plain_texts(
+    part: Determined, extras: list[str], ending: str, cache: dict[int, list[dict[str, Any]]]
+) -> pl.Series:
+    """Each plain line's JSON text (null for the other lines), in the batch's order."""
+    frame = part.frame.join(_shape_json(part, cache), on="shape", how="left", maintain_order="left")
+    frame = _encode(frame, "shipment_id", lambda value: text(value))
+    frame = _encode(frame, "line_text", lambda value: value)
+    frame = _encode(frame, "value_number", lambda value: value)
+    frame = _encode(frame, "total", lambda value: value)
+    frame = _encode(frame, "h100", lambda value: value)
+    frame = _encode(frame, "consignee", lambda value: text(value))
+    for i in range(len(extras)):
+        frame = _encode(frame, f"extra:{i}", lambda value: value)
+    units = pl.col("units").cast(pl.String).fill_null("null")
+    parts: list[pl.Expr | str] = [
+        '{"shipment_id": ',
+        pl.col("shipment_id:json"),
+        ', "line_id": ',
+        pl.col("line_text:json"),
+        ', "as_of": "',
+        pl.col("as_of_cell"),
+        '", ',
+        pl.col("item_json"),
+        ', "quantity": ',
+        units,
+        ', "value": ',
+        pl.col("value_number:json"),
+        ', "total_tpp": ',
+        pl.col("total:json"),
+        ', "h100_equivalents": ',
+        pl.col("h100:json"),
+        ", ",
+        pl.col("place_json"),
+        ', "consignee": ',
+        pl.col("consignee:json"),
+        ", ",
+        pl.col("verdict_json"),
+    ]
+    for i, name in enumerate(extras):
+        parts += [f", {_encoded(name)}: ", pl.col(f"extra:{i}:json")]
+    parts.append(ending)
+    written = pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in parts])
+    return frame.select(pl.when(pl.col("plain_line")).then(written).alias("text")).to_series()
+
+
+def _shape_json(part: Determined, cache: dict[int, list[dict[str, Any]]]) -> pl.DataFrame:
+    """Each shape's fields as JSON, once per distinct result."""
+    encoded: dict[int, tuple[str, str, str]] = {}
+    rows = []
+    for shape in part.shapes:
+        result = shape.result
+        if result is None:
+            rows.append(("", "", ""))
+            continue
+        found = encoded.get(id(result))
+        if found is None:
+            data = result.as_dict(cache)
+            found = (_pairs(data, _ITEM), _pairs(data, _PLACE), _pairs(data, _VERDICT))
+            encoded[id(result)] = found
+        rows.append(found)
+    return pl.DataFrame(
+        {
+            "shape": range(len(rows)),
+            "item_json": [r[0] for r in rows],
+            "place_json": [r[1] for r in rows],
+            "verdict_json": [r[2] for r in rows],
+        },
+        schema={
+            "shape": pl.UInt32,
+            "item_json": pl.String,
+            "place_json": pl.String,
+            "verdict_json": pl.String,
+        },
+    )
+
+
+def _encode(frame: pl.DataFrame, column: str, value: Callable[[Any], Any]) -> pl.DataFrame:
+    """`frame` with `column:json`: `value` of each distinct value of `column`, encoded by
+    `json` once."""
+    values = frame.get_column(column).unique().to_list()
+    table = pl.DataFrame(
+        {column: values, f"{column}:json": [_encoded(value(v)) for v in values]},
+        schema={column: frame.schema[column], f"{column}:json": pl.String},
+    )
+    return frame.join(table, on=column, how="left", nulls_equal=True, maintain_order="left")
