@@ -379,3 +379,24 @@ def test_a_long_book_compared_in_columns_gives_what_the_row_path_gives(
     assert found["lines"] == expected["lines"]
     assert found["summary"] == expected["summary"]
     assert found["lines"], "the sides were chosen so that lines change"
+
+
+def test_parquet_holds_the_json_lines_typed(tmp_path: Path) -> None:
+    import polars as pl
+
+    args = ("diff", str(BOOK), "--from", "2025-05-14:written", "--to", "2025-05-15:written")
+    found = _json(*args)
+    out = tmp_path / "diff.parquet"
+    assert run_tiergate(*args, "-f", "parquet", "-o", str(out)).returncode == 0
+    table = pl.read_parquet(out)
+    assert table.columns == list(COLUMNS)
+    assert table.height == len(found["lines"])
+    for row, line in zip(table.iter_rows(named=True), found["lines"], strict=True):
+        assert row["row"] == line["row"]
+        assert row["changed"] == line["changed"]
+        assert row["to_rules"] == line["to"]["rules"]
+        assert row["from_outcome"] == line["from"]["outcome"]
+        assert row["h100_equivalents"] == line["h100_equivalents"]
+    refused = run_tiergate(*args, "-f", "parquet")
+    assert refused.returncode == 2
+    assert "give --output" in refused.stderr

@@ -141,8 +141,7 @@ def _in_columns(
     """Write a CSV, JSON Lines or Parquet check the columnar path takes, and exit with its
     status;
     return when the row path must check the book."""
-    if out.format == "parquet" and out.path is None:
-        raise UsageError("--format parquet writes a file: give --output FILE.parquet")
+    out.needs_file("parquet")
     if out.format not in ("csv", "parquet", "jsonl"):
         return
     found = place.check_columnar(file, as_of=day, view=view, screen=screen)

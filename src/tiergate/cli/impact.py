@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 SHOWN = 40
 
 
-@output_options("table", "json", "csv")
+@output_options("table", "json", "csv", "parquet")
 def diff(
     file: Annotated[Path, typer.Argument(help="Shipments book: .csv (one row per line) or .json.")],
     out: Output,
@@ -61,6 +61,7 @@ def diff(
     from tiergate.workflow.impact import COLUMNS, Side
     from tiergate.workflow.impact import diff as compare_book
 
+    out.needs_file("parquet")
     impact = compare_book(
         workspace(country_allocation_tpp=country_allocation_tpp),
         file,
@@ -70,6 +71,8 @@ def diff(
     )
     if out.format == "json":
         out.json(impact.document())
+    elif out.format == "parquet":
+        out.binary(impact.table().write_parquet)
     elif out.format == "csv":
         out.csv(impact.rows(), COLUMNS)
     else:

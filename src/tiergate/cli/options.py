@@ -176,6 +176,13 @@ class Output:
         except OSError as exc:
             raise UsageError(f"cannot write --output `{self.path}`: {exc.strerror or exc}") from exc
 
+    def needs_file(self, *formats: str) -> None:
+        """Refuse, before any work, to write one of `formats` (binary) to a terminal."""
+        if self.format in formats and self.path is None:
+            raise UsageError(
+                f"--format {self.format} writes a file: give --output FILE.{self.format}"
+            )
+
     def binary(self, write: Callable[[BinaryIO], None]) -> None:
         """What `write` writes to a binary handle: the --output file, or standard output."""
         if self.path is None:

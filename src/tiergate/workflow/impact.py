@@ -25,6 +25,8 @@ from tiergate.errors import UsageError
 from tiergate.terms import View
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from tiergate.batch.reading import Book
     from tiergate.engine import Engine
     from tiergate.model import Line, LineResult, Report
@@ -187,14 +189,16 @@ class Change:
             "to": _determination(self.after),
         }
 
-    def row_dict(self) -> dict[str, Any]:
-        """One flat row (CSV): the line, then each compared field before and after."""
+    def row_dict(self, *, lists: bool = False) -> dict[str, Any]:
+        """One flat row: the line, then each compared field before and after; lists joined
+        with `; ` (`changed` with spaces) for CSV, kept as lists with `lists` (Parquet)."""
         found = self.as_dict()
         flat = {k: v for k, v in found.items() if k not in ("changed", "from", "to")}
-        flat["changed"] = " ".join(self.changed)
+        flat["changed"] = list(self.changed) if lists else " ".join(self.changed)
         for side in ("from", "to"):
             for name, value in found[side].items():
-                flat[f"{side}_{name}"] = "; ".join(value) if isinstance(value, list) else value
+                joined = isinstance(value, list) and not lists
+                flat[f"{side}_{name}"] = "; ".join(value) if joined else value
         return flat
 
 
@@ -279,6 +283,19 @@ class Impact:
 
     def rows(self) -> list[dict[str, Any]]:
         return [change.row_dict() for change in self.changes]
+
+    def table(self) -> pl.DataFrame:
+        """The changed lines as a typed table (Parquet): CSV's columns, lists kept as lists."""
+        import polars as pl
+
+        text, listed = pl.String(), pl.List(pl.String)
+        kinds = {"row": pl.Int64(), "quantity": pl.Int64(), "h100_equivalents": pl.Float64()}
+        schema = {
+            name: kinds.get(name)
+            or (listed if name == "changed" or name.endswith(("_conditions", "_rules")) else text)
+            for name in COLUMNS
+        }
+        return pl.DataFrame([c.row_dict(lists=True) for c in self.changes], schema=schema)
 
 
 def _transitions(changes: Iterable[Change]) -> list[dict[str, Any]]:
