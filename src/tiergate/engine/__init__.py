@@ -3,8 +3,9 @@
 One module per stage, in the brief's order of determination, each a few functions over
 typed values: `normalise` -> `classify` -> `destination` (and embargo) -> `parties` (and
 headquarters) -> `end_use` -> `item_destination` -> `exceptions` -> `allowances` ->
-`licences` -> `advisories` -> `verdict`. `driver.Engine` runs them; `memo` bounds what it
-remembers between lines.
+`licences` -> `advisories` -> `verdict`. `driver.Engine` runs them; `statics` runs stages
+3 to 7 and 10 for a line's static part, once per distinct one; `memo` bounds what they
+remember between lines.
 """
 
 from __future__ import annotations

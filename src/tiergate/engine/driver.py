@@ -17,30 +17,25 @@ from tiergate.catalog import Catalog
 from tiergate.classify import Classification, Specs
 from tiergate.compiled import CompiledRules, Compiler
 from tiergate.countries import CountryResolver, default_resolver
+from tiergate.engine import allowances as allowance_stage
+from tiergate.engine import classify as classify_stage
 from tiergate.engine import (
-    advisories,
     destination,
-    end_use,
-    exceptions,
     item_destination,
     normalise,
     parties,
 )
-from tiergate.engine import allowances as allowance_stage
-from tiergate.engine import classify as classify_stage
 from tiergate.engine import licences as licence_stage
 from tiergate.engine.allowances import AllowanceState
 from tiergate.engine.findings import (
     Bundle,
-    Finding,
     HoldDecision,
-    Pending,
     StaticDetermination,
     Work,
-    most_severe_tier,
 )
 from tiergate.engine.memo import Memo
 from tiergate.engine.standing import StandingReasons
+from tiergate.engine.statics import Statics
 from tiergate.engine.verdict import Verdicts, summarise
 from tiergate.errors import UsageError
 from tiergate.gcpause import cyclic_gc_paused
@@ -52,7 +47,6 @@ from tiergate.rulebook import (
     Allowance,
     ItemType,
     Rulebook,
-    Tier,
     Transaction,
     View,
     default_rulebook,
@@ -89,7 +83,6 @@ class Engine:
             parties.PartyScreening(screener, self.countries) if screener is not None else None
         )
         self._item_tests = classify_stage.ItemTests.of(self.rulebook)
-        self._outside_ear = frozenset(self.rulebook.item_classes.outside_ear)
         self._veu_kinds = tuple(
             dict.fromkeys(
                 v for e in self.rulebook.exceptions.exceptions for v in e.requires_veu or ()
@@ -97,6 +90,12 @@ class Engine:
         )
         self._places = destination.PlaceFinder(self.countries, self.compiler.epoch_of)
         self._verdicts = Verdicts(self.rulebook.meta.h100_tpp, self.standing_reasons.nlr_citation)
+        self._statics = Statics(
+            self.compiler,
+            frozenset(self.rulebook.item_classes.outside_ear),
+            self.allowance,
+            self.standing_reasons.non_enforcement,
+        )
         self._ids = count()
         self._earliest = self.rulebook.meta.earliest_date
         self.clear_memos()
@@ -111,11 +110,11 @@ class Engine:
         self._bundles: Memo[tuple[tuple[str, ...], normalise.StaticLine], Bundle] = Memo()
         self._bases: Memo[tuple[object, ...], int] = Memo()
         self._decided: Memo[tuple[Bundle, int, View], StaticDetermination] = Memo()
-        self._statics: Memo[tuple[object, ...], StaticDetermination] = Memo()
         self._dates: Memo[Raw, date | str] = Memo()
         self._quantities: Memo[Raw, int | str | None] = Memo()
         self._consignee_keys: Memo[tuple[Raw, str], str] = Memo()
         self._places.memo.clear()
+        self._statics.clear()
         self._verdicts.clear()
         if self.screening is not None:
             self.screening.memo.clear()
@@ -349,7 +348,9 @@ class Engine:
         decision_key = (bundle, epoch_index, view)
         static = self._decided.get(decision_key)
         if static is None:
-            static = self._decided.put(decision_key, self._decide(bundle, w.as_of, compiled, view))
+            static = self._decided.put(
+                decision_key, self._statics.decide(bundle, w.as_of, epoch_index, compiled, view)
+            )
         w.bundle = bundle
         w.classification = bundle.classification
         w.place = bundle.place
@@ -463,84 +464,6 @@ class Engine:
             reasons=reasons,
             base=base,
         )
-
-    # --- stages 3 to 7 and 10: the static determination -----------------------------------
-
-    def _decide(
-        self, b: Bundle, on: date, compiled: CompiledRules, view: View
-    ) -> StaticDetermination:
-        """The static determination of a bundle on an epoch, shared across bundles and epochs
-        whose tables for this line hold the same rules."""
-        scope = b.classification.scope
-        written = self.compiler.for_date(on, View.WRITTEN) if view is View.ENFORCED else compiled
-        codes = {p.code for p, _ in b.places} | {hq for hq, _ in b.hqs}
-        key = (
-            view,
-            b.signature,
-            b.transaction,
-            b.place_keys,
-            b.hqs,
-            b.end_use,
-            b.end_use_place.code if b.end_use_place else None,
-            b.veu,
-            tuple(compiled.destination_rules.get((scope, p.code), ()) for p, _ in b.places),
-            tuple(written.destination_rules.get((scope, p.code), ()) for p, _ in b.places),
-            tuple(compiled.headquarters_rules.get((scope, hq), ()) for hq, _ in b.hqs),
-            compiled.end_use_rules,
-            compiled.advisories,
-            tuple(compiled.doubts.get(code, ()) for code in sorted(codes)),
-        )
-        static = self._statics.get(key)
-        if static is None:
-            static = self._statics.put(key, self._static(b, compiled, written, view))
-        return static
-
-    def _static(
-        self, b: Bundle, compiled: CompiledRules, written: CompiledRules, view: View
-    ) -> StaticDetermination:
-        """Stages 3 to 7 and 10 for a bundle: the rules that reach it by destination,
-        headquarters and end use, kept by item conditions, resolved to licence requirements
-        or exceptions (pending allowances), then advisories; and the tier they give."""
-        c = b.classification
-        findings: list[Finding] = []
-        pendings: list[Pending] = []
-        known_hqs = tuple(hq for hq, _ in b.hqs)
-        matched: list[destination.Match] = []
-        # An item not subject to the EAR (published information) meets no EAR rule at all.
-        if c.scope not in self._outside_ear:
-            matched += destination.destination_matches(
-                compiled, c, b.transaction, b.places, known_hqs
-            )
-            if c.item_class is not None:
-                matched += parties.headquarters_matches(compiled, c, b.transaction, b.hqs)
-            matched += end_use.end_use_matches(
-                compiled, c, b.transaction, b.end_use, b.end_use_place
-            )
-        matched = item_destination.apply_conditions(matched, c, findings)
-        codes = {p.code for p, _ in b.places} | set(known_hqs)
-        findings += item_destination.doubts(compiled.doubts, codes)
-        for match in matched:
-            reason = item_destination.rule_reason(match)
-            requirement = item_destination.licence_requirement(match, reason, c, self.allowance)
-            result = exceptions.with_exceptions(
-                match, reason, requirement, c, b.transaction, known_hqs, b.veu, self.allowance
-            )
-            if isinstance(result, Pending):
-                pendings.append(result)
-            else:
-                findings.append(result)
-        findings += advisories.advisories(compiled, c, b.places, b.hqs, b.end_use, b.end_use_place)
-        if view is View.ENFORCED and c.item_class is not None:
-            non_enforcement = self.standing_reasons.non_enforcement
-            findings += advisories.written_only(
-                written, c, b.transaction, b.places, non_enforcement
-            )
-        tier = most_severe_tier(
-            [m.rule.rule.tier for m in matched] + [f.tier for f in findings if f.tier]
-        )
-        if tier is None and c.item_class is not None and b.places:
-            tier = Tier.UNRESTRICTED
-        return StaticDetermination(tuple(findings), tuple(pendings), tier)
 
     def _editions(self) -> tuple[dict[str, str], ...]:
         editions = [
