@@ -474,3 +474,32 @@ def test_a_quote_deep_in_a_long_book_sends_it_to_the_row_path(tmp_path: Path) ->
     report = Engine().check(read_book(path))
     assert done.returncode == report.exit_code
     assert out.read_text(encoding="utf-8") == to_csv(report)
+
+
+def test_a_short_book_is_checked_without_importing_polars(tmp_path: Path) -> None:
+    """The columnar path pays polars' import only for the books it takes."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "tiergate",
+            "check",
+            "examples/mixed_book.csv",
+            "--no-screen",
+            "-f",
+            "csv",
+            "-o",
+            str(tmp_path / "o.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert " polars" not in done.stderr

@@ -242,12 +242,12 @@ class Workspace:
         suffix = path.suffix.casefold()
         if suffix not in (".csv", ".parquet") or self.ledger() is not None:
             return None
-        from tiergate.batch.checking import Columns
-        from tiergate.batch.reading import NotColumnar
-
         book = self.columnar_book(path)
         if book is None:
             return None
+        from tiergate.batch.checking import Columns
+        from tiergate.batch.reading import NotColumnar
+
         engine = self.engine(self.screener(None) if screen else None)
         if as_of is not None:
             engine.check_range(as_of)
@@ -260,14 +260,17 @@ class Workspace:
 
     def columnar_book(self, path: Path) -> Book | None:
         """The book at `path` for the columnar path: a Parquet book, or a CSV book of at
-        least `LONG_BOOK` lines (read a batch at a time when it is UTF-8)."""
-        from tiergate.batch.reading import open_csv_book, read_csv_book, read_parquet_book
+        least `LONG_BOOK` lines (read a batch at a time when it is UTF-8). polars is imported
+        only for those."""
         from tiergate.inputs import read_input
 
-        if path.suffix.casefold() == ".parquet":
-            return read_parquet_book(read_input(path), str(path))
-        if not _at_least(path, LONG_BOOK):
+        parquet = path.suffix.casefold() == ".parquet"
+        if not parquet and not _at_least(path, LONG_BOOK):
             return None
+        from tiergate.batch.reading import open_csv_book, read_csv_book, read_parquet_book
+
+        if parquet:
+            return read_parquet_book(read_input(path), str(path))
         book = open_csv_book(path)
         if book is not None:
             return book
