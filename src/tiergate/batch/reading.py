@@ -88,6 +88,9 @@ class _Header:
             new_columns=["line"],
             empty_string_is_null=False,
         ).get_column("line")
+        # Lines in are counted from the text, not from what the parser returned.
+        if lines.len() != text.count("\n") + (not text.endswith("\n")):
+            raise NotColumnar
         # A line whose cells are all blank is skipped, as the row reader skips it.
         blank = lines.str.replace_all(self.separator, "", literal=True).str.strip_chars() == ""
         data = lines.filter(~blank)
