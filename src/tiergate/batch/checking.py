@@ -28,11 +28,10 @@ from tiergate.engine.allowances import AllowanceState
 from tiergate.engine.item_destination import COUNTED_ITEMS
 from tiergate.engine.memo import Memo
 from tiergate.engine.normalise import StaticLine, line_date
+from tiergate.engine.verdict import summary_of
 from tiergate.model import (
-    SHIPPABLE,
     Line,
     LineResult,
-    Outcome,
     Summary,
 )
 from tiergate.normalise import MAX_ID_LENGTH, ValueProblem, parse_money, parse_quantity
@@ -423,16 +422,7 @@ def _summary(
     errors: int,
     ids: pl.DataFrame,
 ) -> Summary:
-    """`verdict.summarise` from the counts of every line and the ids of every line."""
-    may_ship = sum(outcomes[o.value] for o in SHIPPABLE)
+    """`verdict.summary_of` from the counts of every line and the ids of every line."""
     keys = ids.group_by("shipment_text", "line_text").len().filter(pl.col("len") > 1)
-    return Summary(
-        lines_in=lines,
-        lines_out=lines,
-        by_outcome={o.value: outcomes.get(o.value, 0) for o in Outcome},
-        by_tier=dict(sorted((tier or "unknown", n) for tier, n in tiers.items())),
-        lines_with_errors=errors,
-        may_ship=may_ship,
-        may_not_ship=lines - may_ship,
-        duplicate_ids=tuple(sorted(f"{s}/{i}" for s, i, _ in keys.iter_rows())),
-    )
+    repeated = ((shipment, line) for shipment, line, _ in keys.iter_rows())
+    return summary_of(lines, lines, outcomes, tiers, errors, repeated)

@@ -4,6 +4,7 @@ into its outcome, tier and reasons, and the line's result; and the summary of a 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from tiergate.engine.findings import (
@@ -292,17 +293,36 @@ def summarise(lines_in: int, results: tuple[LineResult, ...]) -> Summary:
     # more than the counting (this runs over every line of a large book).
     by_outcome = Counter(r.outcome for r in results)
     by_tier = Counter(r.tier for r in results)
-    may_ship = sum(by_outcome[outcome] for outcome in SHIPPABLE)
     keys = Counter((r.shipment_id or "", r.line_id or "") for r in results)
+    return summary_of(
+        lines_in,
+        len(results),
+        {outcome.value: n for outcome, n in by_outcome.items()},
+        {tier.value if tier else None: n for tier, n in by_tier.items()},
+        sum(1 for r in results if r.errors),
+        (key for key, count in keys.items() if count > 1),
+    )
+
+
+def summary_of(
+    lines_in: int,
+    lines_out: int,
+    outcomes: Mapping[str, int],
+    tiers: Mapping[str | None, int],
+    with_errors: int,
+    repeated: Iterable[tuple[str, str]],
+) -> Summary:
+    """The summary from the lines' counts by outcome and by tier (None: no tier), the lines
+    with errors, and the (shipment, line) ids given more than once: one place for what is
+    counted and how it is named, whoever counted it (`summarise`, the columnar path)."""
+    may_ship = sum(outcomes.get(outcome.value, 0) for outcome in SHIPPABLE)
     return Summary(
         lines_in=lines_in,
-        lines_out=len(results),
-        by_outcome={o.value: by_outcome.get(o, 0) for o in Outcome},
-        by_tier=dict(sorted((tier.value if tier else "unknown", n) for tier, n in by_tier.items())),
-        lines_with_errors=sum(1 for r in results if r.errors),
+        lines_out=lines_out,
+        by_outcome={o.value: outcomes.get(o.value, 0) for o in Outcome},
+        by_tier=dict(sorted((tier or "unknown", n) for tier, n in tiers.items())),
+        lines_with_errors=with_errors,
         may_ship=may_ship,
-        may_not_ship=len(results) - may_ship,
-        duplicate_ids=tuple(
-            sorted(f"{shipment}/{line}" for (shipment, line), count in keys.items() if count > 1)
-        ),
+        may_not_ship=lines_out - may_ship,
+        duplicate_ids=tuple(sorted(f"{shipment}/{line}" for shipment, line in repeated)),
     )
