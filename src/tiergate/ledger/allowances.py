@@ -8,11 +8,12 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from tiergate.engine import AllowanceState
 from tiergate.keys import HolderKey, Period
 from tiergate.ledger.amounts import ZERO, exact
+from tiergate.ledger.bulk import insert_rows
 from tiergate.ledger.models import COMMITTED, USAGE, AllowanceUsage
 from tiergate.ledger.store import Store, rows_in
 from tiergate.model import Report
@@ -145,8 +146,7 @@ class Usage:
                 .values(used_tpp=bindparam("total")),
                 updates,
             )
-        if inserts:
-            connection.execute(insert(table), inserts)
+        insert_rows(connection, table, inserts)
 
 
 def _key(allowance_id: str, holder: str, period: str) -> UsageKey:

@@ -4,13 +4,12 @@ changed outside tiergate (`ledger.verify`)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from tiergate.ledger.canonical import LineTexts, canonical, canonical_hash, text_hash
 from tiergate.ledger.models import AuditEntry, AuditHead
 from tiergate.ledger.store import Store
 from tiergate.ledger.verify import state_problems
@@ -22,18 +21,9 @@ GENESIS = "0" * 64
 _HASHED = ("at", "actor", "action", "input_hash", "rulebook_version", "list_edition", "payload")
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     """The chain hash of an audit entry: its fields and the previous entry's hash."""
-    return hashlib.sha256((prev_hash + _canonical(fields)).encode()).hexdigest()
-
-
-def canonical_hash(value: Any) -> str:
-    """The SHA-256 of a JSON value written canonically (sorted keys, no spaces)."""
-    return hashlib.sha256(_canonical(value).encode()).hexdigest()
+    return text_hash(prev_hash + canonical(fields))
 
 
 def append(connection: Connection, **fields: Any) -> None:
@@ -70,36 +60,22 @@ def append_event(connection: Connection, actor: str, action: str, payload: dict[
     )
 
 
-def line_dicts(report: Report) -> list[dict[str, Any]]:
-    """The report's lines as dicts (hashed when no input file is named)."""
-    cache: dict[int, list[dict[str, Any]]] = {}
-    return [line.as_dict(cache) for line in report.lines]
-
-
-def decisions(report: Report) -> dict[str, Any]:
+def decisions(report: Report, texts: LineTexts) -> dict[str, Any]:
     """What an audit entry keeps of each line: its outcome, exception, licence and the rules
     behind it, plus one hash over every reason's full text and citation (the text itself is
     reproduced by running the same rulebook version on the same input)."""
-    texts: dict[int, list[list[str]]] = {}
-    lines, reasons = [], []
-    for line in report.lines:
-        full = texts.get(id(line.reasons))
-        if full is None:
-            full = texts[id(line.reasons)] = [
-                [reason.rule, reason.message, reason.citation] for reason in line.reasons
-            ]
-        reasons.append(full)
-        lines.append(
-            [
-                line.shipment_id,
-                line.line_id,
-                line.outcome.value,
-                line.exception,
-                line.licence,
-                [reason[0] for reason in full],
-            ]
-        )
-    return {"lines": lines, "reasons_hash": canonical_hash(reasons)}
+    lines = [
+        [
+            line.shipment_id,
+            line.line_id,
+            line.outcome.value,
+            line.exception,
+            line.licence,
+            [reason.rule for reason in line.reasons],
+        ]
+        for line in report.lines
+    ]
+    return {"lines": lines, "reasons_hash": texts.reasons_hash(report)}
 
 
 def list_edition(report: Report) -> str | None:

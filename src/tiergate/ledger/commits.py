@@ -13,13 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from tiergate.engine import LICENCE_CITATION, summarise
 from tiergate.keys import LicenceUseState
 from tiergate.ledger.allowances import Usage
 from tiergate.ledger.amounts import exact
-from tiergate.ledger.audit import append, canonical_hash, decisions, line_dicts, list_edition
+from tiergate.ledger.audit import append, decisions, list_edition
+from tiergate.ledger.bulk import insert_rows
+from tiergate.ledger.canonical import LineTexts, text_hash
 from tiergate.ledger.holds import record_holds
 from tiergate.ledger.licensing import LicenceTaker, release_stale, reserves
 from tiergate.ledger.models import COMMITTED
@@ -67,8 +69,7 @@ class Commits(Store):
         statements: a line that no longer fits is refused and leaves nothing behind."""
         self.require_current()
         now = datetime.now(UTC)
-        # Each line as a dict once: its own hash, and the report's when no input hash is given.
-        dicts = line_dicts(report)
+        texts = LineTexts()
         with self._writing() as connection:
             self._serialise(connection)
             release_stale(connection, report)
@@ -79,10 +80,9 @@ class Commits(Store):
                 usage=Usage.load(connection, report),
                 taker=LicenceTaker.load(connection, report),
                 repeated=frozenset(report.summary.duplicate_ids),
+                texts=texts,
             )
-            recorded = tuple(
-                batch.add(line, as_dict) for line, as_dict in zip(report.lines, dicts, strict=True)
-            )
+            recorded = tuple(batch.add(line) for line in report.lines)
             outcome = batch.outcome
             if outcome.refused:
                 report = replace(
@@ -95,7 +95,7 @@ class Commits(Store):
                 connection,
                 actor=actor,
                 action="commit",
-                input_hash=input_hash or canonical_hash(dicts),
+                input_hash=input_hash or texts.lines_hash(report),
                 rulebook_version=report.rulebook_version,
                 list_edition=list_edition(report),
                 payload={
@@ -103,7 +103,7 @@ class Commits(Store):
                     "committed": outcome.committed,
                     "already": outcome.already,
                     "refused": [list(r) for r in outcome.refused],
-                    **decisions(report),
+                    **decisions(report, texts),
                 },
             )
         return outcome
@@ -120,6 +120,7 @@ class Commits(Store):
         """Audit a check that did not commit: what was checked and what came out; with
         `reserve`, reserve the licence quantity of the lines a licence covers."""
         self.require_current()
+        texts = LineTexts()
         with self._writing() as connection:
             self._serialise(connection)
             record_holds(connection, report)
@@ -135,7 +136,7 @@ class Commits(Store):
                 connection,
                 actor=actor,
                 action="check",
-                input_hash=input_hash or canonical_hash(line_dicts(report)),
+                input_hash=input_hash or texts.lines_hash(report),
                 rulebook_version=report.rulebook_version,
                 list_edition=list_edition(report),
                 payload={
@@ -144,7 +145,7 @@ class Commits(Store):
                     "as_of": report.as_of.isoformat() if report.as_of else None,
                     "summary": report.summary.as_dict(),
                     "reserved": reserve,
-                    **decisions(report),
+                    **decisions(report, texts),
                 },
             )
 
@@ -160,10 +161,11 @@ class _Batch:
     usage: Usage
     taker: LicenceTaker
     repeated: frozenset[str]  # "shipment_id/line_id" of more than one line of the book
+    texts: LineTexts
     outcome: CommitResult = field(default_factory=CommitResult)
     rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, line: LineResult, as_dict: dict[str, Any]) -> LineResult:
+    def add(self, line: LineResult) -> LineResult:
         """Commit `line` when it may ship and still fits; returns it as the ledger records it
         (a line that may ship but is refused becomes what it now is)."""
         ident = (line.shipment_id or "", line.line_id or "")
@@ -198,7 +200,8 @@ class _Batch:
         if line.licence is not None:
             self.taker.take(line, LicenceUseState.USED)
         self.shipped[ident] = _Committed(content, line.destination, line.eccn, line.quantity)
-        self.rows.append(_row(ident, line, content, canonical_hash(as_dict), self.now))
+        line_hash = text_hash(self.texts.line(line))
+        self.rows.append(_row(ident, line, content, line_hash, self.now))
         self.outcome.committed.append(key)
         return line
 
@@ -208,8 +211,7 @@ class _Batch:
 
     def write(self, connection: Connection) -> None:
         """Write the committed lines, the allowance usage and the licence uses, in bulk."""
-        if self.rows:
-            connection.execute(insert(COMMITTED), self.rows)
+        insert_rows(connection, COMMITTED, self.rows)
         self.usage.write(connection)
         self.taker.write(connection)
 

@@ -1,0 +1,189 @@
+"""A big commit's fast parts give what the plain ones give: line text written from remembered
+pieces is the canonical JSON of the line, and rows written by COPY or `executemany` are the
+rows an INSERT stores (SQLite always, PostgreSQL when TIERGATE_TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tiergate import Line, Party, View
+from tiergate.engine import Engine
+from tiergate.ledger.bulk import insert_rows
+from tiergate.ledger.canonical import LineTexts, canonical, canonical_hash
+from tiergate.ledger.ledger import Ledger
+from tiergate.ledger.models import COMMITTED
+from tiergate.model import LineResult, Reason, Report
+
+ODD_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30
+) | st.sampled_from(["", "\t", "\n", "\\", '"', "\\N", "a\tb\\nc", "é", "😀", "\x00", "\x7f"])
+
+
+def _lines() -> list[Line]:
+    """Lines of every kind: an exception with an allowance debit, a licence requirement, an
+    error, an unknown item, a prohibited party, pass-through columns in any order."""
+    return [
+        Line(
+            shipment_id=f"S{n}",
+            line_id=str(n),
+            item=item,
+            quantity=quantity,
+            value=value,
+            destination=destination,
+            consignee=Party(name=f"Consignee {n} é\t\\", country=destination),
+            extra={"reasons": "theirs", "Ärger": n, "a": None, "zz": "[1]"},
+        )
+        for n, (item, quantity, value, destination) in enumerate(
+            [
+                ("H100 SXM", 10, 1.5, "India"),
+                ("H100 SXM", 10, None, "China"),
+                ("B200", -3, None, "IN"),
+                ("Unknown GPU 9000", 1, 2e20, "Germany"),
+                ("H20", 1, 0.1, "Russia"),
+                ("", None, None, ""),
+            ]
+        )
+    ]
+
+
+@pytest.fixture(scope="module")
+def report(engine: Engine) -> Report:
+    return engine.check(_lines(), as_of=date(2025, 6, 1), view=View.WRITTEN)
+
+
+def test_line_texts_are_the_canonical_json_of_each_line(report: Report) -> None:
+    texts = LineTexts()
+    for line in report.lines:
+        assert texts.line(line) == canonical(line.as_dict())
+    assert texts.lines_hash(report) == canonical_hash([line.as_dict() for line in report.lines])
+    assert texts.reasons_hash(report) == canonical_hash(
+        [[[r.rule, r.message, r.citation] for r in line.reasons] for line in report.lines]
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    reasons=st.lists(
+        st.builds(Reason, rule=ODD_TEXT, message=ODD_TEXT, citation=ODD_TEXT), max_size=4
+    ),
+    extra=st.dictionaries(
+        ODD_TEXT | st.sampled_from(["reasons", "reason", "reasonsX", "Reasons", "rf", "r"]),
+        ODD_TEXT | st.none() | st.integers() | st.floats(allow_nan=False),
+        max_size=4,
+    ),
+)
+def test_any_reasons_and_columns_are_written_as_canonical_json(
+    report: Report, reasons: list[Reason], extra: dict[str, Any]
+) -> None:
+    line: LineResult = replace(report.lines[0], reasons=tuple(reasons), extra=extra)
+    texts = LineTexts()
+    assert texts.line(line) == canonical(line.as_dict())
+    assert texts.line(line) == canonical(line.as_dict())  # the second time from memory
+
+
+def _backends() -> list[str]:
+    found = ["sqlite"]
+    if os.environ.get("TIERGATE_TEST_DATABASE_URL"):
+        found.append("postgresql")
+    return found
+
+
+@pytest.fixture(params=_backends())
+def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('bulk') / 'ledger.sqlite3'}"
+        return
+    base = os.environ["TIERGATE_TEST_DATABASE_URL"]
+    schema = f"tg_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def _row(shipment: str, line: str, text: str) -> dict[str, Any]:
+    return {
+        "shipment_id": shipment,
+        "line_id": line,
+        "as_of": "2025-06-01",
+        "destination": None if text == "" else "IN",
+        "eccn": text or None,
+        "quantity": 7,
+        "total_tpp": Decimal("110824.004"),
+        "outcome": "NLR",
+        "exception": None,
+        "input_hash": "a" * 64,
+        "committed_at": datetime(2026, 12, 2, 1, 2, 3, 456789, tzinfo=UTC),
+        "debits": [["lpp-consignee-year", f"{text}|IN", "2025", "110824.00"]],
+        "content": {"consignee": text, "note": f"{text}\n{text}"},
+    }
+
+
+@pytest.mark.parametrize("text", ["plain", "", "tab\there", "back\\slash \\N", 'quote " é 😀'])
+def test_bulk_rows_are_the_rows_an_insert_stores(url: str, text: str) -> None:
+    ledger = Ledger(url)
+    ledger.upgrade()
+    with ledger.engine.begin() as connection:
+        connection.execute(sa.insert(COMMITTED), [_row("insert", "1", text)])
+        insert_rows(connection, COMMITTED, [_row("bulk", "1", text), _row("bulk", "2", text)])
+    with ledger.engine.connect() as connection:
+        rows = {
+            (row.shipment_id, row.line_id): {
+                key: value
+                for key, value in row._mapping.items()
+                if key not in ("id", "shipment_id")
+            }
+            for row in connection.execute(sa.select(COMMITTED))
+        }
+    assert set(rows) == {("insert", "1"), ("bulk", "1"), ("bulk", "2")}
+    assert rows[("bulk", "1")] == rows[("insert", "1")]
+    assert rows[("bulk", "1")]["content"] == {"consignee": text, "note": f"{text}\n{text}"}
+    assert rows[("bulk", "1")]["total_tpp"] == Decimal("110824.00")
+
+
+def test_bulk_rows_must_name_the_same_columns(url: str) -> None:
+    ledger = Ledger(url)
+    ledger.upgrade()
+    odd = _row("bulk", "2", "x")
+    del odd["eccn"]
+    with pytest.raises(ValueError, match="committed_lines"), ledger.engine.begin() as connection:
+        insert_rows(connection, COMMITTED, [_row("bulk", "1", "x"), odd])
+
+
+def test_a_committed_line_records_the_hash_of_its_canonical_json(url: str, engine: Engine) -> None:
+    report = engine.check(_lines(), as_of=date(2025, 6, 1), view=View.WRITTEN)
+    ledger = Ledger(url)
+    ledger.upgrade()
+    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    result = ledger.commit(report, limits, "tester")
+    assert result.committed, "the book has lines that may ship"
+    with ledger.engine.connect() as connection:
+        recorded = {
+            shipment: digest
+            for shipment, digest in connection.execute(
+                sa.select(COMMITTED.c.shipment_id, COMMITTED.c.input_hash)
+            )
+        }
+    expected = {
+        line.shipment_id: canonical_hash(line.as_dict())
+        for line in report.lines
+        if f"{line.shipment_id}/{line.line_id}" in result.committed
+    }
+    assert recorded == expected
