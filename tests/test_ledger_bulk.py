@@ -175,15 +175,35 @@ def test_a_committed_line_records_the_hash_of_its_canonical_json(url: str, engin
     result = ledger.commit(report, limits, "tester")
     assert result.committed, "the book has lines that may ship"
     with ledger.engine.connect() as connection:
-        recorded = {
-            shipment: digest
-            for shipment, digest in connection.execute(
-                sa.select(COMMITTED.c.shipment_id, COMMITTED.c.input_hash)
-            )
-        }
+        query = sa.select(COMMITTED.c.shipment_id, COMMITTED.c.input_hash)
+        recorded = {row[0]: row[1] for row in connection.execute(query)}
     expected = {
         line.shipment_id: canonical_hash(line.as_dict())
         for line in report.lines
         if f"{line.shipment_id}/{line.line_id}" in result.committed
     }
     assert recorded == expected
+
+
+def test_the_audit_entry_of_a_commit_keeps_what_the_ledger_recorded(
+    url: str, engine: Engine
+) -> None:
+    ledger = Ledger(url)
+    ledger.upgrade()
+    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    ledger.commit(engine.check(_lines(), as_of=date(2025, 6, 1), view=View.WRITTEN), limits, "a")
+    changed = [replace(line, quantity=(line.quantity or 0) + 1) for line in _lines()]
+    report = engine.check(changed, as_of=date(2025, 6, 1), view=View.WRITTEN)
+    result = ledger.commit(report, limits, "b")
+    assert result.report is not None
+    assert result.report is not report
+    assert not result.committed
+    assert result.refused
+    entry = ledger.audit_entries()[-1]
+    assert entry["input_hash"] == canonical_hash([line.as_dict() for line in report.lines])
+    assert [line[2] for line in entry["payload"]["lines"]] == [
+        line.outcome.value for line in result.report.lines
+    ]
+    assert entry["payload"]["reasons_hash"] == canonical_hash(
+        [[[r.rule, r.message, r.citation] for r in line.reasons] for line in result.report.lines]
+    )

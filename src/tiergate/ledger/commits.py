@@ -64,12 +64,16 @@ class Commits(Store):
         file and the SHA-256 of its bytes) in the audit trail; without them the report's lines
         are hashed.
 
-        The ledger's balances are read once, inside the locked transaction, every line is
-        re-checked against them in order (`_Batch`), and the writes go out as a few bulk
-        statements: a line that no longer fits is refused and leaves nothing behind."""
+        The lines are hashed before the write lock is taken. The ledger's balances are read
+        once, inside the locked transaction, every line is re-checked against them in order
+        (`_Batch`), and the writes go out as a few bulk statements: a line that no longer fits
+        is refused and leaves nothing behind."""
         self.require_current()
         now = datetime.now(UTC)
         texts = LineTexts()
+        hashes = [text_hash(texts.line(line)) if line.may_ship else None for line in report.lines]
+        input_hash = input_hash or texts.lines_hash(report)
+        kept = decisions(report, texts)
         with self._writing() as connection:
             self._serialise(connection)
             release_stale(connection, report)
@@ -80,14 +84,15 @@ class Commits(Store):
                 usage=Usage.load(connection, report),
                 taker=LicenceTaker.load(connection, report),
                 repeated=frozenset(report.summary.duplicate_ids),
-                texts=texts,
             )
-            recorded = tuple(batch.add(line) for line in report.lines)
+            recorded = tuple(map(batch.add, report.lines, hashes))
             outcome = batch.outcome
-            if outcome.refused:
+            if any(now is not then for now, then in zip(recorded, report.lines, strict=True)):
+                # A line that may ship was refused: the report says what it now is.
                 report = replace(
                     report, lines=recorded, summary=summarise(report.summary.lines_in, recorded)
                 )
+                kept = decisions(report, texts)
             outcome.report = report
             batch.write(connection)
             record_holds(connection, report)
@@ -95,7 +100,7 @@ class Commits(Store):
                 connection,
                 actor=actor,
                 action="commit",
-                input_hash=input_hash or texts.lines_hash(report),
+                input_hash=input_hash,
                 rulebook_version=report.rulebook_version,
                 list_edition=list_edition(report),
                 payload={
@@ -103,7 +108,7 @@ class Commits(Store):
                     "committed": outcome.committed,
                     "already": outcome.already,
                     "refused": [list(r) for r in outcome.refused],
-                    **decisions(report, texts),
+                    **kept,
                 },
             )
         return outcome
@@ -161,13 +166,13 @@ class _Batch:
     usage: Usage
     taker: LicenceTaker
     repeated: frozenset[str]  # "shipment_id/line_id" of more than one line of the book
-    texts: LineTexts
     outcome: CommitResult = field(default_factory=CommitResult)
     rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, line: LineResult) -> LineResult:
-        """Commit `line` when it may ship and still fits; returns it as the ledger records it
-        (a line that may ship but is refused becomes what it now is)."""
+    def add(self, line: LineResult, line_hash: str | None) -> LineResult:
+        """Commit `line` (whose canonical JSON hashes to `line_hash` when it may ship) when it
+        may ship and still fits; returns it as the ledger records it (a line that may ship but
+        is refused becomes what it now is)."""
         ident = (line.shipment_id or "", line.line_id or "")
         key = f"{ident[0]}/{ident[1]}"
         content = line_content(line)
@@ -200,7 +205,7 @@ class _Batch:
         if line.licence is not None:
             self.taker.take(line, LicenceUseState.USED)
         self.shipped[ident] = _Committed(content, line.destination, line.eccn, line.quantity)
-        line_hash = text_hash(self.texts.line(line))
+        assert line_hash is not None
         self.rows.append(_row(ident, line, content, line_hash, self.now))
         self.outcome.committed.append(key)
         return line
