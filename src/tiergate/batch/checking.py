@@ -32,7 +32,6 @@ from tiergate.engine.verdict import summary_of
 from tiergate.model import (
     Line,
     LineResult,
-    Summary,
 )
 from tiergate.normalise import MAX_ID_LENGTH, ValueProblem, parse_money, parse_quantity
 from tiergate.outputs import CSV_COLUMNS, cell, csv_row
@@ -114,7 +113,7 @@ class Columns:
         outcomes: Counter[str] = Counter()
         tiers: Counter[str | None] = Counter()
         errors = 0
-        keys: list[pl.DataFrame] = []
+        hashes: list[pl.Series] = []
         # Up to `keep` lines, the prepared batches and the results of their lines determined
         # alone are kept for `batches`, which then neither reads nor prepares them again.
         kept: list[tuple[Determined, dict[int, LineResult]]] | None = []
@@ -125,7 +124,7 @@ class Columns:
                 kept.append((prepared, alone_results))
             else:
                 kept = None
-            keys.append(prepared.frame.select("shipment_text", "line_text"))
+            hashes.append(prepared.frame.get_column("id_hash"))
             plain = prepared.frame.filter(pl.col("plain_line"))
             outcomes.update(dict(plain.group_by("outcome").len().iter_rows()))
             tiers.update(dict(plain.group_by("tier").len().iter_rows()))
@@ -150,7 +149,8 @@ class Columns:
         self._kept = kept
         if not self.lines:
             raise NotColumnar  # the row reader says the book has no lines
-        self.summary = _summary(self.lines, outcomes, tiers, errors, pl.concat(keys))
+        repeated = self._repeated(pl.concat(hashes))
+        self.summary = summary_of(self.lines, self.lines, outcomes, tiers, errors, repeated)
 
     def _slices(self) -> Iterator[tuple[int, pl.DataFrame]]:
         """Each frame of the book with its lines numbered in the whole book."""
@@ -162,6 +162,23 @@ class Columns:
                 yield first, frame.with_row_index("row", offset=first)
                 first += frame.height
         self.lines = first
+
+    def _repeated(self, hashes: pl.Series) -> list[tuple[str, str]]:
+        """The ids (shipment and line) more than one line of the book carries. Only a hash of
+        each line's ids is kept while the book is read (8 bytes a line); when some hash comes
+        twice, the ids of the lines with such a hash are read again and compared as text."""
+        counts = hashes.value_counts(name="count")
+        twice = counts.filter(pl.col("count") > 1).get_column(hashes.name)
+        if twice.is_empty():
+            return []
+        candidates = [
+            frame.with_columns(**_ID_TEXTS)
+            .filter(pl.struct(*_ID_TEXTS).hash(_ID_SEED).is_in(twice.implode()))
+            .select(*_ID_TEXTS)
+            for _, frame in self._slices()
+        ]
+        ids = pl.concat(candidates).group_by(*_ID_TEXTS).len().filter(pl.col("len") > 1)
+        return [(shipment, line) for shipment, line, _ in ids.iter_rows()]
 
     def _lines(self, frame: pl.DataFrame) -> list[tuple[int, Line]]:
         extras = self.book.extras
@@ -361,6 +378,14 @@ LIMITS = (
 )
 
 
+# A line's ids as its output gives them: stripped, a missing line id numbered by its row.
+_ID_TEXTS = {
+    "shipment_text": pl.col("shipment_id").str.strip_chars().fill_null(""),
+    "line_text": pl.col("line_id").str.strip_chars().fill_null((pl.col("row") + 1).cast(pl.String)),
+}
+_ID_SEED = 12
+
+
 def _own_cells(frame: pl.DataFrame, h100_tpp: float) -> pl.DataFrame:
     """Each line's own cells (ids, quantity, value, totals) and whether it can share its
     shape's verdict."""
@@ -395,15 +420,12 @@ def _own_cells(frame: pl.DataFrame, h100_tpp: float) -> pl.DataFrame:
         total_cell=pl.col("total_cell").fill_null(""),
         h100_cell=pl.col("h100_cell").fill_null(""),
     )
-    shipment = pl.col("shipment_id").str.strip_chars()
-    line_id = pl.col("line_id").str.strip_chars()
     too_long = pl.lit(False)
     for column, most in LIMITS:
         too_long = too_long | (pl.col(column).str.len_chars() > most).fill_null(False)
     missing = pl.col("counted") & pl.col("quantity").is_null()
-    return frame.with_columns(
-        shipment_text=shipment.fill_null(""),
-        line_text=line_id.fill_null((pl.col("row") + 1).cast(pl.String)),
+    return frame.with_columns(**_ID_TEXTS).with_columns(
+        id_hash=pl.struct(*_ID_TEXTS).hash(_ID_SEED),
         plain_line=(
             pl.col("plain").fill_null(False)
             & ~pl.col("found")
@@ -413,16 +435,3 @@ def _own_cells(frame: pl.DataFrame, h100_tpp: float) -> pl.DataFrame:
             & ~too_long
         ),
     )
-
-
-def _summary(
-    lines: int,
-    outcomes: Counter[str],
-    tiers: Counter[str | None],
-    errors: int,
-    ids: pl.DataFrame,
-) -> Summary:
-    """`verdict.summary_of` from the counts of every line and the ids of every line."""
-    keys = ids.group_by("shipment_text", "line_text").len().filter(pl.col("len") > 1)
-    repeated = ((shipment, line) for shipment, line, _ in keys.iter_rows())
-    return summary_of(lines, lines, outcomes, tiers, errors, repeated)
