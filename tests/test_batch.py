@@ -250,6 +250,22 @@ def test_any_batches_of_any_order_give_what_one_pass_gives(
 _ENGINES = (Engine(), Engine())
 
 
+def test_shapes_forgotten_between_batches_are_determined_again_alike(
+    small_book: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A book of more shapes than are remembered gives what one pass gives."""
+    from tiergate.batch import checking
+
+    monkeypatch.setattr(checking, "SHAPES_KEPT", 4)
+    text = "\n".join(small_book) + "\n"
+    book = read_csv_book(text, "book.csv")
+    assert book is not None
+    found = Columns(_ENGINES[0], book, view=View.WRITTEN, today=TODAY, batch=40, keep=0)
+    assert len(found._shapes) <= 4
+    report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
+    assert csv_of(found).csv == to_csv(report)
+
+
 @pytest.mark.parametrize(
     ("text", "why"),
     [

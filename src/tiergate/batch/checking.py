@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import Any
 
 import polars as pl
@@ -40,6 +41,7 @@ from tiergate.terms import MAX_NAME_LENGTH, Raw
 
 # The columns a line's shape is made of, besides its date's epoch: what the static stages read.
 STATIC = tuple(name for name in StaticLine._fields if name != "intermediate_consignees")
+_SHAPE_KEY = ("epoch", *STATIC)
 # The parties screening reads (a CSV book names no intermediate consignees).
 PARTIES = ("consignee", "consignee_country", "end_user", "end_user_country")
 # The CSV columns a shape decides, in CSV order, around the line's own cells.
@@ -82,6 +84,8 @@ BATCH = 200_000
 # A book of up to this many lines is read and prepared once (its batches are kept between
 # counting and writing: about 0.5 KB a line); a longer one is read and prepared twice.
 KEPT = 1_000_000
+# Shapes remembered from one batch to the next (each a key and a reference).
+SHAPES_KEPT = 500_000
 
 
 class Columns:
@@ -108,6 +112,7 @@ class Columns:
         self.today = today or date.today()
         self.batch = batch
         self._memo: dict[tuple[Any, ...], _Shape] = {}
+        self._shapes: dict[tuple[Any, ...], _Shape] = {}
         self.lines = 0
         pending: list[tuple[int, Line]] = []
         outcomes: Counter[str] = Counter()
@@ -195,17 +200,13 @@ class Columns:
         """A batch's lines with their shapes and own values (`Determined.results` empty)."""
         engine, today = self.engine, self.today
         frame = _dated(frame, engine, self.as_of, today)
-        key = ["epoch", *STATIC]
         shapes = (
             frame.filter(pl.col("epoch").is_not_null())
-            .group_by(key, maintain_order=True)
+            .group_by(_SHAPE_KEY, maintain_order=True)
             .agg(pl.col("row"), pl.col("on").first())
             .with_row_index("shape")
         )
-        found = [
-            _determine_shape(engine, row, today, self.view, self._memo)
-            for row in shapes.drop("row").iter_rows(named=True)
-        ]
+        found = [self._shape(row) for row in shapes.drop("row").iter_rows(named=True)]
         rows = shapes.select("shape", "row").explode("row")
         frame = frame.join(rows, on="row", how="left", maintain_order="left")
         frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
@@ -213,6 +214,20 @@ class Columns:
         frame = _own_cells(frame, engine.rulebook.meta.h100_tpp)
         empty = pl.Series("row", [], pl.UInt32)
         return Determined(self.book, frame, found, first, empty, ())
+
+    def _shape(self, row: dict[str, Any]) -> _Shape:
+        """The shape of the lines with `row`'s epoch and static values, determined once for
+        the book (its batches share most of their shapes); past `SHAPES_KEPT` shapes, the
+        oldest half is forgotten, so a book of ever new shapes does not fill memory."""
+        key = tuple(row[name] for name in _SHAPE_KEY)
+        found = self._shapes.get(key)
+        if found is None:
+            if len(self._shapes) >= SHAPES_KEPT:
+                for old in list(islice(self._shapes, SHAPES_KEPT // 2)):
+                    del self._shapes[old]
+            found = _determine_shape(self.engine, row, self.today, self.view, self._memo)
+            self._shapes[key] = found
+        return found
 
     def batches(self) -> Iterator[Determined]:
         """Each batch's lines determined, in book order."""
