@@ -42,6 +42,7 @@ from tiergate.terms import MAX_NAME_LENGTH, Raw
 # The columns a line's shape is made of, besides its date's epoch: what the static stages read.
 STATIC = tuple(name for name in StaticLine._fields if name != "intermediate_consignees")
 _SHAPE_KEY = ("epoch", *STATIC)
+_SHAPE_ROW = (*_SHAPE_KEY, "on")
 # The parties screening reads (a CSV book names no intermediate consignees).
 PARTIES = ("consignee", "consignee_country", "end_user", "end_user_country")
 # The CSV columns a shape decides, in CSV order, around the line's own cells.
@@ -206,7 +207,7 @@ class Columns:
             .agg(pl.col("row"), pl.col("on").first())
             .with_row_index("shape")
         )
-        found = [self._shape(row) for row in shapes.drop("row").iter_rows(named=True)]
+        found = [self._shape(values) for values in shapes.select(_SHAPE_ROW).iter_rows()]
         rows = shapes.select("shape", "row").explode("row")
         frame = frame.join(rows, on="row", how="left", maintain_order="left")
         frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
@@ -215,16 +216,18 @@ class Columns:
         empty = pl.Series("row", [], pl.UInt32)
         return Determined(self.book, frame, found, first, empty, ())
 
-    def _shape(self, row: dict[str, Any]) -> _Shape:
-        """The shape of the lines with `row`'s epoch and static values, determined once for
-        the book (its batches share most of their shapes); past `SHAPES_KEPT` shapes, the
-        oldest half is forgotten, so a book of ever new shapes does not fill memory."""
-        key = tuple(row[name] for name in _SHAPE_KEY)
+    def _shape(self, values: tuple[Any, ...]) -> _Shape:
+        """The shape of the lines with these epoch and static values (`_SHAPE_ROW`, the
+        date of its first line last), determined once for the book (its batches share most
+        of their shapes); past `SHAPES_KEPT` shapes, the oldest half is forgotten, so a book
+        of ever new shapes does not fill memory."""
+        key = values[:-1]
         found = self._shapes.get(key)
         if found is None:
             if len(self._shapes) >= SHAPES_KEPT:
                 for old in list(islice(self._shapes, SHAPES_KEPT // 2)):
                     del self._shapes[old]
+            row = dict(zip(_SHAPE_ROW, values, strict=True))
             found = _determine_shape(self.engine, row, self.today, self.view, self._memo)
             self._shapes[key] = found
         return found
