@@ -58,8 +58,10 @@ def jsonl_of(found: Columns, header: dict[str, str]) -> Checked:
     ending = "".join(f", {_encoded(k)}: {_encoded(v)}" for k, v in header.items()) + "}"
 
     def batches() -> Iterator[pl.DataFrame]:
-        cache: dict[int, list[dict[str, Any]]] = {}
         for part in found.batches():
+            # Reasons are remembered by the identity of their tuple, so only while the batch
+            # holding them lives: an identity of a batch gone may be taken by another tuple.
+            cache: dict[int, list[dict[str, Any]]] = {}
             reserved = tuple(header)
             texts = [_encoded({**r.as_dict(cache, reserved), **header}) for r in part.results]
             own = pl.repeat(None, part.frame.height, dtype=pl.String, eager=True).scatter(
