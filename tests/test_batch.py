@@ -19,13 +19,14 @@ from hypothesis import strategies as st
 
 from tiergate.batch.cells import QUOTED, encode_cell, text_cell
 from tiergate.batch.checking import Columns
+from tiergate.batch.document import json_of
 from tiergate.batch.lines import jsonl_of
 from tiergate.batch.reading import open_csv_book, read_csv_book
 from tiergate.batch.table import report_table
 from tiergate.batch.writing import check_book, csv_of
 from tiergate.engine import Engine
 from tiergate.inputs import parse_csv, read_book
-from tiergate.outputs import cell, to_csv, to_jsonl
+from tiergate.outputs import cell, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
 from tiergate.textfiles import decode_text
 from tiergate.workflow import LONG_BOOK
@@ -167,18 +168,19 @@ def _compare(path: Path, engine: Engine, *, view: View, as_of: date | None = Non
         read_book(path), as_of=as_of, view=view, today=TODAY
     )
     expected = to_csv(report)
-    if checked.csv != expected:
-        rows = zip(expected.split("\n"), checked.csv.split("\n"), strict=False)
+    if checked.text != expected:
+        rows = zip(expected.split("\n"), checked.text.split("\n"), strict=False)
         first = next(i for i, (a, b) in enumerate(rows) if a != b)
         pytest.fail(
             f"line {first} differs:\nrow path: {expected.split(chr(10))[first][:400]}\n"
-            f"columnar: {checked.csv.split(chr(10))[first][:400]}"
+            f"columnar: {checked.text.split(chr(10))[first][:400]}"
         )
     assert checked.summary == report.summary
     assert checked.summary.lines_in == sum(1 for _ in read_book(path))
     header = {"view": view.value, "rulebook_version": engine.rulebook.version}
     found = Columns(engine, book, as_of=as_of, view=view, today=TODAY)
-    assert jsonl_of(found, header).csv == to_jsonl(report)
+    assert jsonl_of(found, header).text == to_jsonl(report)
+    assert json_of(found).text == to_json(report)
 
 
 @pytest.mark.parametrize("view", [View.ENFORCED, View.WRITTEN])
@@ -237,7 +239,7 @@ def test_any_batches_of_any_order_give_what_one_pass_gives(
     assert book is not None
     checked = check_book(_ENGINES[0], book, view=View.WRITTEN, today=TODAY, batch=batch, keep=keep)
     report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
-    assert checked.csv == to_csv(report)
+    assert checked.text == to_csv(report)
     assert checked.summary == report.summary
     big = {
         line.outcome
@@ -253,7 +255,8 @@ _ENGINES = (Engine(), Engine())
 def test_shapes_forgotten_between_batches_are_determined_again_alike(
     small_book: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A book of more shapes than are remembered gives what one pass gives."""
+    """A book of more shapes than are remembered, in batches read again (nothing kept
+    between them), gives what one pass gives."""
     from tiergate.batch import checking
 
     monkeypatch.setattr(checking, "SHAPES_KEPT", 4)
@@ -263,7 +266,10 @@ def test_shapes_forgotten_between_batches_are_determined_again_alike(
     found = Columns(_ENGINES[0], book, view=View.WRITTEN, today=TODAY, batch=40, keep=0)
     assert len(found._shapes) <= 4
     report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
-    assert csv_of(found).csv == to_csv(report)
+    assert csv_of(found).text == to_csv(report)
+    assert json_of(found).text == to_json(report)  # every batch's last line but the book's
+    header = {"view": "written", "rulebook_version": _ENGINES[0].rulebook.version}
+    assert jsonl_of(found, header).text == to_jsonl(report)  # reasons of batches gone
 
 
 @pytest.mark.parametrize(
@@ -338,6 +344,11 @@ def test_the_cli_takes_the_columnar_path_for_a_long_csv_book(tmp_path: Path) -> 
     done = run_tiergate("check", str(path), "--no-screen", "-f", "jsonl", "-o", str(lines))
     assert done.returncode == 3, done.stderr
     assert lines.read_text(encoding="utf-8") == to_jsonl(report)
+    document = tmp_path / "out.json"
+    done = run_tiergate("-v", "check", str(path), "--no-screen", "-f", "json", "-o", str(document))
+    assert done.returncode == 3, done.stderr
+    assert "into columns" in done.stderr
+    assert document.read_text(encoding="utf-8") == to_json(report)
 
 
 # --- Parquet ---------------------------------------------------------------------------------
@@ -461,7 +472,7 @@ def test_a_book_read_from_its_file_in_batches_gives_what_one_pass_gives(tmp_path
     for keep in (0, 10_000):  # read and prepared again to write, or kept from the count
         found = Columns(Engine(), book, view=View.WRITTEN, today=TODAY, batch=700, keep=keep)
         checked = csv_of(found)
-        assert checked.csv == to_csv(report)
+        assert checked.text == to_csv(report)
         assert checked.summary == report.summary
 
 

@@ -58,7 +58,8 @@ CSV_COLUMNS = (
 )
 
 
-def _compact(value: Any) -> str:
+def compact(value: Any) -> str:
+    """A JSON value as the JSON outputs write it: UTF-8 as it is, on one line."""
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -72,8 +73,8 @@ def to_json(report: Report) -> str:
 def _to_json(report: Report) -> str:
     document = report.as_dict()
     lines = document.pop("lines")
-    parts = [f"  {_compact(key)}: {_compact(value)}" for key, value in document.items()]
-    body = ",\n".join(f"    {_compact(line)}" for line in lines)
+    parts = [f"  {compact(key)}: {compact(value)}" for key, value in document.items()]
+    body = ",\n".join(f"    {compact(line)}" for line in lines)
     parts.insert(4, f'  "lines": [\n{body}\n  ]' if lines else '  "lines": []')
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
@@ -84,7 +85,7 @@ def to_jsonl(report: Report) -> str:
     cache: dict[int, list[dict[str, Any]]] = {}
     reserved = tuple(header)  # a pass-through column named `view` is kept, renamed
     return "".join(
-        _compact({**line.as_dict(cache, reserved), **header}) + "\n" for line in report.lines
+        compact({**line.as_dict(cache, reserved), **header}) + "\n" for line in report.lines
     )
 
 

@@ -144,8 +144,10 @@ class Columns:
                 outcomes[result.outcome.value] += 1
                 tiers[result.tier.value if result.tier else None] += 1
                 errors += bool(result.errors)
+        # The allowances as drawn by the whole book (as `Report.allowances` gives them).
+        self.allowances = allowances if allowances is not None else AllowanceState()
         settled = engine.determine(
-            pending, as_of=as_of, view=view, today=self.today, allowances=allowances
+            pending, as_of=as_of, view=view, today=self.today, allowances=self.allowances
         )
         for result in settled:
             outcomes[result.outcome.value] += 1

@@ -24,12 +24,14 @@ from tiergate.rulebook import View
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """A checked book: its CSV, as a header and the texts of its lines batch by batch in
-    book order (made as they are written), and the summary of its lines."""
+    """A checked book: its text, as a header, the texts of its lines batch by batch in book
+    order (made as they are written, each followed by a line break) and a trailer, and the
+    summary of its lines."""
 
     header: str
     batches: Callable[[], Iterator[pl.DataFrame]]  # one column, `text`
     summary: Summary
+    trailer: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -41,10 +43,11 @@ class Checked:
         handle.write(self.header.encode())
         for lines in self.batches():
             lines.write_csv(handle, include_header=False, quote_style="never")
+        handle.write(self.trailer.encode())
 
     @property
-    def csv(self) -> str:
-        """The CSV as one string."""
+    def text(self) -> str:
+        """The text as one string."""
         buffer = io.BytesIO()
         self.write(buffer)
         return buffer.getvalue().decode()

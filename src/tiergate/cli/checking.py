@@ -138,21 +138,23 @@ def _written(checked: CheckResult, out: Output, *, detail: bool) -> None:
 def _in_columns(
     place: Workspace, file: Path, out: Output, day: date | None, view: View, *, screen: bool
 ) -> None:
-    """Write a CSV, JSON Lines or Parquet check the columnar path takes, and exit with its
-    status;
-    return when the row path must check the book."""
+    """Write a CSV, JSON, JSON Lines or Parquet check the columnar path takes, and exit with
+    its status; return when the row path must check the book."""
     out.needs_file("parquet")
-    if out.format not in ("csv", "parquet", "jsonl"):
+    if out.format not in ("csv", "parquet", "jsonl", "json"):
         return
     found = place.check_columnar(file, as_of=day, view=view, screen=screen)
     if found is None:
         return
+    from tiergate.batch.document import json_of
     from tiergate.batch.lines import jsonl_of
     from tiergate.batch.table import table_of
     from tiergate.batch.writing import csv_of
 
     if out.format == "parquet":
         out.binary(table_of(found).write_parquet)
+    elif out.format == "json":
+        out.binary(json_of(found).write)
     elif out.format == "jsonl":
         header = {"view": view.value, "rulebook_version": found.engine.rulebook.version}
         out.binary(jsonl_of(found, header).write)

@@ -182,7 +182,7 @@ class Engine:
             as_of=as_of,
             view=view,
             rulebook_version=self.rulebook.version,
-            editions=self._editions(),
+            editions=self.editions(),
             lines=results,
             summary=summarise(len(lines), results),
             allowances=state.as_dict(),
@@ -465,7 +465,9 @@ class Engine:
             base=base,
         )
 
-    def _editions(self) -> tuple[dict[str, str], ...]:
+    def editions(self) -> tuple[dict[str, str], ...]:
+        """The data editions a report of this engine names: the rulebook's sources and,
+        when it screens, the list edition."""
         editions = [
             {"name": e.name, "date": e.date.isoformat(), "licence": e.licence}
             for e in self.rulebook.meta.editions
