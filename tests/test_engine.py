@@ -312,3 +312,17 @@ def test_every_stated_item_parameter_reaches_the_specs() -> None:
         specs = parse_specs(base._replace(**{column: "1"}), errors)
         assert specs != Specs(), column
         assert errors == [], column
+
+
+def test_a_line_gets_the_same_answer_whichever_line_of_its_epoch_came_first() -> None:
+    """Lines of one epoch share what the engine works out once (its memo tables): no answer
+    may name one of them, or a line's answer would depend on the lines before it (and on
+    how a book is split, as `tiergate.spark` splits it)."""
+
+    def line(on: str) -> Line:
+        return Line(date=on, item="NVIDIA A40", eccn="3A090.a", quantity=3, destination="SA")
+
+    alone = Engine().check([line("2022-11-16")], today=WRITTEN_DAY).lines[0]
+    after = Engine().check([line("2022-12-30"), line("2022-11-16")], today=WRITTEN_DAY).lines[1]
+    assert alone.errors == after.errors
+    assert "in force from 2023-11-17" in alone.errors[0]
