@@ -1,7 +1,7 @@
 """`tiergate.spark` against the local columnar path: PySpark in local mode (two cores, small
 Arrow batches, so that every partition sends several) checks a generated book, and its table
 equals the local path's field by field, for both views, on each line's own date and on one
-date. The book has bad rows, every epoch from 2022 to 2026, a consignee whose LPP allowance
+date, and with parties screened. The book has bad rows, every epoch from 2022 to 2026, a consignee whose LPP allowance
 runs out and Tier 2 destinations whose country allocation runs out."""
 
 from __future__ import annotations
@@ -90,6 +90,21 @@ def test_spark_gives_the_local_table_field_by_field(
             messages = drawn.filter(pl.col("rule") == rule).get_column("message")
             assert messages.str.contains(beyond).any(), f"`{rule}` runs out"
             assert messages.str.contains("used before").any(), f"lines fit in `{rule}`"
+
+
+def test_screened_parties_give_the_local_answers(spark: SparkSession, book: Book) -> None:
+    """Each worker screens against the same list edition as this process (the bundled one:
+    `TIERGATE_HOME` is an empty folder for the whole run, and the workers inherit it)."""
+    from tiergate.screening.service import Screener
+
+    engine = Engine(screener=Screener.shared())
+    want = table_of(Columns(engine, book, view=View.WRITTEN, today=TODAY))
+    df = spark.createDataFrame(_frame(book).to_arrow())
+    got = pl.from_arrow(check(df, view=View.WRITTEN, today=TODAY).toArrow())
+    assert isinstance(got, pl.DataFrame)
+    _compare(want, got)
+    listed = want.select(pl.col("reasons").explode().struct.field("rule"))
+    assert listed.get_column("rule").str.starts_with("list.").any(), "a party is listed"
 
 
 def test_lines_that_share_a_holding_through_others_are_settled_together() -> None:
