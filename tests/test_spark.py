@@ -1,8 +1,9 @@
 """`tiergate.spark` against the local columnar path: PySpark in local mode (two cores, small
 Arrow batches, so that every partition sends several) checks a generated book, and its table
 equals the local path's field by field, for both views, on each line's own date and on one
-date, and with parties screened. The book has bad rows, every epoch from 2022 to 2026, a consignee whose LPP allowance
-runs out and Tier 2 destinations whose country allocation runs out."""
+date, and with parties screened. The book has bad rows, every epoch from 2022 to 2026, a
+consignee whose LPP allowance runs out and Tier 2 destinations whose country allocation runs
+out."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from books import TODAY, write_book
 
 pytest.importorskip("pyspark", reason="tiergate.spark needs the [spark] extra")
 
+from pyspark.errors import PythonException
 from pyspark.sql import SparkSession
 
 from tiergate.batch.checking import Columns
@@ -129,3 +131,10 @@ def test_bad_arguments_are_named(spark: SparkSession) -> None:
     nested = spark.createDataFrame([("H100 SXM", ["IN"])], "item string, destination array<string>")
     with pytest.raises(InputError, match="column `destination` holds lists or records"):
         check(nested, screen=False)
+
+
+def test_a_text_the_columnar_path_cannot_read_is_refused_by_name(spark: SparkSession) -> None:
+    """Locally such a book goes to the row path; Spark has none, so the check stops."""
+    df = spark.createDataFrame([("H100\x00 SXM", "IN")], "item string, destination string")
+    with pytest.raises(PythonException, match="holds a NUL or a character between"):
+        check(df, screen=False)

@@ -25,7 +25,9 @@ calls the functions the local path calls.
 
 Each Python worker builds the engine once and keeps it, with its memo tables, between
 batches. `check` runs the first two steps when called (the static part is kept with
-`localCheckpoint`); the allowances are settled when the result is read.
+`localCheckpoint`); the allowances are settled when the result is read. A text the columnar
+path cannot read as the row path does (a NUL, a character from \\x1c to \\x1f) stops the
+check: locally such a book goes to the row path.
 """
 
 from __future__ import annotations
