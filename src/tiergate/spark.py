@@ -39,6 +39,7 @@ from functools import lru_cache
 from typing import Any
 
 import polars as pl
+from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
@@ -176,7 +177,7 @@ class _Job:
             raise InputError(f"input `{SOURCE}` has a column `{PLACE}`: tiergate.spark uses it")
         try:
             arrow = to_arrow_schema(df.schema)
-        except Exception as exc:  # pyspark raises its own errors for each type it cannot send
+        except PySparkException as exc:  # a type Spark cannot send as Arrow
             raise InputError(f"input `{SOURCE}` has a column Arrow cannot hold: {exc}") from exc
         header = typed_header(_frame(arrow.empty_table()).schema, SOURCE)
         if as_of is not None:
