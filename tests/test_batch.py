@@ -8,11 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
+from books import TODAY, write_book
 from conftest import run_tiergate
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,134 +31,6 @@ from tiergate.outputs import cell, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
 from tiergate.textfiles import decode_text
 from tiergate.workflow import LONG_BOOK
-
-TODAY = date(2026, 11, 1)
-COUNTRIES = [
-    "KR",
-    "JP",
-    "DE",
-    "IN",
-    "VN",
-    "CN",
-    "Hong Kong",
-    "SG",
-    "AE",
-    "SA",
-    "BR",
-    "MY",
-    "IL",
-    "RU",
-    "IR",
-    "Macau",
-    "France",
-    "PK",
-    "KZ",
-    "US",
-    "Atlantis",
-    " kr ",
-]
-HEADER = [
-    "shipment_id",
-    "line_id",
-    "date",
-    "item",
-    "eccn",
-    "item_type",
-    "quantity",
-    "value",
-    "destination",
-    "transaction",
-    "end_use",
-    "consignee",
-    "consignee_country",
-    "consignee_hq_country",
-    "end_user",
-    "end_user_country",
-    "erp_ref",
-    "Outcome",
-    "view",  # a name the JSON Lines output gives each line too
-]
-
-
-def _odd_value(rng: random.Random, column: str) -> str:
-    """A value the reader or the engine treats specially."""
-    return rng.choice(
-        {
-            "shipment_id": ["", "=SUM(A1)", "x" * 201, "  S-pad  ", "+1"],
-            "line_id": ["", "-2", "1"],
-            "date": ["", "2019-01-01", "not a date", "2025-05-15T10:00:00", " 2025-01-13 "],
-            "quantity": ["", "0", "1.5", "abc", "1,000", "100000000", " 7 "],
-            "value": ["", "-5", "12.345", "1e13", "abc", "1,000.50"],
-            "consignee": ["", "Huawei Technologies Co. Ltd.", "y" * 301, "@corp"],
-        }[column]
-    )
-
-
-def _book(
-    path: Path, lines: int, seed: int, engine: Engine, delimiter: str = ",", blanks: bool = True
-) -> None:
-    """A book drawing every field independently over 2022-10 to 2026-10, with odd values in
-    about one line in twelve, and one Tier 2 consignee buying 300 B200 (10,800,000 TPP) a
-    time in 2025: two such lines fit in its LPP allowance (26,900,000 TPP a year), not three."""
-    rng = random.Random(seed)
-    items = [chip.name for chip in engine.catalog.chips.values()] + ["Unknown GPU 9000", ""]
-    eccns = ["", "", "", "3A090.a", "4E091", "3E001", "5A992"]
-    types = ["", "", "", "", "chip", "board", "system", "technology", "model_weights", "hbm"]
-    start = date(2022, 10, 1)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, delimiter=delimiter, quoting=csv.QUOTE_NONE, escapechar=None)
-        writer.writerow(HEADER)
-        for i in range(lines):
-            country = rng.choice(COUNTRIES)
-            row = {
-                "shipment_id": f"S{i // 3}",
-                "line_id": str(i % 3 + 1),
-                "date": (start + timedelta(days=rng.randrange(1490))).isoformat(),
-                "item": rng.choice(items),
-                "eccn": rng.choice(eccns),
-                "item_type": rng.choice(types),
-                "quantity": str(rng.randint(1, 3000)),
-                "value": rng.choice(
-                    ["", "", str(rng.randint(1, 10**6)), f"{rng.random() * 1e5:.2f}"]
-                ),
-                "destination": country,
-                "transaction": rng.choice(
-                    ["", "export", "reexport", "in_country_transfer", "deemed_export", "gift"]
-                ),
-                "end_use": rng.choice(["", "", "", "civil", "military", "supercomputer"]),
-                "consignee": f"Consignee {rng.randrange(300)}",
-                "consignee_country": rng.choice([country, country, "", "CN"]),
-                "consignee_hq_country": rng.choice(["", "", "US", "CN", "Macau", country]),
-                "end_user": rng.choice(["", "", "End User 1", "Sugon"]),
-                "end_user_country": rng.choice(["", country]),
-                "erp_ref": rng.choice(
-                    [f"ERP-{i}", f"=HYPERLINK({i})", "a;b" if delimiter == "," else "a,b", "  "]
-                ),
-                "Outcome": rng.choice(["", "kept"]),
-                "view": rng.choice(["", "north"]),
-            }
-            if rng.random() < 1 / 12:
-                column = rng.choice(
-                    ["shipment_id", "line_id", "date", "quantity", "value", "consignee"]
-                )
-                row[column] = _odd_value(rng, column)
-            if i % 97 == 0:  # one Tier 2 consignee, far beyond its LPP allowance
-                row.update(
-                    item="B200",
-                    eccn="",
-                    item_type="",
-                    quantity="300",
-                    destination="IN",
-                    consignee="Big Buyer",
-                    consignee_country="IN",
-                    consignee_hq_country="IN",
-                    transaction="export",
-                    date=f"2025-0{rng.randint(6, 9)}-1{rng.randint(0, 9)}",
-                )
-            if blanks and i % 501 == 0:
-                writer.writerow([""] * len(HEADER))  # a blank row: skipped by both paths
-            # A cell holding the delimiter would need quotes: the columnar reader reads none.
-            writer.writerow([row[name].replace(delimiter, " ") for name in HEADER])
 
 
 def _compare(path: Path, engine: Engine, *, view: View, as_of: date | None = None) -> None:
@@ -188,7 +61,7 @@ def test_a_100000_line_book_is_written_byte_for_byte_as_the_row_path_writes_it(
     tmp_path: Path, view: View
 ) -> None:
     path = tmp_path / "book.csv"
-    _book(path, 100_000, seed=11, engine=Engine())
+    write_book(path, 100_000, seed=11, engine=Engine())
     _compare(path, Engine(), view=view)
 
 
@@ -200,7 +73,7 @@ def test_smaller_books_on_one_date_and_other_delimiters(
     tmp_path: Path, as_of: date | None, delimiter: str, seed: int
 ) -> None:
     path = tmp_path / "book.csv"
-    _book(path, 8_000, seed=seed, engine=Engine(), delimiter=delimiter)
+    write_book(path, 8_000, seed=seed, engine=Engine(), delimiter=delimiter)
     for view in View:
         _compare(path, Engine(), view=view, as_of=as_of)
 
@@ -209,7 +82,7 @@ def test_screened_parties_give_the_same_answers(tmp_path: Path) -> None:
     from tiergate.screening.service import Screener
 
     path = tmp_path / "book.csv"
-    _book(path, 6_000, seed=5, engine=Engine())
+    write_book(path, 6_000, seed=5, engine=Engine())
     _compare(path, Engine(screener=Screener.shared()), view=View.ENFORCED)
 
 
@@ -217,7 +90,7 @@ def test_screened_parties_give_the_same_answers(tmp_path: Path) -> None:
 def small_book(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """The lines of a 600-line book (header first) with allowances that run out."""
     path = tmp_path_factory.mktemp("small") / "book.csv"
-    _book(path, 600, seed=21, engine=Engine(), blanks=False)
+    write_book(path, 600, seed=21, engine=Engine(), blanks=False)
     return decode_text(path.read_bytes()).replace("\r\n", "\n").splitlines()
 
 
@@ -264,7 +137,7 @@ def test_shapes_forgotten_between_batches_are_determined_again_alike(
     book = read_csv_book(text, "book.csv")
     assert book is not None
     found = Columns(_ENGINES[0], book, view=View.WRITTEN, today=TODAY, batch=40, keep=0)
-    assert len(found._shapes) <= 4
+    assert len(found.terms.shapes) <= 4
     report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
     assert csv_of(found).text == to_csv(report)
     assert json_of(found).text == to_json(report)  # every batch's last line but the book's
@@ -328,7 +201,7 @@ def test_the_quoted_characters_include_what_csv_documents() -> None:
 
 def test_the_cli_takes_the_columnar_path_for_a_long_csv_book(tmp_path: Path) -> None:
     path = tmp_path / "book.csv"
-    _book(path, LONG_BOOK + 500, seed=7, engine=Engine())
+    write_book(path, LONG_BOOK + 500, seed=7, engine=Engine())
     out = tmp_path / "out.csv"
     done = run_tiergate("check", str(path), "--no-screen", "--format", "csv", "--output", str(out))
     report = Engine().check(read_book(path))
@@ -356,7 +229,7 @@ def test_the_cli_takes_the_columnar_path_for_a_long_csv_book(tmp_path: Path) -> 
 
 def test_parquet_out_is_the_same_table_by_either_path(tmp_path: Path) -> None:
     path = tmp_path / "book.csv"
-    _book(path, LONG_BOOK + 1_000, seed=8, engine=Engine())
+    write_book(path, LONG_BOOK + 1_000, seed=8, engine=Engine())
     out = tmp_path / "out.parquet"
     done = run_tiergate("check", str(path), "--no-screen", "-f", "parquet", "-o", str(out))
     report = Engine().check(read_book(path))
@@ -372,7 +245,7 @@ def test_parquet_out_is_the_same_table_by_either_path(tmp_path: Path) -> None:
 
 def test_a_parquet_book_gives_what_the_same_book_in_csv_gives(tmp_path: Path) -> None:
     path = tmp_path / "book.csv"
-    _book(path, LONG_BOOK + 1_000, seed=9, engine=Engine(), blanks=False)
+    write_book(path, LONG_BOOK + 1_000, seed=9, engine=Engine(), blanks=False)
     texts = pl.read_csv(path, infer_schema=False, quote_char=None)
     typed = texts.with_columns(
         pl.col("quantity").cast(pl.Int64, strict=False).fill_null(pl.col("quantity")),
@@ -465,7 +338,7 @@ def test_parquet_needs_an_output_file() -> None:
 
 def test_a_book_read_from_its_file_in_batches_gives_what_one_pass_gives(tmp_path: Path) -> None:
     path = tmp_path / "book.csv"
-    _book(path, 3_000, seed=12, engine=Engine())
+    write_book(path, 3_000, seed=12, engine=Engine())
     book = open_csv_book(path)
     assert book is not None
     report = Engine().check(read_book(path), view=View.WRITTEN, today=TODAY)
@@ -480,7 +353,7 @@ def test_a_book_that_changes_between_its_two_readings_is_an_error(tmp_path: Path
     from tiergate.errors import InputError
 
     path = tmp_path / "book.csv"
-    _book(path, 1_000, seed=13, engine=Engine())
+    write_book(path, 1_000, seed=13, engine=Engine())
     book = open_csv_book(path)
     assert book is not None
     found = Columns(Engine(), book, today=TODAY, batch=300, keep=0)  # read again to write
@@ -492,7 +365,7 @@ def test_a_book_that_changes_between_its_two_readings_is_an_error(tmp_path: Path
 
 def test_a_quote_deep_in_a_long_book_sends_it_to_the_row_path(tmp_path: Path) -> None:
     path = tmp_path / "book.csv"
-    _book(path, LONG_BOOK + 500, seed=14, engine=Engine())
+    write_book(path, LONG_BOOK + 500, seed=14, engine=Engine())
     lines = path.read_bytes().split(b"\r\n")
     lines[LONG_BOOK] = lines[LONG_BOOK].replace(b"ERP-", b'"ERP, quoted"-', 1)
     path.write_bytes(b"\r\n".join(lines))

@@ -312,3 +312,36 @@ def test_every_stated_item_parameter_reaches_the_specs() -> None:
         specs = parse_specs(base._replace(**{column: "1"}), errors)
         assert specs != Specs(), column
         assert errors == [], column
+
+
+def test_a_line_gets_the_same_answer_whichever_line_of_its_epoch_came_first() -> None:
+    """Lines of one epoch share what the engine works out once (its memo tables): no answer
+    may name one of them, or a line's answer would depend on the lines before it (and on
+    how a book is split, as `tiergate.spark` splits it)."""
+
+    def line(on: str) -> Line:
+        return Line(date=on, item="NVIDIA A40", eccn="3A090.a", quantity=3, destination="SA")
+
+    alone = Engine().check([line("2022-11-16")], today=WRITTEN_DAY).lines[0]
+    after = Engine().check([line("2022-12-30"), line("2022-11-16")], today=WRITTEN_DAY).lines[1]
+    assert alone.errors == after.errors
+    assert "in force from 2023-11-17" in alone.errors[0]
+
+
+def test_items_whose_possible_eccns_differ_never_share_a_static_determination() -> None:
+    """A TPU classified 3A090.a and one whose typed ECCN tiergate does not know once had the
+    same signature, so the second, after the first, lost the end-use rules that may reach an
+    item whose ECCN is unknown (`eccn_fits`)."""
+    known = Line(
+        date="2025-06-01",
+        item="Google TPU v4",
+        eccn="3A090.a",
+        quantity=469,
+        destination="CN",
+        end_use="military",
+    )
+    unknown = replace(known, item="Google TPU v5e", eccn="5A992", quantity=155)
+    alone = Engine().check([unknown], today=WRITTEN_DAY).lines[0]
+    after = Engine().check([known, unknown], today=WRITTEN_DAY).lines[1]
+    assert [r.rule for r in after.reasons] == [r.rule for r in alone.reasons]
+    assert any(r.rule == "enduse.744-21-military" for r in alone.reasons)

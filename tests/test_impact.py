@@ -358,14 +358,14 @@ def test_the_library_gives_what_the_cli_gives() -> None:
 def test_a_long_book_compared_in_columns_gives_what_the_row_path_gives(
     tmp_path: Path, before: str, after: str, overlay: Path | None
 ) -> None:
-    from test_batch import _book
+    from books import write_book
 
     from tiergate.engine import Engine
     from tiergate.inputs import read_book
     from tiergate.workflow import LONG_BOOK
 
     path = tmp_path / "book.csv"
-    _book(path, LONG_BOOK + 1_500, seed=4, engine=Engine())
+    write_book(path, LONG_BOOK + 1_500, seed=4, engine=Engine())
     args = ["diff", str(path), "--from", before, "--to", after]
     found = _json(*args, *(["--rulebook-overlay", str(overlay)] if overlay else []))
     rulebook = None

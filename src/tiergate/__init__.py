@@ -3,7 +3,8 @@
 Library first: `check` determines shipment lines (screening their parties), `screen` screens
 one party, `classify` classifies one item, `tiers` maps every country to its tier for an item
 class; `tiergate.workflow.Workspace` adds the ledger (allowances, licences, holds, audit,
-commit). The CLI only parses, calls and formats.
+commit); `tiergate.spark.check` checks a Spark DataFrame (the `[spark]` extra). The CLI
+only parses, calls and formats.
 
 The names below are imported when first used (PEP 562), so that `import tiergate` (and
 `tiergate --help`) does not load the engine, the rulebook or pydantic.

@@ -419,14 +419,20 @@ def scope_of_eccn(
 ) -> tuple[EccnScope | None, str | None]:
     """The scope entry an ECCN the user typed maps to, or an error saying why it does not."""
     text = eccn.strip()
-    known = False
+    periods: list[str] = []
     for pattern, entry in eccn_scopes:
         if pattern.fullmatch(text):
-            known = True
             if entry.in_force(on):
                 return entry, None
-    if known:
-        return None, f"ECCN `{eccn}` was not in force on {on.isoformat()}"
+            ending = f" to {entry.effective_to.isoformat()}" if entry.effective_to else ""
+            periods.append(f"from {entry.effective_from.isoformat()}{ending}")
+    if periods:
+        # The periods, not the line's date: lines of one epoch share this answer (the
+        # engine's memo tables), so it must not name one of them.
+        return None, (
+            f"ECCN `{eccn}` was not in force on the line's date: it is in force "
+            f"{', '.join(periods)}"
+        )
     return None, (
         f"ECCN `{eccn}` is not one tiergate knows (expected e.g. 3A090.a, 4A090.b, 3A090.c, "
         "4E091, 5A002.z.1.a, 3A991.p, EAR99)"

@@ -14,8 +14,8 @@ batches give what one pass gives. No rule is written here: every answer is the e
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 from typing import Any
@@ -89,6 +89,90 @@ KEPT = 1_000_000
 SHAPES_KEPT = 500_000
 
 
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What a book's batches are determined with: the engine, the book (its pass-through
+    columns), the date (`as_of`, else each line's own), the view and today's date; and the
+    shapes already determined (`shapes`, by their values, and `memo`, by their verdicts and
+    cells; shared by the batches). `part` determines one batch but for its lines that draw on
+    an allowance, for `Columns` and for `tiergate.spark`."""
+
+    engine: Engine
+    book: Book
+    as_of: date | None
+    view: View
+    today: date
+    memo: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
+    shapes: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
+
+    def part(self, frame: pl.DataFrame) -> tuple[Determined, pl.DataFrame]:
+        """A batch (`frame`, its lines numbered in the whole book in `row`) determined, but
+        for the lines that draw on an allowance: they are returned (their book columns and
+        `row`), to be settled with every other line of the book that draws on one. The
+        batch's `results` are those of its other lines determined alone."""
+        prepared = self._prepare(frame)
+        alone = prepared.frame.filter(~pl.col("plain_line"))
+        draws = alone.get_column("pending").fill_null(False)
+        lines = self.lines(alone.filter(~draws))
+        rows = pl.Series("row", [row for row, _ in lines], frame.schema["row"])
+        found = Determined(
+            self.book, prepared.frame, prepared.shapes, prepared.first, rows, self.determine(lines)
+        )
+        return found, alone.filter(draws).select(frame.columns)
+
+    def lines(self, frame: pl.DataFrame) -> list[tuple[int, Line]]:
+        """The lines of `frame` (book columns and `row`) as the row path's, at their places."""
+        extras = self.book.extras
+        return [
+            (row["row"], line_of(row, {name: row[f"extra:{i}"] for i, name in enumerate(extras)}))
+            for row in frame.iter_rows(named=True)
+        ]
+
+    def determine(
+        self, lines: list[tuple[int, Line]], allowances: AllowanceState | None = None
+    ) -> tuple[LineResult, ...]:
+        """Lines determined by the engine at their places (`Engine.determine`)."""
+        return self.engine.determine(
+            lines, as_of=self.as_of, view=self.view, today=self.today, allowances=allowances
+        )
+
+    def _prepare(self, frame: pl.DataFrame) -> Determined:
+        """A batch's lines with their shapes and own values (`Determined.results` empty)."""
+        engine, today = self.engine, self.today
+        first = int(frame.item(0, "row"))
+        frame = _dated(frame, engine, self.as_of, today)
+        shapes = (
+            frame.filter(pl.col("epoch").is_not_null())
+            .group_by(_SHAPE_KEY, maintain_order=True)
+            .agg(pl.col("row"), pl.col("on").first())
+            .with_row_index("shape")
+        )
+        found = [self._shape(values) for values in shapes.select(_SHAPE_ROW).iter_rows()]
+        rows = shapes.select("shape", "row").explode("row")
+        frame = frame.join(rows, on="row", how="left", maintain_order="left")
+        frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
+        frame = _screened(frame, engine, today)
+        frame = _own_cells(frame, engine.rulebook.meta.h100_tpp)
+        empty = pl.Series("row", [], pl.UInt32)
+        return Determined(self.book, frame, found, first, empty, ())
+
+    def _shape(self, values: tuple[Any, ...]) -> _Shape:
+        """The shape of the lines with these epoch and static values (`_SHAPE_ROW`, the
+        date of its first line last), determined once for the book (its batches share most
+        of their shapes); past `SHAPES_KEPT` shapes, the oldest half is forgotten, so a book
+        of ever new shapes does not fill memory."""
+        key = values[:-1]
+        found = self.shapes.get(key)
+        if found is None:
+            if len(self.shapes) >= SHAPES_KEPT:
+                for old in list(islice(self.shapes, SHAPES_KEPT // 2)):
+                    del self.shapes[old]
+            row = dict(zip(_SHAPE_ROW, values, strict=True))
+            found = _determine_shape(self.engine, row, self.today, self.view, self.memo)
+            self.shapes[key] = found
+        return found
+
+
 class Columns:
     """A book determined by the columnar path, batch by batch, as `Engine.check` determines
     it in one pass. Building it reads the book once: it counts the outcomes, finds the ids
@@ -111,44 +195,36 @@ class Columns:
     ) -> None:
         self.engine, self.book, self.as_of, self.view = engine, book, as_of, view
         self.today = today or date.today()
+        self.terms = Terms(engine, book, as_of, view, self.today)
         self.batch = batch
-        self._memo: dict[tuple[Any, ...], _Shape] = {}
-        self._shapes: dict[tuple[Any, ...], _Shape] = {}
         self.lines = 0
         pending: list[tuple[int, Line]] = []
         outcomes: Counter[str] = Counter()
         tiers: Counter[str | None] = Counter()
         errors = 0
         hashes: list[pl.Series] = []
-        # Up to `keep` lines, the prepared batches and the results of their lines determined
-        # alone are kept for `batches`, which then neither reads nor prepares them again.
-        kept: list[tuple[Determined, dict[int, LineResult]]] | None = []
+        # Up to `keep` lines, the batches determined (but for the lines that draw on an
+        # allowance) are kept for `batches`, which then neither reads nor determines them again.
+        kept: list[Determined] | None = []
         for first, frame in self._slices():
-            prepared = self._prepare(frame, first)
-            alone_results: dict[int, LineResult] = {}
+            part, drawing = self.terms.part(frame)
             if kept is not None and first + frame.height <= keep:
-                kept.append((prepared, alone_results))
+                kept.append(part)
             else:
                 kept = None
-            hashes.append(prepared.frame.get_column("id_hash"))
-            plain = prepared.frame.filter(pl.col("plain_line"))
+            hashes.append(part.frame.get_column("id_hash"))
+            plain = part.frame.filter(pl.col("plain_line"))
             outcomes.update(dict(plain.group_by("outcome").len().iter_rows()))
             tiers.update(dict(plain.group_by("tier").len().iter_rows()))
             errors += int(plain.get_column("has_errors").sum())
-            alone = prepared.frame.filter(~pl.col("plain_line"))
-            draws = alone.get_column("pending").fill_null(False)
-            pending.extend(self._lines(alone.filter(draws)))
-            lines = self._lines(alone.filter(~draws))
-            for (row, _), result in zip(lines, self._determine(lines), strict=True):
-                alone_results[row] = result
+            pending.extend(self.terms.lines(drawing))
+            for result in part.results:
                 outcomes[result.outcome.value] += 1
                 tiers[result.tier.value if result.tier else None] += 1
                 errors += bool(result.errors)
         # The allowances as drawn by the whole book (as `Report.allowances` gives them).
         self.allowances = allowances if allowances is not None else AllowanceState()
-        settled = engine.determine(
-            pending, as_of=as_of, view=view, today=self.today, allowances=self.allowances
-        )
+        settled = self.terms.determine(pending, self.allowances)
         for result in settled:
             outcomes[result.outcome.value] += 1
             tiers[result.tier.value if result.tier else None] += 1
@@ -188,71 +264,20 @@ class Columns:
         ids = pl.concat(candidates).group_by(*_ID_TEXTS).len().filter(pl.col("len") > 1)
         return [(shipment, line) for shipment, line, _ in ids.iter_rows()]
 
-    def _lines(self, frame: pl.DataFrame) -> list[tuple[int, Line]]:
-        extras = self.book.extras
-        return [
-            (row["row"], line_of(row, {name: row[f"extra:{i}"] for i, name in enumerate(extras)}))
-            for row in frame.iter_rows(named=True)
-        ]
-
-    def _determine(self, lines: list[tuple[int, Line]]) -> tuple[LineResult, ...]:
-        """Lines that draw on no allowance, each determined alone."""
-        return self.engine.determine(lines, as_of=self.as_of, view=self.view, today=self.today)
-
-    def _prepare(self, frame: pl.DataFrame, first: int) -> Determined:
-        """A batch's lines with their shapes and own values (`Determined.results` empty)."""
-        engine, today = self.engine, self.today
-        frame = _dated(frame, engine, self.as_of, today)
-        shapes = (
-            frame.filter(pl.col("epoch").is_not_null())
-            .group_by(_SHAPE_KEY, maintain_order=True)
-            .agg(pl.col("row"), pl.col("on").first())
-            .with_row_index("shape")
-        )
-        found = [self._shape(values) for values in shapes.select(_SHAPE_ROW).iter_rows()]
-        rows = shapes.select("shape", "row").explode("row")
-        frame = frame.join(rows, on="row", how="left", maintain_order="left")
-        frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
-        frame = _screened(frame, engine, today)
-        frame = _own_cells(frame, engine.rulebook.meta.h100_tpp)
-        empty = pl.Series("row", [], pl.UInt32)
-        return Determined(self.book, frame, found, first, empty, ())
-
-    def _shape(self, values: tuple[Any, ...]) -> _Shape:
-        """The shape of the lines with these epoch and static values (`_SHAPE_ROW`, the
-        date of its first line last), determined once for the book (its batches share most
-        of their shapes); past `SHAPES_KEPT` shapes, the oldest half is forgotten, so a book
-        of ever new shapes does not fill memory."""
-        key = values[:-1]
-        found = self._shapes.get(key)
-        if found is None:
-            if len(self._shapes) >= SHAPES_KEPT:
-                for old in list(islice(self._shapes, SHAPES_KEPT // 2)):
-                    del self._shapes[old]
-            row = dict(zip(_SHAPE_ROW, values, strict=True))
-            found = _determine_shape(self.engine, row, self.today, self.view, self._memo)
-            self._shapes[key] = found
-        return found
-
     def batches(self) -> Iterator[Determined]:
         """Each batch's lines determined, in book order."""
-        if self._kept is not None:
-            for prepared, alone_results in self._kept:
-                yield self._determined(prepared, alone_results)
-            return
-        for first, frame in self._slices():
-            prepared = self._prepare(frame, first)
-            alone = prepared.frame.filter(~pl.col("plain_line"))
-            lines = [(r, line) for r, line in self._lines(alone) if r not in self._settled]
-            yield self._determined(
-                prepared, dict(zip((r for r, _ in lines), self._determine(lines), strict=True))
-            )
+        parts: Iterable[Determined] = self._kept or (
+            self.terms.part(frame)[0] for _, frame in self._slices()
+        )
+        for part in parts:
+            yield self._determined(part)
 
-    def _determined(self, prepared: Determined, alone_results: dict[int, LineResult]) -> Determined:
-        """A prepared batch with the results of its lines determined alone."""
-        rows = prepared.frame.filter(~pl.col("plain_line")).get_column("row")
-        results = tuple(self._settled.get(row) or alone_results[row] for row in rows)
-        return Determined(self.book, prepared.frame, prepared.shapes, prepared.first, rows, results)
+    def _determined(self, part: Determined) -> Determined:
+        """A batch with the results of its lines that draw on an allowance settled."""
+        rows = part.frame.filter(~pl.col("plain_line")).get_column("row")
+        alone = dict(zip(part.special_rows.to_list(), part.results, strict=True))
+        results = tuple(self._settled.get(row) or alone[row] for row in rows)
+        return Determined(self.book, part.frame, part.shapes, part.first, rows, results)
 
 
 def _dated(frame: pl.DataFrame, engine: Engine, as_of: date | None, today: date) -> pl.DataFrame:

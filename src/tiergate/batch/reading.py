@@ -55,15 +55,15 @@ class Book:
 
 
 @dataclass(frozen=True, slots=True)
-class _Header:
-    """How a CSV book's columns map to a book's frame."""
+class Header:
+    """How a book's columns (a CSV header's, a typed table's) map to a book's frame."""
 
     separator: str
     keys: tuple[str, ...]
     names: tuple[str, ...]
 
     @classmethod
-    def of(cls, line: str, source: str) -> _Header:
+    def of(cls, line: str, source: str) -> Header:
         separator = delimiter(line)
         names, keys = header(line.split(separator), source)
         return cls(separator, tuple(keys), tuple(names))
@@ -137,7 +137,7 @@ def read_csv_book(content: str, source: str) -> Book | None:
     head, _, rest = content.partition("\n")
     if not head.strip() or any(mark in head for mark in _ROW_READER_ONLY):
         return None
-    found = _Header.of(head, source)
+    found = Header.of(head, source)
     if len(head) > csv.field_size_limit():
         return None
     try:
@@ -166,7 +166,7 @@ def open_csv_book(path: Path) -> Book | None:
         return None
     if len(head) > csv.field_size_limit():
         return None
-    found = _Header.of(head, str(path))
+    found = Header.of(head, str(path))
     seen = _stamp(path)
 
     def frames(size: int) -> Iterator[pl.DataFrame]:
@@ -189,7 +189,7 @@ def _stamp(path: Path) -> tuple[int, int]:
     return status.st_size, status.st_mtime_ns
 
 
-def _book_frame(raw: pl.DataFrame, found: _Header) -> pl.DataFrame:
+def _book_frame(raw: pl.DataFrame, found: Header) -> pl.DataFrame:
     """`raw`'s text columns (`c0`, `c1`, ...; none at all for no lines) as a book's frame."""
     extras = [f"extra:{i}" for i in range(len(found.extras))]
     if raw.width == 0:
@@ -210,35 +210,43 @@ def _book_frame(raw: pl.DataFrame, found: _Header) -> pl.DataFrame:
 
 
 def read_parquet_book(raw: bytes, source: str) -> Book:
-    """A Parquet book: one line per row, its columns matched by name as a CSV header's are,
-    every value read as text (numbers as Python writes them, dates as YYYY-MM-DD)."""
+    """A Parquet book: one line per row, read as `typed_book_frame` reads a table."""
     try:
         table = pl.read_parquet(io.BytesIO(raw))
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"input `{source}` cannot be read as Parquet: {exc}") from exc
-    names, keys = header([str(name) for name in table.columns], source)
-    nested = [
-        n for n, kind in table.schema.items() if isinstance(kind, pl.List | pl.Struct | pl.Array)
-    ]
+    found = typed_header(table.schema, source)
+    if table.height == 0:
+        raise InputError(f"input `{source}` has a header but no lines")
+    return frame_book(typed_book_frame(table, found, source), found.extras, source)
+
+
+def typed_header(schema: pl.Schema, source: str) -> Header:
+    """How a table of typed columns (Parquet's, Spark's) maps to a book's frame: its columns
+    matched by name as a CSV header's are; a column of lists or records is refused."""
+    names, keys = header([str(name) for name in schema.names()], source)
+    nested = [n for n, kind in schema.items() if isinstance(kind, pl.List | pl.Struct | pl.Array)]
     if nested:
         raise InputError(
             f"input `{source}` column `{nested[0]}` holds lists or records: expected text, "
             "numbers, dates or true/false"
         )
-    if table.height == 0:
-        raise InputError(f"input `{source}` has a header but no lines")
+    return Header(",", tuple(keys), tuple(names))
+
+
+def typed_book_frame(table: pl.DataFrame, found: Header, source: str) -> pl.DataFrame:
+    """A table of typed columns as a book's frame (`found`: `typed_header`), every value read
+    as text (numbers as Python writes them, dates as YYYY-MM-DD)."""
     try:
         texts = table.select(pl.all().cast(pl.String))
     except pl.exceptions.PolarsError as exc:
         raise InputError(
             f"input `{source}` has a column tiergate cannot read as text: {exc}"
         ) from exc
-    found = _Header(",", tuple(keys), tuple(names))
-    frame = _book_frame(
+    return _book_frame(
         texts.rename(dict(zip(texts.columns, (f"c{i}" for i in range(texts.width)), strict=True))),
         found,
     )
-    return frame_book(frame, found.extras, source)
 
 
 def line_of(values: dict[str, Any], extra: dict[str, Raw] | None = None) -> Line:

@@ -68,6 +68,11 @@ def _schema(extras: list[str]) -> dict[str, pl.DataType]:
     return {**SCHEMA, **{name: pl.String() for name in extras}}
 
 
+def table_schema(passthrough: tuple[str, ...]) -> dict[str, pl.DataType]:
+    """The table's columns for a book with the pass-through columns `passthrough`."""
+    return _schema(_extras(passthrough))
+
+
 def _extras(names: tuple[str, ...]) -> list[str]:
     taken: dict[str, object] = dict.fromkeys(CSV_COLUMNS)
     for name in names:
@@ -81,6 +86,18 @@ def report_table(report: Report) -> pl.DataFrame:
     rows = [result_row(line, cache) for line in report.lines]
     extras = [name for name in (rows[0] if rows else {}) if name not in SCHEMA]
     return pl.DataFrame(rows, schema=_schema(extras))
+
+
+def results_table(
+    results: tuple[LineResult, ...],
+    rows: pl.Series,
+    passthrough: tuple[str, ...],
+    cache: dict[int, list[dict[str, Any]]],
+) -> pl.DataFrame:
+    """Lines determined one by one as the table's rows, each with its place (`rows`)."""
+    schema = table_schema(passthrough)
+    table = pl.DataFrame([result_row(result, cache) for result in results], schema=schema)
+    return table.with_columns(row=rows)
 
 
 def _text(values: pl.Expr) -> pl.Expr:
@@ -98,6 +115,11 @@ def table_of(found: Columns) -> pl.DataFrame:
 def batch_table(found: Determined) -> pl.DataFrame:
     """A batch's table: each plain line's shape columns joined to its own values, the other
     lines from their results, in book order."""
+    return placed_table(found).drop("row")
+
+
+def placed_table(found: Determined) -> pl.DataFrame:
+    """A batch's table with each line's place in the book (`row`), in book order."""
     extras = _extras(found.book.extras)
     cache: dict[int, list[dict[str, Any]]] = {}
     shaped = pl.DataFrame(
@@ -124,9 +146,6 @@ def batch_table(found: Determined) -> pl.DataFrame:
         **{name: pl.col(f"extra:{i}") for i, name in enumerate(extras)},
     )
     plain = own.join(shaped, on="shape", how="left", maintain_order="left").drop("shape")
-    alone = pl.DataFrame(
-        [result_row(result, cache) for result in found.results],
-        schema=_schema(extras),
-    ).with_columns(row=found.special_rows)
+    alone = results_table(found.results, found.special_rows, found.book.extras, cache)
     order = ["row", *SCHEMA, *extras]
-    return pl.concat([plain.select(order), alone.select(order)]).sort("row").drop("row")
+    return pl.concat([plain.select(order), alone.select(order)]).sort("row")

@@ -118,18 +118,40 @@ def _walk(w: Work, pending: Pending, state: AllowanceState, blocking: bool) -> F
 def _key(w: Work, node: Pending) -> tuple[str, str, str] | None:
     """The allowance, holder and period the line counts against (None, with an error, when
     the consignee's name is needed and not given)."""
+    key = _holding(w, node)
+    if key is None:
+        w.errors.append(
+            f"cannot count allowance `{node.allowance.id}`: the consignee's name "
+            "is needed (LPP is counted per ultimate consignee)"
+        )
+    return key
+
+
+def _holding(w: Work, node: Pending) -> tuple[str, str, str] | None:
     assert w.as_of is not None
     if node.key_kind == "consignee":
         if w.consignee_key is None:
-            w.errors.append(
-                f"cannot count allowance `{node.allowance.id}`: the consignee's name "
-                "is needed (LPP is counted per ultimate consignee)"
-            )
             return None
         return (node.allowance.id, w.consignee_key, str(w.as_of.year))
     assert w.place is not None
     period = f"{node.allowance.period_start}/{node.allowance.period_end}"
     return (node.allowance.id, w.place.code, period)
+
+
+def holdings(w: Work) -> tuple[tuple[str, str, str], ...]:
+    """Every (allowance, holder, period) the line may count against, whichever its pending
+    findings reach: a consignee's LPP and its destination's country allocation may both be
+    among them. Lines that share none settle apart, in any order."""
+    static = w.static
+    found: dict[tuple[str, str, str], None] = {}
+    for pending in static.pendings if static is not None else ():
+        node: Finding | Pending = pending
+        while isinstance(node, Pending):
+            key = _holding(w, node)
+            if key is not None:
+                found[key] = None
+            node = node.beyond
+    return tuple(found)
 
 
 def _reason(allowance: Allowance, message: str) -> Reason:

@@ -237,6 +237,8 @@ def signature(c: Classification, item_tests: ItemTests) -> Signature:
     return (
         c.scope,
         c.eccn,  # exceptions name ECCNs (AIA: 4E001 but not 3E001)
+        c.eccn_names,  # rules that name ECCNs read every name the item may have (eccn_fits)
+        c.eccn_alternatives,
         c.item_type,
         c.item_class is not None,
         named,

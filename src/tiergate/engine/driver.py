@@ -225,6 +225,21 @@ class Engine:
             state = allowances if allowances is not None else AllowanceState()
             return self._results(indexed, as_of, view, today or date.today(), state, None, {})
 
+    def holdings(
+        self,
+        indexed: Iterable[tuple[int, Line]],
+        *,
+        as_of: date | None = None,
+        view: View = View.ENFORCED,
+        today: date | None = None,
+    ) -> tuple[tuple[tuple[str, str, str], ...], ...]:
+        """For each line, every (allowance, holder, period) it may count against
+        (`allowances.holdings`): `tiergate.spark` settles together the lines that share one."""
+        on = today or date.today()
+        with cyclic_gc_paused():  # only in a process with one thread (see gcpause)
+            work = [self._static_work(i, line, as_of, on, view, {}) for i, line in indexed]
+            return tuple(allowance_stage.holdings(w) for w in work)
+
     def shape(self, line: Line, as_of: date | None, today: date, view: View) -> Work:
         """What every line with `line`'s date, static part and party names shares: its
         date, static determination, party findings and the errors they carry, without the
@@ -466,8 +481,7 @@ class Engine:
         )
 
     def editions(self) -> tuple[dict[str, str], ...]:
-        """The data editions a report of this engine names: the rulebook's sources and,
-        when it screens, the list edition."""
+        """The data editions a report names: the rulebook's sources, the list's if screened."""
         editions = [
             {"name": e.name, "date": e.date.isoformat(), "licence": e.licence}
             for e in self.rulebook.meta.editions
