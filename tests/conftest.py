@@ -9,6 +9,8 @@
   uses the bundled list edition whatever is installed on the machine.
 - `shared_data`: the `../shared/data` folder of real public data, present on developer
   machines and in CI; tests that compare against it skip only where it is absent.
+- `url`: a ledger database URL, once per backend: a SQLite file always, and a PostgreSQL
+  schema of its own (dropped afterwards) when TIERGATE_TEST_DATABASE_URL is set (CI sets it).
 - `run_tiergate`: the CLI as a user runs it, in this process with a plain tiergate
   environment (fast); `process=True` runs a real `python -m tiergate` subprocess, for tests of
   the process itself (the entry point, exit status, concurrency).
@@ -19,6 +21,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -129,3 +133,31 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         missing.append(f"{len(skipped)} test(s) that need ../shared/data beside the clone")
     if missing:
         terminalreporter.write_line("tiergate: not run: " + "; ".join(missing), yellow=True)
+
+
+def _backends() -> list[str]:
+    found = ["sqlite"]
+    if os.environ.get("TIERGATE_TEST_DATABASE_URL"):
+        found.append("postgresql")
+    return found
+
+
+@pytest.fixture(params=_backends())
+def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.sqlite3'}"
+        return
+    import sqlalchemy as sa  # only for the PostgreSQL ledger tests
+
+    base = os.environ["TIERGATE_TEST_DATABASE_URL"]
+    schema = f"tg_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

@@ -6,9 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import os
-import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from functools import partial
@@ -28,32 +25,6 @@ from tiergate.rulebook import default_rulebook
 H100 = 15_832
 LPP_LIMIT = 26_900_000
 LPP = next(a for a in default_rulebook().allowances.allowances if a.id == "lpp-consignee-year")
-
-
-def _backends() -> list[str]:
-    found = ["sqlite"]
-    if os.environ.get("TIERGATE_TEST_DATABASE_URL"):
-        found.append("postgresql")
-    return found
-
-
-@pytest.fixture(params=_backends())
-def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.sqlite3'}"
-        return
-    base = os.environ["TIERGATE_TEST_DATABASE_URL"]
-    schema = f"tg_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def _report(engine: Engine, ids: list[str], quantity: int, ledger: Ledger | None = None) -> Report:

@@ -4,9 +4,6 @@ rows an INSERT stores (SQLite always, PostgreSQL when TIERGATE_TEST_DATABASE_URL
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -90,32 +87,6 @@ def test_any_reasons_and_columns_are_written_as_canonical_json(
     texts = LineTexts()
     assert texts.line(line) == canonical(line.as_dict())
     assert texts.line(line) == canonical(line.as_dict())  # the second time from memory
-
-
-def _backends() -> list[str]:
-    found = ["sqlite"]
-    if os.environ.get("TIERGATE_TEST_DATABASE_URL"):
-        found.append("postgresql")
-    return found
-
-
-@pytest.fixture(params=_backends())
-def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('bulk') / 'ledger.sqlite3'}"
-        return
-    base = os.environ["TIERGATE_TEST_DATABASE_URL"]
-    schema = f"tg_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def _row(shipment: str, line: str, text: str) -> dict[str, Any]:
