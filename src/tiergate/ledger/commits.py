@@ -87,7 +87,10 @@ class Commits(Store):
             )
             recorded = tuple(map(batch.add, report.lines, hashes))
             outcome = batch.outcome
-            if any(now is not then for now, then in zip(recorded, report.lines, strict=True)):
+            if any(
+                recorded_line is not checked
+                for recorded_line, checked in zip(recorded, report.lines, strict=True)
+            ):
                 # A line that may ship was refused: the report says what it now is.
                 report = replace(
                     report, lines=recorded, summary=summarise(report.summary.lines_in, recorded)
