@@ -23,7 +23,7 @@ from tiergate.batch.checking import Columns
 from tiergate.batch.document import json_of
 from tiergate.batch.lines import jsonl_of
 from tiergate.batch.reading import open_csv_book, read_csv_book
-from tiergate.batch.table import report_table
+from tiergate.batch.table import report_table, write_parquet
 from tiergate.batch.writing import check_book, csv_of
 from tiergate.engine import Engine
 from tiergate.inputs import parse_csv, read_book
@@ -143,6 +143,9 @@ def test_shapes_forgotten_between_batches_are_determined_again_alike(
     assert json_of(found).text == to_json(report)  # every batch's last line but the book's
     header = {"view": "written", "rulebook_version": _ENGINES[0].rulebook.version}
     assert jsonl_of(found, header).text == to_jsonl(report)  # reasons of batches gone
+    parquet = io.BytesIO()
+    write_parquet(found, parquet)  # streamed, a batch at a time
+    assert pl.read_parquet(parquet.getvalue()).equals(report_table(report))
 
 
 @pytest.mark.parametrize(

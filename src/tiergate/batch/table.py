@@ -4,10 +4,12 @@ made from the columns of the columnar path or from a report's lines, the same ei
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from tiergate.batch.checking import Columns, Determined
 from tiergate.model import LineResult, Report, passthrough_name
@@ -110,6 +112,24 @@ def _text(values: pl.Expr) -> pl.Expr:
 def table_of(found: Columns) -> pl.DataFrame:
     """The table of a book the columnar path determined, batch after batch."""
     return pl.concat([batch_table(part) for part in found.batches()], how="vertical")
+
+
+def write_parquet(found: Columns, handle: BinaryIO) -> None:
+    """The table of a book the columnar path determined, written to `handle` as Parquet a
+    batch at a time (polars' streaming sink): memory holds one batch, whatever the book's
+    size."""
+
+    def batches(
+        columns: list[str] | None, predicate: pl.Expr | None, rows: int | None, size: int | None
+    ) -> Iterator[pl.DataFrame]:
+        # The sink reads the whole table: no columns, filter or row count to apply here.
+        if columns is not None or predicate is not None or rows is not None:
+            raise RuntimeError("the Parquet sink asked for part of the table")
+        for part in found.batches():
+            yield batch_table(part)
+
+    schema = table_schema(found.book.extras)
+    register_io_source(io_source=batches, schema=pl.Schema(schema)).sink_parquet(handle)
 
 
 def batch_table(found: Determined) -> pl.DataFrame:

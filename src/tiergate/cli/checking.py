@@ -4,6 +4,7 @@ false positives screening skips (`suppress`, `suppressions`)."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -148,11 +149,11 @@ def _in_columns(
         return
     from tiergate.batch.document import json_of
     from tiergate.batch.lines import jsonl_of
-    from tiergate.batch.table import table_of
+    from tiergate.batch.table import write_parquet
     from tiergate.batch.writing import csv_of
 
     if out.format == "parquet":
-        out.binary(table_of(found).write_parquet)
+        out.binary(partial(write_parquet, found))
     elif out.format == "json":
         out.binary(json_of(found).write)
     elif out.format == "jsonl":
