@@ -22,11 +22,11 @@ from tiergate.batch.cells import QUOTED, encode_cell, text_cell
 from tiergate.batch.checking import Columns
 from tiergate.batch.document import json_of
 from tiergate.batch.lines import jsonl_of
-from tiergate.batch.reading import open_csv_book, read_csv_book
-from tiergate.batch.table import report_table, write_parquet
+from tiergate.batch.reading import open_csv_book, open_parquet_book, read_csv_book
+from tiergate.batch.table import report_table, table_of, write_parquet
 from tiergate.batch.writing import check_book, csv_of
 from tiergate.engine import Engine
-from tiergate.inputs import parse_csv, read_book
+from tiergate.inputs import parse_book, parse_csv, read_book
 from tiergate.outputs import cell, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
 from tiergate.textfiles import decode_text
@@ -364,6 +364,22 @@ def test_a_book_that_changes_between_its_two_readings_is_an_error(tmp_path: Path
         handle.write("S-late,1,2025-06-01,H100 SXM,,,1,,DE,,,,,,,,,,\r\n")
     with pytest.raises(InputError, match="changed while it was being checked"):
         csv_of(found).write(io.BytesIO())
+
+
+def test_a_parquet_book_is_read_a_batch_at_a_time_and_must_not_change(tmp_path: Path) -> None:
+    from tiergate.errors import InputError
+
+    text = tmp_path / "book.csv"
+    write_book(text, 1_000, seed=13, engine=Engine())
+    path = tmp_path / "book.parquet"
+    pl.read_csv(text, infer_schema=False).write_parquet(path)
+    book = open_parquet_book(path)
+    report = Engine().check(parse_book(path.read_bytes(), path), view=View.WRITTEN, today=TODAY)
+    found = Columns(Engine(), book, view=View.WRITTEN, today=TODAY, batch=300, keep=0)
+    assert table_of(found).equals(report_table(report))
+    pl.read_csv(text, infer_schema=False).head(10).write_parquet(path)
+    with pytest.raises(InputError, match="changed while it was being checked"):
+        table_of(found)
 
 
 def test_a_quote_deep_in_a_long_book_sends_it_to_the_row_path(tmp_path: Path) -> None:

@@ -221,6 +221,29 @@ def read_parquet_book(raw: bytes, source: str) -> Book:
     return frame_book(typed_book_frame(table, found, source), found.extras, source)
 
 
+def open_parquet_book(path: Path) -> Book:
+    """The Parquet book at `path`, read a frame's lines at a time (polars' streaming reader)
+    as its frames are asked for, each row read as `read_parquet_book` reads it. A book that
+    changes while it is read is an error."""
+    source = str(path)
+    try:
+        found = typed_header(pl.Schema(pl.read_parquet_schema(path)), source)
+        lines = pl.scan_parquet(path).select(pl.len()).collect().item()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"input `{source}` cannot be read as Parquet: {exc}") from exc
+    if lines == 0:
+        raise InputError(f"input `{source}` has a header but no lines")
+    seen = _stamp(path)
+
+    def frames(size: int) -> Iterator[pl.DataFrame]:
+        for table in pl.scan_parquet(path).collect_batches(chunk_size=size):
+            yield typed_book_frame(table, found, source)
+        if _stamp(path) != seen:
+            raise InputError(f"input `{path}` changed while it was being checked: check it again")
+
+    return Book(found.extras, source, frames)
+
+
 def typed_header(schema: pl.Schema, source: str) -> Header:
     """How a table of typed columns (Parquet's, Spark's) maps to a book's frame: its columns
     matched by name as a CSV header's are; a column of lists or records is refused."""

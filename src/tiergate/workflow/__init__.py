@@ -267,10 +267,10 @@ class Workspace:
         parquet = path.suffix.casefold() == ".parquet"
         if not parquet and not _at_least(path, LONG_BOOK):
             return None
-        from tiergate.batch.reading import open_csv_book, read_csv_book, read_parquet_book
+        from tiergate.batch.reading import open_csv_book, open_parquet_book, read_csv_book
 
         if parquet:
-            return read_parquet_book(read_input(path), str(path))
+            return open_parquet_book(path)
         book = open_csv_book(path)
         if book is not None:
             return book
