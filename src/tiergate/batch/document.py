@@ -28,15 +28,11 @@ def json_of(found: Columns) -> Checked:
     after = {"summary": found.summary.as_dict(), "allowances": found.allowances.as_dict()}
 
     def batches() -> Iterator[pl.DataFrame]:
-        # Every line but the book's last is followed by a comma: a batch is written once the
-        # next one is known.
-        held: pl.DataFrame | None = None
+        # Every line but the book's last is followed by a comma.
+        written = 0
         for batch in lines.batches():
-            if held is not None:
-                yield _indented(held, last=False)
-            held = batch
-        if held is not None:
-            yield _indented(held, last=True)
+            written += batch.height
+            yield _indented(batch, last=written == found.lines)
 
     return Checked(
         "{\n" + "".join(f"  {_member(k, v)},\n" for k, v in before.items()) + '  "lines": [\n',
