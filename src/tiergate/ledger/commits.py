@@ -40,6 +40,14 @@ class CommitResult:
     # what it now is (LICENSE_REQUIRED or INDETERMINATE, with the reason).
     report: Report | None = None
 
+    def recorded(self) -> dict[str, Any]:
+        """What the audit entry of the commit says became of the lines, by id."""
+        return {
+            "committed": self.committed,
+            "already": self.already,
+            "refused": [list(r) for r in self.refused],
+        }
+
     def summary(self) -> str:
         return (
             f"{len(self.committed)} line(s) committed, {len(self.already)} already committed "
@@ -106,13 +114,7 @@ class Commits(Store):
                 input_hash=input_hash,
                 rulebook_version=report.rulebook_version,
                 list_edition=list_edition(report),
-                payload={
-                    "source": source,
-                    "committed": outcome.committed,
-                    "already": outcome.already,
-                    "refused": [list(r) for r in outcome.refused],
-                    **kept,
-                },
+                payload={"source": source, **outcome.recorded(), **kept},
             )
         return outcome
 
