@@ -345,3 +345,32 @@ def test_items_whose_possible_eccns_differ_never_share_a_static_determination() 
     after = Engine().check([known, unknown], today=WRITTEN_DAY).lines[1]
     assert [r.rule for r in after.reasons] == [r.rule for r in alone.reasons]
     assert any(r.rule == "enduse.744-21-military" for r in alone.reasons)
+
+
+@pytest.mark.parametrize("view", [View.ENFORCED, View.WRITTEN])
+def test_every_line_of_a_book_gets_the_answer_it_gets_alone(
+    tmp_path_factory: pytest.TempPathFactory, view: View
+) -> None:
+    """No answer depends on the lines checked before it in the same process (the memo tables
+    are shared by every line of an epoch, and by every batch and Spark task of a book): each
+    line of a varied book, checked at its place by an engine that has seen nothing, gets what
+    it got in the book. Lines that read an allowance are left out: the lines before them
+    drew on it first, as they should."""
+    from books import TODAY, write_book
+
+    from tiergate.inputs import read_book
+
+    path = tmp_path_factory.mktemp("alone") / "book.csv"
+    write_book(path, 1_500, seed=31, engine=Engine(), blanks=False)
+    lines = read_book(path)
+    engine = Engine()
+    allowances = {allowance.id for allowance in engine.rulebook.allowances.allowances}
+    report = engine.check(lines, view=view, today=TODAY)
+    compared = 0
+    for place, (line, in_book) in enumerate(zip(lines, report.lines, strict=True)):
+        (alone,) = Engine().determine([(place, line)], view=view, today=TODAY)
+        if any(reason.rule in allowances for reason in (*in_book.reasons, *alone.reasons)):
+            continue
+        compared += 1
+        assert alone == in_book, f"line {place + 1}: {line}"
+    assert compared > 1_000
