@@ -180,7 +180,6 @@ class _Batch:
         is refused becomes what it now is)."""
         ident = (line.shipment_id or "", line.line_id or "")
         key = f"{ident[0]}/{ident[1]}"
-        content = line_content(line)
         if key in self.repeated:
             # The ledger records one line per id: which of the lines it would be is not for
             # tiergate to pick, so none is committed.
@@ -188,7 +187,7 @@ class _Batch:
             return self._refuse(key, line, Outcome.INDETERMINATE, why)
         before = self.shipped.get(ident)
         if before is not None:
-            change = before.difference(line, content)
+            change = before.difference(line, line_content(line))
             if change is None:
                 self.outcome.already.append(key)
                 return line
@@ -209,6 +208,7 @@ class _Batch:
         self.usage.take(planned)
         if line.licence is not None:
             self.taker.take(line, LicenceUseState.USED)
+        content = line_content(line)
         self.shipped[ident] = _Committed(content, line.destination, line.eccn, line.quantity)
         assert line_hash is not None
         self.rows.append(_row(ident, line, content, line_hash, self.now))
