@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -123,12 +124,20 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def java_runtime() -> bool:
+    """Whether Spark can start here: a `java` on PATH or JAVA_HOME set. CI (`CI` set) has
+    one, and there the Spark tests run whatever this says."""
+    return bool(os.environ.get("CI") or os.environ.get("JAVA_HOME") or shutil.which("java"))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line when tests were skipped for want of PostgreSQL or `../shared/data`."""
+    """One line when tests were skipped for want of PostgreSQL, Java or `../shared/data`."""
     skipped = terminalreporter.stats.get("skipped", [])
     missing = []
     if not os.environ.get("TIERGATE_TEST_DATABASE_URL"):
         missing.append("PostgreSQL ledger tests (set TIERGATE_TEST_DATABASE_URL to run them)")
+    if not java_runtime():
+        missing.append("Spark tests (they need a Java 17 runtime: java on PATH or JAVA_HOME)")
     if not SHARED_DATA.is_dir() and skipped:
         missing.append(f"{len(skipped)} test(s) that need ../shared/data beside the clone")
     if missing:

@@ -14,8 +14,11 @@ from datetime import date
 import polars as pl
 import pytest
 from books import TODAY, write_book
+from conftest import java_runtime
 
 pytest.importorskip("pyspark", reason="tiergate.spark needs the [spark] extra")
+if not java_runtime():
+    pytest.skip("Spark needs a Java 17 runtime", allow_module_level=True)
 
 from pyspark.errors import PythonException
 from pyspark.sql import SparkSession
