@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from rich import box
@@ -71,12 +72,21 @@ def to_json(report: Report) -> str:
 
 
 def _to_json(report: Report) -> str:
-    document = report.as_dict()
-    lines = document.pop("lines")
-    parts = [f"  {compact(key)}: {compact(value)}" for key, value in document.items()]
-    body = ",\n".join(f"    {compact(line)}" for line in lines)
-    parts.insert(4, f'  "lines": [\n{body}\n  ]' if lines else '  "lines": []')
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    before, after = around_lines(report)
+    cache: dict[int, list[dict[str, Any]]] = {}
+    body = ",\n".join(f"    {compact(line.as_dict(cache))}" for line in report.lines)
+    return before + (f"\n{body}\n  " if report.lines else "") + after
+
+
+def around_lines(report: Report) -> tuple[str, str]:
+    """The JSON document of `report` (`to_json`) around its lines' members: the text up to
+    `"lines": [` and the text from its `]` on (the report's own lines are left out)."""
+    document = replace(report, lines=()).as_dict()
+    keys = list(document)
+    place = keys.index("lines")
+    members = [f"  {compact(key)}: {compact(document[key])}" for key in keys]
+    before = "{\n" + "".join(f"{member},\n" for member in members[:place]) + '  "lines": ['
+    return before, "]" + "".join(f",\n{member}" for member in members[place + 1 :]) + "\n}\n"
 
 
 def to_jsonl(report: Report) -> str:

@@ -1,31 +1,34 @@
 """A book checked by the columnar path, written as one JSON document batch by batch: byte for
 byte what `outputs.to_json` writes. Its lines are the JSON Lines texts without the view and
-rulebook version each JSON line carries (`lines.jsonl_of`); the document's other keys are
-written around them."""
+rulebook version each JSON line carries (`lines.jsonl_of`), written between the text
+`outputs.around_lines` gives around them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import polars as pl
 
 from tiergate.batch.checking import Columns
 from tiergate.batch.lines import jsonl_of
 from tiergate.batch.writing import Checked
-from tiergate.outputs import compact
+from tiergate.model import Report
+from tiergate.outputs import around_lines
 
 
 def json_of(found: Columns) -> Checked:
     """A determined book written as `outputs.to_json` writes the report of the same check."""
     lines = jsonl_of(found, {})
-    before = {
-        "as_of": found.as_of.isoformat() if found.as_of else None,
-        "view": found.view.value,
-        "rulebook_version": found.engine.rulebook.version,
-        "editions": list(found.engine.editions()),
-    }
-    after = {"summary": found.summary.as_dict(), "allowances": found.allowances.as_dict()}
+    report = Report(
+        as_of=found.as_of,
+        view=found.view,
+        rulebook_version=found.engine.rulebook.version,
+        editions=found.engine.editions(),
+        lines=(),
+        summary=found.summary,
+        allowances=found.allowances.as_dict(),
+    )
+    before, after = around_lines(report)
 
     def batches() -> Iterator[pl.DataFrame]:
         # Every line but the book's last is followed by a comma.
@@ -34,16 +37,7 @@ def json_of(found: Columns) -> Checked:
             written += batch.height
             yield _indented(batch, last=written == found.lines)
 
-    return Checked(
-        "{\n" + "".join(f"  {_member(k, v)},\n" for k, v in before.items()) + '  "lines": [\n',
-        batches,
-        found.summary,
-        "  ],\n" + ",\n".join(f"  {_member(k, v)}" for k, v in after.items()) + "\n}\n",
-    )
-
-
-def _member(key: str, value: Any) -> str:
-    return f"{compact(key)}: {compact(value)}"
+    return Checked(f"{before}\n", batches, found.summary, f"  {after}")
 
 
 def _indented(batch: pl.DataFrame, *, last: bool) -> pl.DataFrame:
