@@ -236,10 +236,15 @@ def open_parquet_book(path: Path) -> Book:
     seen = _stamp(path)
 
     def frames(size: int) -> Iterator[pl.DataFrame]:
+        read = 0
         for table in pl.scan_parquet(path).collect_batches(chunk_size=size):
+            read += table.height
             yield typed_book_frame(table, found, source)
         if _stamp(path) != seen:
             raise InputError(f"input `{path}` changed while it was being checked: check it again")
+        # Lines in are the rows the file says it holds, not what the reader returned.
+        if read != lines:
+            raise InputError(f"input `{path}` holds {lines} rows, but {read} were read")
 
     return Book(found.extras, source, frames)
 
