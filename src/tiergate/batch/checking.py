@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from tiergate.batch.cells import csv_cell, joined
-from tiergate.batch.reading import Book, NotColumnar, exact, line_of
+from tiergate.batch.reading import FIELDS, Book, NotColumnar, exact, line_of
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
 from tiergate.engine.item_destination import COUNTED_ITEMS
@@ -182,9 +182,13 @@ def _shared(row: dict[str, Any]) -> dict[str, Any]:
     a book's lines repeat their items, places, dates and names, and a line that draws on an
     allowance is kept until the book is written (0.5 KB a line less than copies)."""
     return {
-        name: intern(value) if isinstance(value, str) and name != "shipment_id" else value
+        name: intern(value) if name in _SHARED_TEXTS and isinstance(value, str) else value
         for name, value in row.items()
     }
+
+
+# The book columns a kept line shares (its pass-through cells and shipment id are its own).
+_SHARED_TEXTS = frozenset(FIELDS) - {"shipment_id"}
 
 
 class Columns:
