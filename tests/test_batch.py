@@ -22,7 +22,7 @@ from tiergate.batch.cells import QUOTED, encode_cell, text_cell
 from tiergate.batch.checking import Columns
 from tiergate.batch.document import json_of
 from tiergate.batch.lines import jsonl_of
-from tiergate.batch.reading import open_csv_book, open_parquet_book, read_csv_book
+from tiergate.batch.reading import book_lines, open_csv_book, open_parquet_book, read_csv_book
 from tiergate.batch.table import report_table, table_of, write_parquet
 from tiergate.batch.writing import check_book, csv_of
 from tiergate.engine import Engine
@@ -422,3 +422,33 @@ def test_a_short_book_is_checked_without_importing_polars(tmp_path: Path) -> Non
     )
     assert done.returncode == 3, done.stderr[-2000:]
     assert " polars" not in done.stderr
+
+
+@st.composite
+def _csv_books(draw: st.DrawFn) -> str:
+    """A CSV text of three columns: mostly rows of three cells, some of two or four, blank
+    lines and lines of blank cells; cells of letters, spaces of several kinds and the
+    other delimiters."""
+    separator = draw(st.sampled_from([",", ";", "\t"]))
+    cells = st.text(alphabet=" ab;\t,\u00e9\u3000\u00a0", max_size=5).map(
+        lambda cell: cell.replace(separator, "")
+    )
+    three = st.lists(cells, min_size=3, max_size=3)
+    rows = st.one_of(
+        three,
+        three,
+        three,
+        st.lists(cells, min_size=2, max_size=4),
+        st.sampled_from([[""], [" "], ["", "", ""], [" ", "", "  "]]),
+    )
+    lines = [separator.join(row) for row in draw(st.lists(rows, min_size=1, max_size=8))]
+    ending = draw(st.sampled_from(["", "\n", "\n\n"]))
+    return separator.join(["item", "destination", "erp_ref"]) + "\n" + "\n".join(lines) + ending
+
+
+@settings(max_examples=400, deadline=None)
+@given(_csv_books())
+def test_the_columnar_reader_reads_a_book_as_the_row_reader_or_leaves_it(text: str) -> None:
+    book = read_csv_book(text, "book.csv")
+    if book is not None:
+        assert book_lines(book) == parse_csv(text, "book.csv")

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from tiergate.outputs import cell
+from tiergate.outputs import CSV_COLUMNS, cell
 
 
 def _encoder() -> Callable[[str], str]:
@@ -59,3 +59,28 @@ def text_cell(values: pl.Expr) -> pl.Expr:
 def csv_cell(value: Any) -> str:
     """A value as `outputs.csv_row` writes it, quoted as `csv` quotes it."""
     return encode_cell(cell(value))
+
+
+def _span(first: str, last: str) -> tuple[str, ...]:
+    return CSV_COLUMNS[CSV_COLUMNS.index(first) : CSV_COLUMNS.index(last) + 1]
+
+
+# The CSV cells a line's shape decides, around the line's own.
+ITEM_CELLS = _span("item", "performance_density")
+PLACE_CELLS = _span("destination", "destination_note")
+VERDICT_CELLS = _span("consignee_country", CSV_COLUMNS[-1])
+# A line's CSV cells in pieces, each written as its cells with commas between them: the
+# pieces, in order, are `CSV_COLUMNS`.
+PIECES = (
+    ("shipment_id",),
+    ("line_id",),
+    ("as_of",),
+    ITEM_CELLS,
+    ("quantity",),
+    ("value",),
+    ("total_tpp",),
+    ("h100_equivalents",),
+    PLACE_CELLS,
+    ("consignee",),
+    VERDICT_CELLS,
+)

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
+from operator import itemgetter
 from sys import intern
 from typing import Any
 
 import polars as pl
 
-from tiergate.batch.cells import csv_cell, joined
+from tiergate.batch.cells import ITEM_CELLS, PLACE_CELLS, VERDICT_CELLS, csv_cell, joined
 from tiergate.batch.reading import FIELDS, Book, NotColumnar, exact, line_of
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
@@ -36,7 +37,7 @@ from tiergate.model import (
     LineResult,
 )
 from tiergate.normalise import MAX_ID_LENGTH, ValueProblem, parse_money, parse_quantity
-from tiergate.outputs import CSV_COLUMNS, cell, csv_row
+from tiergate.outputs import cell, csv_row
 from tiergate.rulebook import View
 from tiergate.terms import MAX_NAME_LENGTH, Raw
 
@@ -46,10 +47,6 @@ _SHAPE_KEY = ("epoch", *STATIC)
 _SHAPE_ROW = (*_SHAPE_KEY, "on")
 # The parties screening reads (a CSV book names no intermediate consignees).
 PARTIES = ("consignee", "consignee_country", "end_user", "end_user_country")
-# The CSV columns a shape decides, in CSV order, around the line's own cells.
-_ITEM_CELLS = CSV_COLUMNS[CSV_COLUMNS.index("item") : CSV_COLUMNS.index("quantity")]
-_PLACE_CELLS = ("destination", "destination_note")
-_VERDICT_CELLS = CSV_COLUMNS[CSV_COLUMNS.index("consignee_country") :]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +168,7 @@ class Terms:
             if len(self.shapes) >= SHAPES_KEPT:
                 for old in list(islice(self.shapes, SHAPES_KEPT // 2)):
                     del self.shapes[old]
-            row = dict(zip(_SHAPE_ROW, values, strict=True))
-            found = _determine_shape(self.engine, row, self.today, self.view, self.memo)
+            found = _determine_shape(self.engine, values, self.view, self.memo)
             self.shapes[key] = found
         return found
 
@@ -331,35 +327,33 @@ def _screened(frame: pl.DataFrame, engine: Engine, today: date) -> pl.DataFrame:
 
 
 def _determine_shape(
-    engine: Engine,
-    row: dict[str, Any],
-    today: date,
-    view: View,
-    memo: dict[tuple[Any, ...], _Shape],
+    engine: Engine, values: tuple[Any, ...], view: View, memo: dict[tuple[Any, ...], _Shape]
 ) -> _Shape:
-    """A shape determined once, on the date of its first line (every date of an epoch gives
-    the same static determination: the engine's memo tables rely on it), without parties.
-    Its cells come from its verdict and four raw values, so shapes that share them share the
-    cells (`memo`)."""
-    w = engine.shape(line_of({**row, "date": row["on"].isoformat()}), None, today, view)
+    """A shape (`_SHAPE_ROW` values) determined once, on the date of its first line (every
+    date of an epoch gives the same static determination: the engine's memo tables rely on
+    it), without parties. Its cells come from its verdict and four raw values, so shapes that
+    share them share the cells (`memo`)."""
+    on = values[-1]
+    w = engine.shape(StaticLine._make((*values[1:-1], ())), on, view)
     combined = engine.verdicts.shared(w)
     if w.static is not None and w.static.pendings:
         return _PENDING
     if combined is None or w.static is None:
         return _NOT_PLAIN
-    key = (combined, row["item"], row["eccn"], row["consignee_country"], row["transaction"])
+    key = (combined, *_CELL_VALUES(values))
     found = memo.get(key)
     if found is not None:
         return found
+    w.line = line_of({**dict(zip(_SHAPE_ROW, values, strict=True)), "date": on.isoformat()})
     result = engine.verdicts.build(w, combined)
     cells = csv_row(result)
     found = memo[key] = _Shape(
         plain=True,
         counted=w.classification is not None and w.classification.item_type in COUNTED_ITEMS,
         unit_tpp=result.tpp,
-        item_cells=joined([cells[name] for name in _ITEM_CELLS]),
-        place_cells=joined([cells[name] for name in _PLACE_CELLS]),
-        verdict_cells=joined([cells[name] for name in _VERDICT_CELLS]),
+        item_cells=joined([cells[name] for name in ITEM_CELLS]),
+        place_cells=joined([cells[name] for name in PLACE_CELLS]),
+        verdict_cells=joined([cells[name] for name in VERDICT_CELLS]),
         outcome=result.outcome.value,
         tier=result.tier.value if result.tier else None,
         errors=bool(result.errors),
@@ -368,6 +362,10 @@ def _determine_shape(
     return found
 
 
+# The raw values a shape's cells read besides its verdict (`_SHAPE_ROW` values).
+_CELL_VALUES = itemgetter(
+    *(_SHAPE_ROW.index(name) for name in ("item", "eccn", "consignee_country", "transaction"))
+)
 _NOT_PLAIN = _Shape(False, False, None, "", "", "", "", None, False, None)
 _PENDING = _Shape(False, False, None, "", "", "", "", None, False, None, pending=True)
 

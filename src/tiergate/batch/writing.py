@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from tiergate.batch.cells import encode_cell, text_cell
+from tiergate.batch.cells import PIECES, encode_cell, text_cell
 from tiergate.batch.checking import BATCH, KEPT, Columns
 from tiergate.batch.reading import Book
 from tiergate.engine import Engine
@@ -25,11 +25,12 @@ from tiergate.rulebook import View
 @dataclass(frozen=True, slots=True)
 class Checked:
     """A checked book: its text, as a header, the texts of its lines batch by batch in book
-    order (made as they are written, each followed by a line break) and a trailer, and the
-    summary of its lines."""
+    order (made as they are written: a line's texts are written one after another, with a
+    comma between two, each line followed by a line break) and a trailer, and the summary of
+    its lines."""
 
     header: str
-    batches: Callable[[], Iterator[pl.DataFrame]]  # one column, `text`
+    batches: Callable[[], Iterator[pl.DataFrame]]  # text columns, written side by side
     summary: Summary
     trailer: str = ""
 
@@ -86,39 +87,45 @@ def csv_of(found: Columns) -> Checked:
 
     def batches() -> Iterator[pl.DataFrame]:
         for part in found.batches():
-            # The other lines' texts, each at its place: the book's order without sorting.
-            own = pl.repeat(None, part.frame.height, dtype=pl.String, eager=True).scatter(
-                part.special_rows - part.first,
-                [_result_text(result, columns) for result in part.results],
-            )
+            # The other lines' pieces, each at its place: the book's order without sorting.
+            rows = part.special_rows - part.first
+            texts = [_result_pieces(result, groups) for result in part.results]
+            size = part.frame.height
             yield part.frame.select(
-                pl.when(pl.col("plain_line")).then(_plain_text(book)).otherwise(own).alias("text")
+                pl.when(pl.col("plain_line"))
+                .then(plain)
+                .otherwise(
+                    pl.repeat(None, size, dtype=pl.String, eager=True).scatter(
+                        rows, [pieces[i] for pieces in texts]
+                    )
+                )
+                .alias(f"piece:{i}")
+                for i, plain in enumerate(_plain_pieces(book))
             )
 
     head = io.StringIO()
     write_header(head, columns)
+    groups = (*PIECES, *((name,) for name in columns[len(CSV_COLUMNS) :]))
     return Checked(head.getvalue(), batches, found.summary)
 
 
-def _plain_text(book: Book) -> pl.Expr:
-    """A plain line's CSV text: its own cells around its shape's."""
-    return pl.concat_str(
-        [
-            text_cell(pl.col("shipment_text")),
-            text_cell(pl.col("line_text")),
-            pl.col("as_of_cell"),
-            pl.col("item_cells"),
-            pl.col("quantity_cell"),
-            pl.col("value_cell"),
-            pl.col("total_cell"),
-            pl.col("h100_cell"),
-            pl.col("place_cells"),
-            text_cell(pl.col("consignee").str.strip_chars()),
-            pl.col("verdict_cells"),
-            *(text_cell(pl.col(f"extra:{i}")) for i in range(len(book.extras))),
-        ],
-        separator=",",
-    ).alias("text")
+def _plain_pieces(book: Book) -> list[pl.Expr]:
+    """A plain line's CSV pieces (`PIECES`, then each pass-through cell): its own cells
+    around its shape's."""
+    return [
+        text_cell(pl.col("shipment_text")),
+        text_cell(pl.col("line_text")),
+        pl.col("as_of_cell"),
+        pl.col("item_cells"),
+        pl.col("quantity_cell"),
+        pl.col("value_cell"),
+        pl.col("total_cell"),
+        pl.col("h100_cell"),
+        pl.col("place_cells"),
+        text_cell(pl.col("consignee").str.strip_chars()),
+        pl.col("verdict_cells"),
+        *(text_cell(pl.col(f"extra:{i}")) for i in range(len(book.extras))),
+    ]
 
 
 def _columns(book: Book) -> list[str]:
@@ -130,6 +137,6 @@ def _columns(book: Book) -> list[str]:
     return list(taken)
 
 
-def _result_text(result: LineResult, columns: list[str]) -> str:
+def _result_pieces(result: LineResult, groups: tuple[tuple[str, ...], ...]) -> list[str]:
     row = csv_row(result)
-    return ",".join(encode_cell(row.get(name, "")) for name in columns)
+    return [",".join(encode_cell(row.get(name, "")) for name in group) for group in groups]

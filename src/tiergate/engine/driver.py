@@ -240,15 +240,14 @@ class Engine:
             work = [self._static_work(i, line, as_of, on, view, {}) for i, line in indexed]
             return tuple(allowance_stage.holdings(w) for w in work)
 
-    def shape(self, line: Line, as_of: date | None, today: date, view: View) -> Work:
-        """What every line with `line`'s date, static part and party names shares: its
-        date, static determination, party findings and the errors they carry, without the
-        values read per line (ids, quantity, value). The columnar path determines each
-        distinct shape of a book once (`Verdicts.shared` gives the rest)."""
-        w = self._prepare(0, line, as_of, today)
-        self._determine_static(w, view)
-        if self.screening is not None:
-            w.parties = self.screening.line(line, today)
+    def shape(self, static: normalise.StaticLine, on: date, view: View) -> Work:
+        """What every line with the static part `static`, dated `on` (a date the rulebook
+        covers) and without a value of its own (ids, party names, quantity, value) shares:
+        its static determination and the errors it carries. The columnar path determines
+        each distinct shape of a book once (`Verdicts.shared` gives the rest); its `line`
+        holds no value, and is replaced by a line of the shape to build a result."""
+        w = Work(0, _NO_VALUES, on, [], [])
+        self._determine_static(w, view, static)
         return w
 
     @property
@@ -260,7 +259,7 @@ class Engine:
         """One line's result with every allowance assumed available: for country maps and
         rule listings, never for shipments (use `check`, which counts allowances)."""
         w = self._prepare(0, line, on, on)
-        self._determine_static(w, view)
+        self._determine_static(w, view, normalise.static_line(line))
         if w.bundle is not None:
             self._per_line(w, w.bundle)
         if w.static is not None:
@@ -327,7 +326,7 @@ class Engine:
         """A line with its static part determined, its parties screened and a person's
         decision on its hold (if any) attached."""
         w = self._prepare(index, line, as_of, today)
-        self._determine_static(w, view)
+        self._determine_static(w, view, normalise.static_line(line))
         if w.bundle is not None:
             self._per_line(w, w.bundle)
         if self.screening is not None:
@@ -345,7 +344,7 @@ class Engine:
             errors.append(problem)
         return Work(index, line, on, errors, [])
 
-    def _determine_static(self, w: Work, view: View) -> None:
+    def _determine_static(self, w: Work, view: View, static_line: normalise.StaticLine) -> None:
         if w.as_of is None:
             return
         epoch = self._epochs.get((w.as_of, view))
@@ -355,8 +354,7 @@ class Engine:
                 (self.compiler.epoch_of(w.as_of), self.compiler.for_date(w.as_of, view)),
             )
         epoch_index, compiled = epoch
-        line = w.line
-        key = (compiled.normalisation_key, normalise.static_line(line))
+        key = (compiled.normalisation_key, static_line)
         bundle = self._bundles.get(key)
         if bundle is None:
             bundle = self._bundles.put(key, self._bundle(key[1], w.as_of, compiled))
@@ -499,3 +497,4 @@ def _date_order(w: Work) -> tuple[date, int]:
 
 _SHARED: Engine | None = None
 _UNSEEN: Any = object()
+_NO_VALUES = Line()
