@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from books import TODAY, write_book
 from conftest import run_tiergate
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tiergate.batch.cells import QUOTED, encode_cell, text_cell
@@ -448,6 +448,7 @@ def _csv_books(draw: st.DrawFn) -> str:
 
 @settings(max_examples=400, deadline=None)
 @given(_csv_books())
+@example("item,destination,erp_ref\n,,\n,;\n,,,")  # polars took the last line's extra cell
 def test_the_columnar_reader_reads_a_book_as_the_row_reader_or_leaves_it(text: str) -> None:
     book = read_csv_book(text, "book.csv")
     if book is not None:

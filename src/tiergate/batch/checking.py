@@ -85,6 +85,8 @@ BATCH = 200_000
 KEPT = 1_000_000
 # Shapes remembered from one batch to the next (each a key and a reference).
 SHAPES_KEPT = 500_000
+# Totals (TPP) whose cells are remembered from one batch to the next (about 0.3 KB each).
+TOTALS_KEPT = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +94,9 @@ class Terms:
     """What a book's batches are determined with: the engine, the book (its pass-through
     columns), the date (`as_of`, else each line's own), the view and today's date; and the
     shapes already determined (`shapes`, by their values, and `memo`, by their verdicts and
-    cells; shared by the batches). `part` determines one batch but for its lines that draw on
-    an allowance, for `Columns` and for `tiergate.spark`."""
+    cells) and the cells of the totals worked out (`totals`), shared by the batches.
+    `part` determines one batch but for its lines that draw on an allowance, for `Columns`
+    and for `tiergate.spark`."""
 
     engine: Engine
     book: Book
@@ -102,6 +105,7 @@ class Terms:
     today: date
     memo: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
     shapes: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
+    totals: dict[float, tuple[str, float, str]] = field(default_factory=dict)
 
     def part(self, frame: pl.DataFrame) -> tuple[Determined, pl.DataFrame]:
         """A batch (`frame`, its lines numbered in the whole book in `row`) determined, but
@@ -153,7 +157,7 @@ class Terms:
         frame = frame.join(rows, on="row", how="left", maintain_order="left")
         frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
         frame = _screened(frame, engine, today)
-        frame = _own_cells(frame, engine.rulebook.meta.h100_tpp)
+        frame = _own_cells(frame, engine.rulebook.meta.h100_tpp, self.totals)
         empty = pl.Series("row", [], pl.UInt32)
         return Determined(self.book, frame, found, first, empty, ())
 
@@ -254,7 +258,7 @@ class Columns:
         """Each frame of the book with its lines numbered in the whole book."""
         first = 0
         for frame in self.book.frames(self.batch):
-            if not exact(frame):
+            if not self.book.exact and not exact(frame):
                 raise NotColumnar
             if frame.height:
                 yield first, frame.with_row_index("row", offset=first)
@@ -447,9 +451,11 @@ _ID_TEXTS = {
 _ID_SEED = 12
 
 
-def _own_cells(frame: pl.DataFrame, h100_tpp: float) -> pl.DataFrame:
+def _own_cells(
+    frame: pl.DataFrame, h100_tpp: float, known: dict[float, tuple[str, float, str]]
+) -> pl.DataFrame:
     """Each line's own cells (ids, quantity, value, totals) and whether it can share its
-    shape's verdict."""
+    shape's verdict; `known` holds the cells of the totals worked out before."""
     frame = _mapped(frame, "quantity", _quantity, {"units": pl.Int64, "bad_quantity": pl.Boolean})
     frame = _mapped(
         frame,
@@ -462,12 +468,19 @@ def _own_cells(frame: pl.DataFrame, h100_tpp: float) -> pl.DataFrame:
     # Numbers never need quoting in CSV.
     frame = frame.with_columns(total=pl.col("unit_tpp") * pl.col("units"))
     totals = frame.get_column("total").drop_nulls().unique().to_list()
+    if len(known) > TOTALS_KEPT:
+        known.clear()
+    for total in totals:
+        if total not in known:
+            h100 = round(total / h100_tpp, 2)
+            known[total] = (cell(total), h100, cell(h100))
+    found = [known[total] for total in totals]
     table = pl.DataFrame(
         {
             "total": totals,
-            "total_cell": [cell(total) for total in totals],
-            "h100": (h100 := [round(total / h100_tpp, 2) for total in totals]),
-            "h100_cell": [cell(value) for value in h100],
+            "total_cell": [cells[0] for cells in found],
+            "h100": [cells[1] for cells in found],
+            "h100_cell": [cells[2] for cells in found],
         },
         schema={
             "total": pl.Float64,

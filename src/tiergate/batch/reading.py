@@ -47,11 +47,15 @@ class Book:
     """A book in columns, a batch of lines at a time (`frames`): each frame has one
     `pl.String` column per name of `FIELDS` (null where blank or absent, as the row reader's
     None), then the pass-through columns `extra:0`, `extra:1`, ... as given, whose names are
-    `extras`. `frames` raises `NotColumnar` where the row path must read the book."""
+    `extras`. `frames` raises `NotColumnar` where the row path must read the book. `exact`:
+    its texts are known to be read by the columnar path as the row path reads them (a CSV
+    book's text is looked at before it is read); otherwise the columnar path looks at each
+    frame (`exact`)."""
 
     extras: tuple[str, ...]
     source: str
     frames: Callable[[int], Iterator[pl.DataFrame]]
+    exact: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +82,52 @@ class Header:
             raise NotColumnar
         if not text.strip():
             return _book_frame(pl.DataFrame(), self)
+        # Lines in are counted from the text, not from what the parser returned.
+        lines = text.count("\n") + (not text.endswith("\n"))
+        raw = self._cells(text, lines)
+        return _book_frame(self._by_line(text, lines) if raw is None else raw, self)
+
+    def _cells(self, text: str, lines: int) -> pl.DataFrame | None:
+        """The cells of `text`'s lines but its blank lines (`c0`, `c1`, ...), read by polars
+        at the separator, where every line has as many cells as the header: polars refuses
+        a line of more; then the separators of the text number one less than the cells of
+        each line exactly when no line has fewer. None otherwise (`_by_line` says more)."""
+        names = [f"c{i}" for i in range(len(self.keys))]
+        # polars takes a last line without its line break even with a cell too many.
+        ended = text if text.endswith("\n") else f"{text}\n"
+        try:
+            raw = pl.read_csv(
+                ended.encode(),
+                has_header=False,
+                separator=self.separator,
+                quote_char=None,
+                infer_schema=False,
+                new_columns=names,
+                empty_string_is_null=False,
+            )
+        except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
+            return None
+        if raw.height != lines or text.count(self.separator) != lines * (len(names) - 1):
+            return None
+        # A line whose cells are all blank is skipped, as the row reader skips it (its first
+        # cell is blank: the others are read for those lines only).
+        maybe = raw.with_row_index("at").filter(pl.col("c0").str.strip_chars() == "")
+        if maybe.height:
+            blank = maybe.filter(pl.all_horizontal(pl.col(names).str.strip_chars() == ""))
+            raw = raw.with_row_index("at").join(blank, on="at", how="anti").drop("at")
+        longest = raw.select(pl.max_horizontal(pl.col(names).str.len_bytes().max())).item()
+        if longest is not None and longest > csv.field_size_limit():
+            most = raw.select(pl.max_horizontal(pl.col(names).str.len_chars().max())).item()
+            if most > csv.field_size_limit():
+                raise NotColumnar  # a cell longer than csv reads: the row reader says which
+        return raw
+
+    def _by_line(self, text: str, lines: int) -> pl.DataFrame:
+        """The cells of `text`'s lines but its blank lines, each line read whole then split
+        at the separator; `NotColumnar` where some line has more or fewer cells than the
+        header, or a cell longer than `csv` reads."""
         # Each line whole, as one cell: the unit separator never occurs in a book read here.
-        lines = pl.read_csv(
+        found = pl.read_csv(
             text.encode(),
             has_header=False,
             separator=_UNIT_SEPARATOR,
@@ -88,37 +136,37 @@ class Header:
             new_columns=["line"],
             empty_string_is_null=False,
         ).get_column("line")
-        # Lines in are counted from the text, not from what the parser returned.
-        if lines.len() != text.count("\n") + (not text.endswith("\n")):
+        if found.len() != lines:
             raise NotColumnar
         # A line whose cells are all blank is skipped, as the row reader skips it.
-        blank = lines.str.replace_all(self.separator, "", literal=True).str.strip_chars() == ""
-        data = lines.filter(~blank)
+        blank = found.str.replace_all(self.separator, "", literal=True).str.strip_chars() == ""
+        data = found.filter(~blank)
         cells = len(self.keys) - 1
         if (data.str.count_matches(self.separator, literal=True) != cells).any():
             raise NotColumnar
         if (data.str.len_chars() > csv.field_size_limit()).any():
             raise NotColumnar  # a cell may be longer than csv reads: the row reader says which
-        raw = (
+        return (
             data.str.split_exact(self.separator, cells)
             .struct.rename_fields([f"c{i}" for i in range(len(self.keys))])
             .struct.unnest()
         )
-        return _book_frame(raw, self)
 
     @property
     def extras(self) -> tuple[str, ...]:
         return tuple(n for n, k in zip(self.names, self.keys, strict=True) if k not in FIELDS)
 
 
-def frame_book(frame: pl.DataFrame, extras: tuple[str, ...], source: str) -> Book:
-    """A book held whole as one frame, given in slices."""
+def frame_book(
+    frame: pl.DataFrame, extras: tuple[str, ...], source: str, *, exact: bool = False
+) -> Book:
+    """A book held whole as one frame, given in slices (`Book` says what `exact` is)."""
 
     def frames(size: int) -> Iterator[pl.DataFrame]:
         for first in range(0, frame.height, size):
             yield frame.slice(first, size)
 
-    return Book(extras, source, frames)
+    return Book(extras, source, frames, exact)
 
 
 def exact(frame: pl.DataFrame) -> bool:
@@ -146,7 +194,7 @@ def read_csv_book(content: str, source: str) -> Book | None:
         return None
     if frame.is_empty():
         return None
-    return frame_book(frame, found.extras, source)
+    return frame_book(frame, found.extras, source, exact=True)
 
 
 def open_csv_book(path: Path) -> Book | None:
@@ -181,7 +229,7 @@ def open_csv_book(path: Path) -> Book | None:
         if _stamp(path) != seen:
             raise InputError(f"input `{path}` changed while it was being checked: check it again")
 
-    return Book(found.extras, str(path), frames)
+    return Book(found.extras, str(path), frames, exact=True)
 
 
 def _stamp(path: Path) -> tuple[int, int]:
