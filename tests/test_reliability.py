@@ -14,6 +14,7 @@ import pytest
 from conftest import run_tiergate
 
 from tiergate import Line, Outcome, Party, View
+from tiergate.cli.checking import REFUSALS_SHOWN
 from tiergate.country_map import tiers as country_tiers
 from tiergate.engine import Engine
 from tiergate.errors import InputError, UsageError
@@ -76,6 +77,21 @@ def test_an_output_that_cannot_be_written_is_refused_before_anything_is_committe
     assert "Traceback" not in run.stderr
     rows = json.loads(run_tiergate("allowances", "--format", "json", home=tmp_path).stdout)
     assert rows["allowances"] == []  # nothing was committed
+
+
+def test_a_commit_names_its_first_refused_lines_and_counts_the_others(tmp_path: Path) -> None:
+    book = tmp_path / "book.csv"
+    assert run_tiergate("db", "upgrade", home=tmp_path).returncode == 0
+    rows = [f"S{i},1,2025-06-01,H100 SXM,1,China,Acme,CN" for i in range(REFUSALS_SHOWN + 5)]
+    book.write_text(BOOK.splitlines()[0] + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    run = run_tiergate(*_check(book, "--commit"), home=tmp_path)
+    assert run.returncode == 3
+    named = [line for line in run.stderr.splitlines() if "not committed S" in line]
+    assert len(named) == REFUSALS_SHOWN
+    assert "and 5 more not committed" in run.stderr
+    lines = json.loads(run.stdout)["lines"]
+    assert len(lines) == REFUSALS_SHOWN + 5
+    assert "NLR" not in {line["outcome"] for line in lines}
 
 
 @pytest.mark.parametrize(

@@ -118,13 +118,22 @@ def check(
     raise typer.Exit(checked.report.exit_code)
 
 
+# The lines not committed named on the terminal (all of them are in the report).
+REFUSALS_SHOWN = 20
+
+
 def _written(checked: CheckResult, out: Output, *, detail: bool) -> None:
     """What the ledger did (on stderr) and the report; a report that cannot be written
     after a commit says the commit stands."""
     if checked.commit is not None:
-        note(f"ledger: {checked.commit.summary()}")
-        for key, why in checked.commit.refused:
-            note(f"  not committed {key}: {why}")
+        refused = checked.commit.refused
+        shown = [f"  not committed {key}: {why}" for key, why in refused[:REFUSALS_SHOWN]]
+        if len(refused) > REFUSALS_SHOWN:
+            shown.append(
+                f"  and {len(refused) - REFUSALS_SHOWN} more not committed: the report gives "
+                "each line's outcome and reasons"
+            )
+        note("\n".join([f"ledger: {checked.commit.summary()}", *shown]))
     try:
         _write_report(checked.report, out, detail=detail)
     except UsageError as exc:
