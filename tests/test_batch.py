@@ -18,7 +18,7 @@ from conftest import run_tiergate
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tiergate.batch.cells import QUOTED, encode_cell, text_cell
+from tiergate.batch.cells import text_cell
 from tiergate.batch.checking import Columns
 from tiergate.batch.document import json_of
 from tiergate.batch.lines import jsonl_of
@@ -27,7 +27,7 @@ from tiergate.batch.table import report_table, table_of, write_parquet
 from tiergate.batch.writing import check_book, csv_of
 from tiergate.engine import Engine
 from tiergate.inputs import parse_book, parse_csv, read_book
-from tiergate.outputs import cell, to_csv, to_json, to_jsonl
+from tiergate.outputs import QUOTED, cell, encode_cell, to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
 from tiergate.textfiles import decode_text
 from tiergate.workflow import LONG_BOOK

@@ -6,7 +6,8 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from rich import box
@@ -123,12 +124,42 @@ def write_header(buffer: io.StringIO, columns: list[str]) -> None:
     csv.writer(buffer, lineterminator="\n").writerow([cell(name) for name in columns])
 
 
-def csv_row(line: LineResult) -> dict[str, str]:
-    """A line flattened for CSV: lists joined, reasons as `rule: message [citation]`."""
-    data = line.as_dict({})
+@dataclass(frozen=True, slots=True)
+class RowCache:
+    """What `csv_row` works out once for the lines of one report, which share their reason
+    tuples: each tuple's dicts (`LineResult.as_dict`) and its cell, by the tuple's id."""
+
+    reasons: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    cells: dict[int, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=16_384)  # a book's lines repeat the same cells (reasons, citations)
+def encode_cell(cell: str) -> str:
+    """One CSV cell as `csv` writes it among others (a lone empty cell is written `""` on a
+    row of its own, never among others)."""
+    if cell == "":
+        return ""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow((cell,))
+    return buffer.getvalue()[:-1]
+
+
+# The characters that make `csv` quote a cell (derived from `csv` itself, not assumed).
+QUOTED = "".join(c for c in ',"\n\r\t;' if encode_cell(f"a{c}b").startswith('"'))
+
+
+def csv_row(line: LineResult, cache: RowCache | None = None) -> dict[str, str]:
+    """A line flattened for CSV: lists joined, reasons as `rule: message [citation]`. Pass
+    one `cache` for the lines of one report."""
+    data = line.as_dict(cache.reasons if cache is not None else {})
     row = {name: cell(data[name]) for name in CSV_COLUMNS}
     row["conditions"] = cell("; ".join(line.conditions))
-    row["reasons"] = cell(" | ".join(f"{r.rule}: {r.message} [{r.citation}]" for r in line.reasons))
+    reasons = None if cache is None else cache.cells.get(id(line.reasons))
+    if reasons is None:
+        reasons = cell(" | ".join(f"{r.rule}: {r.message} [{r.citation}]" for r in line.reasons))
+        if cache is not None:
+            cache.cells[id(line.reasons)] = reasons
+    row["reasons"] = reasons
     row["errors"] = cell("; ".join(line.errors))
     for key, value in line.extra.items():
         row[passthrough_name(key, row)] = cell(value)
@@ -142,14 +173,17 @@ def to_csv(report: Report) -> str:
 
 
 def _to_csv(report: Report) -> str:
-    rows = [csv_row(line) for line in report.lines]
+    cache = RowCache()  # the report holds every reason tuple: their ids stay theirs
+    rows = [csv_row(line, cache) for line in report.lines]
     columns = list(CSV_COLUMNS)
     for row in rows:
         columns.extend(key for key in row if key not in columns)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     write_header(buffer, columns)
-    writer.writerows(rows)
+    # Each cell as `csv` writes it (`encode_cell`): a book's rows repeat their cells.
+    buffer.writelines(
+        ",".join([encode_cell(row.get(name, "")) for name in columns]) + "\n" for row in rows
+    )
     return buffer.getvalue()
 
 

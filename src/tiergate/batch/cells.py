@@ -1,41 +1,15 @@
-"""CSV cells as the row path writes them (`outputs.cell`, then Python's `csv` quoting): one
-at a time, with a memory of the cells already written, or vectorised for a column of texts
-(the same rules, which a test compares with `csv` on every kind of character)."""
+"""CSV cells as the row path writes them (`outputs.cell`, then Python's `csv` quoting,
+`outputs.encode_cell`), vectorised for a column of texts (the same rules, which a test
+compares with `csv` on every kind of character), and the pieces of a line's CSV text."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 import polars as pl
 
-from tiergate.outputs import CSV_COLUMNS, cell
+from tiergate.outputs import CSV_COLUMNS, QUOTED, cell, encode_cell
 
-
-def _encoder() -> Callable[[str], str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-
-    @lru_cache(maxsize=65_536)  # shapes repeat the same cells (reasons, citations) many times
-    def encode(cell: str) -> str:
-        """One CSV cell as `csv` writes it among others (a lone empty cell is written `""`
-        on a row of its own, never among others)."""
-        if cell == "":
-            return ""
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow((cell,))
-        return buffer.getvalue()[:-1]
-
-    return encode
-
-
-encode_cell = _encoder()
-# The characters that make `csv` quote a cell (derived from `csv` itself, not assumed).
-QUOTED = "".join(c for c in ',"\n\r\t;' if encode_cell(f"a{c}b").startswith('"'))
 # A text cell starting with one of these is written with a leading apostrophe (`outputs`).
 _FORMULA = r"^[=+\-@\t\r]"
 

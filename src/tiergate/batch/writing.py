@@ -12,13 +12,13 @@ from typing import BinaryIO
 
 import polars as pl
 
-from tiergate.batch.cells import PIECES, encode_cell, text_cell
+from tiergate.batch.cells import PIECES, text_cell
 from tiergate.batch.checking import BATCH, KEPT, Columns
 from tiergate.batch.reading import Book
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
 from tiergate.model import LineResult, Summary, passthrough_name
-from tiergate.outputs import CSV_COLUMNS, csv_row, write_header
+from tiergate.outputs import CSV_COLUMNS, csv_row, encode_cell, write_header
 from tiergate.rulebook import View
 
 
