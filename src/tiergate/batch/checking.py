@@ -14,7 +14,7 @@ batches give what one pass gives. No rule is written here: every answer is the e
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
@@ -24,7 +24,8 @@ from typing import Any
 
 import polars as pl
 
-from tiergate.batch.cells import ITEM_CELLS, PLACE_CELLS, VERDICT_CELLS, csv_cell, joined
+from tiergate.batch.cells import ITEM_CELLS, PLACE_CELLS, VERDICT_CELLS, joined
+from tiergate.batch.own import ID_SEED, ID_TEXTS, mapped, own_cells
 from tiergate.batch.reading import FIELDS, Book, NotColumnar, exact, line_of
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
@@ -36,10 +37,9 @@ from tiergate.model import (
     Line,
     LineResult,
 )
-from tiergate.normalise import MAX_ID_LENGTH, ValueProblem, parse_money, parse_quantity
-from tiergate.outputs import cell, csv_row
+from tiergate.outputs import csv_row
 from tiergate.rulebook import View
-from tiergate.terms import MAX_NAME_LENGTH, Raw
+from tiergate.terms import Raw
 
 # The columns a line's shape is made of, besides its date's epoch: what the static stages read.
 STATIC = tuple(name for name in StaticLine._fields if name != "intermediate_consignees")
@@ -85,8 +85,6 @@ BATCH = 200_000
 KEPT = 1_000_000
 # Shapes remembered from one batch to the next (each a key and a reference).
 SHAPES_KEPT = 500_000
-# Totals (TPP) whose cells are remembered from one batch to the next (about 0.3 KB each).
-TOTALS_KEPT = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +155,7 @@ class Terms:
         frame = frame.join(rows, on="row", how="left", maintain_order="left")
         frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
         frame = _screened(frame, engine, today)
-        frame = _own_cells(frame, engine.rulebook.meta.h100_tpp, self.totals)
+        frame = own_cells(frame, engine.rulebook.meta.h100_tpp, self.totals)
         empty = pl.Series("row", [], pl.UInt32)
         return Determined(self.book, frame, found, first, empty, ())
 
@@ -274,12 +272,12 @@ class Columns:
         if twice.is_empty():
             return []
         candidates = [
-            frame.with_columns(**_ID_TEXTS)
-            .filter(pl.struct(*_ID_TEXTS).hash(_ID_SEED).is_in(twice.implode()))
-            .select(*_ID_TEXTS)
+            frame.with_columns(**ID_TEXTS)
+            .filter(pl.struct(*ID_TEXTS).hash(ID_SEED).is_in(twice.implode()))
+            .select(*ID_TEXTS)
             for _, frame in self._slices()
         ]
-        ids = pl.concat(candidates).group_by(*_ID_TEXTS).len().filter(pl.col("len") > 1)
+        ids = pl.concat(candidates).group_by(*ID_TEXTS).len().filter(pl.col("len") > 1)
         return [(shipment, line) for shipment, line, _ in ids.iter_rows()]
 
     def batches(self) -> Iterator[Determined]:
@@ -310,7 +308,7 @@ def _dated(frame: pl.DataFrame, engine: Engine, as_of: date | None, today: date)
         return on, engine.compiler.epoch_of(on), on.isoformat()
 
     names = {"on": pl.Date, "epoch": pl.Int64, "as_of_cell": pl.String}
-    return _mapped(frame, "date", dated, names)
+    return mapped(frame, "date", dated, names)
 
 
 def _screened(frame: pl.DataFrame, engine: Engine, today: date) -> pl.DataFrame:
@@ -402,110 +400,4 @@ def _shape_frame(found: list[_Shape]) -> pl.DataFrame:
             "has_errors": pl.Boolean,
             "pending": pl.Boolean,
         },
-    )
-
-
-def _mapped(
-    frame: pl.DataFrame, column: str, work: Callable[[Raw], tuple[Any, ...]], names: dict[str, Any]
-) -> pl.DataFrame:
-    """`frame` joined with `work` done once per distinct value of `column`; `names` gives the
-    columns `work` returns and their types."""
-    values = frame.get_column(column).unique().to_list()
-    done = [work(value) for value in values]
-    table = pl.DataFrame(
-        {column: values, **{name: [d[i] for d in done] for i, name in enumerate(names)}},
-        schema={column: frame.schema[column], **names},
-    )
-    return frame.join(table, on=column, how="left", nulls_equal=True, maintain_order="left")
-
-
-def _quantity(value: Raw) -> tuple[int | None, bool]:
-    try:
-        return parse_quantity(value), False
-    except ValueProblem:
-        return None, True
-
-
-def _value(value: Raw) -> tuple[float | None, str, bool]:
-    try:
-        money = parse_money(value)
-    except ValueProblem:
-        return None, "", True
-    return money, csv_cell(money), False
-
-
-# The texts the ledger stores, and their longest (`engine.normalise.check_stored_texts`).
-LIMITS = (
-    ("shipment_id", MAX_ID_LENGTH),
-    ("line_id", MAX_ID_LENGTH),
-    ("consignee", MAX_NAME_LENGTH),
-    ("end_user", MAX_NAME_LENGTH),
-)
-
-
-# A line's ids as its output gives them: stripped, a missing line id numbered by its row.
-_ID_TEXTS = {
-    "shipment_text": pl.col("shipment_id").str.strip_chars().fill_null(""),
-    "line_text": pl.col("line_id").str.strip_chars().fill_null((pl.col("row") + 1).cast(pl.String)),
-}
-_ID_SEED = 12
-
-
-def _own_cells(
-    frame: pl.DataFrame, h100_tpp: float, known: dict[float, tuple[str, float, str]]
-) -> pl.DataFrame:
-    """Each line's own cells (ids, quantity, value, totals) and whether it can share its
-    shape's verdict; `known` holds the cells of the totals worked out before."""
-    frame = _mapped(frame, "quantity", _quantity, {"units": pl.Int64, "bad_quantity": pl.Boolean})
-    frame = _mapped(
-        frame,
-        "value",
-        _value,
-        {"value_number": pl.Float64, "value_cell": pl.String, "bad_value": pl.Boolean},
-    )
-    # The product is the float product Python makes (IEEE 754 both); its cells, and the
-    # H100-equivalents rounded as `round` rounds, are worked out once per distinct total.
-    # Numbers never need quoting in CSV.
-    frame = frame.with_columns(total=pl.col("unit_tpp") * pl.col("units"))
-    totals = frame.get_column("total").drop_nulls().unique().to_list()
-    if len(known) > TOTALS_KEPT:
-        known.clear()
-    for total in totals:
-        if total not in known:
-            h100 = round(total / h100_tpp, 2)
-            known[total] = (cell(total), h100, cell(h100))
-    found = [known[total] for total in totals]
-    table = pl.DataFrame(
-        {
-            "total": totals,
-            "total_cell": [cells[0] for cells in found],
-            "h100": [cells[1] for cells in found],
-            "h100_cell": [cells[2] for cells in found],
-        },
-        schema={
-            "total": pl.Float64,
-            "total_cell": pl.String,
-            "h100": pl.Float64,
-            "h100_cell": pl.String,
-        },
-    )
-    frame = frame.join(table, on="total", how="left", maintain_order="left").with_columns(
-        quantity_cell=pl.col("units").cast(pl.String).fill_null(""),
-        total_cell=pl.col("total_cell").fill_null(""),
-        h100_cell=pl.col("h100_cell").fill_null(""),
-    )
-    too_long = pl.lit(False)
-    for column, most in LIMITS:
-        too_long = too_long | (pl.col(column).str.len_chars() > most).fill_null(False)
-    missing = pl.col("counted") & pl.col("quantity").is_null()
-    return frame.with_columns(**_ID_TEXTS).with_columns(
-        id_hash=pl.struct(*_ID_TEXTS).hash(_ID_SEED),
-        plain_line=(
-            pl.col("plain").fill_null(False)
-            & ~pl.col("found")
-            & ~pl.col("bad_quantity")
-            & ~pl.col("bad_value")
-            & ~missing.fill_null(False)
-            & ~too_long
-        ),
     )

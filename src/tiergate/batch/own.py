@@ -1,0 +1,124 @@
+"""A line's own cells in the columnar path: its quantity, value, totals and ids, worked out
+once per distinct value and joined back, and whether the line can share its shape's
+verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+
+from tiergate.batch.cells import csv_cell
+from tiergate.normalise import MAX_ID_LENGTH, ValueProblem, parse_money, parse_quantity
+from tiergate.outputs import cell
+from tiergate.terms import MAX_NAME_LENGTH, Raw
+
+# Totals (TPP) whose cells are remembered from one batch to the next (about 0.3 KB each).
+TOTALS_KEPT = 1_000_000
+
+
+def mapped(
+    frame: pl.DataFrame, column: str, work: Callable[[Raw], tuple[Any, ...]], names: dict[str, Any]
+) -> pl.DataFrame:
+    """`frame` joined with `work` done once per distinct value of `column`; `names` gives the
+    columns `work` returns and their types."""
+    values = frame.get_column(column).unique().to_list()
+    done = [work(value) for value in values]
+    table = pl.DataFrame(
+        {column: values, **{name: [d[i] for d in done] for i, name in enumerate(names)}},
+        schema={column: frame.schema[column], **names},
+    )
+    return frame.join(table, on=column, how="left", nulls_equal=True, maintain_order="left")
+
+
+def _quantity(value: Raw) -> tuple[int | None, bool]:
+    try:
+        return parse_quantity(value), False
+    except ValueProblem:
+        return None, True
+
+
+def _value(value: Raw) -> tuple[float | None, str, bool]:
+    try:
+        money = parse_money(value)
+    except ValueProblem:
+        return None, "", True
+    return money, csv_cell(money), False
+
+
+# The texts the ledger stores, and their longest (`engine.normalise.check_stored_texts`).
+LIMITS = (
+    ("shipment_id", MAX_ID_LENGTH),
+    ("line_id", MAX_ID_LENGTH),
+    ("consignee", MAX_NAME_LENGTH),
+    ("end_user", MAX_NAME_LENGTH),
+)
+
+
+# A line's ids as its output gives them: stripped, a missing line id numbered by its row.
+ID_TEXTS = {
+    "shipment_text": pl.col("shipment_id").str.strip_chars().fill_null(""),
+    "line_text": pl.col("line_id").str.strip_chars().fill_null((pl.col("row") + 1).cast(pl.String)),
+}
+ID_SEED = 12
+
+
+def own_cells(
+    frame: pl.DataFrame, h100_tpp: float, known: dict[float, tuple[str, float, str]]
+) -> pl.DataFrame:
+    """Each line's own cells (ids, quantity, value, totals) and whether it can share its
+    shape's verdict; `known` holds the cells of the totals worked out before."""
+    frame = mapped(frame, "quantity", _quantity, {"units": pl.Int64, "bad_quantity": pl.Boolean})
+    frame = mapped(
+        frame,
+        "value",
+        _value,
+        {"value_number": pl.Float64, "value_cell": pl.String, "bad_value": pl.Boolean},
+    )
+    # The product is the float product Python makes (IEEE 754 both); its cells, and the
+    # H100-equivalents rounded as `round` rounds, are worked out once per distinct total.
+    # Numbers never need quoting in CSV.
+    frame = frame.with_columns(total=pl.col("unit_tpp") * pl.col("units"))
+    totals = frame.get_column("total").drop_nulls().unique().to_list()
+    if len(known) > TOTALS_KEPT:
+        known.clear()
+    for total in totals:
+        if total not in known:
+            h100 = round(total / h100_tpp, 2)
+            known[total] = (cell(total), h100, cell(h100))
+    found = [known[total] for total in totals]
+    table = pl.DataFrame(
+        {
+            "total": totals,
+            "total_cell": [cells[0] for cells in found],
+            "h100": [cells[1] for cells in found],
+            "h100_cell": [cells[2] for cells in found],
+        },
+        schema={
+            "total": pl.Float64,
+            "total_cell": pl.String,
+            "h100": pl.Float64,
+            "h100_cell": pl.String,
+        },
+    )
+    frame = frame.join(table, on="total", how="left", maintain_order="left").with_columns(
+        quantity_cell=pl.col("units").cast(pl.String).fill_null(""),
+        total_cell=pl.col("total_cell").fill_null(""),
+        h100_cell=pl.col("h100_cell").fill_null(""),
+    )
+    too_long = pl.lit(False)
+    for column, most in LIMITS:
+        too_long = too_long | (pl.col(column).str.len_chars() > most).fill_null(False)
+    missing = pl.col("counted") & pl.col("quantity").is_null()
+    return frame.with_columns(**ID_TEXTS).with_columns(
+        id_hash=pl.struct(*ID_TEXTS).hash(ID_SEED),
+        plain_line=(
+            pl.col("plain").fill_null(False)
+            & ~pl.col("found")
+            & ~pl.col("bad_quantity")
+            & ~pl.col("bad_value")
+            & ~missing.fill_null(False)
+            & ~too_long
+        ),
+    )
