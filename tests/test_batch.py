@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from books import TODAY, write_book
+from books import HEADER, TODAY, write_book
 from conftest import run_tiergate
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -24,7 +24,7 @@ from tiergate.batch.document import json_of
 from tiergate.batch.lines import jsonl_of
 from tiergate.batch.reading import book_lines, open_csv_book, open_parquet_book, read_csv_book
 from tiergate.batch.table import report_table, table_of, write_parquet
-from tiergate.batch.writing import check_book, csv_of
+from tiergate.batch.writing import CsvStream, check_book, csv_of
 from tiergate.engine import Engine
 from tiergate.inputs import parse_book, parse_csv, read_book
 from tiergate.outputs import QUOTED, cell, encode_cell, to_csv, to_json, to_jsonl
@@ -123,6 +123,29 @@ def test_any_batches_of_any_order_give_what_one_pass_gives(
 
 
 _ENGINES = (Engine(), Engine())
+
+
+@pytest.mark.parametrize("keep", [0, 10_000])
+def test_batches_written_as_soon_as_they_are_final_give_the_same_csv(
+    small_book: list[str], keep: int
+) -> None:
+    """In date order (a line without a date is checked on today's), the lines before 2025
+    draw on no allowance: their batches are written while the book is read, the others once
+    the allowances are settled (kept, or read again)."""
+    header, *lines = small_book
+    lines.sort(key=lambda line: line.split(",")[HEADER.index("date")] or "9")
+    text = "\n".join([header, *lines]) + "\n"
+    book = read_csv_book(text, "book.csv")
+    assert book is not None
+    buffer = io.BytesIO()
+    stream = CsvStream(buffer)
+    found = Columns(
+        _ENGINES[0], book, view=View.WRITTEN, today=TODAY, batch=40, keep=keep, ready=stream.ready
+    )
+    stream.finish(found)
+    report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
+    assert buffer.getvalue().decode() == to_csv(report)
+    assert 0 < found.given < len(lines) // 40, "some batches were written early, some not"
 
 
 def test_shapes_forgotten_between_batches_are_determined_again_alike(
@@ -393,6 +416,7 @@ def test_a_quote_deep_in_a_long_book_sends_it_to_the_row_path(tmp_path: Path) ->
     report = Engine().check(read_book(path))
     assert done.returncode == report.exit_code
     assert out.read_text(encoding="utf-8") == to_csv(report)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.csv", "out.csv"]
 
 
 def test_a_short_book_is_checked_without_importing_polars(tmp_path: Path) -> None:

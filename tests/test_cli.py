@@ -13,6 +13,8 @@ import pytest
 from conftest import run_tiergate
 
 import tiergate
+from tiergate.cli.options import Output
+from tiergate.errors import UsageError
 from tiergate.inputs import read_book
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -286,3 +288,34 @@ def test_what_a_newcomer_looked_for_is_there(tmp_path: Path) -> None:
     assert len(hits) > 1
     table = run_tiergate("screen", "Huawei Technologies", home=tmp_path).stdout
     assert all(hit["entry_id"] in table for hit in hits)
+
+
+def _half_written(out: Output) -> None:
+    with out.staged() as staged:
+        staged.handle.write(b"half")
+        raise RuntimeError
+
+
+def _whole(out: Output) -> None:
+    with out.staged() as staged:
+        staged.handle.write(b"whole")
+        staged.done = True
+
+
+def test_a_staged_output_becomes_the_file_only_when_whole(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("before", encoding="utf-8")
+    out = Output("csv", target)
+    with pytest.raises(RuntimeError):
+        _half_written(out)
+    assert target.read_text(encoding="utf-8") == "before"
+    with out.staged() as staged:
+        staged.handle.write(b"not done")
+    assert target.read_text(encoding="utf-8") == "before"
+    _whole(out)
+    assert target.read_text(encoding="utf-8") == "whole"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+    with pytest.raises(UsageError, match="cannot write --output"):
+        _whole(Output("csv", tmp_path / "absent" / "out.csv"))
+    with pytest.raises(UsageError, match="cannot write --output"):
+        _whole(Output("csv", tmp_path))  # a folder

@@ -14,7 +14,7 @@ batches give what one pass gives. No rule is written here: every answer is the e
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
@@ -193,9 +193,13 @@ class Columns:
     """A book determined by the columnar path, batch by batch, as `Engine.check` determines
     it in one pass. Building it reads the book once: it counts the outcomes, finds the ids
     given twice, and draws the allowances: the lines that draw on one (and only they) are
-    kept and settled together in date order, over the whole book. `batches` then gives each
-    batch's lines, determined: kept from the first reading for a book of up to `keep` lines,
-    else read and prepared again (the engine's memo tables answer the second time)."""
+    kept and settled together in date order, over the whole book. A batch is final once
+    determined when no line of it or before it draws on an allowance: with `ready`, each such
+    batch is given to `ready` as it is determined (a writer writes it while the book is
+    read; where the book then proves one the row path must read, `NotColumnar`, what was
+    given is to be thrown away). `batches` then gives each other batch's lines, determined:
+    kept from the first reading for a book of up to `keep` lines, else read and prepared
+    again (the engine's memo tables answer the second time)."""
 
     def __init__(
         self,
@@ -208,49 +212,42 @@ class Columns:
         allowances: AllowanceState | None = None,
         batch: int = BATCH,
         keep: int = KEPT,
+        ready: Callable[[Determined], None] | None = None,
     ) -> None:
         self.engine, self.book, self.as_of, self.view = engine, book, as_of, view
         self.today = today or date.today()
         self.terms = Terms(engine, book, as_of, view, self.today)
         self.batch = batch
         self.lines = 0
+        self.given = 0  # the leading batches given to `ready`
         pending: list[tuple[int, Line]] = []
-        outcomes: Counter[str] = Counter()
-        tiers: Counter[str | None] = Counter()
-        errors = 0
-        hashes: list[pl.Series] = []
+        tally = _Tally()
         # Up to `keep` lines, the batches determined (but for the lines that draw on an
         # allowance) are kept for `batches`, which then neither reads nor determines them again.
         kept: list[Determined] | None = []
         for first, frame in self._slices():
             part, drawing = self.terms.part(frame)
-            if kept is not None and first + frame.height <= keep:
+            tally.part(part)
+            pending.extend(self.terms.lines(drawing))
+            if ready is not None and not pending:
+                ready(part)  # no line of it or before it draws on an allowance: it is final
+                self.given += 1
+            elif kept is not None and first + frame.height <= keep:
                 kept.append(part)
             else:
                 kept = None
-            hashes.append(part.frame.get_column("id_hash"))
-            plain = part.frame.filter(pl.col("plain_line"))
-            outcomes.update(dict(plain.group_by("outcome").len().iter_rows()))
-            tiers.update(dict(plain.group_by("tier").len().iter_rows()))
-            errors += int(plain.get_column("has_errors").sum())
-            pending.extend(self.terms.lines(drawing))
-            for result in part.results:
-                outcomes[result.outcome.value] += 1
-                tiers[result.tier.value if result.tier else None] += 1
-                errors += bool(result.errors)
         # The allowances as drawn by the whole book (as `Report.allowances` gives them).
         self.allowances = allowances if allowances is not None else AllowanceState()
         settled = self.terms.determine(pending, self.allowances)
-        for result in settled:
-            outcomes[result.outcome.value] += 1
-            tiers[result.tier.value if result.tier else None] += 1
-            errors += bool(result.errors)
+        tally.results(settled)
         self._settled = dict(zip((row for row, _ in pending), settled, strict=True))
         self._kept = kept
         if not self.lines:
             raise NotColumnar  # the row reader says the book has no lines
-        repeated = self._repeated(pl.concat(hashes))
-        self.summary = summary_of(self.lines, self.lines, outcomes, tiers, errors, repeated)
+        repeated = self._repeated(pl.concat(tally.hashes))
+        self.summary = summary_of(
+            self.lines, self.lines, tally.outcomes, tally.tiers, tally.errors, repeated
+        )
 
     def _slices(self) -> Iterator[tuple[int, pl.DataFrame]]:
         """Each frame of the book with its lines numbered in the whole book."""
@@ -281,9 +278,15 @@ class Columns:
         return [(shipment, line) for shipment, line, _ in ids.iter_rows()]
 
     def batches(self) -> Iterator[Determined]:
-        """Each batch's lines determined, in book order."""
-        parts: Iterable[Determined] = self._kept or (
-            self.terms.part(frame)[0] for _, frame in self._slices()
+        """Each batch's lines determined, in book order, but the batches given to `ready`."""
+        parts: Iterable[Determined] = (
+            self._kept
+            if self._kept is not None
+            else (
+                self.terms.part(frame)[0]
+                for index, (_, frame) in enumerate(self._slices())
+                if index >= self.given
+            )
         )
         for part in parts:
             yield self._determined(part)
@@ -294,6 +297,33 @@ class Columns:
         alone = dict(zip(part.special_rows.to_list(), part.results, strict=True))
         results = tuple(self._settled.get(row) or alone[row] for row in rows)
         return Determined(self.book, part.frame, part.shapes, part.first, rows, results)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What a book's summary counts, batch by batch: outcomes, tiers, lines with errors, and
+    the hashes of the lines' ids."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    tiers: Counter[str | None] = field(default_factory=Counter)
+    errors: int = 0
+    hashes: list[pl.Series] = field(default_factory=list)
+
+    def part(self, part: Determined) -> None:
+        """A batch determined (its lines that draw on an allowance left out)."""
+        self.hashes.append(part.frame.get_column("id_hash"))
+        plain = part.frame.filter(pl.col("plain_line"))
+        self.outcomes.update(dict(plain.group_by("outcome").len().iter_rows()))
+        self.tiers.update(dict(plain.group_by("tier").len().iter_rows()))
+        self.errors += int(plain.get_column("has_errors").sum())
+        self.results(part.results)
+
+    def results(self, results: Iterable[LineResult]) -> None:
+        """Lines determined alone."""
+        for result in results:
+            self.outcomes[result.outcome.value] += 1
+            self.tiers[result.tier.value if result.tier else None] += 1
+            self.errors += bool(result.errors)
 
 
 def _dated(frame: pl.DataFrame, engine: Engine, as_of: date | None, today: date) -> pl.DataFrame:

@@ -1,6 +1,7 @@
 """A book checked by the columnar path, written as CSV batch by batch: each plain line's own
 cells around its shape's, the other lines' rows as the row path writes them, byte for byte
-what `outputs.to_csv` writes for the same book."""
+what `outputs.to_csv` writes for the same book. `CsvStream` writes the batches that are final
+as soon as they are determined while the book is read, and the others after."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import BinaryIO
 import polars as pl
 
 from tiergate.batch.cells import PIECES, text_cell
-from tiergate.batch.checking import BATCH, KEPT, Columns
+from tiergate.batch.checking import BATCH, KEPT, Columns, Determined
 from tiergate.batch.reading import Book
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
@@ -82,31 +83,61 @@ def check_book(
 
 def csv_of(found: Columns) -> Checked:
     """A determined book written as `outputs.to_csv` would write it, batch by batch."""
-    book = found.book
-    columns = _columns(book)
 
     def batches() -> Iterator[pl.DataFrame]:
         for part in found.batches():
-            # The other lines' pieces, each at its place: the book's order without sorting.
-            rows = part.special_rows - part.first
-            texts = [_result_pieces(result, groups) for result in part.results]
-            size = part.frame.height
-            yield part.frame.select(
-                pl.when(pl.col("plain_line"))
-                .then(plain)
-                .otherwise(
-                    pl.repeat(None, size, dtype=pl.String, eager=True).scatter(
-                        rows, [pieces[i] for pieces in texts]
-                    )
-                )
-                .alias(f"piece:{i}")
-                for i, plain in enumerate(_plain_pieces(book))
-            )
+            yield csv_pieces(part)
 
+    return Checked(csv_header(found.book), batches, found.summary)
+
+
+def csv_header(book: Book) -> str:
+    """The CSV's header row, with its line break."""
     head = io.StringIO()
-    write_header(head, columns)
+    write_header(head, _columns(book))
+    return head.getvalue()
+
+
+def csv_pieces(part: Determined) -> pl.DataFrame:
+    """A determined batch's CSV text: its lines' pieces, written side by side."""
+    columns = _columns(part.book)
     groups = (*PIECES, *((name,) for name in columns[len(CSV_COLUMNS) :]))
-    return Checked(head.getvalue(), batches, found.summary)
+    # The other lines' pieces, each at its place: the book's order without sorting.
+    rows = part.special_rows - part.first
+    texts = [_result_pieces(result, groups) for result in part.results]
+    size = part.frame.height
+    return part.frame.select(
+        pl.when(pl.col("plain_line"))
+        .then(plain)
+        .otherwise(
+            pl.repeat(None, size, dtype=pl.String, eager=True).scatter(
+                rows, [pieces[i] for pieces in texts]
+            )
+        )
+        .alias(f"piece:{i}")
+        for i, plain in enumerate(_plain_pieces(part.book))
+    )
+
+
+class CsvStream:
+    """Writes determined batches to `handle` in the order given: `ready` is `Columns`'
+    `ready`; `finish` writes the rest of the book."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._header = False
+
+    def ready(self, part: Determined) -> None:
+        """A batch, written after those given before."""
+        if not self._header:
+            self._handle.write(csv_header(part.book).encode())
+            self._header = True
+        csv_pieces(part).write_csv(self._handle, include_header=False, quote_style="never")
+
+    def finish(self, found: Columns) -> None:
+        """Write the batches of `found` not given to `ready`."""
+        for part in found.batches():
+            self.ready(part)
 
 
 def _plain_pieces(book: Book) -> list[pl.Expr]:

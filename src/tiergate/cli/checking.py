@@ -151,7 +151,10 @@ def _in_columns(
     """Write a CSV, JSON, JSON Lines or Parquet check the columnar path takes, and exit with
     its status; return when the row path must check the book."""
     out.needs_file("parquet")
-    if out.format not in ("csv", "parquet", "jsonl", "json"):
+    if out.format not in ("csv", "parquet", "jsonl", "json") or not place.takes_columns(file):
+        return
+    if out.format == "csv" and out.path is not None:
+        _streamed_csv(place, file, out, day, view, screen=screen)
         return
     found = place.check_columnar(file, as_of=day, view=view, screen=screen)
     if found is None:
@@ -170,6 +173,23 @@ def _in_columns(
         out.binary(jsonl_of(found, header).write)
     else:
         out.binary(csv_of(found).write)
+    raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
+
+
+def _streamed_csv(
+    place: Workspace, file: Path, out: Output, day: date | None, view: View, *, screen: bool
+) -> None:
+    """A CSV check written to the --output file while the book is read (`CsvStream`), and
+    exit with its status; return, writing nothing, when the row path must check the book."""
+    from tiergate.batch.writing import CsvStream
+
+    with out.staged() as staged:
+        stream = CsvStream(staged.handle)
+        found = place.check_columnar(file, as_of=day, view=view, screen=screen, ready=stream.ready)
+        if found is None:
+            return
+        stream.finish(found)
+        staged.done = True
     raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
 
 

@@ -158,6 +158,14 @@ def note(message: str) -> None:
     Console(stderr=True).print(message, highlight=False)
 
 
+@dataclass(slots=True)
+class Staged:
+    """A file being written (`Output.staged`): `done` once it is whole."""
+
+    handle: BinaryIO
+    done: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Output:
     """The one writer of a command's data: in the chosen `format`, to the terminal or to the
@@ -194,6 +202,24 @@ class Output:
                 write(handle)
         except OSError as exc:
             raise UsageError(f"cannot write --output `{self.path}`: {exc.strerror or exc}") from exc
+
+    @contextmanager
+    def staged(self) -> Iterator[Staged]:
+        """A binary handle on a file beside the --output file, which becomes it (renamed)
+        where the block sets `Staged.done`; otherwise it is removed and the --output file is
+        as it was: a reader never finds half a file there."""
+        assert self.path is not None, "a staged output is a file"
+        partial = self.path.with_name(f".{self.path.name}.partial")
+        try:
+            with partial.open("wb") as handle:
+                staged = Staged(handle)
+                yield staged
+            if staged.done:
+                partial.replace(self.path)
+        except OSError as exc:
+            raise UsageError(f"cannot write --output `{self.path}`: {exc.strerror or exc}") from exc
+        finally:
+            partial.unlink(missing_ok=True)
 
     def json(self, document: Any) -> None:
         """`document` as indented JSON, non-ASCII characters as they are."""

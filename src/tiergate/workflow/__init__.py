@@ -27,7 +27,9 @@ from tiergate.progress import Progress, Silent
 from tiergate.terms import View
 
 if TYPE_CHECKING:  # the engine, the ledger (SQLAlchemy) and screening are imported when used
-    from tiergate.batch.checking import Columns
+    from collections.abc import Callable
+
+    from tiergate.batch.checking import Columns, Determined
     from tiergate.batch.reading import Book
     from tiergate.engine import Engine
     from tiergate.ledger.ledger import CommitResult, Ledger
@@ -233,14 +235,15 @@ class Workspace:
         as_of: date | None = None,
         view: View = View.ENFORCED,
         screen: bool = True,
+        ready: Callable[[Determined], None] | None = None,
     ) -> Columns | None:
         """The book at `path` determined by the columnar path (`tiergate.batch`), which gives
         what `check` gives, line for line, for a check without a ledger. None where `check`
         must do it: a ledger in use (the check is audited), a CSV book shorter than
         `LONG_BOOK` lines (the row path answers it sooner), a JSON book, or a book whose
-        texts the columnar path cannot read exactly as the row reader (`batch.reading`)."""
-        suffix = path.suffix.casefold()
-        if suffix not in (".csv", ".parquet") or self.ledger() is not None:
+        texts the columnar path cannot read exactly as the row reader (`batch.reading`);
+        then whatever was given to `ready` (`Columns` says what) is to be thrown away."""
+        if not self.takes_columns(path):
             return None
         book = self.columnar_book(path)
         if book is None:
@@ -252,11 +255,20 @@ class Workspace:
         if as_of is not None:
             engine.check_range(as_of)
         try:
-            found = Columns(engine, book, as_of=as_of, view=view)
+            found = Columns(engine, book, as_of=as_of, view=view, ready=ready)
         except NotColumnar:
             return None
         log.info("read %d lines from %s into columns", found.lines, path)
         return found
+
+    def takes_columns(self, path: Path) -> bool:
+        """Whether `check_columnar` may check the book at `path`: a Parquet book, or a CSV
+        book of at least `LONG_BOOK` lines, checked without a ledger (it may still find a
+        book the row path must read)."""
+        suffix = path.suffix.casefold()
+        if suffix not in (".csv", ".parquet") or self.ledger() is not None:
+            return False
+        return suffix == ".parquet" or _at_least(path, LONG_BOOK)
 
     def columnar_book(self, path: Path) -> Book | None:
         """The book at `path` for the columnar path: a Parquet book, or a CSV book of at
