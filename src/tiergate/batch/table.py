@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from tiergate.batch.checking import Columns, Determined
+from tiergate.batch.checking import SHAPES_KEPT, Columns, Determined
 from tiergate.model import LineResult, Report, passthrough_name
 from tiergate.outputs import CSV_COLUMNS
 
@@ -111,7 +111,8 @@ def _text(values: pl.Expr) -> pl.Expr:
 
 def table_of(found: Columns) -> pl.DataFrame:
     """The table of a book the columnar path determined, batch after batch."""
-    return pl.concat([batch_table(part) for part in found.batches()], how="vertical")
+    shaped = ShapeRows()
+    return pl.concat([batch_table(part, shaped) for part in found.batches()], how="vertical")
 
 
 def write_parquet(found: Columns, handle: BinaryIO) -> None:
@@ -126,32 +127,57 @@ def write_parquet(found: Columns, handle: BinaryIO) -> None:
         if columns is not None or predicate is not None or rows is not None:
             raise RuntimeError("the Parquet sink asked for part of the table")
         for part in found.batches():
-            yield batch_table(part)
+            yield batch_table(part, shaped)
+
+    shaped = ShapeRows()
 
     schema = table_schema(found.book.extras)
     register_io_source(io_source=batches, schema=pl.Schema(schema)).sink_parquet(handle)
 
 
-def batch_table(found: Determined) -> pl.DataFrame:
+def batch_table(found: Determined, shaped: ShapeRows | None = None) -> pl.DataFrame:
     """A batch's table: each plain line's shape columns joined to its own values, the other
-    lines from their results, in book order."""
-    return placed_table(found).drop("row")
+    lines from their results, in book order (`shaped`: the shapes' columns worked out for
+    the batches before)."""
+    return placed_table(found, shaped).drop("row")
 
 
-def placed_table(found: Determined) -> pl.DataFrame:
+class ShapeRows:
+    """The columns each shape decides, worked out once for the batches of a book, which
+    share their shapes (each `_Shape` an object the terms' memo shares)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[object, dict[str, Any]]] = {}
+        self._reasons: dict[int, list[dict[str, Any]]] = {}
+
+    def frame(self, found: Determined) -> pl.DataFrame:
+        """The columns of each of the batch's shapes (row `shape`: its index)."""
+        if len(self._rows) > SHAPES_KEPT:
+            self._rows.clear()
+            self._reasons.clear()
+        at: dict[int, int] = {}
+        rows: list[dict[str, Any]] = []
+        for shape in found.shapes:
+            if id(shape) not in at:
+                at[id(shape)] = len(rows)
+                rows.append(self._row(shape, shape.result))
+        table = pl.DataFrame(rows, schema={name: SCHEMA[name] for name in _SHAPED})
+        return table[[at[id(shape)] for shape in found.shapes]].with_row_index("shape")
+
+    def _row(self, shape: object, result: LineResult | None) -> dict[str, Any]:
+        found = self._rows.get(id(shape))
+        if found is None:
+            row = result_row(result, self._reasons) if result else dict.fromkeys(_SHAPED)
+            # The shape is kept with its row: its id stays its own.
+            found = self._rows[id(shape)] = (shape, {name: row[name] for name in _SHAPED})
+        return found[1]
+
+
+def placed_table(found: Determined, shaped: ShapeRows | None = None) -> pl.DataFrame:
     """A batch's table with each line's place in the book (`row`), in book order."""
     extras = _extras(found.book.extras)
     cache: dict[int, list[dict[str, Any]]] = {}
-    shaped = pl.DataFrame(
-        [
-            {name: row[name] for name in _SHAPED}
-            for row in (
-                result_row(shape.result, cache) if shape.result else dict.fromkeys(_SHAPED)
-                for shape in found.shapes
-            )
-        ],
-        schema={name: SCHEMA[name] for name in _SHAPED},
-    ).with_row_index("shape")
+    shapes = (shaped or ShapeRows()).frame(found)
     own = found.frame.filter(pl.col("plain_line")).select(
         "row",
         "shape",
@@ -165,7 +191,7 @@ def placed_table(found: Determined) -> pl.DataFrame:
         consignee=_text(pl.col("consignee")),
         **{name: pl.col(f"extra:{i}") for i, name in enumerate(extras)},
     )
-    plain = own.join(shaped, on="shape", how="left", maintain_order="left").drop("shape")
+    plain = own.join(shapes, on="shape", how="left", maintain_order="left").drop("shape")
     alone = results_table(found.results, found.special_rows, found.book.extras, cache)
     order = ["row", *SCHEMA, *extras]
     return pl.concat([plain.select(order), alone.select(order)]).sort("row")
