@@ -9,6 +9,7 @@ import csv
 import io
 import random
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -21,10 +22,10 @@ from hypothesis import strategies as st
 from tiergate.batch.cells import text_cell
 from tiergate.batch.checking import Columns
 from tiergate.batch.document import json_of
-from tiergate.batch.lines import jsonl_of
+from tiergate.batch.lines import jsonl_of, jsonl_text
 from tiergate.batch.reading import book_lines, open_csv_book, open_parquet_book, read_csv_book
 from tiergate.batch.table import report_table, table_of, write_parquet
-from tiergate.batch.writing import CsvStream, check_book, csv_of
+from tiergate.batch.writing import Stream, check_book, csv_header, csv_of, csv_pieces
 from tiergate.engine import Engine
 from tiergate.inputs import parse_book, parse_csv, read_book
 from tiergate.outputs import QUOTED, cell, encode_cell, to_csv, to_json, to_jsonl
@@ -126,8 +127,9 @@ _ENGINES = (Engine(), Engine())
 
 
 @pytest.mark.parametrize("keep", [0, 10_000])
-def test_batches_written_as_soon_as_they_are_final_give_the_same_csv(
-    small_book: list[str], keep: int
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_batches_written_as_soon_as_they_are_final_give_the_same_text(
+    small_book: list[str], keep: int, kind: str
 ) -> None:
     """In date order (a line without a date is checked on today's), the lines before 2025
     draw on no allowance: their batches are written while the book is read, the others once
@@ -137,14 +139,19 @@ def test_batches_written_as_soon_as_they_are_final_give_the_same_csv(
     text = "\n".join([header, *lines]) + "\n"
     book = read_csv_book(text, "book.csv")
     assert book is not None
+    report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
     buffer = io.BytesIO()
-    stream = CsvStream(buffer)
+    if kind == "csv":
+        stream = Stream(buffer, csv_header, csv_pieces)
+    else:
+        first = {"view": "written", "rulebook_version": report.rulebook_version}
+        stream = Stream(buffer, lambda _: "", partial(jsonl_text, header=first))
     found = Columns(
         _ENGINES[0], book, view=View.WRITTEN, today=TODAY, batch=40, keep=keep, ready=stream.ready
     )
     stream.finish(found)
-    report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
-    assert buffer.getvalue().decode() == to_csv(report)
+    expected = to_csv(report) if kind == "csv" else to_jsonl(report)
+    assert buffer.getvalue().decode() == expected
     assert 0 < found.given < len(lines) // 40, "some batches were written early, some not"
 
 

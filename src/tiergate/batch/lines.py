@@ -50,27 +50,32 @@ def _pairs(data: dict[str, Any], names: tuple[str, ...]) -> str:
 def jsonl_of(found: Columns, header: dict[str, str]) -> Checked:
     """A determined book written as `outputs.to_jsonl` would write it, with `header` (the
     report's view and rulebook version) in every line."""
-    taken: dict[str, object] = dict.fromkeys((*header, *FIELDS))
-    extras = []
-    for name in found.book.extras:
-        extras.append(passthrough_name(name, taken))
-        taken[extras[-1]] = None
-    ending = "".join(f", {_encoded(k)}: {_encoded(v)}" for k, v in header.items()) + "}"
 
     def batches() -> Iterator[pl.DataFrame]:
         for part in found.batches():
-            # Reasons are remembered by the identity of their tuple, so only while the batch
-            # holding them lives: an identity of a batch gone may be taken by another tuple.
-            cache: dict[int, list[dict[str, Any]]] = {}
-            reserved = tuple(header)
-            texts = [_encoded({**r.as_dict(cache, reserved), **header}) for r in part.results]
-            own = pl.repeat(None, part.frame.height, dtype=pl.String, eager=True).scatter(
-                part.special_rows - part.first, texts
-            )
-            plain = _plain_texts(part, extras, ending, cache)
-            yield pl.DataFrame({"text": plain.zip_with(plain.is_not_null(), own)})
+            yield jsonl_text(part, header)
 
     return Checked("", batches, found.summary)
+
+
+def jsonl_text(part: Determined, header: dict[str, str]) -> pl.DataFrame:
+    """A determined batch's JSON Lines (one column, `text`), with `header` in every line."""
+    taken: dict[str, object] = dict.fromkeys((*header, *FIELDS))
+    extras = []
+    for name in part.book.extras:
+        extras.append(passthrough_name(name, taken))
+        taken[extras[-1]] = None
+    ending = "".join(f", {_encoded(k)}: {_encoded(v)}" for k, v in header.items()) + "}"
+    # Reasons are remembered by the identity of their tuple, so only while the batch holding
+    # them lives: an identity of a batch gone may be taken by another tuple.
+    cache: dict[int, list[dict[str, Any]]] = {}
+    reserved = tuple(header)
+    texts = [_encoded({**r.as_dict(cache, reserved), **header}) for r in part.results]
+    own = pl.repeat(None, part.frame.height, dtype=pl.String, eager=True).scatter(
+        part.special_rows - part.first, texts
+    )
+    plain = _plain_texts(part, extras, ending, cache)
+    return pl.DataFrame({"text": plain.zip_with(plain.is_not_null(), own)})
 
 
 def _plain_texts(

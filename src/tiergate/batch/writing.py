@@ -1,7 +1,7 @@
 """A book checked by the columnar path, written as CSV batch by batch: each plain line's own
 cells around its shape's, the other lines' rows as the row path writes them, byte for byte
-what `outputs.to_csv` writes for the same book. `CsvStream` writes the batches that are final
-as soon as they are determined while the book is read, and the others after."""
+what `outputs.to_csv` writes for the same book. `Stream` writes the batches that are final as
+soon as they are determined while the book is read, and the others after."""
 
 from __future__ import annotations
 
@@ -119,20 +119,28 @@ def csv_pieces(part: Determined) -> pl.DataFrame:
     )
 
 
-class CsvStream:
-    """Writes determined batches to `handle` in the order given: `ready` is `Columns`'
-    `ready`; `finish` writes the rest of the book."""
+class Stream:
+    """Writes determined batches to `handle` in the order given, each as `text` makes it,
+    after `head` (the book's header, written once): `ready` is `Columns`' `ready`; `finish`
+    writes the rest of the book."""
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(
+        self,
+        handle: BinaryIO,
+        head: Callable[[Book], str],
+        text: Callable[[Determined], pl.DataFrame],
+    ) -> None:
         self._handle = handle
-        self._header = False
+        self._head = head
+        self._text = text
+        self._started = False
 
     def ready(self, part: Determined) -> None:
         """A batch, written after those given before."""
-        if not self._header:
-            self._handle.write(csv_header(part.book).encode())
-            self._header = True
-        csv_pieces(part).write_csv(self._handle, include_header=False, quote_style="never")
+        if not self._started:
+            self._handle.write(self._head(part.book).encode())
+            self._started = True
+        self._text(part).write_csv(self._handle, include_header=False, quote_style="never")
 
     def finish(self, found: Columns) -> None:
         """Write the batches of `found` not given to `ready`."""

@@ -153,8 +153,8 @@ def _in_columns(
     out.needs_file("parquet")
     if out.format not in ("csv", "parquet", "jsonl", "json") or not place.takes_columns(file):
         return
-    if out.format == "csv" and out.path is not None:
-        _streamed_csv(place, file, out, day, view, screen=screen)
+    if out.format in ("csv", "jsonl") and out.path is not None:
+        _streamed(place, file, out, day, view, screen=screen)
         return
     found = place.check_columnar(file, as_of=day, view=view, screen=screen)
     if found is None:
@@ -176,15 +176,23 @@ def _in_columns(
     raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
 
 
-def _streamed_csv(
+def _streamed(
     place: Workspace, file: Path, out: Output, day: date | None, view: View, *, screen: bool
 ) -> None:
-    """A CSV check written to the --output file while the book is read (`CsvStream`), and
-    exit with its status; return, writing nothing, when the row path must check the book."""
-    from tiergate.batch.writing import CsvStream
+    """A CSV or JSON Lines check written to the --output file while the book is read
+    (`Stream`), and exit with its status; return, writing nothing, when the row path must
+    check the book."""
+    from tiergate.batch.writing import Stream, csv_header, csv_pieces
 
     with out.staged() as staged:
-        stream = CsvStream(staged.handle)
+        if out.format == "csv":
+            stream = Stream(staged.handle, csv_header, csv_pieces)
+        else:
+            from tiergate.batch.lines import jsonl_text
+            from tiergate.rulebook import default_rulebook
+
+            header = {"view": view.value, "rulebook_version": default_rulebook().version}
+            stream = Stream(staged.handle, lambda _: "", partial(jsonl_text, header=header))
         found = place.check_columnar(file, as_of=day, view=view, screen=screen, ready=stream.ready)
         if found is None:
             return
