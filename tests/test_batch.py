@@ -155,6 +155,29 @@ def test_batches_written_as_soon_as_they_are_final_give_the_same_text(
     assert 0 < found.given < len(lines) // 40, "some batches were written early, some not"
 
 
+@pytest.mark.parametrize("batch", [7, 1_000])
+def test_ids_given_twice_are_found_as_the_row_path_finds_them(
+    small_book: list[str], batch: int
+) -> None:
+    """Lines that repeat another's ids, one whose missing line id is its row's number, and
+    ids that differ only by spaces around them (stripped, they are the same)."""
+    header, *lines = small_book
+    shipment, line = HEADER.index("shipment_id"), HEADER.index("line_id")
+    cells = [row.split(",") for row in lines]
+    cells[50][shipment], cells[50][line] = cells[10][shipment], cells[10][line]
+    cells[400][shipment], cells[400][line] = f" {cells[11][shipment]} ", cells[11][line]
+    cells[300][line] = ""  # numbered 301 by its row
+    cells[500][shipment], cells[500][line] = cells[300][shipment], "301"
+    text = "\n".join([header, *(",".join(row) for row in cells)]) + "\n"
+    book = read_csv_book(text, "book.csv")
+    assert book is not None
+    found = Columns(_ENGINES[0], book, view=View.WRITTEN, today=TODAY, batch=batch)
+    report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
+    assert found.summary.duplicate_ids == report.summary.duplicate_ids
+    before = _ENGINES[1].check(parse_csv("\n".join(small_book), "book.csv"), today=TODAY)
+    assert len(found.summary.duplicate_ids) == len(before.summary.duplicate_ids) + 3
+
+
 def test_shapes_forgotten_between_batches_are_determined_again_alike(
     small_book: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
