@@ -139,19 +139,10 @@ def _shape_json(part: Determined, cache: dict[int, list[dict[str, Any]]]) -> pl.
             encoded[id(result)] = found
         rows.append(found)
     return pl.DataFrame(
-        {
-            "shape": range(len(rows)),
-            "item_json": [r[0] for r in rows],
-            "place_json": [r[1] for r in rows],
-            "verdict_json": [r[2] for r in rows],
-        },
-        schema={
-            "shape": pl.UInt32,
-            "item_json": pl.String,
-            "place_json": pl.String,
-            "verdict_json": pl.String,
-        },
-    )
+        rows,
+        orient="row",
+        schema={"item_json": pl.String, "place_json": pl.String, "verdict_json": pl.String},
+    ).with_row_index("shape")
 
 
 def _encode(frame: pl.DataFrame, column: str, value: Callable[[Any], Any]) -> pl.DataFrame:

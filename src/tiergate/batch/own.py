@@ -87,14 +87,9 @@ def own_cells(
         if total not in known:
             h100 = round(total / h100_tpp, 2)
             known[total] = (cell(total), h100, cell(h100))
-    found = [known[total] for total in totals]
     table = pl.DataFrame(
-        {
-            "total": totals,
-            "total_cell": [cells[0] for cells in found],
-            "h100": [cells[1] for cells in found],
-            "h100_cell": [cells[2] for cells in found],
-        },
+        [(total, *known[total]) for total in totals],
+        orient="row",
         schema={
             "total": pl.Float64,
             "total_cell": pl.String,
