@@ -191,6 +191,7 @@ def test_shapes_forgotten_between_batches_are_determined_again_alike(
     assert book is not None
     found = Columns(_ENGINES[0], book, view=View.WRITTEN, today=TODAY, batch=40, keep=0)
     assert len(found.terms.shapes) <= 4
+    assert len(found.terms.memo) <= 4
     report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
     assert csv_of(found).text == to_csv(report)
     assert json_of(found).text == to_json(report)  # every batch's last line but the book's

@@ -162,14 +162,17 @@ class Terms:
     def _shape(self, values: tuple[Any, ...]) -> _Shape:
         """The shape of the lines with these epoch and static values (`_SHAPE_ROW`, the
         date of its first line last), determined once for the book (its batches share most
-        of their shapes); past `SHAPES_KEPT` shapes, the oldest half is forgotten, so a book
-        of ever new shapes does not fill memory."""
+        of their shapes); past `SHAPES_KEPT` shapes, the oldest half is forgotten, and past
+        as many cells (`memo`), all of them, so a book of ever new shapes does not fill
+        memory."""
         key = values[:-1]
         found = self.shapes.get(key)
         if found is None:
             if len(self.shapes) >= SHAPES_KEPT:
                 for old in list(islice(self.shapes, SHAPES_KEPT // 2)):
                     del self.shapes[old]
+            if len(self.memo) >= SHAPES_KEPT:
+                self.memo.clear()  # the shapes still remembered keep their cells
             found = _determine_shape(self.engine, values, self.view, self.memo)
             self.shapes[key] = found
         return found
