@@ -246,8 +246,12 @@ def test_polars_strips_what_python_strips_but_four_separators() -> None:
 
 @given(st.lists(st.text(), min_size=1, max_size=20))
 def test_text_cells_are_quoted_as_csv_quotes_them(values: list[str]) -> None:
+    cells = [cell(value) for value in values]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([*cells, "end"])
+    assert ",".join([*(encode_cell(c) for c in cells), "end"]) + "\n" == buffer.getvalue()
     found = pl.DataFrame({"v": values}).select(text_cell(pl.col("v"))).to_series().to_list()
-    assert found == [encode_cell(cell(value)) for value in values]
+    assert found == [encode_cell(c) for c in cells]
 
 
 def test_the_quoted_characters_include_what_csv_documents() -> None:

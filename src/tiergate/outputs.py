@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 
 from rich import box
@@ -133,19 +133,23 @@ class RowCache:
     cells: dict[int, str] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=16_384)  # a book's lines repeat the same cells (reasons, citations)
-def encode_cell(cell: str) -> str:
-    """One CSV cell as `csv` writes it among others (a lone empty cell is written `""` on a
-    row of its own, never among others)."""
-    if cell == "":
-        return ""
+def _written_by_csv(cell: str) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow((cell,))
-    return buffer.getvalue()[:-1]
+    csv.writer(buffer, lineterminator="\n").writerow((cell, ""))
+    return buffer.getvalue()[:-2]
 
 
 # The characters that make `csv` quote a cell (derived from `csv` itself, not assumed).
-QUOTED = "".join(c for c in ',"\n\r\t;' if encode_cell(f"a{c}b").startswith('"'))
+QUOTED = "".join(c for c in ',"\n\r\t;' if _written_by_csv(f"a{c}b").startswith('"'))
+_QUOTED = re.compile(f"[{re.escape(QUOTED)}]")
+
+
+def encode_cell(cell: str) -> str:
+    """One CSV cell as `csv` writes it among others (`QUOTE_MINIMAL`: a cell holding one of
+    `QUOTED` is quoted, its quotes doubled; a test compares it with `csv` on any text)."""
+    if _QUOTED.search(cell) is None:
+        return cell
+    return '"' + cell.replace('"', '""') + '"'
 
 
 def csv_row(line: LineResult, cache: RowCache | None = None) -> dict[str, str]:
