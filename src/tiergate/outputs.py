@@ -7,7 +7,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from rich import box
@@ -124,15 +124,6 @@ def write_header(buffer: io.StringIO, columns: list[str]) -> None:
     csv.writer(buffer, lineterminator="\n").writerow([cell(name) for name in columns])
 
 
-@dataclass(frozen=True, slots=True)
-class RowCache:
-    """What `csv_row` works out once for the lines of one report, which share their reason
-    tuples: each tuple's dicts (`LineResult.as_dict`) and its cell, by the tuple's id."""
-
-    reasons: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    cells: dict[int, str] = field(default_factory=dict)
-
-
 def _written_by_csv(cell: str) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow((cell, ""))
@@ -152,17 +143,18 @@ def encode_cell(cell: str) -> str:
     return '"' + cell.replace('"', '""') + '"'
 
 
-def csv_row(line: LineResult, cache: RowCache | None = None) -> dict[str, str]:
+def csv_row(line: LineResult, reason_cells: dict[int, str] | None = None) -> dict[str, str]:
     """A line flattened for CSV: lists joined, reasons as `rule: message [citation]`. Pass
-    one `cache` for the lines of one report."""
-    data = line.as_dict(cache.reasons if cache is not None else {})
+    one `reason_cells` for the lines of one report, which share their reason tuples: each
+    tuple's cell is then worked out once (by the tuple's id, while the report holds it)."""
+    data = line.as_dict({id(line.reasons): []})  # its reasons' dicts are not needed here
     row = {name: cell(data[name]) for name in CSV_COLUMNS}
     row["conditions"] = cell("; ".join(line.conditions))
-    reasons = None if cache is None else cache.cells.get(id(line.reasons))
+    reasons = None if reason_cells is None else reason_cells.get(id(line.reasons))
     if reasons is None:
         reasons = cell(" | ".join(f"{r.rule}: {r.message} [{r.citation}]" for r in line.reasons))
-        if cache is not None:
-            cache.cells[id(line.reasons)] = reasons
+        if reason_cells is not None:
+            reason_cells[id(line.reasons)] = reasons
     row["reasons"] = reasons
     row["errors"] = cell("; ".join(line.errors))
     for key, value in line.extra.items():
@@ -177,8 +169,8 @@ def to_csv(report: Report) -> str:
 
 
 def _to_csv(report: Report) -> str:
-    cache = RowCache()  # the report holds every reason tuple: their ids stay theirs
-    rows = [csv_row(line, cache) for line in report.lines]
+    cells: dict[int, str] = {}  # the report holds every reason tuple: their ids stay theirs
+    rows = [csv_row(line, cells) for line in report.lines]
     columns = list(CSV_COLUMNS)
     for row in rows:
         columns.extend(key for key in row if key not in columns)
