@@ -23,7 +23,15 @@ from tiergate.batch.cells import text_cell
 from tiergate.batch.checking import Columns
 from tiergate.batch.document import json_of
 from tiergate.batch.lines import jsonl_of, jsonl_text
-from tiergate.batch.reading import book_lines, open_csv_book, open_parquet_book, read_csv_book
+from tiergate.batch.reading import (
+    FIELDS,
+    book_lines,
+    frame_lines,
+    line_of,
+    open_csv_book,
+    open_parquet_book,
+    read_csv_book,
+)
 from tiergate.batch.table import report_table, table_of, write_parquet
 from tiergate.batch.writing import Stream, check_book, csv_header, csv_of, csv_pieces
 from tiergate.engine import Engine
@@ -512,3 +520,25 @@ def test_the_columnar_reader_reads_a_book_as_the_row_reader_or_leaves_it(text: s
     book = read_csv_book(text, "book.csv")
     if book is not None:
         assert book_lines(book) == parse_csv(text, "book.csv")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.none() | st.text(alphabet="ab ", max_size=3), min_size=len(FIELDS) + 2),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_lines_read_a_column_at_a_time_are_the_lines_of_each_row(rows: list[list[str]]) -> None:
+    names = [*FIELDS, "extra:0", "extra:1"]
+    frame = pl.DataFrame(
+        [row[: len(names)] for row in rows], schema=dict.fromkeys(names, pl.String), orient="row"
+    )
+    extras = ("erp_ref", "note")
+    expected = [
+        line_of(row, {"erp_ref": row["extra:0"], "note": row["extra:1"]})
+        for row in frame.iter_rows(named=True)
+    ]
+    assert frame_lines(frame, extras) == expected
+    assert frame_lines(frame, extras, frozenset(FIELDS)) == expected

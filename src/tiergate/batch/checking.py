@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 from operator import itemgetter
-from sys import intern
 from typing import Any
 
 import polars as pl
 
 from tiergate.batch.cells import ITEM_CELLS, PLACE_CELLS, VERDICT_CELLS, joined
 from tiergate.batch.own import ID_SEED, ID_TEXTS, mapped, own_cells
-from tiergate.batch.reading import FIELDS, Book, NotColumnar, exact, line_of
+from tiergate.batch.reading import FIELDS, Book, NotColumnar, exact, frame_lines, line_of
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
 from tiergate.engine.item_destination import COUNTED_ITEMS
@@ -122,14 +121,8 @@ class Terms:
 
     def lines(self, frame: pl.DataFrame) -> list[tuple[int, Line]]:
         """The lines of `frame` (book columns and `row`) as the row path's, at their places."""
-        extras = self.book.extras
-        return [
-            (
-                row["row"],
-                line_of(_shared(row), {name: row[f"extra:{i}"] for i, name in enumerate(extras)}),
-            )
-            for row in frame.iter_rows(named=True)
-        ]
+        lines = frame_lines(frame, self.book.extras, _SHARED_TEXTS)
+        return list(zip(frame.get_column("row").to_list(), lines, strict=True))
 
     def determine(
         self, lines: list[tuple[int, Line]], allowances: AllowanceState | None = None
@@ -178,17 +171,9 @@ class Terms:
         return found
 
 
-def _shared(row: dict[str, Any]) -> dict[str, Any]:
-    """`row` with its texts but the shipment id shared with every other line that gives them:
-    a book's lines repeat their items, places, dates and names, and a line that draws on an
-    allowance is kept until the book is written (0.5 KB a line less than copies)."""
-    return {
-        name: intern(value) if name in _SHARED_TEXTS and isinstance(value, str) else value
-        for name, value in row.items()
-    }
-
-
-# The book columns a kept line shares (its pass-through cells and shipment id are its own).
+# The book columns whose texts a kept line shares with the others that give them (a book's
+# lines repeat their items, places, dates and names; a line that draws on an allowance is
+# kept until the book is written): its pass-through cells and shipment id are its own.
 _SHARED_TEXTS = frozenset(FIELDS) - {"shipment_id"}
 
 
