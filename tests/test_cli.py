@@ -319,3 +319,19 @@ def test_a_staged_output_becomes_the_file_only_when_whole(tmp_path: Path) -> Non
         _whole(Output("csv", tmp_path / "absent" / "out.csv"))
     with pytest.raises(UsageError, match="cannot write --output"):
         _whole(Output("csv", tmp_path))  # a folder
+
+
+def test_a_staged_output_writes_through_a_link_and_keeps_the_permissions(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "reports" / "out.csv"
+    target.parent.mkdir()
+    target.write_text("before", encoding="utf-8")
+    target.chmod(0o640)
+    link = tmp_path / "latest.csv"
+    link.symlink_to(target)
+    _whole(Output("csv", link))
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8") == "whole"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.csv"]

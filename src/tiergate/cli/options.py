@@ -12,6 +12,7 @@ import inspect
 import json
 import math
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -207,15 +208,19 @@ class Output:
     def staged(self) -> Iterator[Staged]:
         """A binary handle on a file beside the --output file, which becomes it (renamed)
         where the block sets `Staged.done`; otherwise it is removed and the --output file is
-        as it was: a reader never finds half a file there."""
+        as it was: a reader never finds half a file there. An --output file that is a
+        symbolic link is written where it points; one that exists keeps its permissions."""
         assert self.path is not None, "a staged output is a file"
-        partial = self.path.with_name(f".{self.path.name}.partial")
+        target = self.path.resolve() if self.path.is_symlink() else self.path
+        partial = target.with_name(f".{target.name}.partial")
         try:
             with partial.open("wb") as handle:
                 staged = Staged(handle)
                 yield staged
             if staged.done:
-                partial.replace(self.path)
+                if target.exists():
+                    shutil.copymode(target, partial)
+                partial.replace(target)
         except OSError as exc:
             raise UsageError(f"cannot write --output `{self.path}`: {exc.strerror or exc}") from exc
         finally:
