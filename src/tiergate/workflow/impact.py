@@ -387,7 +387,7 @@ def compare_book(
     import polars as pl
 
     from tiergate.batch.checking import Columns
-    from tiergate.batch.table import batch_table
+    from tiergate.batch.table import ShapeRows, batch_table
 
     first, second = engines
     first.check_range(before.on)
@@ -396,8 +396,9 @@ def compare_book(
     new = Columns(second, book, as_of=after.on, view=after.view)
     found: list[Change] = []
     errors = 0
+    shaped = (ShapeRows(), ShapeRows())  # each side's shapes, for all its batches
     for a, b in zip(old.batches(), new.batches(), strict=True):
-        left, right = batch_table(a), batch_table(b)
+        left, right = batch_table(a, shaped[0]), batch_table(b, shaped[1])
         differ = pl.repeat(False, left.height, eager=True)
         for name in COMPARED:
             differ = differ | left.get_column(name).ne_missing(right.get_column(name))
