@@ -171,12 +171,15 @@ def to_csv(report: Report) -> str:
 def _to_csv(report: Report) -> str:
     cells: dict[int, str] = {}  # the report holds every reason tuple: their ids stay theirs
     rows = [csv_row(line, cells) for line in report.lines]
-    columns = list(CSV_COLUMNS)
+    # The pass-through columns in the order first met (nearly every row has no new one).
+    names = dict.fromkeys(CSV_COLUMNS)
     for row in rows:
-        columns.extend(key for key in row if key not in columns)
+        if not names.keys() >= row.keys():
+            names.update(dict.fromkeys(row))
+    columns = list(names)
     buffer = io.StringIO()
     write_header(buffer, columns)
-    # Each cell as `csv` writes it (`encode_cell`): a book's rows repeat their cells.
+    # Each cell as `csv` writes it among others (`encode_cell`).
     buffer.writelines(
         ",".join([encode_cell(row.get(name, "")) for name in columns]) + "\n" for row in rows
     )
