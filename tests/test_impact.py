@@ -21,6 +21,7 @@ import tiergate
 from tiergate.errors import OverlayError, UsageError
 from tiergate.rulebook import View, default_rulebook
 from tiergate.rulebook.overlay import apply_overlay, read_overlay
+from tiergate.workflow import LONG_BOOK
 from tiergate.workflow.impact import COLUMNS, Side
 
 BOOK = ROOT / "examples" / "mixed_book.csv"
@@ -400,3 +401,27 @@ def test_parquet_holds_the_json_lines_typed(tmp_path: Path) -> None:
     refused = run_tiergate(*args, "-f", "parquet")
     assert refused.returncode == 2
     assert "give --output" in refused.stderr
+
+
+def test_a_long_json_book_is_compared_by_the_row_path(tmp_path: Path) -> None:
+    """A JSON book is never read as CSV, however many lines its text has."""
+    lines = [
+        {"line_id": str(i), "item": "H100 SXM", "quantity": 1, "destination": "India"}
+        for i in range(LONG_BOOK)
+    ]
+    shipments = [{"shipment_id": "S1", "date": "2025-06-01", "lines": lines}]
+    book = tmp_path / "book.json"
+    book.write_text(json.dumps({"shipments": shipments}, indent=2), encoding="utf-8")
+    assert book.read_text(encoding="utf-8").count("\n") >= LONG_BOOK
+    done = run_tiergate(
+        "diff",
+        str(book),
+        "--from",
+        "2025-05-14:written",
+        "--to",
+        "2025-05-15:written",
+        "-f",
+        "json",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["summary"]["lines_in"] == LONG_BOOK

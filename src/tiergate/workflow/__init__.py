@@ -245,7 +245,7 @@ class Workspace:
         then whatever was given to `ready` (`Columns` says what) is to be thrown away."""
         if not self.takes_columns(path):
             return None
-        book = self.columnar_book(path)
+        book = self._columnar_book(path)
         if book is None:
             return None
         from tiergate.batch.checking import Columns
@@ -265,23 +265,20 @@ class Workspace:
         """Whether `check_columnar` may check the book at `path`: a Parquet book, or a CSV
         book of at least `LONG_BOOK` lines, checked without a ledger (it may still find a
         book the row path must read)."""
-        suffix = path.suffix.casefold()
-        if suffix not in (".csv", ".parquet") or self.ledger() is not None:
-            return False
-        return suffix == ".parquet" or _at_least(path, LONG_BOOK)
+        return self.ledger() is None and _columnar(path)
 
     def columnar_book(self, path: Path) -> Book | None:
         """The book at `path` for the columnar path: a Parquet book, or a CSV book of at
         least `LONG_BOOK` lines (read a batch at a time when it is UTF-8). polars is imported
         only for those."""
+        return self._columnar_book(path) if _columnar(path) else None
+
+    def _columnar_book(self, path: Path) -> Book | None:
+        """`columnar_book`, its length known to be enough."""
+        from tiergate.batch.reading import open_csv_book, open_parquet_book, read_csv_book
         from tiergate.inputs import read_input
 
-        parquet = path.suffix.casefold() == ".parquet"
-        if not parquet and not _at_least(path, LONG_BOOK):
-            return None
-        from tiergate.batch.reading import open_csv_book, open_parquet_book, read_csv_book
-
-        if parquet:
+        if path.suffix.casefold() == ".parquet":
             return open_parquet_book(path)
         book = open_csv_book(path)
         if book is not None:
@@ -292,6 +289,13 @@ class Workspace:
             return read_csv_book(decode_text(read_input(path)), str(path))
         except TextProblem:
             return None  # the row reader says what is wrong with it
+
+
+def _columnar(path: Path) -> bool:
+    """Whether the book at `path` is one for the columnar path: a Parquet book, or a CSV
+    book of at least `LONG_BOOK` lines (a JSON book never is)."""
+    suffix = path.suffix.casefold()
+    return suffix == ".parquet" or (suffix == ".csv" and _at_least(path, LONG_BOOK))
 
 
 def _at_least(path: Path, lines: int) -> bool:
