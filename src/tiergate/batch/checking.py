@@ -14,7 +14,7 @@ batches give what one pass gives. No rule is written here: every answer is the e
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
@@ -28,14 +28,13 @@ from tiergate.batch.own import ID_SEED, ID_TEXTS, mapped, own_cells
 from tiergate.batch.reading import FIELDS, Book, NotColumnar, exact, frame_lines, line_of
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
+from tiergate.engine.findings import HoldDecision, needs_licence
 from tiergate.engine.item_destination import COUNTED_ITEMS
 from tiergate.engine.memo import Memo
 from tiergate.engine.normalise import StaticLine, line_date
 from tiergate.engine.verdict import summary_of
-from tiergate.model import (
-    Line,
-    LineResult,
-)
+from tiergate.licences import LicenceBook
+from tiergate.model import Line, LineResult
 from tiergate.outputs import csv_row
 from tiergate.rulebook import View
 from tiergate.terms import Raw
@@ -61,6 +60,7 @@ class _Shape:
     errors: bool
     result: LineResult | None  # the shape's result (the line's own values left out)
     pending: bool = False  # its lines draw on an allowance (settled over the whole book)
+    licensable: bool = False  # a licence may cover its lines (they need one under the EAR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,24 +91,28 @@ class Terms:
     """What a book's batches are determined with: the engine, the book (its pass-through
     columns), the date (`as_of`, else each line's own), the view and today's date; and the
     shapes already determined (`shapes`, by their values, and `memo`, by their verdicts and
-    cells) and the cells of the totals worked out (`totals`), shared by the batches.
-    `part` determines one batch but for its lines that draw on an allowance, for `Columns`
-    and for `tiergate.spark`."""
+    cells) and the cells of the totals worked out (`totals`), shared by the batches; the
+    licences held and the decisions on held lines (a ledger's), if any. `part` determines
+    one batch but for its lines that draw on an allowance, or that a licence or a decision
+    may reach, for `Columns` and for `tiergate.spark`."""
 
     engine: Engine
     book: Book
     as_of: date | None
     view: View
     today: date
+    licences: LicenceBook | None = None
+    decisions: Mapping[tuple[str, str], HoldDecision] | None = None
     memo: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
     shapes: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
     totals: dict[float, tuple[str, float, str]] = field(default_factory=dict)
 
     def part(self, frame: pl.DataFrame) -> tuple[Determined, pl.DataFrame]:
         """A batch (`frame`, its lines numbered in the whole book in `row`) determined, but
-        for the lines that draw on an allowance: they are returned (their book columns and
-        `row`), to be settled with every other line of the book that draws on one. The
-        batch's `results` are those of its other lines determined alone."""
+        for the lines that draw on an allowance, or that a licence or a decision on a hold
+        may reach: they are returned (their book columns and `row`), to be settled with every
+        other such line of the book. The batch's `results` are those of its other lines
+        determined alone."""
         prepared = self._prepare(frame)
         alone = prepared.frame.filter(~pl.col("plain_line"))
         draws = alone.get_column("pending").fill_null(False)
@@ -127,9 +131,16 @@ class Terms:
     def determine(
         self, lines: list[tuple[int, Line]], allowances: AllowanceState | None = None
     ) -> tuple[LineResult, ...]:
-        """Lines determined by the engine at their places (`Engine.determine`)."""
+        """Lines determined by the engine at their places (`Engine.determine`), with the
+        licences and the decisions on holds."""
         return self.engine.determine(
-            lines, as_of=self.as_of, view=self.view, today=self.today, allowances=allowances
+            lines,
+            as_of=self.as_of,
+            view=self.view,
+            today=self.today,
+            allowances=allowances,
+            licences=self.licences,
+            hold_decisions=self.decisions,
         )
 
     def _prepare(self, frame: pl.DataFrame) -> Determined:
@@ -148,9 +159,27 @@ class Terms:
         frame = frame.join(rows, on="row", how="left", maintain_order="left")
         frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
         frame = _screened(frame, engine, today)
-        frame = own_cells(frame, engine.rulebook.meta.h100_tpp, self.totals)
+        frame = self._routed(own_cells(frame, engine.rulebook.meta.h100_tpp, self.totals))
         empty = pl.Series("row", [], pl.UInt32)
         return Determined(self.book, frame, found, first, empty, ())
+
+    def _routed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` with the lines a licence may cover (with licences held: every line but a
+        plain one that needs no licence) or a person decided the hold of set to be settled
+        with the lines that draw on an allowance: licences are drawn in date order over the
+        whole book, as the row path draws them. Sending a line there that needs it not
+        changes no answer."""
+        routed = pl.lit(False)
+        if self.licences is not None and self.licences.grants:
+            routed = ~pl.col("plain_line") | pl.col("licensable").fill_null(False)
+        if self.decisions:
+            keys = pl.Series([f"{shipment}\x00{line}" for shipment, line in self.decisions])
+            ids = pl.concat_str("shipment_text", "line_text", separator="\x00")
+            routed = routed | ids.is_in(keys.implode())
+        return frame.with_columns(
+            plain_line=pl.col("plain_line") & ~routed,
+            pending=pl.col("pending").fill_null(False) | routed,
+        )
 
     def _shape(self, values: tuple[Any, ...]) -> _Shape:
         """The shape of the lines with these epoch and static values (`_SHAPE_ROW`, the
@@ -198,13 +227,15 @@ class Columns:
         view: View = View.ENFORCED,
         today: date | None = None,
         allowances: AllowanceState | None = None,
+        licences: LicenceBook | None = None,
+        hold_decisions: Mapping[tuple[str, str], HoldDecision] | None = None,
         batch: int = BATCH,
         keep: int = KEPT,
         ready: Callable[[Determined], None] | None = None,
     ) -> None:
         self.engine, self.book, self.as_of, self.view = engine, book, as_of, view
         self.today = today or date.today()
-        self.terms = Terms(engine, book, as_of, view, self.today)
+        self.terms = Terms(engine, book, as_of, view, self.today, licences, hold_decisions)
         self.batch = batch
         self.lines = 0
         self.given = 0  # the leading batches given to `ready`
@@ -362,6 +393,7 @@ def _determine_shape(
         return _PENDING
     if combined is None or w.static is None:
         return _NOT_PLAIN
+    licensable = any(map(needs_licence, w.static.findings))
     key = (combined, *_CELL_VALUES(values))
     found = memo.get(key)
     if found is not None:
@@ -380,6 +412,7 @@ def _determine_shape(
         tier=result.tier.value if result.tier else None,
         errors=bool(result.errors),
         result=result,
+        licensable=licensable,
     )
     return found
 
@@ -406,6 +439,7 @@ def _shape_frame(found: list[_Shape]) -> pl.DataFrame:
             "tier": [s.tier for s in found],
             "has_errors": [s.errors for s in found],
             "pending": [s.pending for s in found],
+            "licensable": [s.licensable for s in found],
         },
         schema={
             "shape": pl.UInt32,
@@ -419,5 +453,6 @@ def _shape_frame(found: list[_Shape]) -> pl.DataFrame:
             "tier": pl.String,
             "has_errors": pl.Boolean,
             "pending": pl.Boolean,
+            "licensable": pl.Boolean,
         },
     )

@@ -215,15 +215,19 @@ class Engine:
         view: View = View.ENFORCED,
         today: date | None = None,
         allowances: AllowanceState | None = None,
+        licences: LicenceBook | None = None,
+        hold_decisions: Mapping[tuple[str, str], HoldDecision] | None = None,
     ) -> tuple[LineResult, ...]:
         """Determine lines at their places in a book (from 0; a place gives a line without
-        an id its number, and orders lines of the same date when allowances are drawn), as
-        `check` does; the columnar path (`tiergate.batch`) sends the lines it cannot share.
-        Every line that draws on an allowance must be among them, so that the allowances
-        are drawn as in one pass over the whole book."""
+        an id its number, and orders lines of the same date when allowances or licences are
+        drawn), as `check` does; the columnar path (`tiergate.batch`) sends the lines it
+        cannot share. Every line that draws on an allowance, or that a licence may cover,
+        must be among them, so that allowances and licences are drawn as in one pass over
+        the whole book."""
         with cyclic_gc_paused():  # only in a process with one thread (see gcpause)
             state = allowances if allowances is not None else AllowanceState()
-            return self._results(indexed, as_of, view, today or date.today(), state, None, {})
+            on = today or date.today()
+            return self._results(indexed, as_of, view, on, state, licences, hold_decisions or {})
 
     def holdings(
         self,

@@ -3,6 +3,7 @@ re-checked against the allowance's limit inside the commit's locked transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -16,7 +17,7 @@ from tiergate.ledger.amounts import ZERO, exact
 from tiergate.ledger.bulk import insert_rows
 from tiergate.ledger.models import COMMITTED, USAGE, AllowanceUsage
 from tiergate.ledger.store import Store, rows_in
-from tiergate.model import Report
+from tiergate.model import LineResult
 
 # What a line takes from allowances: (allowance id, holder, period, TPP) each (`LineResult.debits`).
 Debits = tuple[tuple[str, str, str, float], ...]
@@ -76,8 +77,8 @@ class Usage:
     changed: set[UsageKey] = field(default_factory=set)
 
     @classmethod
-    def load(cls, connection: Connection, report: Report) -> Usage:
-        """The usage of every holder the report's lines debit."""
+    def load(cls, connection: Connection, lines: Iterable[LineResult]) -> Usage:
+        """The usage of every holder `lines` debit."""
         columns = USAGE.c
         rows: dict[UsageKey, tuple[int | None, Decimal]] = {}
         for row_id, allowance_id, holder, period, used in rows_in(
@@ -86,7 +87,7 @@ class Usage:
                 columns.id, columns.allowance_id, columns.holder, columns.period, columns.used_tpp
             ),
             columns.holder,
-            {debit[1] for line in report.lines for debit in line.debits},
+            {debit[1] for line in lines for debit in line.debits},
         ):
             rows[_key(allowance_id, holder, period)] = (row_id, used)
         return cls(rows)

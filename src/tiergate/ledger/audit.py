@@ -4,16 +4,17 @@ changed outside tiergate (`ledger.verify`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from tiergate.ledger.canonical import LineTexts, canonical, canonical_hash, text_hash
+from tiergate.ledger.canonical import LineTexts, ListHash, canonical, canonical_hash, text_hash
 from tiergate.ledger.models import AuditEntry, AuditHead
 from tiergate.ledger.store import Store
 from tiergate.ledger.verify import state_problems
-from tiergate.model import Report
+from tiergate.model import LineResult, Report
 from tiergate.screening.lists import CSL_NAME
 
 GENESIS = "0" * 64
@@ -64,23 +65,40 @@ def decisions(report: Report, texts: LineTexts) -> dict[str, Any]:
     """What an audit entry keeps of each line: its outcome, exception, licence and the rules
     behind it, plus one hash over every reason's full text and citation (the text itself is
     reproduced by running the same rulebook version on the same input)."""
-    lines = [
-        [
-            line.shipment_id,
-            line.line_id,
-            line.outcome.value,
-            line.exception,
-            line.licence,
-            [reason.rule for reason in line.reasons],
-        ]
-        for line in report.lines
-    ]
-    return {"lines": lines, "reasons_hash": texts.reasons_hash(report)}
+    kept = Decisions(texts)
+    for line in report.lines:
+        kept.add(line)
+    return kept.payload()
 
 
-def list_edition(report: Report) -> str | None:
-    """The screening list edition a report used, as an audit entry names it."""
-    for edition in report.editions:
+class Decisions:
+    """`decisions`, a line at a time."""
+
+    def __init__(self, texts: LineTexts) -> None:
+        self._texts = texts
+        self._lines: list[list[Any]] = []
+        self._reasons = ListHash()
+
+    def add(self, line: LineResult) -> None:
+        self._lines.append(
+            [
+                line.shipment_id,
+                line.line_id,
+                line.outcome.value,
+                line.exception,
+                line.licence,
+                self._texts.rules(line.reasons),
+            ]
+        )
+        self._reasons.add(self._texts.listed(line.reasons))
+
+    def payload(self) -> dict[str, Any]:
+        return {"lines": self._lines, "reasons_hash": self._reasons.hexdigest()}
+
+
+def list_edition(editions: Iterable[Mapping[str, str]]) -> str | None:
+    """The screening list edition of a report's `editions`, as an audit entry names it."""
+    for edition in editions:
         if edition.get("name") == CSL_NAME:
             return f"{edition['date']} {edition.get('content_hash', '')[:12]}"
     return None

@@ -1,21 +1,24 @@
 """Canonical JSON: sorted keys, no spaces, UTF-8 text as it is (`canonical`), the form every
 hash in the ledger is taken over.
 
-A book's lines share most of their reasons, and a line's reasons are most of its text, so
-`LineTexts` writes each reason once and joins the written pieces into every line and list
-that gives it. The joined text is byte for byte `canonical` of the same value (a JSON object
-with sorted keys is its members in order, a list its items in order, each separated by a
-comma): a hash does not depend on how its text was put together.
+A book's lines share their reasons (most lines the very tuple of reasons of the other lines
+with the same verdict), and a line's reasons are most of its text, so `LineTexts` writes each
+tuple of reasons once and puts the written text into every line and list that gives it. The
+text is byte for byte `canonical` of the same value (a JSON object with sorted keys is its
+members in order, a list its items in order, each separated by a comma): a hash does not
+depend on how its text was put together.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from tiergate.model import LineResult, Reason, Report
+
+T = TypeVar("T")
 
 _ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
 
@@ -35,33 +38,28 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _joined(items: list[str]) -> str:
-    """The canonical text of a list whose items' canonical texts are `items`."""
-    return f"[{','.join(items)}]"
-
-
 class LineTexts:
-    """The canonical text of a report's lines and of their reasons, each reason written once.
+    """The canonical text of a report's lines and of their reasons, each tuple of reasons
+    written once.
 
-    Reasons are remembered by identity for as long as this object lives, together with the
-    reason itself, so a remembered identity can never be taken by another reason."""
+    Tuples of reasons are remembered by identity for as long as this object lives, together
+    with the tuple itself, so a remembered identity can never be taken by another tuple."""
 
     def __init__(self) -> None:
-        self._as_dict: dict[int, tuple[Reason, str]] = {}
-        self._as_list: dict[int, tuple[Reason, str]] = {}
+        self._as_dicts: dict[int, tuple[tuple[Reason, ...], str]] = {}
+        self._as_lists: dict[int, tuple[tuple[Reason, ...], str]] = {}
+        self._rules: dict[int, tuple[tuple[Reason, ...], list[str]]] = {}
 
     def line(self, line: LineResult) -> str:
         """Canonical text of `line.as_dict()`."""
-        # The reasons are written here, from the remembered pieces: `as_dict` is asked to
-        # leave them as one placeholder list rather than build a dict per reason.
+        # `as_dict` is asked to leave the reasons as a placeholder (no dict per reason), which
+        # the written reasons then replace. Only the line itself has a member `reasons` (its
+        # own columns are flat values, an allowance debit names no reasons) and a quote
+        # within a text is written escaped, so the placeholder's first place is its place.
         fields = line.as_dict({id(line.reasons): []})
-        reasons = f'"reasons":{_joined([self._reason(r) for r in line.reasons])}'
-        del fields["reasons"]
-        before = _ENCODE({key: value for key, value in fields.items() if key < "reasons"})
-        after = _ENCODE({key: value for key, value in fields.items() if key > "reasons"})
-        members = [part[1:-1] for part in (before, after) if part != "{}"]
-        members.insert(1 if before != "{}" else 0, reasons)
-        return f"{{{','.join(members)}}}"
+        fields["reasons"] = 0
+        reasons = f"{_PLACEHOLDER[:-1]}{self._written(line.reasons, self._as_dicts, _dicts)}"
+        return _ENCODE(fields).replace(_PLACEHOLDER, reasons, 1)
 
     def lines_hash(self, report: Report) -> str:
         """The hash of the list of every line of `report` (each as `line` writes it)."""
@@ -69,30 +67,66 @@ class LineTexts:
 
     def reasons_hash(self, report: Report) -> str:
         """The hash of every line's reasons as `[rule, message, citation]` lists, in order."""
-        return _list_hash(_joined([self._listed(r) for r in line.reasons]) for line in report.lines)
+        return _list_hash(self.listed(line.reasons) for line in report.lines)
 
-    def _reason(self, reason: Reason) -> str:
-        known = self._as_dict.get(id(reason))
-        if known is None:
-            known = self._as_dict[id(reason)] = (reason, _ENCODE(reason.as_dict()))
-        return known[1]
+    def listed(self, reasons: tuple[Reason, ...]) -> str:
+        """Canonical text of `reasons` as `[rule, message, citation]` lists."""
+        return self._written(reasons, self._as_lists, _lists)
 
-    def _listed(self, reason: Reason) -> str:
-        known = self._as_list.get(id(reason))
-        if known is None:
-            text = _ENCODE([reason.rule, reason.message, reason.citation])
-            known = self._as_list[id(reason)] = (reason, text)
-        return known[1]
+    def rules(self, reasons: tuple[Reason, ...]) -> list[str]:
+        """The rule of each of `reasons` (one list for every line that gives the tuple: it
+        is written, never changed)."""
+        return self._written(reasons, self._rules, _rules)
+
+    @staticmethod
+    def _written(
+        reasons: tuple[Reason, ...],
+        known: dict[int, tuple[tuple[Reason, ...], T]],
+        write: Callable[[tuple[Reason, ...]], T],
+    ) -> T:
+        found = known.get(id(reasons))
+        if found is None:
+            found = known[id(reasons)] = (reasons, write(reasons))
+        return found[1]
+
+
+_PLACEHOLDER = '"reasons":0'
+
+
+def _dicts(reasons: tuple[Reason, ...]) -> str:
+    return _ENCODE([reason.as_dict() for reason in reasons])
+
+
+def _lists(reasons: tuple[Reason, ...]) -> str:
+    return _ENCODE([[reason.rule, reason.message, reason.citation] for reason in reasons])
+
+
+def _rules(reasons: tuple[Reason, ...]) -> list[str]:
+    return [reason.rule for reason in reasons]
 
 
 def _list_hash(items: Iterable[str]) -> str:
     """The hash of the canonical text of a list whose items' texts are `items`, taken as they
     come (a big report's text is never held whole)."""
-    digest = hashlib.sha256(b"[")
-    separator = b""
+    digest = ListHash()
     for item in items:
-        digest.update(separator)
-        digest.update(item.encode())
-        separator = b","
-    digest.update(b"]")
+        digest.add(item)
     return digest.hexdigest()
+
+
+class ListHash:
+    """The hash of the canonical text of a list, its items' texts given one at a time."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256(b"[")
+        self._separator = b""
+
+    def add(self, item: str) -> None:
+        self._digest.update(self._separator)
+        self._digest.update(item.encode())
+        self._separator = b","
+
+    def hexdigest(self) -> str:
+        digest = self._digest.copy()
+        digest.update(b"]")
+        return digest.hexdigest()

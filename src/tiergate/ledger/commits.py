@@ -9,6 +9,7 @@ is not committed and says why.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from tiergate.engine import LICENCE_CITATION, summarise
 from tiergate.keys import LicenceUseState
 from tiergate.ledger.allowances import Usage
 from tiergate.ledger.amounts import exact
-from tiergate.ledger.audit import append, decisions, list_edition
+from tiergate.ledger.audit import Decisions, append, decisions, list_edition
 from tiergate.ledger.bulk import insert_rows
 from tiergate.ledger.canonical import LineTexts, text_hash
 from tiergate.ledger.holds import record_holds
@@ -36,6 +37,8 @@ class CommitResult:
     committed: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+    # The lines recorded as other than checked (refused though they may ship), by their place.
+    changed: dict[int, LineResult] = field(default_factory=dict)
     # The report as the ledger recorded it: a line that may ship but was refused is shown as
     # what it now is (LICENSE_REQUIRED or INDETERMINATE, with the reason).
     report: Report | None = None
@@ -55,6 +58,33 @@ class CommitResult:
         )
 
 
+@dataclass(frozen=True)
+class Committing:
+    """A checked book as a commit takes it: its lines in book order (`lines`, read once,
+    under the write lock), every line's ids (`keys`: shipment_id, line_id), the lines that
+    debit an allowance or name a licence (`drawing`, all of them), the ids more than one line
+    carries (`repeated`, as "shipment_id/line_id"), and the rulebook version and data editions
+    it was checked with. A report gives one (`of_report`); so does the columnar path."""
+
+    lines: Callable[[], Iterable[LineResult]]
+    keys: Collection[tuple[str, str]]
+    drawing: Sequence[LineResult]
+    repeated: frozenset[str]
+    rulebook_version: str
+    editions: Sequence[Mapping[str, str]]
+
+    @classmethod
+    def of_report(cls, report: Report) -> Committing:
+        return cls(
+            lambda: report.lines,
+            {(line.shipment_id or "", line.line_id or "") for line in report.lines},
+            report.lines,
+            frozenset(report.summary.duplicate_ids),
+            report.rulebook_version,
+            report.editions,
+        )
+
+
 class Commits(Store):
     """Committing checked lines as shipped, and auditing checks."""
 
@@ -70,53 +100,74 @@ class Commits(Store):
         """Record every line that may ship as shipped, debiting its allowances and licence;
         idempotent by (shipment_id, line_id). `source` and `input_hash` name the input (a
         file and the SHA-256 of its bytes) in the audit trail; without them the report's lines
-        are hashed.
+        are hashed. The result's report is the report as the ledger recorded it."""
+        input_hash = input_hash or LineTexts().lines_hash(report)
+        outcome = self.commit_lines(
+            Committing.of_report(report), limits, actor, source=source, input_hash=input_hash
+        )
+        if outcome.changed:
+            # A line that may ship was refused: the report says what it now is.
+            lines = list(report.lines)
+            for place, line in outcome.changed.items():
+                lines[place] = line
+            report = replace(
+                report, lines=tuple(lines), summary=summarise(report.summary.lines_in, tuple(lines))
+            )
+        outcome.report = report
+        return outcome
 
-        The lines are hashed before the write lock is taken. The ledger's balances are read
-        once, inside the locked transaction, every line is re-checked against them in order
-        (`_Batch`), and the writes go out as a few bulk statements: a line that no longer fits
-        is refused and leaves nothing behind."""
+    def commit_lines(
+        self,
+        book: Committing,
+        limits: dict[str, float],
+        actor: str,
+        *,
+        source: str | None,
+        input_hash: str,
+    ) -> CommitResult:
+        """`commit` of a book given as `Committing`; the result says which lines the ledger
+        recorded as other than checked (`CommitResult.changed`, by their place in the book).
+
+        The ledger's balances are read once, inside the locked transaction, every line is
+        re-checked against them in order (`_Batch`) and hashed when it is committed, and the
+        writes go out as a few bulk statements: a line that no longer fits is refused and
+        leaves nothing behind."""
         self.require_current()
-        now = datetime.now(UTC)
         texts = LineTexts()
-        hashes = [text_hash(texts.line(line)) if line.may_ship else None for line in report.lines]
-        input_hash = input_hash or texts.lines_hash(report)
-        kept = decisions(report, texts)
         with self._writing() as connection:
             self._serialise(connection)
-            release_stale(connection, report)
+            named = {(line.shipment_id or "", line.line_id or ""): line for line in book.drawing}
+            release_stale(connection, book.keys, named)
             batch = _Batch(
                 limits,
-                now,
-                shipped=_committed(connection, report),
-                usage=Usage.load(connection, report),
-                taker=LicenceTaker.load(connection, report),
-                repeated=frozenset(report.summary.duplicate_ids),
+                datetime.now(UTC),
+                shipped=_committed(connection, {shipment_id for shipment_id, _ in book.keys}),
+                usage=Usage.load(connection, book.drawing),
+                taker=LicenceTaker.load(connection, book.drawing),
+                repeated=book.repeated,
+                texts=texts,
             )
-            recorded = tuple(map(batch.add, report.lines, hashes))
-            outcome = batch.outcome
-            if any(
-                recorded_line is not checked
-                for recorded_line, checked in zip(recorded, report.lines, strict=True)
-            ):
-                # A line that may ship was refused: the report says what it now is.
-                report = replace(
-                    report, lines=recorded, summary=summarise(report.summary.lines_in, recorded)
-                )
-                kept = decisions(report, texts)
-            outcome.report = report
+            kept = Decisions(texts)
+            held = []
+            for place, line in enumerate(book.lines()):
+                recorded = batch.add(line)
+                if recorded is not line:
+                    batch.outcome.changed[place] = recorded
+                kept.add(recorded)
+                if recorded.outcome is Outcome.HOLD:
+                    held.append(recorded)
             batch.write(connection)
-            record_holds(connection, report)
+            record_holds(connection, held)
             append(
                 connection,
                 actor=actor,
                 action="commit",
                 input_hash=input_hash,
-                rulebook_version=report.rulebook_version,
-                list_edition=list_edition(report),
-                payload={"source": source, **outcome.recorded(), **kept},
+                rulebook_version=book.rulebook_version,
+                list_edition=list_edition(book.editions),
+                payload={"source": source, **batch.outcome.recorded(), **kept.payload()},
             )
-        return outcome
+        return batch.outcome
 
     def record_check(
         self,
@@ -133,10 +184,14 @@ class Commits(Store):
         texts = LineTexts()
         with self._writing() as connection:
             self._serialise(connection)
-            record_holds(connection, report)
+            record_holds(connection, report.lines)
             if reserve:
-                release_stale(connection, report)
-                taker = LicenceTaker.load(connection, report)
+                book = Committing.of_report(report)
+                named = {
+                    (line.shipment_id or "", line.line_id or ""): line for line in report.lines
+                }
+                release_stale(connection, book.keys, named)
+                taker = LicenceTaker.load(connection, report.lines)
                 for line in report.lines:
                     # A reservation that no longer fits is not made: committing says why.
                     if reserves(line) and taker.problem(line) is None:
@@ -148,7 +203,7 @@ class Commits(Store):
                 action="check",
                 input_hash=input_hash or texts.lines_hash(report),
                 rulebook_version=report.rulebook_version,
-                list_edition=list_edition(report),
+                list_edition=list_edition(report.editions),
                 payload={
                     "source": source,
                     "view": report.view.value,
@@ -171,13 +226,13 @@ class _Batch:
     usage: Usage
     taker: LicenceTaker
     repeated: frozenset[str]  # "shipment_id/line_id" of more than one line of the book
+    texts: LineTexts  # each committed line is recorded with the hash of its canonical JSON
     outcome: CommitResult = field(default_factory=CommitResult)
     rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, line: LineResult, line_hash: str | None) -> LineResult:
-        """Commit `line` (whose canonical JSON hashes to `line_hash` when it may ship) when it
-        may ship and still fits; returns it as the ledger records it (a line that may ship but
-        is refused becomes what it now is)."""
+    def add(self, line: LineResult) -> LineResult:
+        """Commit `line` when it may ship and still fits; returns it as the ledger records it
+        (a line that may ship but is refused becomes what it now is)."""
         ident = (line.shipment_id or "", line.line_id or "")
         key = f"{ident[0]}/{ident[1]}"
         if key in self.repeated:
@@ -210,7 +265,7 @@ class _Batch:
             self.taker.take(line, LicenceUseState.USED)
         content = line_content(line)
         self.shipped[ident] = _Committed(content, line.destination, line.eccn, line.quantity)
-        assert line_hash is not None
+        line_hash = text_hash(self.texts.line(line))
         self.rows.append(_row(ident, line, content, line_hash, self.now))
         self.outcome.committed.append(key)
         return line
@@ -289,8 +344,8 @@ def _recorded_columns(
     return {name: str(value) for name, value in columns.items() if value is not None}
 
 
-def _committed(connection: Connection, report: Report) -> dict[tuple[str, str], _Committed]:
-    """The report's shipments' lines already committed, by (shipment_id, line_id)."""
+def _committed(connection: Connection, shipment_ids: set[str]) -> dict[tuple[str, str], _Committed]:
+    """The lines of these shipments already committed, by (shipment_id, line_id)."""
     c = COMMITTED.c
     return {
         (shipment_id, line_id): _Committed(content, destination, eccn, quantity)
@@ -298,7 +353,7 @@ def _committed(connection: Connection, report: Report) -> dict[tuple[str, str], 
             connection,
             select(c.shipment_id, c.line_id, c.content, c.destination, c.eccn, c.quantity),
             c.shipment_id,
-            {line.shipment_id or "" for line in report.lines},
+            shipment_ids,
         )
     }
 

@@ -3,6 +3,7 @@ released or rejected by a named reviewer with a reason."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from tiergate.keys import HoldSignature, HoldStatus
 from tiergate.ledger.audit import append_event
 from tiergate.ledger.models import HOLDS, Hold
 from tiergate.ledger.store import LedgerError, Store, rows_in
-from tiergate.model import Outcome, Report
+from tiergate.model import LineResult, Outcome
 
 # The statuses a person's decision gives a hold.
 _DECIDED = (HoldStatus.RELEASED, HoldStatus.REJECTED)
@@ -74,9 +75,10 @@ class Holds(Store):
         return decided
 
 
-def record_holds(connection: Connection, report: Report) -> None:
-    """Open a hold for every held line not already recorded for the same reasons."""
-    held = [line for line in report.lines if line.outcome is Outcome.HOLD and line.hold_signature]
+def record_holds(connection: Connection, lines: Iterable[LineResult]) -> None:
+    """Open a hold for every held line of `lines` not already recorded for the same
+    reasons."""
+    held = [line for line in lines if line.outcome is Outcome.HOLD and line.hold_signature]
     if not held:
         return
     known = {

@@ -4,6 +4,7 @@ or a re-check without the licence releases it."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,7 +18,7 @@ from tiergate.ledger.audit import append_event
 from tiergate.ledger.models import USES, CommittedLine, Licence, LicenceUse
 from tiergate.ledger.store import LedgerError, Store, rows_in
 from tiergate.licences import LicenceBook, LicenceGrant
-from tiergate.model import LineResult, Outcome, Report
+from tiergate.model import LineResult, Outcome
 
 
 class Licences(Store):
@@ -171,10 +172,14 @@ class Licences(Store):
         return int(released or 0)
 
 
-def release_stale(connection: Connection, report: Report) -> None:
+def release_stale(
+    connection: Connection,
+    keys: Collection[tuple[str, str]],
+    named: Mapping[tuple[str, str], LineResult],
+) -> None:
     """A line checked again without a licence, or under another one, gives back what an
-    earlier check reserved for it."""
-    wanted = {(line.shipment_id or "", line.line_id or ""): line for line in report.lines}
+    earlier check reserved for it. `keys` holds every line's ids (shipment_id, line_id),
+    `named` the lines that name a licence, by their ids."""
     stale = []
     uses = USES.c
     for row_id, number, shipment_id, line_id in rows_in(
@@ -183,11 +188,13 @@ def release_stale(connection: Connection, report: Report) -> None:
             uses.state == LicenceUseState.RESERVED
         ),
         uses.shipment_id,
-        {shipment_id for shipment_id, _ in wanted},
+        {shipment_id for shipment_id, _ in keys},
     ):
-        line = wanted.get((shipment_id, line_id))
-        if line is not None and (line.licence != number or not reserves(line)):
-            stale.append(row_id)
+        key = (shipment_id, line_id)
+        if key in keys:
+            line = named.get(key)
+            if line is None or line.licence != number or not reserves(line):
+                stale.append(row_id)
     if stale:
         connection.execute(
             update(LicenceUse)
@@ -210,9 +217,9 @@ class LicenceTaker:
     changed: set[tuple[str, str, str]] = field(default_factory=set)
 
     @classmethod
-    def load(cls, connection: Connection, report: Report) -> LicenceTaker:
-        """The licences the report's lines name and every line's use of them."""
-        numbers = {line.licence for line in report.lines if line.licence is not None}
+    def load(cls, connection: Connection, lines: Iterable[LineResult]) -> LicenceTaker:
+        """The licences `lines` name and every line's use of them."""
+        numbers = {line.licence for line in lines if line.licence is not None}
         licences: dict[str, tuple[int, Decimal | None, LicenceStatus]] = {}
         taken: dict[str, tuple[int, Decimal]] = {}
         own: dict[
