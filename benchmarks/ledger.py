@@ -81,7 +81,7 @@ def _writers(url: str, workers: int, commits: int) -> float:
     return max(end for _, end in spans) - min(start for start, _ in spans)
 
 
-def _fresh_postgres(base: str) -> tuple[str, sa.Engine, str]:
+def fresh_postgres(base: str) -> tuple[str, sa.Engine, str]:
     schema = f"tgbench_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
     with admin.begin() as connection:
@@ -109,15 +109,15 @@ def measure(label: str, make_url: object, commits: int, batch: int) -> None:
     seconds = time.perf_counter() - started
     assert len(result.committed) == batch
     del report, result
-    floor = _floor(ledger, make_url())
+    floor_seconds = floor(ledger, make_url())
     print(
         f"  {label}, one batch of {batch}: {batch / seconds:10,.0f} committed lines/s; "
-        f"the driver alone writes the same rows at {batch / floor:10,.0f} rows/s "
-        f"({floor / seconds:.1%} of the floor's speed)"
+        f"the driver alone writes the same rows at {batch / floor_seconds:10,.0f} rows/s "
+        f"({floor_seconds / seconds:.1%} of the floor's speed)"
     )
 
 
-def _floor(ledger: Ledger, url: str) -> float:
+def floor(ledger: Ledger, url: str) -> float:
     """Seconds the driver alone takes to write the rows `ledger` committed into an empty
     ledger at `url`."""
     table = COMMITTED
@@ -174,7 +174,7 @@ def main() -> None:
         cleanups: list[tuple[sa.Engine, str]] = []
 
         def postgres_url() -> str:
-            url, admin, schema = _fresh_postgres(args.postgres)
+            url, admin, schema = fresh_postgres(args.postgres)
             cleanups.append((admin, schema))
             return url
 

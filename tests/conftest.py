@@ -24,6 +24,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -151,9 +152,11 @@ def _backends() -> list[str]:
     return found
 
 
-@pytest.fixture(params=_backends())
-def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
+@contextmanager
+def ledger_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a new, empty ledger database: a SQLite file, or a PostgreSQL schema of its
+    own in TIERGATE_TEST_DATABASE_URL (dropped afterwards)."""
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.sqlite3'}"
         return
     import sqlalchemy as sa  # only for the PostgreSQL ledger tests
@@ -170,3 +173,15 @@ def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         with admin.begin() as connection:
             connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture(params=_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each ledger database the run has: SQLite, and PostgreSQL where it is given."""
+    return str(request.param)
+
+
+@pytest.fixture
+def url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with ledger_url(backend, tmp_path_factory) as found:
+        yield found

@@ -34,7 +34,7 @@ from tiergate.engine.memo import Memo
 from tiergate.engine.normalise import StaticLine, line_date
 from tiergate.engine.verdict import summary_of
 from tiergate.licences import LicenceBook
-from tiergate.model import Line, LineResult
+from tiergate.model import Line, LineResult, Summary
 from tiergate.outputs import csv_row
 from tiergate.rulebook import View
 from tiergate.terms import Raw
@@ -125,7 +125,7 @@ class Terms:
 
     def lines(self, frame: pl.DataFrame) -> list[tuple[int, Line]]:
         """The lines of `frame` (book columns and `row`) as the row path's, at their places."""
-        lines = frame_lines(frame, self.book.extras, _SHARED_TEXTS)
+        lines = frame_lines(frame, self.book.extras, SHARED_TEXTS)
         return list(zip(frame.get_column("row").to_list(), lines, strict=True))
 
     def determine(
@@ -203,7 +203,7 @@ class Terms:
 # The book columns whose texts a kept line shares with the others that give them (a book's
 # lines repeat their items, places, dates and names; a line that draws on an allowance is
 # kept until the book is written): its pass-through cells and shipment id are its own.
-_SHARED_TEXTS = frozenset(FIELDS) - {"shipment_id"}
+SHARED_TEXTS = frozenset(FIELDS) - {"shipment_id"}
 
 
 class Columns:
@@ -261,12 +261,35 @@ class Columns:
         tally.results(settled)
         self._settled = dict(zip((row for row, _ in pending), settled, strict=True))
         self._kept = kept
+        self._amended: dict[int, LineResult] = {}
         if not self.lines:
             raise NotColumnar  # the row reader says the book has no lines
-        repeated = self._repeated(pl.concat(tally.hashes))
-        self.summary = summary_of(
-            self.lines, self.lines, tally.outcomes, tally.tiers, tally.errors, repeated
+        self._tally = tally
+        self._repeated_ids = self._repeated(pl.concat(tally.hashes))
+        self.summary = self._summary()
+
+    def _summary(self) -> Summary:
+        tally = self._tally
+        return summary_of(
+            self.lines, self.lines, tally.outcomes, tally.tiers, tally.errors, self._repeated_ids
         )
+
+    def settled(self) -> list[LineResult]:
+        """The results of the lines settled over the whole book (those that draw on an
+        allowance, or that a licence or a decision on a hold may reach), in book order."""
+        return [self._settled[row] for row in sorted(self._settled)]
+
+    def amend(self, changed: Mapping[int, tuple[LineResult, LineResult]]) -> None:
+        """Lines a ledger recorded as other than checked (by their place in the book: the
+        line as checked, and as recorded): `batches` and the summary give them as recorded."""
+        tally = self._tally
+        for row, (checked, recorded) in changed.items():
+            for line, step in ((checked, -1), (recorded, 1)):
+                tally.outcomes[line.outcome.value] += step
+                tally.tiers[line.tier.value if line.tier else None] += step
+                tally.errors += step * bool(line.errors)
+            self._amended[row] = recorded
+        self.summary = self._summary()
 
     def _slices(self) -> Iterator[tuple[int, pl.DataFrame]]:
         """Each frame of the book with its lines numbered in the whole book."""
@@ -313,11 +336,20 @@ class Columns:
             yield self._determined(part)
 
     def _determined(self, part: Determined) -> Determined:
-        """A batch with the results of its lines that draw on an allowance settled."""
-        rows = part.frame.filter(~pl.col("plain_line")).get_column("row")
+        """A batch with the results of its lines that draw on an allowance settled, and of
+        its lines amended."""
+        frame = part.frame
+        last = part.first + frame.height
+        amended = [row for row in self._amended if part.first <= row < last]
+        if amended:
+            plain = pl.col("plain_line") & ~pl.col("row").is_in(pl.Series(amended).implode())
+            frame = frame.with_columns(plain_line=plain)
+        rows = frame.filter(~pl.col("plain_line")).get_column("row")
         alone = dict(zip(part.special_rows.to_list(), part.results, strict=True))
-        results = tuple(self._settled.get(row) or alone[row] for row in rows)
-        return Determined(self.book, part.frame, part.shapes, part.first, rows, results)
+        results = tuple(
+            self._amended.get(row) or self._settled.get(row) or alone[row] for row in rows
+        )
+        return Determined(self.book, frame, part.shapes, part.first, rows, results)
 
 
 @dataclass(slots=True)

@@ -3,6 +3,8 @@ false positives screening skips (`suppress`, `suppressions`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -30,6 +32,8 @@ from tiergate.terms import View
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from tiergate.batch.checking import Columns
+    from tiergate.ledger.commits import CommitResult
     from tiergate.model import Report
     from tiergate.workflow import CheckResult, Workspace
     from tiergate.workflow.screening import Screened
@@ -105,6 +109,8 @@ def check(
     day = parse_day(as_of, "--as-of")
     if not commit:
         _in_columns(place, file, out, day, view, screen=not no_screen)
+    elif out.format in COLUMNAR_FORMATS:
+        _committed_in_columns(place, file, out, day, view, screen=not no_screen, actor=actor)
     checked = place.check(
         file,
         as_of=day,
@@ -125,24 +131,63 @@ REFUSALS_SHOWN = 20
 def _written(checked: CheckResult, out: Output, *, detail: bool) -> None:
     """What the ledger did (on stderr) and the report; a report that cannot be written
     after a commit says the commit stands."""
-    if checked.commit is not None:
-        refused = checked.commit.refused
-        shown = [f"  not committed {key}: {why}" for key, why in refused[:REFUSALS_SHOWN]]
-        if len(refused) > REFUSALS_SHOWN:
-            shown.append(
-                f"  and {len(refused) - REFUSALS_SHOWN} more not committed: the report gives "
-                "each line's outcome and reasons"
-            )
-        note("\n".join([f"ledger: {checked.commit.summary()}", *shown]))
-    try:
+    if checked.commit is None:
         _write_report(checked.report, out, detail=detail)
+        return
+    _committed_note(checked.commit)
+    with _commit_stands():
+        _write_report(checked.report, out, detail=detail)
+
+
+def _committed_note(commit: CommitResult) -> None:
+    """What the commit did, on stderr: its counts, and the first lines not committed."""
+    refused = commit.refused
+    shown = [f"  not committed {key}: {why}" for key, why in refused[:REFUSALS_SHOWN]]
+    if len(refused) > REFUSALS_SHOWN:
+        shown.append(
+            f"  and {len(refused) - REFUSALS_SHOWN} more not committed: the report gives "
+            "each line's outcome and reasons"
+        )
+    note("\n".join([f"ledger: {commit.summary()}", *shown]))
+
+
+@contextmanager
+def _commit_stands() -> Iterator[None]:
+    """A report that cannot be written after a commit says the commit stands."""
+    try:
+        yield
     except UsageError as exc:
-        if checked.commit is None:
-            raise
         raise UsageError(
             f"{exc}. The commit itself is recorded in the ledger; run the same check again "
             "(without --commit) to write the report"
         ) from exc
+
+
+# The formats the columnar path writes.
+COLUMNAR_FORMATS = ("csv", "parquet", "jsonl", "json")
+
+
+def _committed_in_columns(
+    place: Workspace,
+    file: Path,
+    out: Output,
+    day: date | None,
+    view: View,
+    *,
+    screen: bool,
+    actor: str,
+) -> None:
+    """Commit a book the columnar path takes, write the report in a format it writes, and
+    exit with its status; return, having committed nothing, when the row path must."""
+    out.needs_file("parquet")
+    done = place.commit_columnar(file, as_of=day, view=view, screen=screen, actor=actor)
+    if done is None:
+        return
+    found, commit = done
+    _committed_note(commit)
+    with _commit_stands():
+        _write_columns(found, out, view)
+    raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
 
 
 def _in_columns(
@@ -151,7 +196,7 @@ def _in_columns(
     """Write a CSV, JSON, JSON Lines or Parquet check the columnar path takes, and exit with
     its status; return when the row path must check the book."""
     out.needs_file("parquet")
-    if out.format not in ("csv", "parquet", "jsonl", "json") or not place.takes_columns(file):
+    if out.format not in COLUMNAR_FORMATS or not place.takes_columns(file):
         return
     if out.format in ("csv", "jsonl") and out.path is not None:
         _streamed(place, file, out, day, view, screen=screen)
@@ -159,6 +204,12 @@ def _in_columns(
     found = place.check_columnar(file, as_of=day, view=view, screen=screen)
     if found is None:
         return
+    _write_columns(found, out, view)
+    raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
+
+
+def _write_columns(found: Columns, out: Output, view: View) -> None:
+    """A book the columnar path determined, written in `out`'s format."""
     from tiergate.batch.document import json_of
     from tiergate.batch.lines import jsonl_of
     from tiergate.batch.table import write_parquet
@@ -173,7 +224,6 @@ def _in_columns(
         out.binary(jsonl_of(found, header).write)
     else:
         out.binary(csv_of(found).write)
-    raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
 
 
 def _streamed(

@@ -27,12 +27,7 @@ from tiergate.engine import (
 )
 from tiergate.engine import licences as licence_stage
 from tiergate.engine.allowances import AllowanceState
-from tiergate.engine.findings import (
-    Bundle,
-    HoldDecision,
-    StaticDetermination,
-    Work,
-)
+from tiergate.engine.findings import Bundle, HoldDecision, StaticDetermination, Work
 from tiergate.engine.memo import Memo
 from tiergate.engine.standing import StandingReasons
 from tiergate.engine.statics import Statics
@@ -218,12 +213,10 @@ class Engine:
         licences: LicenceBook | None = None,
         hold_decisions: Mapping[tuple[str, str], HoldDecision] | None = None,
     ) -> tuple[LineResult, ...]:
-        """Determine lines at their places in a book (from 0; a place gives a line without
-        an id its number, and orders lines of the same date when allowances or licences are
-        drawn), as `check` does; the columnar path (`tiergate.batch`) sends the lines it
-        cannot share. Every line that draws on an allowance, or that a licence may cover,
-        must be among them, so that allowances and licences are drawn as in one pass over
-        the whole book."""
+        """`check` of lines at their places in a book (from 0: a line without an id takes
+        its number; lines of a date draw allowances and licences in this order): the columnar
+        path (`tiergate.batch`) sends those it cannot share, among them every line that draws
+        on an allowance or that a licence may cover, as one pass over the book would."""
         with cyclic_gc_paused():  # only in a process with one thread (see gcpause)
             state = allowances if allowances is not None else AllowanceState()
             on = today or date.today()

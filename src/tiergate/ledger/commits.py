@@ -37,8 +37,9 @@ class CommitResult:
     committed: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
-    # The lines recorded as other than checked (refused though they may ship), by their place.
-    changed: dict[int, LineResult] = field(default_factory=dict)
+    # The lines recorded as other than checked (refused though they may ship), by their place
+    # in the book: the line as checked, and as recorded.
+    changed: dict[int, tuple[LineResult, LineResult]] = field(default_factory=dict)
     # The report as the ledger recorded it: a line that may ship but was refused is shown as
     # what it now is (LICENSE_REQUIRED or INDETERMINATE, with the reason).
     report: Report | None = None
@@ -108,8 +109,8 @@ class Commits(Store):
         if outcome.changed:
             # A line that may ship was refused: the report says what it now is.
             lines = list(report.lines)
-            for place, line in outcome.changed.items():
-                lines[place] = line
+            for place, (_, recorded) in outcome.changed.items():
+                lines[place] = recorded
             report = replace(
                 report, lines=tuple(lines), summary=summarise(report.summary.lines_in, tuple(lines))
             )
@@ -152,7 +153,7 @@ class Commits(Store):
             for place, line in enumerate(book.lines()):
                 recorded = batch.add(line)
                 if recorded is not line:
-                    batch.outcome.changed[place] = recorded
+                    batch.outcome.changed[place] = (line, recorded)
                 kept.add(recorded)
                 if recorded.outcome is Outcome.HOLD:
                     held.append(recorded)

@@ -261,6 +261,59 @@ class Workspace:
         log.info("read %d lines from %s into columns", found.lines, path)
         return found
 
+    def commit_columnar(
+        self,
+        path: Path,
+        *,
+        as_of: date | None = None,
+        view: View = View.ENFORCED,
+        screen: bool = True,
+        actor: str = "library",
+    ) -> tuple[Columns, CommitResult] | None:
+        """`check(path, commit=True)` by the columnar path, for a book it takes (a Parquet
+        book, or a CSV book of at least `LONG_BOOK` lines): every line determined against
+        the ledger's allowances, licences and hold decisions, committed, and given as the
+        ledger recorded it (`Columns.amend`), with what the commit did. None where `check`
+        must do it: nothing was committed."""
+        if not _columnar(path):
+            return None
+        from tiergate.batch.checking import Columns
+        from tiergate.batch.committing import book_keys, committing
+        from tiergate.batch.reading import NotColumnar
+
+        ledger = self.ledger(required=True)
+        read = _book_read(path)
+        if read is None:
+            return None
+        book, digest = read
+        screener = self.screener(ledger) if screen else None
+        engine = self.engine(screener)
+        if as_of is not None:
+            engine.check_range(as_of)
+        keys = book_keys(book)
+        try:
+            found = Columns(
+                engine,
+                book,
+                as_of=as_of,
+                view=view,
+                allowances=ledger.allowance_state(exclude=keys),
+                licences=ledger.licence_book(exclude=keys),
+                hold_decisions=ledger.hold_decisions(),
+            )
+        except NotColumnar:
+            return None
+        log.info("read %d lines from %s into columns (sha256 %s)", found.lines, path, digest[:16])
+        limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+        done = ledger.commit_lines(
+            committing(found, keys), limits, actor, source=str(path), input_hash=digest
+        )
+        found.amend(done.changed)
+        log.info("committed: %s", done.summary())
+        if screener is not None:
+            ledger.record_lapses(screener.lapsed.values(), actor)
+        return found, done
+
     def takes_columns(self, path: Path) -> bool:
         """Whether `check_columnar` may check the book at `path`: a Parquet book, or a CSV
         book of at least `LONG_BOOK` lines, checked without a ledger (it may still find a
@@ -289,6 +342,25 @@ class Workspace:
             return read_csv_book(decode_text(read_input(path)), str(path))
         except TextProblem:
             return None  # the row reader says what is wrong with it
+
+
+def _book_read(path: Path) -> tuple[Book, str] | None:
+    """The book at `path` for the columnar path, read from its bytes read once (what is
+    committed is what is hashed), with their SHA-256; None where the row reader must read
+    it (a CSV book not in UTF-8, or with what the columnar reader cannot read exactly)."""
+    from tiergate.batch.reading import read_csv_book, read_parquet_book
+    from tiergate.inputs import read_input
+    from tiergate.textfiles import TextProblem, decode_text
+
+    raw = read_input(path)
+    digest = hashlib.sha256(raw).hexdigest()
+    if path.suffix.casefold() == ".parquet":
+        return read_parquet_book(raw, str(path)), digest
+    try:
+        book = read_csv_book(decode_text(raw), str(path))
+    except TextProblem:
+        return None  # the row reader says what is wrong with it
+    return None if book is None else (book, digest)
 
 
 def _columnar(path: Path) -> bool:

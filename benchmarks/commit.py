@@ -1,0 +1,111 @@
+"""Commit a large book end to end as a user does (`tiergate check BOOK --commit --no-screen
+--format csv --output OUT`) into a new SQLite ledger and, with `TIERGATE_TEST_DATABASE_URL` or
+`--postgres URL`, into a new PostgreSQL schema. Each run is a fresh process; its peak memory
+is its own.
+
+Usage: python benchmarks/commit.py [--lines 1000000] [--seed 1] [--postgres URL]
+
+Measured in the same run, for scale: the same check without a ledger, and the floor of each
+database: the rows the commit stored written again into an empty ledger by the driver alone
+(`executemany` on SQLite, `COPY` on PostgreSQL), with no tiergate work at all.
+
+Targets (issue #12): >= 50,000 lines/s into SQLite, >= 100,000 lines/s into PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).parent))
+from batch import run
+from check_rows import generate
+from ledger import floor, fresh_postgres
+
+from tiergate.engine import Engine
+from tiergate.ledger.ledger import Ledger
+
+TARGETS = {"SQLite": 50_000, "PostgreSQL": 100_000}
+
+
+def _commit(
+    label: str, url: str, book: Path, scratch: Path, lines: int, make: Callable[[], str]
+) -> None:
+    ledger = Ledger(url)
+    ledger.upgrade()
+    out = str(scratch / "committed.csv")
+    arguments = ["check", str(book), "--commit", "--no-screen", "--db", url, "-f", "csv", "-o", out]
+    seconds, peak = run(arguments, scratch)
+    written = pl.scan_csv(out, infer_schema=False).select(pl.len()).collect().item()
+    assert written == lines, f"{written} lines written for {lines}"
+    floor_seconds = floor(ledger, make())
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT count(*) FROM committed_lines")).scalar_one()
+    ledger.close()
+    print(
+        f"  {label + ', check --commit':44} {lines / seconds:12,.0f} lines/s  peak {peak:,.0f} MiB"
+        f" ({rows:,} lines committed)"
+    )
+    print(
+        f"  {label + ', the driver alone writing those rows':44} "
+        f"{rows / floor_seconds:12,.0f} rows/s"
+    )
+    print(
+        f"  {label}: {lines / seconds / TARGETS[label]:.2f} of the {TARGETS[label]:,} "
+        "lines/s target"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--postgres", default=os.environ.get("TIERGATE_TEST_DATABASE_URL"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        book = scratch / "book.csv"
+        generate(book, args.lines, args.seed, Engine(), "order-book")
+        out = str(scratch / "checked.csv")
+        seconds, peak = run(["check", str(book), "--no-screen", "-f", "csv", "-o", out], scratch)
+        print(f"order-book: {args.lines:,} lines, CSV in and out")
+        print(
+            f"  {'check without a ledger':44} {args.lines / seconds:12,.0f} lines/s  "
+            f"peak {peak:,.0f} MiB"
+        )
+
+        def sqlite_url() -> str:
+            return f"sqlite:///{scratch / f'{uuid.uuid4().hex}.sqlite3'}"
+
+        _commit("SQLite", sqlite_url(), book, scratch, args.lines, sqlite_url)
+        if not args.postgres:
+            print("PostgreSQL: skipped (give --postgres URL or set TIERGATE_TEST_DATABASE_URL)")
+            return
+        cleanups: list[tuple[sa.Engine, str]] = []
+
+        def postgres_url() -> str:
+            url, admin, schema = fresh_postgres(args.postgres)
+            cleanups.append((admin, schema))
+            return url
+
+        try:
+            _commit("PostgreSQL", postgres_url(), book, scratch, args.lines, postgres_url)
+        finally:
+            for admin, schema in cleanups:
+                with admin.begin() as connection:
+                    connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+                admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

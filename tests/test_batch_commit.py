@@ -1,0 +1,169 @@
+"""Committing a long book by the columnar path (`Workspace.commit_columnar`, which
+`tiergate check BOOK --commit` takes for a CSV or JSON Lines output) against the row path
+(`Workspace.check(..., commit=True)`): on the same ledger state (lines committed before, some
+of them changed since; licences that run out; reservations; decisions on holds) and a book
+with ids given twice and allowances that run out, both record the same rows in every table,
+the same audit entries, and write the same report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from books import HEADER, write_book
+from conftest import ledger_url, run_tiergate
+
+from tiergate.batch.lines import jsonl_of
+from tiergate.batch.writing import csv_of
+from tiergate.engine import Engine
+from tiergate.keys import HoldStatus
+from tiergate.ledger.ledger import Ledger
+from tiergate.outputs import to_csv, to_jsonl
+from tiergate.rulebook import View
+from tiergate.textfiles import decode_text
+from tiergate.workflow import Settings, Workspace
+
+CHINA_LICENCE = {
+    "number": "D7654321",
+    "holder": "Example Inc",
+    "items": ["3A090"],
+    "destinations": ["CN"],
+    "parties": [],
+    "authorized_quantity": 3_000,
+    "authorized_value": None,
+    "valid_from": "2022-01-01",
+    "valid_to": "2028-12-31",
+    "conditions": "no re-export",
+}
+
+
+def _books(folder: Path) -> tuple[Path, Path, Path]:
+    """A book of 6,000 lines and more (`book`), its first 1,500 lines (`before`, committed
+    before it), 300 lines of it checked before (`checked`); in `book`, 20 of the lines
+    committed before now say another quantity, and two lines carry ids another line
+    carries."""
+    whole = folder / "whole.csv"
+    write_book(whole, 6_000, seed=31, engine=Engine())
+    header, *rows = decode_text(whole.read_bytes()).splitlines()
+    quantity = HEADER.index("quantity")
+    changed = []
+    for n, row in enumerate(rows):
+        cells = row.split(",")
+        if n < 1_500 and n % 75 == 0:
+            cells[quantity] = "7" if cells[quantity] != "7" else "8"
+        changed.append(",".join(cells))
+    paths = folder / "before.csv", folder / "checked.csv", folder / "book.csv"
+    for path, lines in zip(
+        paths, (rows[:1_500], rows[1_500:1_800], [*changed, rows[2_000], rows[4_000]]), strict=True
+    ):
+        path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return paths
+
+
+def _ledger_state(url: str, before: Path, checked: Path) -> Workspace:
+    """A ledger with the China licence, `before` committed, `checked` checked (reserving),
+    and its first holds decided: two released, one rejected."""
+    workspace = Workspace(Settings.load(db=url))
+    ledger = workspace.ledger(required=True)
+    ledger.upgrade()
+    ledger.add_licence(CHINA_LICENCE, "tester")
+    workspace.check(before, view=View.WRITTEN, screen=False, commit=True, actor="tester")
+    workspace.check(checked, view=View.WRITTEN, screen=False, actor="tester")
+    holds = ledger.holds(HoldStatus.OPEN)
+    assert len(holds) >= 3, "the book holds lines for review"
+    decided = [HoldStatus.RELEASED, HoldStatus.RELEASED, HoldStatus.REJECTED]
+    for hold, status in zip(holds[:3], decided, strict=True):
+        ledger.decide_hold(hold["id"], status, "reviewer", "looked at it")
+    return workspace
+
+
+_VOLATILE = {"id", "at", "hash", "prev_hash", "last_hash", "last_id", "hold_id"}
+
+
+def _tables(url: str) -> dict[str, list[str]]:
+    """Every row of every table of the ledger, but the columns that name a moment or a row
+    id (and the hashes chained through moments), as sorted JSON texts."""
+    ledger = Ledger(url)
+    found: dict[str, list[str]] = {}
+    with ledger.engine.connect() as connection:
+        metadata = sa.MetaData()
+        metadata.reflect(connection)
+        for name, table in metadata.tables.items():
+            kept = [c for c in table.c if c.name not in _VOLATILE and not c.name.endswith("_at")]
+            rows = connection.execute(sa.select(*kept)).mappings()
+            found[name] = sorted(json.dumps(dict(row), default=str, sort_keys=True) for row in rows)
+    ledger.close()
+    return found
+
+
+@pytest.fixture
+def urls(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with (
+        ledger_url(backend, tmp_path_factory) as first,
+        ledger_url(backend, tmp_path_factory) as second,
+    ):
+        yield first, second
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_columnar_commit_records_what_the_row_path_records(
+    tmp_path: Path, urls: tuple[str, str], kind: str
+) -> None:
+    before, checked, book = _books(tmp_path)
+    if kind == "parquet":
+        table = pl.read_csv(book, infer_schema=False)
+        book = book.with_suffix(".parquet")
+        table.write_parquet(book)
+    rows_url, columns_url = urls
+    by_rows = _ledger_state(rows_url, before, checked)
+    by_columns = _ledger_state(columns_url, before, checked)
+    assert by_columns.ledger(required=True).hold_decisions()
+
+    expected = by_rows.check(book, view=View.WRITTEN, screen=False, commit=True, actor="cli")
+    done = by_columns.commit_columnar(book, view=View.WRITTEN, screen=False, actor="cli")
+    assert done is not None, "the columnar path takes a long CSV book"
+    found, commit = done
+
+    assert expected.commit is not None
+    assert commit.recorded() == expected.commit.recorded()
+    refusals = " ".join(why for _, why in commit.refused)
+    assert "committed before with other content" in refusals
+    assert "more than one line of the book carries this id" in refusals
+    assert commit.already
+    assert commit.committed
+    assert commit.changed
+    outcomes = {line.outcome.value for line in expected.report.lines}
+    assert {"LICENSED", "LICENSE_REQUIRED", "HOLD", "PROHIBITED", "NLR"} <= outcomes
+    assert found.summary == expected.report.summary
+    assert csv_of(found).text == to_csv(expected.report)
+    header = {"view": "written", "rulebook_version": found.engine.rulebook.version}
+    assert jsonl_of(found, header).text == to_jsonl(expected.report)
+    by_rows.close()
+    by_columns.close()
+    assert _tables(columns_url) == _tables(rows_url)
+
+
+def test_the_cli_commits_a_long_book_by_the_columnar_path(
+    tmp_path: Path, urls: tuple[str, str]
+) -> None:
+    before, checked, book = _books(tmp_path)
+    rows_url, columns_url = urls
+    by_rows = _ledger_state(rows_url, before, checked)
+    _ledger_state(columns_url, before, checked).close()
+    expected = by_rows.check(book, screen=False, commit=True, actor="cli")
+    by_rows.close()
+    out = tmp_path / "out.csv"
+    result = run_tiergate(
+        "-v", "check", str(book), "--commit", "--no-screen", "--db", columns_url,
+        "--format", "csv", "--output", str(out),
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "into columns" in result.stderr
+    assert out.read_text(encoding="utf-8") == to_csv(expected.report)
+    assert expected.commit is not None
+    assert expected.commit.summary() in result.stderr
+    assert _tables(columns_url) == _tables(rows_url)
