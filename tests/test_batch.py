@@ -542,3 +542,20 @@ def test_lines_read_a_column_at_a_time_are_the_lines_of_each_row(rows: list[list
     ]
     assert frame_lines(frame, extras) == expected
     assert frame_lines(frame, extras, frozenset(FIELDS)) == expected
+
+
+@settings(max_examples=200)
+@given(
+    values=st.lists(st.none() | st.text(st.characters(exclude_categories=("Cs",)), max_size=12)),
+    strip=st.booleans(),
+)
+@example(values=['a"b', "a\\b", "\x00", "\x1f", "\x7f", " é ", "  ", "", "😀\n"], strip=True)
+def test_texts_are_written_as_json_writes_them(values: list[str | None], strip: bool) -> None:
+    import json
+
+    from tiergate.batch.lines import json_column
+    from tiergate.normalise import text
+
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    written = json_column(frame, "v", strip=strip).get_column("v:json").to_list()
+    assert written == [json.dumps(text(v) if strip else v, ensure_ascii=False) for v in values]

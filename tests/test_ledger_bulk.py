@@ -20,6 +20,7 @@ from tiergate.ledger.bulk import insert_rows
 from tiergate.ledger.canonical import LineTexts, canonical, canonical_hash
 from tiergate.ledger.ledger import Ledger
 from tiergate.ledger.models import COMMITTED
+from tiergate.ledger.store import rows_in
 from tiergate.model import LineResult, Reason, Report
 
 ODD_TEXT = st.text(
@@ -127,6 +128,23 @@ def test_bulk_rows_are_the_rows_an_insert_stores(url: str, text: str) -> None:
     assert rows[("bulk", "1")] == rows[("insert", "1")]
     assert rows[("bulk", "1")]["content"] == {"consignee": text, "note": f"{text}\n{text}"}
     assert rows[("bulk", "1")]["total_tpp"] == Decimal("110824.00")
+
+
+@pytest.mark.parametrize(("stored", "asked"), [(1_200, 600), (300, 600), (40, 3)])
+def test_rows_are_found_by_value_whether_the_table_is_read_whole_or_by_chunks(
+    url: str, stored: int, asked: int
+) -> None:
+    """`rows_in` reads the whole table when it holds fewer rows than values are asked for:
+    either way it finds the rows with one of the values, and only them."""
+    ledger = Ledger(url)
+    ledger.upgrade()
+    with ledger.engine.begin() as connection:
+        insert_rows(connection, COMMITTED, [_row(f"S{n}", "1", "x") for n in range(stored)])
+    values = {f"S{n}" for n in range(0, 2 * asked, 2)}
+    query = sa.select(COMMITTED.c.line_id, COMMITTED.c.shipment_id)
+    with ledger.engine.connect() as connection:
+        found = sorted(rows_in(connection, query, COMMITTED.c.shipment_id, values))
+    assert found == sorted(("1", f"S{n}") for n in range(min(stored, 2 * asked)) if n % 2 == 0)
 
 
 def test_bulk_rows_must_name_the_same_columns(url: str) -> None:

@@ -7,7 +7,7 @@ immutable dataclasses, cheap to build for large books.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
@@ -311,7 +311,10 @@ class LineResult:
 
 
 def _stripped(value: Raw) -> str | None:
-    return None if value is None or not str(value).strip() else str(value).strip()
+    if value is None:
+        return None
+    found = str(value).strip()
+    return found or None
 
 
 _CONTENT_FIELDS = tuple(
@@ -328,6 +331,17 @@ _CONTENT_FIELDS = tuple(
         "errors",
     )
 )
+_PARTY_PARTS = ("name", "country", "hq_country")
+# A book line's content (`line_content`): each key with the column of a one-row-per-line book
+# (`inputs.PARTY_COLUMNS`) that gives it, in order.
+CONTENT_COLUMNS = (
+    *((name, name) for name in _CONTENT_FIELDS),
+    *(
+        (f"{role}_{part}", role if part == "name" else f"{role}_{part}")
+        for role in ("consignee", "end_user")
+        for part in _PARTY_PARTS
+    ),
+)
 
 
 def line_content(result: LineResult) -> dict[str, str]:
@@ -335,28 +349,34 @@ def line_content(result: LineResult) -> dict[str, str]:
     and value as parsed (so `10` and `10.0` are the same quantity). Columns tiergate does not
     know pass through and are not part of it. The ledger keeps it with a committed line: the
     same ids with other content are a changed line, not the same one."""
-    content: dict[str, str] = {}
     source = result.source
-    if source is not None:
-        for name in _CONTENT_FIELDS:
-            value = _stripped(getattr(source, name))
-            if value is not None:
-                content[name] = value
-        for role, party in (("consignee", source.consignee), ("end_user", source.end_user)):
-            _party_content(content, role, party)
-        for i, party in enumerate(source.intermediate_consignees, 1):
-            _party_content(content, f"intermediate_consignee_{i}", party)
-    for name, number in (("quantity", result.quantity), ("value", result.value)):
-        if number is not None:
-            content[name] = repr(number)
+    if source is None:
+        return content_of((), result.quantity, result.value)
+    given = [(name, getattr(source, name)) for name in _CONTENT_FIELDS]
+    for role, party in (("consignee", source.consignee), ("end_user", source.end_user)):
+        given += [(f"{role}_{part}", getattr(party, part)) for part in _PARTY_PARTS]
+    for i, party in enumerate(source.intermediate_consignees, 1):
+        given += [
+            (f"intermediate_consignee_{i}_{part}", getattr(party, part)) for part in _PARTY_PARTS
+        ]
+    return content_of(given, result.quantity, result.value)
+
+
+def content_of(
+    given: Iterable[tuple[str, Raw]], quantity: int | None, value: float | None
+) -> dict[str, str]:
+    """`line_content` of a line that gives these (key, raw value) pairs, in order, and
+    whose quantity and value parse as these."""
+    content: dict[str, str] = {}
+    for name, raw in given:
+        found = _stripped(raw)
+        if found is not None:
+            content[name] = found
+    if quantity is not None:
+        content["quantity"] = repr(quantity)
+    if value is not None:
+        content["value"] = repr(value)
     return content
-
-
-def _party_content(content: dict[str, str], role: str, party: Party) -> None:
-    for part in ("name", "country", "hq_country"):
-        value = _stripped(getattr(party, part))
-        if value is not None:
-            content[f"{role}_{part}"] = value
 
 
 def passthrough_name(key: str, taken: Mapping[str, object]) -> str:

@@ -48,7 +48,9 @@ PARTIES = ("consignee", "consignee_country", "end_user", "end_user_country")
 
 
 @dataclass(frozen=True, slots=True)
-class _Shape:
+class Shape:
+    """What the lines of one shape share: their verdict, its cells, and what they need."""
+
     plain: bool  # its lines share one verdict, unless a line has something of its own
     counted: bool  # its item is counted in units (a blank quantity is an error)
     unit_tpp: float | None
@@ -71,7 +73,7 @@ class Determined:
 
     book: Book
     frame: pl.DataFrame
-    shapes: list[_Shape]
+    shapes: list[Shape]
     first: int
     special_rows: pl.Series
     results: tuple[LineResult, ...]
@@ -103,8 +105,8 @@ class Terms:
     today: date
     licences: LicenceBook | None = None
     decisions: Mapping[tuple[str, str], HoldDecision] | None = None
-    memo: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
-    shapes: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
+    memo: dict[tuple[Any, ...], Shape] = field(default_factory=dict)
+    shapes: dict[tuple[Any, ...], Shape] = field(default_factory=dict)
     totals: dict[float, tuple[str, float, str]] = field(default_factory=dict)
 
     def part(self, frame: pl.DataFrame) -> tuple[Determined, pl.DataFrame]:
@@ -181,7 +183,7 @@ class Terms:
             pending=pl.col("pending").fill_null(False) | routed,
         )
 
-    def _shape(self, values: tuple[Any, ...]) -> _Shape:
+    def _shape(self, values: tuple[Any, ...]) -> Shape:
         """The shape of the lines with these epoch and static values (`_SHAPE_ROW`, the
         date of its first line last), determined once for the book (its batches share most
         of their shapes); past `SHAPES_KEPT` shapes, the oldest half is forgotten, and past
@@ -412,8 +414,8 @@ def _screened(frame: pl.DataFrame, engine: Engine, today: date) -> pl.DataFrame:
 
 
 def _determine_shape(
-    engine: Engine, values: tuple[Any, ...], view: View, memo: dict[tuple[Any, ...], _Shape]
-) -> _Shape:
+    engine: Engine, values: tuple[Any, ...], view: View, memo: dict[tuple[Any, ...], Shape]
+) -> Shape:
     """A shape (`_SHAPE_ROW` values) determined once, on the date of its first line (every
     date of an epoch gives the same static determination: the engine's memo tables rely on
     it), without parties. Its cells come from its verdict and four raw values, so shapes that
@@ -433,7 +435,7 @@ def _determine_shape(
     w.line = line_of({**dict(zip(_SHAPE_ROW, values, strict=True)), "date": on.isoformat()})
     result = engine.verdicts.build(w, combined)
     cells = csv_row(result)
-    found = memo[key] = _Shape(
+    found = memo[key] = Shape(
         plain=True,
         counted=w.classification is not None and w.classification.item_type in COUNTED_ITEMS,
         unit_tpp=result.tpp,
@@ -453,11 +455,11 @@ def _determine_shape(
 _CELL_VALUES = itemgetter(
     *(_SHAPE_ROW.index(name) for name in ("item", "eccn", "consignee_country", "transaction"))
 )
-_NOT_PLAIN = _Shape(False, False, None, "", "", "", "", None, False, None)
-_PENDING = _Shape(False, False, None, "", "", "", "", None, False, None, pending=True)
+_NOT_PLAIN = Shape(False, False, None, "", "", "", "", None, False, None)
+_PENDING = Shape(False, False, None, "", "", "", "", None, False, None, pending=True)
 
 
-def _shape_frame(found: list[_Shape]) -> pl.DataFrame:
+def _shape_frame(found: list[Shape]) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "shape": range(len(found)),

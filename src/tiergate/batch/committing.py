@@ -1,24 +1,34 @@
-"""A book determined by the columnar path, as the ledger commits it (`Committing`): every
-line as the row path's `LineResult`, in book order, a batch at a time.
+"""A book determined by the columnar path, as the ledger commits it (`Committing`), a batch
+at a time, in book order.
 
-A plain line's result is its shape's result with the line's own values (ids, date, quantity,
-value, totals, pass-through columns, the line itself): the fields `Verdicts.build` takes from
-the line; every other field is its shape's verdict. The lines determined alone come from the
-engine as they are. No rule is written here: the ledger re-checks every line as it re-checks
-the row path's.
+Most lines of a book are plain (they share their shape's verdict) and have nothing for the
+ledger to weigh but their outcome: no allowance debit, no licence, no hold, no other line or
+committed line with their ids. Those are given as `Plain`, with what the ledger records of
+them worked out from columns: the audit entry's rules and reasons once per shape, the
+content from the line's cells, and the hash of the line's canonical JSON over text put
+together from its shape's members (written once per shape) and its own (written once per
+distinct value), byte for byte `LineTexts.line` of its result. Every other line is given as
+the row path's `LineResult`: a plain line's is its shape's result with the line's own values
+(the fields `Verdicts.build` takes from the line), the others come from the engine. No rule
+is written here: the ledger weighs every line with its own code.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import hashlib
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from tiergate.batch.checking import BATCH, SHARED_TEXTS, Columns, Determined
+from tiergate.batch.checking import BATCH, SHARED_TEXTS, Columns, Determined, Shape
+from tiergate.batch.lines import FIELDS as RESULT_FIELDS
+from tiergate.batch.lines import extra_names, json_column
 from tiergate.batch.own import ID_TEXTS
 from tiergate.batch.reading import Book, frame_lines
-from tiergate.ledger.commits import Committing
-from tiergate.model import LineResult
+from tiergate.ledger.canonical import LineTexts, canonical
+from tiergate.ledger.commits import Committing, Plain
+from tiergate.model import CONTENT_COLUMNS, SHIPPABLE, LineResult, Outcome, content_of
 from tiergate.normalise import text
 
 
@@ -26,8 +36,9 @@ def committing(found: Columns, keys: set[tuple[str, str]]) -> Committing:
     """The book `found` determined, as a commit takes it; `keys` holds every line's ids
     (`book_keys`)."""
     drawing = [line for line in found.settled() if line.debits or line.licence is not None]
+    lines = _Lines(found)
     return Committing(
-        lambda: (line for part in found.batches() for line in part_lines(part)),
+        lines.given,
         keys,
         drawing,
         frozenset(found.summary.duplicate_ids),
@@ -48,33 +59,214 @@ def book_keys(book: Book) -> set[tuple[str, str]]:
     return keys
 
 
-def part_lines(part: Determined) -> list[LineResult]:
-    """Every line of a determined batch as the row path's result, in book order."""
-    placed: list[LineResult | None] = [None] * part.frame.height
-    for row, result in zip(part.special_rows.to_list(), part.results, strict=True):
-        placed[row - part.first] = result
-    plain = part.frame.filter(pl.col("plain_line"))
+# The fields of a plain line's result that are its own (`Verdicts.build`), with the JSON of
+# each as a column (worked out by `_own_json`).
+_OWN = ("shipment_id", "line_id", "as_of", "quantity", "value", "total_tpp", "h100_equivalents")
+_OWN_FIELDS = frozenset({*_OWN, "consignee"})
+# What a shape's lines record in the ledger: destination, ECCN, outcome, exception, the rules
+# of their reasons and their reasons' canonical text as lists.
+_Audit = tuple[str | None, str | None, Outcome, str | None, list[str], str]
+
+
+@dataclass
+class _Lines:
+    """The lines of a determined book, for the ledger (`given`)."""
+
+    found: Columns
+    texts: LineTexts = field(default_factory=LineTexts)
+    # Per shape result (kept with it, so its identity is never another's): its audit fields,
+    # and the canonical text of its members around the line's own.
+    shaped: dict[int, tuple[LineResult, _Audit, list[str]]] = field(default_factory=dict)
+
+    def given(self, committed: Collection[tuple[str, str]]) -> Iterator[LineResult | Plain]:
+        """Every line in book order; `committed` holds the ids of the book's lines committed
+        before (such a line is never plain)."""
+        shipped = pl.Series(
+            [f"{shipment}\x00{line}" for shipment, line in committed], dtype=pl.String
+        )
+        repeated = pl.Series(list(self.found.summary.duplicate_ids), dtype=pl.String)
+        for part in self.found.batches():
+            yield from self._part(part, shipped, repeated)
+
+    def _part(
+        self, part: Determined, shipped: pl.Series, repeated: pl.Series
+    ) -> list[LineResult | Plain]:
+        """A batch's lines: plain where the ledger has nothing to weigh (ids that another line
+        of the book or a committed line carries, or a hold, make a line not plain), in
+        order."""
+        ids = pl.concat_str("shipment_text", "line_text", separator="\x00")
+        keyed = pl.concat_str("shipment_text", "line_text", separator="/")
+        frame = part.frame.with_columns(
+            simple=pl.col("plain_line")
+            & (pl.col("outcome") != Outcome.HOLD.value)
+            & ~ids.is_in(shipped.implode())
+            & ~keyed.is_in(repeated.implode())
+        )
+        placed: list[LineResult | Plain | None] = [None] * frame.height
+        for row, result in zip(part.special_rows.to_list(), part.results, strict=True):
+            placed[row - part.first] = result
+        hard = frame.filter(pl.col("plain_line") & ~pl.col("simple"))
+        for row, result in zip(hard.get_column("row").to_list(), _results(part, hard), strict=True):
+            placed[row - part.first] = result
+        for row, plain in self._plain(part, frame.filter(pl.col("simple"))):
+            placed[row - part.first] = plain
+        given = [line for line in placed if line is not None]
+        if len(given) != len(placed):
+            raise RuntimeError(f"a batch gave {len(given)} lines for {len(placed)}")
+        return given
+
+    def _plain(self, part: Determined, frame: pl.DataFrame) -> Iterator[tuple[int, Plain]]:
+        """The `Plain` of each line of `frame` (plain lines of `part`), with its row."""
+        shipping = [outcome.value for outcome in SHIPPABLE]
+        ships = frame.get_column("outcome").is_in(shipping)
+        texts = self._canonical(part, frame.filter(ships)).to_list()
+        contents = _contents(frame.filter(ships))
+        hashes = iter(hashlib.sha256(t.encode()).hexdigest() for t in texts)
+        shipment_ids = [text(value) for value in frame.get_column("shipment_id").to_list()]
+        own = frame.select("row", "shape", "line_text", "as_of_cell", "units", "total")
+        audits = {shape: self._shaped(part.shapes[shape])[1] for shape in own["shape"].unique()}
+        for shipment_id, may_ship, (row, shape, line_id, as_of, units, total) in zip(
+            shipment_ids, ships.to_list(), own.iter_rows(), strict=True
+        ):
+            destination, eccn, outcome, exception, rules, reasons = audits[shape]
+            content, line_hash = (next(contents), next(hashes)) if may_ship else (None, None)
+            yield (
+                row,
+                Plain(
+                    shipment_id,
+                    line_id,
+                    as_of,
+                    destination,
+                    eccn,
+                    units,
+                    total,
+                    outcome,
+                    exception,
+                    rules,
+                    reasons,
+                    content,
+                    line_hash,
+                ),
+            )
+
+    def _shaped(self, shape: Shape) -> tuple[LineResult, _Audit, list[str]]:
+        """A plain shape's result, its audit fields and its canonical text's pieces."""
+        result = shape.result
+        assert result is not None  # a plain line's shape has a result
+        found = self.shaped.get(id(result))
+        if found is None:
+            fields = (
+                result.destination,
+                result.eccn,
+                result.outcome,
+                result.exception,
+                self.texts.rules(result.reasons),
+                self.texts.listed(result.reasons),
+            )
+            found = self.shaped[id(result)] = (result, fields, _pieces(result, self._keys()))
+        return found
+
+    def _keys(self) -> list[str]:
+        """Every member of a line's canonical JSON, in order."""
+        return sorted({*RESULT_FIELDS, *extra_names(self.found.book.extras, ())})
+
+    def _canonical(self, part: Determined, frame: pl.DataFrame) -> pl.Series:
+        """Each line's canonical JSON text: its shape's pieces around its own members."""
+        keys = self._keys()
+        own = [key for key in keys if key not in RESULT_FIELDS or key in _OWN_FIELDS]
+        shapes = sorted(set(frame.get_column("shape").to_list()))
+        table = pl.DataFrame(
+            [(shape, *self._shaped(part.shapes[shape])[2]) for shape in shapes],
+            orient="row",
+            schema={"shape": pl.UInt32, **{f"piece:{i}": pl.String for i in range(len(own) + 1)}},
+        )
+        frame = _own_json(
+            frame.join(table, on="shape", how="left", maintain_order="left"), self.found.book
+        )
+        parts: list[pl.Expr] = [pl.col("piece:0")]
+        for i, key in enumerate(own):
+            parts += [pl.col(f"own:{key}"), pl.col(f"piece:{i + 1}")]
+        return frame.select(pl.concat_str(parts).alias("text")).to_series()
+
+
+def _pieces(result: LineResult, keys: list[str]) -> list[str]:
+    """The canonical JSON text of `result`'s members (its shape's) between the members a
+    line gives itself, each of those left as its key: `"key":`."""
+    data = result.as_dict()
+    pieces, current = [], "{"
+    for n, key in enumerate(keys):
+        member = f"{',' if n else ''}{canonical(key)}:"
+        if key not in RESULT_FIELDS or key in _OWN_FIELDS:
+            pieces.append(current + member)
+            current = ""
+        else:
+            current += member + canonical(data[key])
+    pieces.append(current + "}")
+    return pieces
+
+
+def _own_json(frame: pl.DataFrame, book: Book) -> pl.DataFrame:
+    """`frame` with `own:KEY`, the JSON of each member a line gives itself."""
+    frame = json_column(frame, "shipment_id", strip=True)
+    frame = json_column(frame, "line_text")
+    frame = json_column(frame, "value_number")
+    frame = json_column(frame, "total")
+    frame = json_column(frame, "h100")
+    frame = json_column(frame, "consignee", strip=True)
+    columns = {
+        "own:shipment_id": pl.col("shipment_id:json"),
+        "own:line_id": pl.col("line_text:json"),
+        "own:as_of": pl.concat_str(pl.lit('"'), "as_of_cell", pl.lit('"')),
+        "own:quantity": pl.col("units").cast(pl.String).fill_null("null"),
+        "own:value": pl.col("value_number:json"),
+        "own:total_tpp": pl.col("total:json"),
+        "own:h100_equivalents": pl.col("h100:json"),
+        "own:consignee": pl.col("consignee:json"),
+    }
+    # A name two pass-through columns take is the last one's, as in `LineResult.as_dict`.
+    for i, name in enumerate(extra_names(book.extras, ())):
+        frame = json_column(frame, f"extra:{i}")
+        columns[f"own:{name}"] = pl.col(f"extra:{i}:json")
+    return frame.with_columns(**columns)
+
+
+def _contents(frame: pl.DataFrame) -> Iterator[dict[str, str]]:
+    """Each line's content (`line_content`), in order."""
+    # A column blank on every line gives nothing.
+    given = [
+        (key, column)
+        for key, column in CONTENT_COLUMNS
+        if frame[column].null_count() < frame.height
+    ]
+    keys = [key for key, _ in given]
+    cells = frame.select(*(column for _, column in given), "units", "value_number")
+    for *values, units, value in cells.iter_rows():
+        yield content_of(zip(keys, values, strict=True), units, value)
+
+
+def _results(part: Determined, plain: pl.DataFrame) -> list[LineResult]:
+    """The row path's result of each of these plain lines of `part`, in order: its shape's
+    result with its own values."""
     sources = frame_lines(plain, part.book.extras, SHARED_TEXTS)
-    own = plain.select("row", "shape", "line_text", "on", "units", "value_number", "total", "h100")
-    shapes = part.shapes
-    for line, (row, shape, line_id, on, units, value, total, h100) in zip(
+    own = plain.select("shape", "line_text", "on", "units", "value_number", "total", "h100")
+    found = []
+    for line, (shape, line_id, on, units, value, total, h100) in zip(
         sources, own.iter_rows(), strict=True
     ):
-        shaped = shapes[shape].result
+        shaped = part.shapes[shape].result
         assert shaped is not None  # a plain line's shape has a result
-        placed[row - part.first] = replace(
-            shaped,
-            shipment_id=text(line.shipment_id),
-            line_id=line_id,
-            as_of=on,
-            quantity=units,
-            total_tpp=total,
-            h100_equivalents=h100,
-            extra=line.extra,
-            value=value,
-            source=line,
+        found.append(
+            replace(
+                shaped,
+                shipment_id=text(line.shipment_id),
+                line_id=line_id,
+                as_of=on,
+                quantity=units,
+                total_tpp=total,
+                h100_equivalents=h100,
+                extra=line.extra,
+                value=value,
+                source=line,
+            )
         )
-    found = [line for line in placed if line is not None]
-    if len(found) != len(placed):
-        raise RuntimeError(f"a batch gave {len(found)} results for {len(placed)} lines")
     return found

@@ -6,7 +6,7 @@ rest); the other lines are encoded whole, as the row path encodes them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
@@ -60,11 +60,7 @@ def jsonl_of(found: Columns, header: dict[str, str]) -> Checked:
 
 def jsonl_text(part: Determined, header: dict[str, str]) -> pl.DataFrame:
     """A determined batch's JSON Lines (one column, `text`), with `header` in every line."""
-    taken: dict[str, object] = dict.fromkeys((*header, *FIELDS))
-    extras = []
-    for name in part.book.extras:
-        extras.append(passthrough_name(name, taken))
-        taken[extras[-1]] = None
+    extras = extra_names(part.book.extras, tuple(header))
     ending = "".join(f", {_encoded(k)}: {_encoded(v)}" for k, v in header.items()) + "}"
     # Reasons are remembered by the identity of their tuple, so only while the batch holding
     # them lives: an identity of a batch gone may be taken by another tuple.
@@ -83,14 +79,14 @@ def _plain_texts(
 ) -> pl.Series:
     """Each plain line's JSON text (null for the other lines), in the batch's order."""
     frame = part.frame.join(_shape_json(part, cache), on="shape", how="left", maintain_order="left")
-    frame = _encode(frame, "shipment_id", lambda value: text(value))
-    frame = _encode(frame, "line_text", lambda value: value)
-    frame = _encode(frame, "value_number", lambda value: value)
-    frame = _encode(frame, "total", lambda value: value)
-    frame = _encode(frame, "h100", lambda value: value)
-    frame = _encode(frame, "consignee", lambda value: text(value))
+    frame = json_column(frame, "shipment_id", strip=True)
+    frame = json_column(frame, "line_text")
+    frame = json_column(frame, "value_number")
+    frame = json_column(frame, "total")
+    frame = json_column(frame, "h100")
+    frame = json_column(frame, "consignee", strip=True)
     for i in range(len(extras)):
-        frame = _encode(frame, f"extra:{i}", lambda value: value)
+        frame = json_column(frame, f"extra:{i}")
     units = pl.col("units").cast(pl.String).fill_null("null")
     parts: list[pl.Expr | str] = [
         '{"shipment_id": ',
@@ -145,12 +141,50 @@ def _shape_json(part: Determined, cache: dict[int, list[dict[str, Any]]]) -> pl.
     ).with_row_index("shape")
 
 
-def _encode(frame: pl.DataFrame, column: str, value: Callable[[Any], Any]) -> pl.DataFrame:
-    """`frame` with `column:json`: `value` of each distinct value of `column`, encoded by
-    `json` once."""
-    values = frame.get_column(column).unique().to_list()
+def extra_names(extras: tuple[str, ...], reserved: tuple[str, ...]) -> list[str]:
+    """The names `LineResult.as_dict` gives a book's pass-through columns, in order, when
+    the caller adds the `reserved` names after them."""
+    taken: dict[str, object] = dict.fromkeys((*reserved, *FIELDS))
+    names = []
+    for name in extras:
+        names.append(passthrough_name(name, taken))
+        taken[names[-1]] = None
+    return names
+
+
+def json_column(frame: pl.DataFrame, column: str, *, strip: bool = False) -> pl.DataFrame:
+    """`frame` with `column:json`: each value as `json` encodes it (with `strip`, the
+    value as `normalise.text` gives it: stripped, None when blank). A text that JSON writes
+    between quotes as it is (no quote, backslash or control character) is quoted by polars;
+    any other value is encoded by `json`, once per distinct value."""
+    name = f"{column}:json"
+    values = pl.col(column)
+    if frame.schema[column] == pl.String:
+        if strip:
+            values = values.str.strip_chars()
+            values = pl.when(values == "").then(None).otherwise(values)
+        quoted = pl.concat_str(pl.lit('"'), values, pl.lit('"'))
+        frame = frame.with_columns(
+            pl.when(values.is_null())
+            .then(pl.lit("null"))
+            .when(values.str.contains(_ESCAPED))
+            .then(None)
+            .otherwise(quoted)
+            .alias(name)
+        )
+        rest = frame.filter(pl.col(name).is_null()).get_column(column).unique().to_list()
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(name))
+        rest = frame.get_column(column).unique().to_list()
+    if not rest:
+        return frame
     table = pl.DataFrame(
-        {column: values, f"{column}:json": [_encoded(value(v)) for v in values]},
-        schema={column: frame.schema[column], f"{column}:json": pl.String},
+        {column: rest, "encoded": [_encoded(text(v) if strip else v) for v in rest]},
+        schema={column: frame.schema[column], "encoded": pl.String},
     )
-    return frame.join(table, on=column, how="left", nulls_equal=True, maintain_order="left")
+    frame = frame.join(table, on=column, how="left", nulls_equal=True, maintain_order="left")
+    return frame.with_columns(pl.coalesce(name, "encoded").alias(name)).drop("encoded")
+
+
+# What `json` writes other than as it is within a text's quotes.
+_ESCAPED = r'["\\\x00-\x1f]'

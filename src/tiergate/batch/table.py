@@ -144,7 +144,7 @@ def batch_table(found: Determined, shaped: ShapeRows | None = None) -> pl.DataFr
 
 class ShapeRows:
     """The columns each shape decides, worked out once for the batches of a book, which
-    share their shapes (each `_Shape` an object the terms' memo shares)."""
+    share their shapes (each `Shape` an object the terms' memo shares)."""
 
     def __init__(self) -> None:
         self._rows: dict[int, tuple[object, dict[str, Any]]] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -15,6 +15,9 @@ from tiergate.ledger.models import AuditEntry, AuditHead
 from tiergate.ledger.store import Store
 from tiergate.ledger.verify import state_problems
 from tiergate.model import LineResult, Report
+
+if TYPE_CHECKING:
+    from tiergate.ledger.commits import Plain
 from tiergate.screening.lists import CSL_NAME
 
 GENESIS = "0" * 64
@@ -91,6 +94,12 @@ class Decisions:
             ]
         )
         self._reasons.add(self._texts.listed(line.reasons))
+
+    def add_plain(self, line: Plain) -> None:
+        self._lines.append(
+            [line.shipment_id, line.line_id, line.outcome.value, line.exception, None, line.rules]
+        )
+        self._reasons.add(line.reasons)
 
     def payload(self) -> dict[str, Any]:
         return {"lines": self._lines, "reasons_hash": self._reasons.hexdigest()}

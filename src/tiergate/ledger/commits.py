@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select
 
 from tiergate.engine import LICENCE_CITATION, summarise
 from tiergate.keys import LicenceUseState
-from tiergate.ledger.allowances import Usage
+from tiergate.ledger.allowances import Debits, Usage
 from tiergate.ledger.amounts import exact
 from tiergate.ledger.audit import Decisions, append, decisions, list_edition
 from tiergate.ledger.bulk import insert_rows
@@ -27,7 +27,7 @@ from tiergate.ledger.holds import record_holds
 from tiergate.ledger.licensing import LicenceTaker, release_stale, reserves
 from tiergate.ledger.models import COMMITTED
 from tiergate.ledger.store import Store, rows_in
-from tiergate.model import LineResult, Outcome, Reason, Report, line_content
+from tiergate.model import SHIPPABLE, LineResult, Outcome, Reason, Report, line_content
 
 
 @dataclass
@@ -59,15 +59,40 @@ class CommitResult:
         )
 
 
+class Plain(NamedTuple):
+    """A line with nothing for the ledger to weigh but its outcome: it debits no allowance,
+    names no licence, is not held, and no other line of the book or committed line carries
+    its ids (a producer that cannot say so gives the line's `LineResult`). It carries what
+    the ledger records of it: its audit entry's fields (`rules`, and `reasons`, its reasons'
+    canonical text as `LineTexts.listed` writes it) and, when it may ship, the fields of its
+    committed row (`content` as `line_content` gives it, `line_hash` over the canonical
+    JSON of its result)."""
+
+    shipment_id: str | None
+    line_id: str
+    as_of: str
+    destination: str | None
+    eccn: str | None
+    quantity: int | None
+    total_tpp: float | None
+    outcome: Outcome
+    exception: str | None
+    rules: list[str]
+    reasons: str
+    content: dict[str, str] | None
+    line_hash: str | None
+
+
 @dataclass(frozen=True)
 class Committing:
-    """A checked book as a commit takes it: its lines in book order (`lines`, read once,
-    under the write lock), every line's ids (`keys`: shipment_id, line_id), the lines that
+    """A checked book as a commit takes it: its lines in book order (`lines`, given the ids
+    of the book's lines committed before, read once under the write lock; a line may be
+    given as `Plain`), every line's ids (`keys`: shipment_id, line_id), the lines that
     debit an allowance or name a licence (`drawing`, all of them), the ids more than one line
     carries (`repeated`, as "shipment_id/line_id"), and the rulebook version and data editions
     it was checked with. A report gives one (`of_report`); so does the columnar path."""
 
-    lines: Callable[[], Iterable[LineResult]]
+    lines: Callable[[Collection[tuple[str, str]]], Iterable[LineResult | Plain]]
     keys: Collection[tuple[str, str]]
     drawing: Sequence[LineResult]
     repeated: frozenset[str]
@@ -77,7 +102,7 @@ class Committing:
     @classmethod
     def of_report(cls, report: Report) -> Committing:
         return cls(
-            lambda: report.lines,
+            lambda _: report.lines,
             {(line.shipment_id or "", line.line_id or "") for line in report.lines},
             report.lines,
             frozenset(report.summary.duplicate_ids),
@@ -150,7 +175,11 @@ class Commits(Store):
             )
             kept = Decisions(texts)
             held = []
-            for place, line in enumerate(book.lines()):
+            for place, line in enumerate(book.lines(batch.shipped.keys())):
+                if isinstance(line, Plain):
+                    batch.add_plain(line)
+                    kept.add_plain(line)
+                    continue
                 recorded = batch.add(line)
                 if recorded is not line:
                     batch.outcome.changed[place] = (line, recorded)
@@ -266,10 +295,33 @@ class _Batch:
             self.taker.take(line, LicenceUseState.USED)
         content = line_content(line)
         self.shipped[ident] = _Committed(content, line.destination, line.eccn, line.quantity)
-        line_hash = text_hash(self.texts.line(line))
-        self.rows.append(_row(ident, line, content, line_hash, self.now))
+        self.rows.append(
+            _row(
+                ident,
+                line.as_of.isoformat() if line.as_of else "",
+                line,
+                _debits(line.debits),
+                content,
+                text_hash(self.texts.line(line)),
+                self.now,
+            )
+        )
         self.outcome.committed.append(key)
         return line
+
+    def add_plain(self, line: Plain) -> None:
+        """Commit a `Plain` line when it may ship (it always fits: it draws on nothing)."""
+        ident = (line.shipment_id or "", line.line_id)
+        key = f"{ident[0]}/{ident[1]}"
+        if key in self.repeated or ident in self.shipped:
+            raise RuntimeError(f"line {key} was given as plain, but another line has its ids")
+        if line.outcome not in SHIPPABLE:
+            self.outcome.refused.append((key, f"outcome {line.outcome.value} may not ship"))
+            return
+        if line.content is None or line.line_hash is None:
+            raise RuntimeError(f"line {key} may ship, but was given without its content")
+        self.rows.append(_row(ident, line.as_of, line, [], line.content, line.line_hash, self.now))
+        self.outcome.committed.append(key)
 
     def _refuse(self, key: str, line: LineResult, outcome: Outcome, why: str) -> LineResult:
         self.outcome.refused.append((key, why))
@@ -284,7 +336,9 @@ class _Batch:
 
 def _row(
     ident: tuple[str, str],
-    line: LineResult,
+    as_of: str,
+    line: LineResult | Plain,
+    debits: list[list[str]],
     content: dict[str, str],
     input_hash: str,
     now: datetime,
@@ -293,7 +347,7 @@ def _row(
     return {
         "shipment_id": ident[0],
         "line_id": ident[1],
-        "as_of": line.as_of.isoformat() if line.as_of else "",
+        "as_of": as_of,
         "destination": line.destination,
         "eccn": line.eccn,
         "quantity": line.quantity,
@@ -302,12 +356,17 @@ def _row(
         "exception": line.exception,
         "input_hash": input_hash,
         "committed_at": now,
-        "debits": [
-            [allowance_id, holder, period, str(exact(amount))]
-            for allowance_id, holder, period, amount in line.debits
-        ],
+        "debits": debits,
         "content": content,
     }
+
+
+def _debits(debits: Debits) -> list[list[str]]:
+    """A line's debits as its committed row keeps them."""
+    return [
+        [allowance_id, holder, period, str(exact(amount))]
+        for allowance_id, holder, period, amount in debits
+    ]
 
 
 @dataclass(frozen=True, slots=True)

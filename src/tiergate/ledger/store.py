@@ -14,7 +14,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, Select, create_engine, event, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import QueuePool
 
@@ -172,8 +182,17 @@ _CHUNK = 500  # values per IN (...) list: well under every database's parameter 
 def rows_in(
     connection: Connection, query: Select[*tuple[Any, ...]], column: Any, values: set[str]
 ) -> Iterator[Any]:
-    """The rows of `query` whose `column` is one of `values`, a chunk of values at a time."""
+    """The rows of `query` whose `column` is one of `values`: a chunk of values at a time,
+    or, when the rows of `query` are fewer than the values (a big book on a young ledger),
+    every row of it, those with another value left out."""
     ordered = sorted(values)
+    if len(ordered) > _CHUNK:
+        count = select(func.count()).select_from(query.subquery())
+        if connection.execute(count).scalar_one() <= len(ordered):
+            for *row, value in connection.execute(query.add_columns(column)):
+                if value in values:
+                    yield tuple(row)
+            return
     for start in range(0, len(ordered), _CHUNK):
         yield from connection.execute(query.where(column.in_(ordered[start : start + _CHUNK])))
 
