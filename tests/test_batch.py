@@ -548,9 +548,16 @@ def test_lines_read_a_column_at_a_time_are_the_lines_of_each_row(rows: list[list
 @given(
     values=st.lists(st.none() | st.text(st.characters(exclude_categories=("Cs",)), max_size=12)),
     strip=st.booleans(),
+    ascii=st.booleans(),
 )
-@example(values=['a"b', "a\\b", "\x00", "\x1f", "\x7f", " é ", "  ", "", "😀\n"], strip=True)
-def test_texts_are_written_as_json_writes_them(values: list[str | None], strip: bool) -> None:
+@example(
+    values=['a"b', "a\\b", "\x00", "\x1f", "\x7f", " é ", "  ", "", "😀\n", "~ !"],
+    strip=True,
+    ascii=True,
+)
+def test_texts_are_written_as_json_writes_them(
+    values: list[str | None], strip: bool, ascii: bool
+) -> None:
     import json
 
     from tiergate.batch.lines import json_column

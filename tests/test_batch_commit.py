@@ -86,14 +86,20 @@ _VOLATILE = {"id", "at", "hash", "prev_hash", "last_hash", "last_id", "hold_id"}
 
 def _tables(url: str) -> dict[str, list[str]]:
     """Every row of every table of the ledger, but the columns that name a moment or a row
-    id (and the hashes chained through moments), as sorted JSON texts."""
+    id (and the hashes chained through moments), as sorted JSON texts (a JSON column as the
+    text it holds)."""
     ledger = Ledger(url)
     found: dict[str, list[str]] = {}
     with ledger.engine.connect() as connection:
         metadata = sa.MetaData()
         metadata.reflect(connection)
         for name, table in metadata.tables.items():
-            kept = [c for c in table.c if c.name not in _VOLATILE and not c.name.endswith("_at")]
+            kept = [
+                # JSON as the text stored, byte for byte.
+                sa.cast(c, sa.Text).label(c.name) if isinstance(c.type, sa.JSON) else c
+                for c in table.c
+                if c.name not in _VOLATILE and not c.name.endswith("_at")
+            ]
             rows = connection.execute(sa.select(*kept)).mappings()
             found[name] = sorted(json.dumps(dict(row), default=str, sort_keys=True) for row in rows)
     ledger.close()

@@ -16,6 +16,7 @@ is written here: the ledger weighs every line with its own code.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -26,9 +27,10 @@ from tiergate.batch.lines import FIELDS as RESULT_FIELDS
 from tiergate.batch.lines import extra_names, json_column
 from tiergate.batch.own import ID_TEXTS
 from tiergate.batch.reading import Book, frame_lines
+from tiergate.ledger.bulk import Written
 from tiergate.ledger.canonical import LineTexts, canonical
 from tiergate.ledger.commits import Committing, Plain
-from tiergate.model import CONTENT_COLUMNS, SHIPPABLE, LineResult, Outcome, content_of
+from tiergate.model import CONTENT_COLUMNS, SHIPPABLE, LineResult, Outcome
 from tiergate.normalise import text
 
 
@@ -120,7 +122,7 @@ class _Lines:
         shipping = [outcome.value for outcome in SHIPPABLE]
         ships = frame.get_column("outcome").is_in(shipping)
         texts = self._canonical(part, frame.filter(ships)).to_list()
-        contents = _contents(frame.filter(ships))
+        contents = iter(_contents(frame.filter(ships)))
         hashes = iter(hashlib.sha256(t.encode()).hexdigest() for t in texts)
         shipment_ids = [text(value) for value in frame.get_column("shipment_id").to_list()]
         own = frame.select("row", "shape", "line_text", "as_of_cell", "units", "total")
@@ -230,18 +232,43 @@ def _own_json(frame: pl.DataFrame, book: Book) -> pl.DataFrame:
     return frame.with_columns(**columns)
 
 
-def _contents(frame: pl.DataFrame) -> Iterator[dict[str, str]]:
-    """Each line's content (`line_content`), in order."""
-    # A column blank on every line gives nothing.
-    given = [
-        (key, column)
-        for key, column in CONTENT_COLUMNS
-        if frame[column].null_count() < frame.height
-    ]
-    keys = [key for key, _ in given]
-    cells = frame.select(*(column for _, column in given), "units", "value_number")
-    for *values, units, value in cells.iter_rows():
-        yield content_of(zip(keys, values, strict=True), units, value)
+def _contents(frame: pl.DataFrame) -> list[Written]:
+    """Each line's content (`line_content`) as its column writes it (`json.dumps`), in
+    order: every key in `CONTENT_COLUMNS`' order, a blank one left out, with quantity and
+    value as parsed."""
+    members = []
+    for key, column in CONTENT_COLUMNS:
+        if key == "quantity":
+            frame = frame.with_columns(pl.col("units").cast(pl.String).alias("units:text"))
+            frame = json_column(frame, "units:text", ascii=True, name=f"content:{key}")
+        elif key == "value":
+            frame = _repr_json(frame, "value_number", f"content:{key}")
+        elif (
+            frame[column].null_count() < frame.height
+        ):  # a column blank on every line gives nothing
+            frame = json_column(frame, column, strip=True, ascii=True, name=f"content:{key}")
+        else:
+            continue
+        value = pl.col(f"content:{key}")
+        member = pl.concat_str(pl.lit(f"{json.dumps(key)}: "), value)
+        members.append(pl.when(value == "null").then(None).otherwise(member))
+    written = frame.select(
+        pl.concat_str(
+            pl.lit("{"), pl.concat_str(members, separator=", ", ignore_nulls=True), pl.lit("}")
+        )
+    )
+    return [Written(text) for text in written.to_series().to_list()]
+
+
+def _repr_json(frame: pl.DataFrame, column: str, name: str) -> pl.DataFrame:
+    """`frame` with `name`: the JSON of the text `repr` writes of each number of `column`
+    ("null" for none), worked out once per distinct number."""
+    numbers = frame.get_column(column).unique().to_list()
+    written = ["null" if n is None else json.dumps(repr(n)) for n in numbers]
+    table = pl.DataFrame(
+        {column: numbers, name: written}, schema={column: frame.schema[column], name: pl.String}
+    )
+    return frame.join(table, on=column, how="left", nulls_equal=True, maintain_order="left")
 
 
 def _results(part: Determined, plain: pl.DataFrame) -> list[LineResult]:

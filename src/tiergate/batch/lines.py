@@ -152,12 +152,20 @@ def extra_names(extras: tuple[str, ...], reserved: tuple[str, ...]) -> list[str]
     return names
 
 
-def json_column(frame: pl.DataFrame, column: str, *, strip: bool = False) -> pl.DataFrame:
-    """`frame` with `column:json`: each value as `json` encodes it (with `strip`, the
-    value as `normalise.text` gives it: stripped, None when blank). A text that JSON writes
-    between quotes as it is (no quote, backslash or control character) is quoted by polars;
-    any other value is encoded by `json`, once per distinct value."""
-    name = f"{column}:json"
+def json_column(
+    frame: pl.DataFrame,
+    column: str,
+    *,
+    strip: bool = False,
+    ascii: bool = False,
+    name: str | None = None,
+) -> pl.DataFrame:
+    """`frame` with `name` (by default `column:json`): each value of `column` as `json`
+    encodes it, with `ensure_ascii` as `ascii` says (with `strip`, the value as
+    `normalise.text` gives it: stripped, None when blank). A text that JSON writes between
+    quotes as it is is quoted by polars; any other value is encoded by `json`, once per
+    distinct value."""
+    name = name or f"{column}:json"
     values = pl.col(column)
     if frame.schema[column] == pl.String:
         if strip:
@@ -167,7 +175,7 @@ def json_column(frame: pl.DataFrame, column: str, *, strip: bool = False) -> pl.
         frame = frame.with_columns(
             pl.when(values.is_null())
             .then(pl.lit("null"))
-            .when(values.str.contains(_ESCAPED))
+            .when(values.str.contains(_ESCAPED_ASCII if ascii else _ESCAPED))
             .then(None)
             .otherwise(quoted)
             .alias(name)
@@ -178,13 +186,16 @@ def json_column(frame: pl.DataFrame, column: str, *, strip: bool = False) -> pl.
         rest = frame.get_column(column).unique().to_list()
     if not rest:
         return frame
+    encoded = [json.dumps(text(v) if strip else v, ensure_ascii=ascii) for v in rest]
     table = pl.DataFrame(
-        {column: rest, "encoded": [_encoded(text(v) if strip else v) for v in rest]},
+        {column: rest, "encoded": encoded},
         schema={column: frame.schema[column], "encoded": pl.String},
     )
     frame = frame.join(table, on=column, how="left", nulls_equal=True, maintain_order="left")
     return frame.with_columns(pl.coalesce(name, "encoded").alias(name)).drop("encoded")
 
 
-# What `json` writes other than as it is within a text's quotes.
+# What `json` writes other than as it is within a text's quotes: with `ensure_ascii` off, a
+# quote, a backslash or a control character; with it on, also anything not printable ASCII.
 _ESCAPED = r'["\\\x00-\x1f]'
+_ESCAPED_ASCII = r"[^\x20-\x21\x23-\x5b\x5d-\x7e]"

@@ -4,15 +4,25 @@
 Each value passes through the conversion SQLAlchemy gives its column for the connection's
 dialect (JSON columns written as JSON text, exact decimals as the ledger stores them), so the
 rows stored are the rows an INSERT would store: only SQLAlchemy's work per row on building
-parameters is left out, which costs more than the database's own work on a big commit.
+parameters is left out, which costs more than the database's own work on a big commit. A JSON
+value may come `Written` already, as the column writes it (`json.dumps`, SQLAlchemy's and
+psycopg's default).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A JSON column's value as `json.dumps` writes it."""
+
+    text: str
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -41,9 +51,12 @@ def _converted(
     dialect = connection.dialect
     converters: list[tuple[int, Callable[[Any], Any]]] = []
     for index, name in enumerate(names):
-        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        kind = table.c[name].type
+        processor = kind.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
-            converters.append((index, processor))
+            converters.append(
+                (index, _or_written(processor) if isinstance(kind, JSON) else processor)
+            )
     for row in rows:
         if row.keys() != rows[0].keys():
             raise ValueError(f"rows for {table.name} name different columns: {sorted(row)}")
@@ -51,3 +64,12 @@ def _converted(
         for index, convert in converters:
             values[index] = convert(values[index])
         yield tuple(values)
+
+
+def _or_written(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's conversion, which takes a `Written` value as it is."""
+
+    def convert(value: Any) -> Any:
+        return value.text if isinstance(value, Written) else processor(value)
+
+    return convert

@@ -21,7 +21,7 @@ from tiergate.keys import LicenceUseState
 from tiergate.ledger.allowances import Debits, Usage
 from tiergate.ledger.amounts import exact
 from tiergate.ledger.audit import Decisions, append, decisions, list_edition
-from tiergate.ledger.bulk import insert_rows
+from tiergate.ledger.bulk import Written, insert_rows
 from tiergate.ledger.canonical import LineTexts, text_hash
 from tiergate.ledger.holds import record_holds
 from tiergate.ledger.licensing import LicenceTaker, release_stale, reserves
@@ -65,8 +65,8 @@ class Plain(NamedTuple):
     its ids (a producer that cannot say so gives the line's `LineResult`). It carries what
     the ledger records of it: its audit entry's fields (`rules`, and `reasons`, its reasons'
     canonical text as `LineTexts.listed` writes it) and, when it may ship, the fields of its
-    committed row (`content` as `line_content` gives it, `line_hash` over the canonical
-    JSON of its result)."""
+    committed row (`content`: `line_content` as its column writes it, `line_hash` over the
+    canonical JSON of its result)."""
 
     shipment_id: str | None
     line_id: str
@@ -79,7 +79,7 @@ class Plain(NamedTuple):
     exception: str | None
     rules: list[str]
     reasons: str
-    content: dict[str, str] | None
+    content: Written | None
     line_hash: str | None
 
 
@@ -339,7 +339,7 @@ def _row(
     as_of: str,
     line: LineResult | Plain,
     debits: list[list[str]],
-    content: dict[str, str],
+    content: dict[str, str] | Written,
     input_hash: str,
     now: datetime,
 ) -> dict[str, Any]:
