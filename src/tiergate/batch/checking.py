@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from tiergate.batch.cells import ITEM_CELLS, PLACE_CELLS, VERDICT_CELLS, joined
-from tiergate.batch.own import ID_SEED, ID_TEXTS, mapped, own_cells
+from tiergate.batch.own import ID_SEED, ID_TEXTS, Total, mapped, own_cells
 from tiergate.batch.reading import FIELDS, Book, NotColumnar, exact, frame_lines, line_of
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
@@ -107,7 +107,7 @@ class Terms:
     decisions: Mapping[tuple[str, str], HoldDecision] | None = None
     memo: dict[tuple[Any, ...], Shape] = field(default_factory=dict)
     shapes: dict[tuple[Any, ...], Shape] = field(default_factory=dict)
-    totals: dict[float, tuple[str, float, str]] = field(default_factory=dict)
+    totals: dict[float, Total] = field(default_factory=dict)
 
     def part(self, frame: pl.DataFrame) -> tuple[Determined, pl.DataFrame]:
         """A batch (`frame`, its lines numbered in the whole book in `row`) determined, but

@@ -212,8 +212,6 @@ def _own_json(frame: pl.DataFrame, book: Book) -> pl.DataFrame:
     frame = json_column(frame, "shipment_id", strip=True)
     frame = json_column(frame, "line_text")
     frame = json_column(frame, "value_number")
-    frame = json_column(frame, "total")
-    frame = json_column(frame, "h100")
     frame = json_column(frame, "consignee", strip=True)
     columns = {
         "own:shipment_id": pl.col("shipment_id:json"),

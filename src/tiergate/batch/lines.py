@@ -82,8 +82,6 @@ def _plain_texts(
     frame = json_column(frame, "shipment_id", strip=True)
     frame = json_column(frame, "line_text")
     frame = json_column(frame, "value_number")
-    frame = json_column(frame, "total")
-    frame = json_column(frame, "h100")
     frame = json_column(frame, "consignee", strip=True)
     for i in range(len(extras)):
         frame = json_column(frame, f"extra:{i}")

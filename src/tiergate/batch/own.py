@@ -4,6 +4,7 @@ verdict."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -64,9 +65,11 @@ ID_TEXTS = {
 ID_SEED = 12
 
 
-def own_cells(
-    frame: pl.DataFrame, h100_tpp: float, known: dict[float, tuple[str, float, str]]
-) -> pl.DataFrame:
+# A total's CSV cell, its H100-equivalents, their cell, and the JSON of both.
+Total = tuple[str, float, str, str, str]
+
+
+def own_cells(frame: pl.DataFrame, h100_tpp: float, known: dict[float, Total]) -> pl.DataFrame:
     """Each line's own cells (ids, quantity, value, totals) and whether it can share its
     shape's verdict; `known` holds the cells of the totals worked out before."""
     frame = mapped(frame, "quantity", _quantity, {"units": pl.Int64, "bad_quantity": pl.Boolean})
@@ -77,8 +80,8 @@ def own_cells(
         {"value_number": pl.Float64, "value_cell": pl.String, "bad_value": pl.Boolean},
     )
     # The product is the float product Python makes (IEEE 754 both); its cells, and the
-    # H100-equivalents rounded as `round` rounds, are worked out once per distinct total.
-    # Numbers never need quoting in CSV.
+    # H100-equivalents rounded as `round` rounds, are worked out once per distinct total, and
+    # written as CSV and JSON cells. Numbers never need quoting in CSV.
     frame = frame.with_columns(total=pl.col("unit_tpp") * pl.col("units"))
     totals = frame.get_column("total").drop_nulls().unique().to_list()
     if len(known) > TOTALS_KEPT:
@@ -86,7 +89,7 @@ def own_cells(
     for total in totals:
         if total not in known:
             h100 = round(total / h100_tpp, 2)
-            known[total] = (cell(total), h100, cell(h100))
+            known[total] = (cell(total), h100, cell(h100), json.dumps(total), json.dumps(h100))
     table = pl.DataFrame(
         [(total, *known[total]) for total in totals],
         orient="row",
@@ -95,12 +98,15 @@ def own_cells(
             "total_cell": pl.String,
             "h100": pl.Float64,
             "h100_cell": pl.String,
+            "total:json": pl.String,
+            "h100:json": pl.String,
         },
     )
     frame = frame.join(table, on="total", how="left", maintain_order="left").with_columns(
         quantity_cell=pl.col("units").cast(pl.String).fill_null(""),
         total_cell=pl.col("total_cell").fill_null(""),
         h100_cell=pl.col("h100_cell").fill_null(""),
+        **{name: pl.col(name).fill_null("null") for name in ("total:json", "h100:json")},
     )
     too_long = pl.lit(False)
     for column, most in LIMITS:

@@ -54,9 +54,8 @@ def _converted(
         kind = table.c[name].type
         processor = kind.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
-            converters.append(
-                (index, _or_written(processor) if isinstance(kind, JSON) else processor)
-            )
+            written = _or_written(processor) if isinstance(kind, JSON) else processor
+            converters.append((index, _once(written)))
     for row in rows:
         if row.keys() != rows[0].keys():
             raise ValueError(f"rows for {table.name} name different columns: {sorted(row)}")
@@ -73,3 +72,19 @@ def _or_written(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return value.text if isinstance(value, Written) else processor(value)
 
     return convert
+
+
+def _once(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A conversion that converts a value that is the very object it converted last only
+    once (every row of a commit has the same moment)."""
+    last: list[Any] = [_NOTHING, None]
+
+    def convert(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, processor(value)
+        return last[1]
+
+    return convert
+
+
+_NOTHING = object()

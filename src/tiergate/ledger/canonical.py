@@ -105,6 +105,10 @@ def _rules(reasons: tuple[Reason, ...]) -> list[str]:
     return [reason.rule for reason in reasons]
 
 
+# Texts a `ListHash` keeps encoded (each with the text itself).
+_TEXTS_KEPT = 4096
+
+
 def _list_hash(items: Iterable[str]) -> str:
     """The hash of the canonical text of a list whose items' texts are `items`, taken as they
     come (a big report's text is never held whole)."""
@@ -115,16 +119,22 @@ def _list_hash(items: Iterable[str]) -> str:
 
 
 class ListHash:
-    """The hash of the canonical text of a list, its items' texts given one at a time."""
+    """The hash of the canonical text of a list, its items' texts given one at a time; a
+    text given again (the same object: a shape's lines share theirs) is encoded once."""
 
     def __init__(self) -> None:
         self._digest = hashlib.sha256(b"[")
-        self._separator = b""
+        self._first = True
+        self._encoded: dict[int, tuple[str, bytes]] = {}
 
     def add(self, item: str) -> None:
-        self._digest.update(self._separator)
-        self._digest.update(item.encode())
-        self._separator = b","
+        known = self._encoded.get(id(item))
+        if known is None or known[0] is not item:
+            if len(self._encoded) >= _TEXTS_KEPT:
+                self._encoded.clear()
+            known = self._encoded[id(item)] = (item, b"," + item.encode())
+        self._digest.update(known[1][1:] if self._first else known[1])
+        self._first = False
 
     def hexdigest(self) -> str:
         digest = self._digest.copy()

@@ -9,6 +9,7 @@ is not committed and says why.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -320,7 +321,8 @@ class _Batch:
             return
         if line.content is None or line.line_hash is None:
             raise RuntimeError(f"line {key} may ship, but was given without its content")
-        self.rows.append(_row(ident, line.as_of, line, [], line.content, line.line_hash, self.now))
+        row = _row(ident, line.as_of, line, _NO_DEBITS, line.content, line.line_hash, self.now)
+        self.rows.append(row)
         self.outcome.committed.append(key)
 
     def _refuse(self, key: str, line: LineResult, outcome: Outcome, why: str) -> LineResult:
@@ -338,7 +340,7 @@ def _row(
     ident: tuple[str, str],
     as_of: str,
     line: LineResult | Plain,
-    debits: list[list[str]],
+    debits: list[list[str]] | Written,
     content: dict[str, str] | Written,
     input_hash: str,
     now: datetime,
@@ -359,6 +361,10 @@ def _row(
         "debits": debits,
         "content": content,
     }
+
+
+# The debits of a line that debits nothing, as the column writes them.
+_NO_DEBITS = Written(json.dumps([]))
 
 
 def _debits(debits: Debits) -> list[list[str]]:
