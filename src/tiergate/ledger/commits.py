@@ -50,7 +50,7 @@ class CommitResult:
         return {
             "committed": self.committed,
             "already": self.already,
-            "refused": [list(r) for r in self.refused],
+            "refused": self.refused,  # each (key, why) written as a JSON list
         }
 
     def summary(self) -> str:
