@@ -1,4 +1,4 @@
-"""Committing a long book by the columnar path (`Workspace.commit_columnar`, which
+"""CheckedBook a long book by the columnar path (`Workspace.commit_columnar`, which
 `tiergate check BOOK --commit` takes for a CSV or JSON Lines output) against the row path
 (`Workspace.check(..., commit=True)`): on the same ledger state (lines committed before, some
 of them changed since; licences that run out; reservations; decisions on holds) and a book
@@ -173,3 +173,23 @@ def test_the_cli_commits_a_long_book_by_the_columnar_path(
     assert expected.commit is not None
     assert expected.commit.summary() in result.stderr
     assert _tables(columns_url) == _tables(rows_url)
+
+
+@pytest.mark.parametrize("reserve", [True, False])
+def test_an_audited_columnar_check_records_what_the_row_path_records(
+    tmp_path: Path, urls: tuple[str, str], reserve: bool
+) -> None:
+    before, checked, book = _books(tmp_path)
+    rows_url, columns_url = urls
+    by_rows = _ledger_state(rows_url, before, checked)
+    by_columns = _ledger_state(columns_url, before, checked)
+    expected = by_rows.check(book, screen=False, reserve=reserve, actor="cli")
+    found = by_columns.check_columnar(book, screen=False, reserve=reserve, actor="cli")
+    assert found is not None, "the columnar path takes a long CSV book with a ledger"
+    assert found.summary == expected.report.summary
+    assert csv_of(found).text == to_csv(expected.report)
+    by_rows.close()
+    by_columns.close()
+    tables = _tables(columns_url)
+    assert tables == _tables(rows_url)
+    assert any('"action": "check"' in entry for entry in tables["audit_log"])

@@ -1,4 +1,4 @@
-"""A book determined by the columnar path, as the ledger commits it (`Committing`), a batch
+"""A book determined by the columnar path, as the ledger commits it (`CheckedBook`), a batch
 at a time, in book order.
 
 Most lines of a book are plain (they share their shape's verdict) and have nothing for the
@@ -29,17 +29,17 @@ from tiergate.batch.own import ID_TEXTS
 from tiergate.batch.reading import Book, frame_lines
 from tiergate.ledger.bulk import Written
 from tiergate.ledger.canonical import LineTexts, canonical
-from tiergate.ledger.commits import Committing, Plain
+from tiergate.ledger.commits import CheckedBook, Plain
 from tiergate.model import CONTENT_COLUMNS, SHIPPABLE, LineResult, Outcome
 from tiergate.normalise import text
 
 
-def committing(found: Columns, keys: set[tuple[str, str]]) -> Committing:
+def checked_book(found: Columns, keys: set[tuple[str, str]]) -> CheckedBook:
     """The book `found` determined, as a commit takes it; `keys` holds every line's ids
     (`book_keys`)."""
     drawing = [line for line in found.settled() if line.debits or line.licence is not None]
     lines = _Lines(found)
-    return Committing(
+    return CheckedBook(
         lines.given,
         keys,
         drawing,
@@ -80,18 +80,22 @@ class _Lines:
     # and the canonical text of its members around the line's own.
     shaped: dict[int, tuple[LineResult, _Audit, list[str]]] = field(default_factory=dict)
 
-    def given(self, committed: Collection[tuple[str, str]]) -> Iterator[LineResult | Plain]:
+    def given(self, committed: Collection[tuple[str, str]] | None) -> Iterator[LineResult | Plain]:
         """Every line in book order; `committed` holds the ids of the book's lines committed
-        before (such a line is never plain)."""
+        before (such a line is never plain), or is None for a check that commits nothing
+        (its plain lines need no row)."""
+        rows = committed is not None
         shipped = pl.Series(
-            [f"{shipment}\x00{line}" for shipment, line in committed], dtype=pl.String
+            [f"{shipment}\x00{line}" for shipment, line in committed or ()], dtype=pl.String
         )
-        repeated = pl.Series(list(self.found.summary.duplicate_ids), dtype=pl.String)
+        repeated = pl.Series(
+            list(self.found.summary.duplicate_ids) if rows else [], dtype=pl.String
+        )
         for part in self.found.batches():
-            yield from self._part(part, shipped, repeated)
+            yield from self._part(part, shipped, repeated, rows=rows)
 
     def _part(
-        self, part: Determined, shipped: pl.Series, repeated: pl.Series
+        self, part: Determined, shipped: pl.Series, repeated: pl.Series, *, rows: bool
     ) -> list[LineResult | Plain]:
         """A batch's lines: plain where the ledger has nothing to weigh (ids that another line
         of the book or a committed line carries, or a hold, make a line not plain), in
@@ -110,16 +114,19 @@ class _Lines:
         hard = frame.filter(pl.col("plain_line") & ~pl.col("simple"))
         for row, result in zip(hard.get_column("row").to_list(), _results(part, hard), strict=True):
             placed[row - part.first] = result
-        for row, plain in self._plain(part, frame.filter(pl.col("simple"))):
+        for row, plain in self._plain(part, frame.filter(pl.col("simple")), rows=rows):
             placed[row - part.first] = plain
         given = [line for line in placed if line is not None]
         if len(given) != len(placed):
             raise RuntimeError(f"a batch gave {len(given)} lines for {len(placed)}")
         return given
 
-    def _plain(self, part: Determined, frame: pl.DataFrame) -> Iterator[tuple[int, Plain]]:
-        """The `Plain` of each line of `frame` (plain lines of `part`), with its row."""
-        shipping = [outcome.value for outcome in SHIPPABLE]
+    def _plain(
+        self, part: Determined, frame: pl.DataFrame, *, rows: bool
+    ) -> Iterator[tuple[int, Plain]]:
+        """The `Plain` of each line of `frame` (plain lines of `part`), with its row; with
+        `rows`, the content and hash of each line that may ship."""
+        shipping = [outcome.value for outcome in SHIPPABLE] if rows else []
         ships = frame.get_column("outcome").is_in(shipping)
         texts = self._canonical(part, frame.filter(ships)).to_list()
         contents = iter(_contents(frame.filter(ships)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -108,7 +109,8 @@ def check(
     )
     day = parse_day(as_of, "--as-of")
     if not commit:
-        _in_columns(place, file, out, day, view, screen=not no_screen)
+        audit = Audit(reserve=not no_reserve, actor=actor)
+        _in_columns(place, file, out, day, view, screen=not no_screen, audit=audit)
     elif out.format in COLUMNAR_FORMATS:
         _committed_in_columns(place, file, out, day, view, screen=not no_screen, actor=actor)
     checked = place.check(
@@ -190,18 +192,37 @@ def _committed_in_columns(
     raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
 
 
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """How a check is audited when there is a ledger: reserving or not, and by whom."""
+
+    reserve: bool
+    actor: str
+
+
 def _in_columns(
-    place: Workspace, file: Path, out: Output, day: date | None, view: View, *, screen: bool
+    place: Workspace,
+    file: Path,
+    out: Output,
+    day: date | None,
+    view: View,
+    *,
+    screen: bool,
+    audit: Audit,
 ) -> None:
-    """Write a CSV, JSON, JSON Lines or Parquet check the columnar path takes, and exit with
-    its status; return when the row path must check the book."""
+    """Write a CSV, JSON, JSON Lines or Parquet check the columnar path takes (audited when
+    there is a ledger), and exit with its status; return when the row path must check the
+    book."""
     out.needs_file("parquet")
     if out.format not in COLUMNAR_FORMATS or not place.takes_columns(file):
         return
-    if out.format in ("csv", "jsonl") and out.path is not None:
+    streams = out.format in ("csv", "jsonl") and out.path is not None
+    if streams and place.ledger() is None:  # an audit reads every batch after the check
         _streamed(place, file, out, day, view, screen=screen)
         return
-    found = place.check_columnar(file, as_of=day, view=view, screen=screen)
+    found = place.check_columnar(
+        file, as_of=day, view=view, screen=screen, reserve=audit.reserve, actor=audit.actor
+    )
     if found is None:
         return
     _write_columns(found, out, view)

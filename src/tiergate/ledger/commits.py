@@ -1,4 +1,4 @@
-"""Committing shipped lines: each line that may ship is re-checked against the ledger as read
+"""CheckedBook shipped lines: each line that may ship is re-checked against the ledger as read
 under the write lock (its allowances, its licence, the lines already committed with its ids)
 and recorded, or refused with the reason; a check that does not commit is audited too.
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select
@@ -21,7 +21,7 @@ from tiergate.engine import LICENCE_CITATION, summarise
 from tiergate.keys import LicenceUseState
 from tiergate.ledger.allowances import Debits, Usage
 from tiergate.ledger.amounts import exact
-from tiergate.ledger.audit import Decisions, append, decisions, list_edition
+from tiergate.ledger.audit import Decisions, append, list_edition
 from tiergate.ledger.bulk import Written, insert_rows
 from tiergate.ledger.canonical import LineTexts, text_hash
 from tiergate.ledger.holds import record_holds
@@ -62,12 +62,13 @@ class CommitResult:
 
 class Plain(NamedTuple):
     """A line with nothing for the ledger to weigh but its outcome: it debits no allowance,
-    names no licence, is not held, and no other line of the book or committed line carries
-    its ids (a producer that cannot say so gives the line's `LineResult`). It carries what
-    the ledger records of it: its audit entry's fields (`rules`, and `reasons`, its reasons'
-    canonical text as `LineTexts.listed` writes it) and, when it may ship, the fields of its
-    committed row (`content`: `line_content` as its column writes it, `line_hash` over the
-    canonical JSON of its result)."""
+    names no licence, is not held, and (when committing) no other line of the book or
+    committed line carries its ids (a producer that cannot say so gives the line's
+    `LineResult`). It carries what the ledger records of it: its audit entry's fields
+    (`rules`, and `reasons`, its reasons' canonical text as `LineTexts.listed` writes it)
+    and, when committing a line that may ship, the fields of its committed row (`content`:
+    `line_content` as its column writes it, `line_hash` over the canonical JSON of its
+    result)."""
 
     shipment_id: str | None
     line_id: str
@@ -85,15 +86,16 @@ class Plain(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Committing:
-    """A checked book as a commit takes it: its lines in book order (`lines`, given the ids
-    of the book's lines committed before, read once under the write lock; a line may be
-    given as `Plain`), every line's ids (`keys`: shipment_id, line_id), the lines that
+class CheckedBook:
+    """A checked book as the ledger takes it, to commit it or to audit the check: its lines
+    in book order (`lines`, given the ids of the book's lines committed before, or None for
+    a check that commits nothing, read once under the write lock; a line may be given as
+    `Plain`), every line's ids (`keys`: shipment_id, line_id), the lines that
     debit an allowance or name a licence (`drawing`, all of them), the ids more than one line
     carries (`repeated`, as "shipment_id/line_id"), and the rulebook version and data editions
     it was checked with. A report gives one (`of_report`); so does the columnar path."""
 
-    lines: Callable[[Collection[tuple[str, str]]], Iterable[LineResult | Plain]]
+    lines: Callable[[Collection[tuple[str, str]] | None], Iterable[LineResult | Plain]]
     keys: Collection[tuple[str, str]]
     drawing: Sequence[LineResult]
     repeated: frozenset[str]
@@ -101,7 +103,7 @@ class Committing:
     editions: Sequence[Mapping[str, str]]
 
     @classmethod
-    def of_report(cls, report: Report) -> Committing:
+    def of_report(cls, report: Report) -> CheckedBook:
         return cls(
             lambda _: report.lines,
             {(line.shipment_id or "", line.line_id or "") for line in report.lines},
@@ -113,7 +115,7 @@ class Committing:
 
 
 class Commits(Store):
-    """Committing checked lines as shipped, and auditing checks."""
+    """CheckedBook checked lines as shipped, and auditing checks."""
 
     def commit(
         self,
@@ -130,7 +132,7 @@ class Commits(Store):
         are hashed. The result's report is the report as the ledger recorded it."""
         input_hash = input_hash or LineTexts().lines_hash(report)
         outcome = self.commit_lines(
-            Committing.of_report(report), limits, actor, source=source, input_hash=input_hash
+            CheckedBook.of_report(report), limits, actor, source=source, input_hash=input_hash
         )
         if outcome.changed:
             # A line that may ship was refused: the report says what it now is.
@@ -145,14 +147,14 @@ class Commits(Store):
 
     def commit_lines(
         self,
-        book: Committing,
+        book: CheckedBook,
         limits: dict[str, float],
         actor: str,
         *,
         source: str | None,
         input_hash: str,
     ) -> CommitResult:
-        """`commit` of a book given as `Committing`; the result says which lines the ledger
+        """`commit` of a book given as `CheckedBook`; the result says which lines the ledger
         recorded as other than checked (`CommitResult.changed`, by their place in the book).
 
         The ledger's balances are read once, inside the locked transaction, every line is
@@ -211,19 +213,49 @@ class Commits(Store):
     ) -> None:
         """Audit a check that did not commit: what was checked and what came out; with
         `reserve`, reserve the licence quantity of the lines a licence covers."""
+        self.record_lines(
+            CheckedBook.of_report(report),
+            Checked(report.view.value, report.as_of, report.summary.as_dict()),
+            source,
+            actor,
+            input_hash=input_hash or LineTexts().lines_hash(report),
+            reserve=reserve,
+        )
+
+    def record_lines(
+        self,
+        book: CheckedBook,
+        checked: Checked,
+        source: str,
+        actor: str,
+        *,
+        input_hash: str,
+        reserve: bool = True,
+    ) -> None:
+        """`record_check` of a book given as `CheckedBook` (`checked` says how it was
+        checked): its held lines' holds, the reservations of the lines a licence covers (all
+        of them among `book.drawing`), and the audit entry."""
         self.require_current()
         texts = LineTexts()
+        kept = Decisions(texts)
         with self._writing() as connection:
             self._serialise(connection)
-            record_holds(connection, report.lines)
+            held = []
+            for line in book.lines(None):
+                if isinstance(line, Plain):
+                    kept.add_plain(line)
+                    continue
+                kept.add(line)
+                if line.outcome is Outcome.HOLD:
+                    held.append(line)
+            record_holds(connection, held)
             if reserve:
-                book = Committing.of_report(report)
                 named = {
-                    (line.shipment_id or "", line.line_id or ""): line for line in report.lines
+                    (line.shipment_id or "", line.line_id or ""): line for line in book.drawing
                 }
                 release_stale(connection, book.keys, named)
-                taker = LicenceTaker.load(connection, report.lines)
-                for line in report.lines:
+                taker = LicenceTaker.load(connection, book.drawing)
+                for line in book.drawing:
                     # A reservation that no longer fits is not made: committing says why.
                     if reserves(line) and taker.problem(line) is None:
                         taker.take(line, LicenceUseState.RESERVED)
@@ -232,18 +264,28 @@ class Commits(Store):
                 connection,
                 actor=actor,
                 action="check",
-                input_hash=input_hash or texts.lines_hash(report),
-                rulebook_version=report.rulebook_version,
-                list_edition=list_edition(report.editions),
+                input_hash=input_hash,
+                rulebook_version=book.rulebook_version,
+                list_edition=list_edition(book.editions),
                 payload={
                     "source": source,
-                    "view": report.view.value,
-                    "as_of": report.as_of.isoformat() if report.as_of else None,
-                    "summary": report.summary.as_dict(),
+                    "view": checked.view,
+                    "as_of": checked.as_of.isoformat() if checked.as_of else None,
+                    "summary": checked.summary,
                     "reserved": reserve,
-                    **decisions(report, texts),
+                    **kept.payload(),
                 },
             )
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """How a book was checked, as its audit entry says: the view, the date (None: each
+    line's own) and the summary (`Summary.as_dict`)."""
+
+    view: str
+    as_of: date | None
+    summary: dict[str, Any]
 
 
 @dataclass

@@ -224,8 +224,8 @@ class Workspace:
         elif ledger is not None:
             ledger.record_check(report, str(path), actor, input_hash=digest, reserve=reserve)
             log.info("check recorded in the ledger%s", "" if reserve else " (no reservation)")
-        if ledger is not None and screener is not None:
-            ledger.record_lapses(screener.lapsed.values(), actor)
+        if ledger is not None:
+            _lapses(ledger, screener, actor)
         return CheckResult(report, digest, committed)
 
     def check_columnar(
@@ -236,15 +236,39 @@ class Workspace:
         view: View = View.ENFORCED,
         screen: bool = True,
         ready: Callable[[Determined], None] | None = None,
+        reserve: bool = True,
+        actor: str = "library",
     ) -> Columns | None:
         """The book at `path` determined by the columnar path (`tiergate.batch`), which gives
-        what `check` gives, line for line, for a check without a ledger. None where `check`
-        must do it: a ledger in use (the check is audited), a CSV book shorter than
-        `LONG_BOOK` lines (the row path answers it sooner), a JSON book, or a book whose
-        texts the columnar path cannot read exactly as the row reader (`batch.reading`);
-        then whatever was given to `ready` (`Columns` says what) is to be thrown away."""
-        if not self.takes_columns(path):
+        what `check` gives, line for line, and audited as `check` audits it when there is a
+        ledger (then `ready` is not used: the ledger reads every batch). None where `check`
+        must do it: a CSV book shorter than `LONG_BOOK` lines (the row path answers it
+        sooner), a JSON book, or a book whose texts the columnar path cannot read exactly as
+        the row reader (`batch.reading`); then whatever was given to `ready` (`Columns` says
+        what) is to be thrown away, and nothing was recorded."""
+        if not _columnar(path):
             return None
+        ledger = self.ledger()
+        if ledger is not None:
+            from tiergate.batch.committing import checked_book
+            from tiergate.ledger.commits import Checked
+
+            read = self._in_ledger(path, ledger, as_of, view, screen)
+            if read is None:
+                return None
+            found, keys, digest, screener = read
+            summary = found.summary.as_dict()
+            ledger.record_lines(
+                checked_book(found, keys),
+                Checked(view.value, as_of, summary),
+                str(path),
+                actor,
+                input_hash=digest,
+                reserve=reserve,
+            )
+            log.info("check recorded in the ledger%s", "" if reserve else " (no reservation)")
+            _lapses(ledger, screener, actor)
+            return found
         book = self._columnar_book(path)
         if book is None:
             return None
@@ -277,11 +301,34 @@ class Workspace:
         must do it: nothing was committed."""
         if not _columnar(path):
             return None
-        from tiergate.batch.checking import Columns
-        from tiergate.batch.committing import book_keys, committing
-        from tiergate.batch.reading import NotColumnar
+        from tiergate.batch.committing import checked_book
 
         ledger = self.ledger(required=True)
+        read = self._in_ledger(path, ledger, as_of, view, screen)
+        if read is None:
+            return None
+        found, keys, digest, screener = read
+        engine = found.engine
+        limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+        done = ledger.commit_lines(
+            checked_book(found, keys), limits, actor, source=str(path), input_hash=digest
+        )
+        found.amend(done.changed)
+        log.info("committed: %s", done.summary())
+        _lapses(ledger, screener, actor)
+        return found, done
+
+    def _in_ledger(
+        self, path: Path, ledger: Ledger, as_of: date | None, view: View, screen: bool
+    ) -> tuple[Columns, set[tuple[str, str]], str, Screener | None] | None:
+        """The book at `path` determined by the columnar path against the ledger's
+        allowances, licences and hold decisions (screened with its suppressions), with every
+        line's ids, the SHA-256 of the bytes read and the screener; None where the row path
+        must read it."""
+        from tiergate.batch.checking import Columns
+        from tiergate.batch.committing import book_keys
+        from tiergate.batch.reading import NotColumnar
+
         read = _book_read(path)
         if read is None:
             return None
@@ -304,21 +351,13 @@ class Workspace:
         except NotColumnar:
             return None
         log.info("read %d lines from %s into columns (sha256 %s)", found.lines, path, digest[:16])
-        limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
-        done = ledger.commit_lines(
-            committing(found, keys), limits, actor, source=str(path), input_hash=digest
-        )
-        found.amend(done.changed)
-        log.info("committed: %s", done.summary())
-        if screener is not None:
-            ledger.record_lapses(screener.lapsed.values(), actor)
-        return found, done
+        return found, keys, digest, screener
 
     def takes_columns(self, path: Path) -> bool:
         """Whether `check_columnar` may check the book at `path`: a Parquet book, or a CSV
-        book of at least `LONG_BOOK` lines, checked without a ledger (it may still find a
-        book the row path must read)."""
-        return self.ledger() is None and _columnar(path)
+        book of at least `LONG_BOOK` lines (it may still find a book the row path must
+        read)."""
+        return _columnar(path)
 
     def columnar_book(self, path: Path) -> Book | None:
         """The book at `path` for the columnar path: a Parquet book, or a CSV book of at
@@ -342,6 +381,12 @@ class Workspace:
             return read_csv_book(decode_text(read_input(path)), str(path))
         except TextProblem:
             return None  # the row reader says what is wrong with it
+
+
+def _lapses(ledger: Ledger, screener: Screener | None, actor: str) -> None:
+    """Record the suppressions `screener` found lapsed."""
+    if screener is not None:
+        ledger.record_lapses(screener.lapsed.values(), actor)
 
 
 def _book_read(path: Path) -> tuple[Book, str] | None:
