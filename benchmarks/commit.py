@@ -1,7 +1,7 @@
 """Commit a large book end to end as a user does (`tiergate check BOOK --commit --no-screen
 --format csv --output OUT`) into a new SQLite ledger and, with `TIERGATE_TEST_DATABASE_URL` or
-`--postgres URL`, into a new PostgreSQL schema. Each run is a fresh process; its peak memory
-is its own.
+`--postgres URL`, into a new PostgreSQL schema; and check it with a ledger (audited, without
+committing). Each run is a fresh process; its peak memory is its own.
 
 Usage: python benchmarks/commit.py [--lines 1000000] [--seed 1] [--postgres URL]
 
@@ -36,9 +36,21 @@ from tiergate.ledger.ledger import Ledger
 TARGETS = {"SQLite": 50_000, "PostgreSQL": 100_000}
 
 
+def _audited(label: str, url: str, book: Path, scratch: Path, lines: int) -> None:
+    ledger = Ledger(url)
+    ledger.upgrade()
+    ledger.close()
+    out = str(scratch / "audited.csv")
+    arguments = ["check", str(book), "--no-screen", "--db", url, "-f", "csv", "-o", out]
+    seconds, peak = run(arguments, scratch)
+    name = f"{label}, check audited (no commit)"
+    print(f"  {name:44} {lines / seconds:12,.0f} lines/s  peak {peak:,.0f} MiB")
+
+
 def _commit(
     label: str, url: str, book: Path, scratch: Path, lines: int, make: Callable[[], str]
 ) -> None:
+    _audited(label, make(), book, scratch, lines)
     ledger = Ledger(url)
     ledger.upgrade()
     out = str(scratch / "committed.csv")

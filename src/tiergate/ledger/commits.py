@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, select
 
 from tiergate.engine import LICENCE_CITATION, summarise
+from tiergate.gcpause import cyclic_gc_paused
 from tiergate.keys import LicenceUseState
 from tiergate.ledger.allowances import Debits, Usage
 from tiergate.ledger.amounts import exact
@@ -163,7 +164,8 @@ class Commits(Store):
         leaves nothing behind."""
         self.require_current()
         texts = LineTexts()
-        with self._writing() as connection:
+        # A big book's lines, rows and audit entries are many small acyclic objects.
+        with cyclic_gc_paused(), self._writing() as connection:
             self._serialise(connection)
             named = {(line.shipment_id or "", line.line_id or ""): line for line in book.drawing}
             release_stale(connection, book.keys, named)
@@ -238,7 +240,7 @@ class Commits(Store):
         self.require_current()
         texts = LineTexts()
         kept = Decisions(texts)
-        with self._writing() as connection:
+        with cyclic_gc_paused(), self._writing() as connection:
             self._serialise(connection)
             held = []
             for line in book.lines(None):
