@@ -19,6 +19,8 @@ import hashlib
 import json
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import repeat
+from typing import Any
 
 import polars as pl
 
@@ -27,9 +29,10 @@ from tiergate.batch.lines import FIELDS as RESULT_FIELDS
 from tiergate.batch.lines import extra_names, json_column
 from tiergate.batch.own import ID_TEXTS
 from tiergate.batch.reading import Book, frame_lines
+from tiergate.ledger.amounts import exact
+from tiergate.ledger.books import CheckedBook, Part
 from tiergate.ledger.bulk import Written
 from tiergate.ledger.canonical import LineTexts, canonical
-from tiergate.ledger.commits import CheckedBook, Plain
 from tiergate.model import CONTENT_COLUMNS, SHIPPABLE, LineResult, Outcome
 from tiergate.normalise import text
 
@@ -68,6 +71,15 @@ _OWN_FIELDS = frozenset({*_OWN, "consignee"})
 # What a shape's lines record in the ledger: destination, ECCN, outcome, exception, the rules
 # of their reasons and their reasons' canonical text as lists.
 _Audit = tuple[str | None, str | None, Outcome, str | None, list[str], str]
+# The debits of a line that debits nothing, as the column writes them.
+_NO_DEBITS = Written(json.dumps([]))
+
+
+def _text(column: str) -> pl.Expr:
+    """`column` as `normalise.text` gives each value: stripped, None when blank (the book's
+    texts strip alike in polars and in Python: `batch.reading`)."""
+    stripped = pl.col(column).str.strip_chars()
+    return pl.when(stripped == "").then(None).otherwise(stripped)
 
 
 @dataclass
@@ -80,10 +92,10 @@ class _Lines:
     # and the canonical text of its members around the line's own.
     shaped: dict[int, tuple[LineResult, _Audit, list[str]]] = field(default_factory=dict)
 
-    def given(self, committed: Collection[tuple[str, str]] | None) -> Iterator[LineResult | Plain]:
-        """Every line in book order; `committed` holds the ids of the book's lines committed
-        before (such a line is never plain), or is None for a check that commits nothing
-        (its plain lines need no row)."""
+    def given(self, committed: Collection[tuple[str, str]] | None) -> Iterator[Part]:
+        """Every line in book order, a batch at a time; `committed` holds the ids of the
+        book's lines committed before (such a line is never plain), or is None for a check
+        that commits nothing (its plain lines need no row)."""
         rows = committed is not None
         shipped = pl.Series(
             [f"{shipment}\x00{line}" for shipment, line in committed or ()], dtype=pl.String
@@ -92,70 +104,95 @@ class _Lines:
             list(self.found.summary.duplicate_ids) if rows else [], dtype=pl.String
         )
         for part in self.found.batches():
-            yield from self._part(part, shipped, repeated, rows=rows)
+            yield self._part(part, shipped, repeated, rows=rows)
 
     def _part(
         self, part: Determined, shipped: pl.Series, repeated: pl.Series, *, rows: bool
-    ) -> list[LineResult | Plain]:
+    ) -> Part:
         """A batch's lines: plain where the ledger has nothing to weigh (ids that another line
-        of the book or a committed line carries, or a hold, make a line not plain), in
-        order."""
+        of the book or a committed line carries, or a hold, make a line not plain)."""
         ids = pl.concat_str("shipment_text", "line_text", separator="\x00")
         keyed = pl.concat_str("shipment_text", "line_text", separator="/")
-        frame = part.frame.with_columns(
-            simple=pl.col("plain_line")
+        simple = (
+            pl.col("plain_line")
             & (pl.col("outcome") != Outcome.HOLD.value)
             & ~ids.is_in(shipped.implode())
             & ~keyed.is_in(repeated.implode())
         )
-        placed: list[LineResult | Plain | None] = [None] * frame.height
+        frame = part.frame.with_columns(simple=simple)
+        results: list[LineResult | None] = [None] * frame.height
         for row, result in zip(part.special_rows.to_list(), part.results, strict=True):
-            placed[row - part.first] = result
+            results[row - part.first] = result
         hard = frame.filter(pl.col("plain_line") & ~pl.col("simple"))
         for row, result in zip(hard.get_column("row").to_list(), _results(part, hard), strict=True):
-            placed[row - part.first] = result
-        for row, plain in self._plain(part, frame.filter(pl.col("simple")), rows=rows):
-            placed[row - part.first] = plain
-        given = [line for line in placed if line is not None]
-        if len(given) != len(placed):
-            raise RuntimeError(f"a batch gave {len(given)} lines for {len(placed)}")
-        return given
+            results[row - part.first] = result
+        plain = frame.get_column("simple").to_list()
+        if sum(result is None for result in results) != sum(plain):
+            raise RuntimeError(f"a batch of {frame.height} lines was not given whole")
+        return self._plain(part, frame, results, rows=rows)
 
     def _plain(
-        self, part: Determined, frame: pl.DataFrame, *, rows: bool
-    ) -> Iterator[tuple[int, Plain]]:
-        """The `Plain` of each line of `frame` (plain lines of `part`), with its row; with
-        `rows`, the content and hash of each line that may ship."""
-        shipping = [outcome.value for outcome in SHIPPABLE] if rows else []
-        ships = frame.get_column("outcome").is_in(shipping)
-        texts = self._canonical(part, frame.filter(ships)).to_list()
-        contents = iter(_contents(frame.filter(ships)))
-        hashes = iter(hashlib.sha256(t.encode()).hexdigest() for t in texts)
-        shipment_ids = [text(value) for value in frame.get_column("shipment_id").to_list()]
-        own = frame.select("row", "shape", "line_text", "as_of_cell", "units", "total")
-        audits = {shape: self._shaped(part.shapes[shape])[1] for shape in own["shape"].unique()}
-        for shipment_id, may_ship, (row, shape, line_id, as_of, units, total) in zip(
-            shipment_ids, ships.to_list(), own.iter_rows(), strict=True
+        self, part: Determined, frame: pl.DataFrame, results: list[LineResult | None], *, rows: bool
+    ) -> Part:
+        """The batch's `Part`: the plain lines' fields at their places (`frame`'s `simple`
+        lines); with `rows`, the row of each that may ship."""
+        shapes = frame.select(pl.when("simple").then("shape")).to_series().to_list()
+        audits = {shape: self._shaped(part.shapes[shape])[1] for shape in set(shapes) - {None}}
+        audit = [audits.get(shape) for shape in shapes]
+        outcomes = [a[2] if a else None for a in audit]
+        shipment_ids = frame.select(_text("shipment_id")).to_series().to_list()
+        line_ids = frame.get_column("line_text").to_list()
+        entries = list(
+            zip(
+                shipment_ids,
+                line_ids,
+                (o.value if o else None for o in outcomes),
+                (a[3] if a else None for a in audit),
+                repeat(None),
+                (a[4] if a else None for a in audit),
+                strict=False,
+            )
+        )
+        idents = list(zip(frame.get_column("shipment_text").to_list(), line_ids, strict=True))
+        reasons = [a[5] if a else None for a in audit]
+        written: list[tuple[Any, ...] | None] = [None] * frame.height
+        if rows:
+            shipping = [outcome.value for outcome in SHIPPABLE]
+            ships = frame.filter(pl.col("simple") & pl.col("outcome").is_in(shipping))
+            for row, values in zip(
+                ships.get_column("row").to_list(), self._rows(part, ships), strict=True
+            ):
+                written[row - part.first] = values
+        return Part(results, idents, entries, reasons, outcomes, written)
+
+    def _rows(self, part: Determined, frame: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
+        """The committed row of each line of `frame` (plain lines that may ship), in
+        `ROW_NAMES` order."""
+        hashes = (
+            hashlib.sha256(text.encode()).hexdigest()
+            for text in self._canonical(part, frame).to_list()
+        )
+        shapes = frame.get_column("shape").to_list()
+        audits = {shape: self._shaped(part.shapes[shape])[1] for shape in set(shapes)}
+        totals = (None if t is None else exact(t) for t in frame.get_column("total").to_list())
+        own = frame.select("shipment_text", "line_text", "as_of_cell", "units")
+        for (shipment, line, as_of, units), shape, total, line_hash, content in zip(
+            own.iter_rows(), shapes, totals, hashes, _contents(frame), strict=True
         ):
-            destination, eccn, outcome, exception, rules, reasons = audits[shape]
-            content, line_hash = (next(contents), next(hashes)) if may_ship else (None, None)
+            destination, eccn, outcome, exception, _, _ = audits[shape]
             yield (
-                row,
-                Plain(
-                    shipment_id,
-                    line_id,
-                    as_of,
-                    destination,
-                    eccn,
-                    units,
-                    total,
-                    outcome,
-                    exception,
-                    rules,
-                    reasons,
-                    content,
-                    line_hash,
-                ),
+                shipment,
+                line,
+                as_of,
+                destination,
+                eccn,
+                units,
+                total,
+                outcome.value,
+                exception,
+                line_hash,
+                _NO_DEBITS,
+                content,
             )
 
     def _shaped(self, shape: Shape) -> tuple[LineResult, _Audit, list[str]]:

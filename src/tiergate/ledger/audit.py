@@ -17,7 +17,7 @@ from tiergate.ledger.verify import state_problems
 from tiergate.model import LineResult, Report
 
 if TYPE_CHECKING:
-    from tiergate.ledger.commits import Plain
+    from tiergate.ledger.books import Part
 from tiergate.screening.lists import CSL_NAME
 
 GENESIS = "0" * 64
@@ -79,7 +79,7 @@ class Decisions:
 
     def __init__(self, texts: LineTexts) -> None:
         self._texts = texts
-        self._lines: list[list[Any]] = []
+        self._lines: list[Any] = []  # each line's entry, a list or tuple (JSON: a list)
         self._reasons = ListHash()
 
     def add(self, line: LineResult) -> None:
@@ -95,11 +95,12 @@ class Decisions:
         )
         self._reasons.add(self._texts.listed(line.reasons))
 
-    def add_plain(self, line: Plain) -> None:
-        self._lines.append(
-            [line.shipment_id, line.line_id, line.outcome.value, line.exception, None, line.rules]
-        )
-        self._reasons.add(line.reasons)
+    def add_plain(self, part: Part, index: int) -> None:
+        """The plain line at `index` of `part` (`books.Part`)."""
+        self._lines.append(part.entries[index])
+        reasons = part.reasons[index]
+        assert reasons is not None  # a plain line's fields are at its place
+        self._reasons.add(reasons)
 
     def payload(self) -> dict[str, Any]:
         return {"lines": self._lines, "reasons_hash": self._reasons.hexdigest()}

@@ -29,40 +29,73 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     """Insert `rows` (dicts with the same keys, each a column of `table`) into `table`."""
     if not rows:
         return
-    names = list(rows[0])
+    names = tuple(rows[0])
+    for row in rows:
+        if row.keys() != rows[0].keys():
+            raise ValueError(f"rows for {table.name} name different columns: {sorted(row)}")
+    insert_values(connection, table, names, [tuple(row[name] for name in names) for row in rows])
+
+
+def insert_values(
+    connection: Connection,
+    table: Table,
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    same: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert `rows` (values of the columns `names`, in order) into `table`, each with the
+    values of `same` (one value per column for every row, converted once)."""
+    if not rows:
+        return
+    constant = dict(same or {})
+    columns = [*names, *constant]
     values = _converted(connection, table, names, rows)
+    fixed = tuple(_converter(connection, table, name)(value) for name, value in constant.items())
     preparer = connection.dialect.identifier_preparer
-    target = f"{preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)})"
+    target = f"{preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in columns)})"
     if connection.dialect.name == "postgresql":
         driver = connection.connection.driver_connection
         assert driver is not None
         with driver.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
             for row in values:
-                copy.write_row(row)
+                copy.write_row(row + fixed)
     else:
-        marks = ", ".join("?" for _ in names)
-        connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", list(values))
+        marks = ", ".join("?" for _ in columns)
+        connection.exec_driver_sql(
+            f"INSERT INTO {target} VALUES ({marks})", [row + fixed for row in values]
+        )
 
 
 def _converted(
-    connection: Connection, table: Table, names: list[str], rows: Sequence[Mapping[str, Any]]
+    connection: Connection, table: Table, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> Iterator[tuple[Any, ...]]:
-    """Each row's values in the order of `names`, converted as the columns convert them."""
-    dialect = connection.dialect
-    converters: list[tuple[int, Callable[[Any], Any]]] = []
-    for index, name in enumerate(names):
-        kind = table.c[name].type
-        processor = kind.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            written = _or_written(processor) if isinstance(kind, JSON) else processor
-            converters.append((index, _once(written)))
+    """Each row's values, converted as their columns convert them."""
+    converters = [
+        (index, _once(_converter(connection, table, name))) for index, name in enumerate(names)
+    ]
+    converters = [(index, convert) for index, convert in converters if convert is not _same]
     for row in rows:
-        if row.keys() != rows[0].keys():
-            raise ValueError(f"rows for {table.name} name different columns: {sorted(row)}")
-        values = [row[name] for name in names]
+        if len(row) != len(names):
+            raise ValueError(f"a row for {table.name} has {len(row)} values for {len(names)}")
+        values = list(row)
         for index, convert in converters:
             values[index] = convert(values[index])
         yield tuple(values)
+
+
+def _converter(connection: Connection, table: Table, name: str) -> Callable[[Any], Any]:
+    """How column `name` converts a value for the connection's driver."""
+    dialect = connection.dialect
+    kind = table.c[name].type
+    processor = kind.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None:
+        return _same
+    return _or_written(processor) if isinstance(kind, JSON) else processor
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _or_written(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -77,6 +110,8 @@ def _or_written(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _once(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A conversion that converts a value that is the very object it converted last only
     once (every row of a commit has the same moment)."""
+    if processor is _same:
+        return _same
     last: list[Any] = [_NOTHING, None]
 
     def convert(value: Any) -> Any:

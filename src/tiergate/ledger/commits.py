@@ -9,11 +9,9 @@ is not committed and says why.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
-from typing import Any, NamedTuple
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -23,7 +21,8 @@ from tiergate.keys import LicenceUseState
 from tiergate.ledger.allowances import Debits, Usage
 from tiergate.ledger.amounts import exact
 from tiergate.ledger.audit import Decisions, append, list_edition
-from tiergate.ledger.bulk import Written, insert_rows
+from tiergate.ledger.books import ROW_NAMES, Checked, CheckedBook, Part
+from tiergate.ledger.bulk import insert_values
 from tiergate.ledger.canonical import LineTexts, text_hash
 from tiergate.ledger.holds import record_holds
 from tiergate.ledger.licensing import LicenceTaker, release_stale, reserves
@@ -61,62 +60,8 @@ class CommitResult:
         )
 
 
-class Plain(NamedTuple):
-    """A line with nothing for the ledger to weigh but its outcome: it debits no allowance,
-    names no licence, is not held, and (when committing) no other line of the book or
-    committed line carries its ids (a producer that cannot say so gives the line's
-    `LineResult`). It carries what the ledger records of it: its audit entry's fields
-    (`rules`, and `reasons`, its reasons' canonical text as `LineTexts.listed` writes it)
-    and, when committing a line that may ship, the fields of its committed row (`content`:
-    `line_content` as its column writes it, `line_hash` over the canonical JSON of its
-    result)."""
-
-    shipment_id: str | None
-    line_id: str
-    as_of: str
-    destination: str | None
-    eccn: str | None
-    quantity: int | None
-    total_tpp: float | None
-    outcome: Outcome
-    exception: str | None
-    rules: list[str]
-    reasons: str
-    content: Written | None
-    line_hash: str | None
-
-
-@dataclass(frozen=True)
-class CheckedBook:
-    """A checked book as the ledger takes it, to commit it or to audit the check: its lines
-    in book order (`lines`, given the ids of the book's lines committed before, or None for
-    a check that commits nothing, read once under the write lock; a line may be given as
-    `Plain`), every line's ids (`keys`: shipment_id, line_id), the lines that
-    debit an allowance or name a licence (`drawing`, all of them), the ids more than one line
-    carries (`repeated`, as "shipment_id/line_id"), and the rulebook version and data editions
-    it was checked with. A report gives one (`of_report`); so does the columnar path."""
-
-    lines: Callable[[Collection[tuple[str, str]] | None], Iterable[LineResult | Plain]]
-    keys: Collection[tuple[str, str]]
-    drawing: Sequence[LineResult]
-    repeated: frozenset[str]
-    rulebook_version: str
-    editions: Sequence[Mapping[str, str]]
-
-    @classmethod
-    def of_report(cls, report: Report) -> CheckedBook:
-        return cls(
-            lambda _: report.lines,
-            {(line.shipment_id or "", line.line_id or "") for line in report.lines},
-            report.lines,
-            frozenset(report.summary.duplicate_ids),
-            report.rulebook_version,
-            report.editions,
-        )
-
-
 class Commits(Store):
-    """CheckedBook checked lines as shipped, and auditing checks."""
+    """Committing checked lines as shipped, and auditing checks."""
 
     def commit(
         self,
@@ -180,17 +125,20 @@ class Commits(Store):
             )
             kept = Decisions(texts)
             held = []
-            for place, line in enumerate(book.lines(batch.shipped.keys())):
-                if isinstance(line, Plain):
-                    batch.add_plain(line)
-                    kept.add_plain(line)
-                    continue
-                recorded = batch.add(line)
-                if recorded is not line:
-                    batch.outcome.changed[place] = (line, recorded)
-                kept.add(recorded)
-                if recorded.outcome is Outcome.HOLD:
-                    held.append(recorded)
+            place = 0
+            for part in book.lines(batch.shipped.keys()):
+                for index, line in enumerate(part.results):
+                    if line is None:
+                        batch.add_plain(part, index)
+                        kept.add_plain(part, index)
+                    else:
+                        recorded = batch.add(line)
+                        if recorded is not line:
+                            batch.outcome.changed[place + index] = (line, recorded)
+                        kept.add(recorded)
+                        if recorded.outcome is Outcome.HOLD:
+                            held.append(recorded)
+                place += len(part.results)
             batch.write(connection)
             record_holds(connection, held)
             append(
@@ -243,13 +191,14 @@ class Commits(Store):
         with cyclic_gc_paused(), self._writing() as connection:
             self._serialise(connection)
             held = []
-            for line in book.lines(None):
-                if isinstance(line, Plain):
-                    kept.add_plain(line)
-                    continue
-                kept.add(line)
-                if line.outcome is Outcome.HOLD:
-                    held.append(line)
+            for part in book.lines(None):
+                for index, line in enumerate(part.results):
+                    if line is None:
+                        kept.add_plain(part, index)
+                        continue
+                    kept.add(line)
+                    if line.outcome is Outcome.HOLD:
+                        held.append(line)
             record_holds(connection, held)
             if reserve:
                 named = {
@@ -280,16 +229,6 @@ class Commits(Store):
             )
 
 
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """How a book was checked, as its audit entry says: the view, the date (None: each
-    line's own) and the summary (`Summary.as_dict`)."""
-
-    view: str
-    as_of: date | None
-    summary: dict[str, Any]
-
-
 @dataclass
 class _Batch:
     """A commit's lines judged in order against the ledger as read under the write lock and
@@ -303,7 +242,7 @@ class _Batch:
     repeated: frozenset[str]  # "shipment_id/line_id" of more than one line of the book
     texts: LineTexts  # each committed line is recorded with the hash of its canonical JSON
     outcome: CommitResult = field(default_factory=CommitResult)
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # in `ROW_NAMES` order
 
     def add(self, line: LineResult) -> LineResult:
         """Commit `line` when it may ship and still fits; returns it as the ledger records it
@@ -327,7 +266,7 @@ class _Batch:
             )
             return self._refuse(key, line, Outcome.INDETERMINATE, why)
         if not line.may_ship:
-            self.outcome.refused.append((key, f"outcome {line.outcome.value} may not ship"))
+            self.outcome.refused.append((key, _MAY_NOT_SHIP[line.outcome]))
             return line
         planned = Usage.planned(line.debits)
         problem = self.usage.problem(planned, self.limits)
@@ -341,31 +280,39 @@ class _Batch:
         content = line_content(line)
         self.shipped[ident] = _Committed(content, line.destination, line.eccn, line.quantity)
         self.rows.append(
-            _row(
-                ident,
+            (
+                *ident,
                 line.as_of.isoformat() if line.as_of else "",
-                line,
+                line.destination,
+                line.eccn,
+                line.quantity,
+                None if line.total_tpp is None else exact(line.total_tpp),
+                line.outcome.value,
+                line.exception,
+                text_hash(self.texts.line(line)),
                 _debits(line.debits),
                 content,
-                text_hash(self.texts.line(line)),
-                self.now,
             )
         )
         self.outcome.committed.append(key)
         return line
 
-    def add_plain(self, line: Plain) -> None:
-        """Commit a `Plain` line when it may ship (it always fits: it draws on nothing)."""
-        ident = (line.shipment_id or "", line.line_id)
+    def add_plain(self, part: Part, index: int) -> None:
+        """Commit the plain line at `index` of `part` when it may ship (it always fits: it
+        draws on nothing)."""
+        ident = part.idents[index]
+        assert ident is not None  # a plain line's fields are at its place
         key = f"{ident[0]}/{ident[1]}"
         if key in self.repeated or ident in self.shipped:
             raise RuntimeError(f"line {key} was given as plain, but another line has its ids")
-        if line.outcome not in SHIPPABLE:
-            self.outcome.refused.append((key, f"outcome {line.outcome.value} may not ship"))
+        outcome = part.outcomes[index]
+        assert outcome is not None
+        if outcome not in SHIPPABLE:
+            self.outcome.refused.append((key, _MAY_NOT_SHIP[outcome]))
             return
-        if line.content is None or line.line_hash is None:
-            raise RuntimeError(f"line {key} may ship, but was given without its content")
-        row = _row(ident, line.as_of, line, _NO_DEBITS, line.content, line.line_hash, self.now)
+        row = part.rows[index]
+        if row is None:
+            raise RuntimeError(f"line {key} may ship, but was given without its row")
         self.rows.append(row)
         self.outcome.committed.append(key)
 
@@ -375,40 +322,13 @@ class _Batch:
 
     def write(self, connection: Connection) -> None:
         """Write the committed lines, the allowance usage and the licence uses, in bulk."""
-        insert_rows(connection, COMMITTED, self.rows)
+        insert_values(connection, COMMITTED, ROW_NAMES, self.rows, same={"committed_at": self.now})
         self.usage.write(connection)
         self.taker.write(connection)
 
 
-def _row(
-    ident: tuple[str, str],
-    as_of: str,
-    line: LineResult | Plain,
-    debits: list[list[str]] | Written,
-    content: dict[str, str] | Written,
-    input_hash: str,
-    now: datetime,
-) -> dict[str, Any]:
-    """A committed line's row."""
-    return {
-        "shipment_id": ident[0],
-        "line_id": ident[1],
-        "as_of": as_of,
-        "destination": line.destination,
-        "eccn": line.eccn,
-        "quantity": line.quantity,
-        "total_tpp": None if line.total_tpp is None else exact(line.total_tpp),
-        "outcome": line.outcome.value,
-        "exception": line.exception,
-        "input_hash": input_hash,
-        "committed_at": now,
-        "debits": debits,
-        "content": content,
-    }
-
-
-# The debits of a line that debits nothing, as the column writes them.
-_NO_DEBITS = Written(json.dumps([]))
+# Why a line is not committed, by its outcome.
+_MAY_NOT_SHIP = {outcome: f"outcome {outcome.value} may not ship" for outcome in Outcome}
 
 
 def _debits(debits: Debits) -> list[list[str]]:

@@ -251,7 +251,7 @@ class Workspace:
         ledger = self.ledger()
         if ledger is not None:
             from tiergate.batch.committing import checked_book
-            from tiergate.ledger.commits import Checked
+            from tiergate.ledger.books import Checked
 
             read = self._in_ledger(path, ledger, as_of, view, screen)
             if read is None:

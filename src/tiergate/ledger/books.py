@@ -1,0 +1,88 @@
+"""A checked book as the ledger takes it, to commit it or to audit the check (`CheckedBook`):
+its lines a batch at a time (`Part`), from a report or from the columnar path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tiergate.model import LineResult, Outcome, Report
+
+# A committed line's row: the columns given, in order (the commit adds `committed_at`).
+ROW_NAMES = (
+    "shipment_id",
+    "line_id",
+    "as_of",
+    "destination",
+    "eccn",
+    "quantity",
+    "total_tpp",
+    "outcome",
+    "exception",
+    "input_hash",
+    "debits",
+    "content",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Lines of a book in order: each a `LineResult` (`results`), or None for a plain line.
+
+    A plain line has nothing for the ledger to weigh but its outcome: it debits no allowance,
+    names no licence, is not held, and (when committing) no other line of the book or line
+    committed before carries its ids; a producer that cannot say so gives the line's result.
+    What the ledger records of a plain line is at its place in the other lists (what is at
+    another place is not read): its ids (`idents`), its audit entry (`entries`: shipment_id,
+    line_id, outcome, exception, licence, the rules of its reasons), its reasons' canonical
+    text as `LineTexts.listed` writes it (`reasons`), its outcome, and, when committing a line
+    that may ship, its committed row's values in `ROW_NAMES` order (`rows`: its content as
+    its column writes it, `bulk.Written`, and the hash of its result's canonical JSON)."""
+
+    results: Sequence[LineResult | None]
+    idents: Sequence[tuple[str, str] | None] = ()
+    entries: Sequence[tuple[Any, ...] | None] = ()
+    reasons: Sequence[str | None] = ()
+    outcomes: Sequence[Outcome | None] = ()
+    rows: Sequence[tuple[Any, ...] | None] = ()
+
+
+@dataclass(frozen=True)
+class CheckedBook:
+    """A checked book as the ledger takes it: its lines in book order (`lines`, given the ids
+    of the book's lines committed before, or None for a check that commits nothing, read once
+    under the write lock), every line's ids (`keys`: shipment_id, line_id), the lines that
+    debit an allowance or name a licence (`drawing`, all of them), the ids more than one line
+    carries (`repeated`, as "shipment_id/line_id"), and the rulebook version and data
+    editions it was checked with. A report gives one (`of_report`); so does the columnar
+    path (`tiergate.batch.committing`)."""
+
+    lines: Callable[[Collection[tuple[str, str]] | None], Iterable[Part]]
+    keys: Collection[tuple[str, str]]
+    drawing: Sequence[LineResult]
+    repeated: frozenset[str]
+    rulebook_version: str
+    editions: Sequence[Mapping[str, str]]
+
+    @classmethod
+    def of_report(cls, report: Report) -> CheckedBook:
+        return cls(
+            lambda _: [Part(report.lines)],
+            {(line.shipment_id or "", line.line_id or "") for line in report.lines},
+            report.lines,
+            frozenset(report.summary.duplicate_ids),
+            report.rulebook_version,
+            report.editions,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """How a book was checked, as its audit entry says: the view, the date (None: each
+    line's own) and the summary (`Summary.as_dict`)."""
+
+    view: str
+    as_of: date | None
+    summary: dict[str, Any]
