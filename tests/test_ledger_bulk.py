@@ -196,3 +196,19 @@ def test_the_audit_entry_of_a_commit_keeps_what_the_ledger_recorded(
     assert entry["payload"]["reasons_hash"] == canonical_hash(
         [[[r.rule, r.message, r.citation] for r in line.reasons] for line in result.report.lines]
     )
+
+
+def test_a_list_hash_over_many_chunks_is_the_hash_of_the_list_written_whole() -> None:
+    """`ListHash` joins its items a chunk at a time and encodes a repeated text once: the
+    hash is that of the list's canonical text all the same."""
+    from tiergate.ledger.canonical import ListHash
+
+    shared = canonical(["a", "é", 'q"'])
+    items = [shared if n % 3 else canonical([str(n)]) for n in range(25_001)]
+    digest = ListHash()
+    digest.add(items[0])
+    digest.add_all(items[1:])
+    assert digest.hexdigest() == canonical_hash(
+        [["a", "é", 'q"'] if n % 3 else [str(n)] for n in range(25_001)]
+    )
+    assert ListHash().hexdigest() == canonical_hash([])

@@ -4,7 +4,7 @@ changed outside tiergate (`ledger.verify`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from tiergate.ledger.canonical import LineTexts, ListHash, canonical, canonical_
 from tiergate.ledger.models import AuditEntry, AuditHead
 from tiergate.ledger.store import Store
 from tiergate.ledger.verify import state_problems
-from tiergate.model import LineResult, Report
+from tiergate.model import LineResult
 
 if TYPE_CHECKING:
     from tiergate.ledger.books import Part
@@ -64,43 +64,37 @@ def append_event(connection: Connection, actor: str, action: str, payload: dict[
     )
 
 
-def decisions(report: Report, texts: LineTexts) -> dict[str, Any]:
-    """What an audit entry keeps of each line: its outcome, exception, licence and the rules
-    behind it, plus one hash over every reason's full text and citation (the text itself is
-    reproduced by running the same rulebook version on the same input)."""
-    kept = Decisions(texts)
-    for line in report.lines:
-        kept.add(line)
-    return kept.payload()
-
-
 class Decisions:
-    """`decisions`, a line at a time."""
+    """What an audit entry keeps of each line, a batch of lines at a time (`add_part`): its
+    outcome, exception, licence and the rules behind it, plus one hash over every reason's
+    full text and citation (the text itself is reproduced by running the same rulebook
+    version on the same input)."""
 
     def __init__(self, texts: LineTexts) -> None:
         self._texts = texts
         self._lines: list[Any] = []  # each line's entry, a list or tuple (JSON: a list)
         self._reasons = ListHash()
 
-    def add(self, line: LineResult) -> None:
-        self._lines.append(
-            [
-                line.shipment_id,
-                line.line_id,
-                line.outcome.value,
-                line.exception,
-                line.licence,
-                self._texts.rules(line.reasons),
-            ]
+    def add_part(self, part: Part, lines: Sequence[LineResult | None]) -> None:
+        """The lines of `part` (`books.Part`), each as `lines` gives it (as recorded), a
+        plain line (None) as the part gives it."""
+        entries, reasons, listed = part.entries, part.reasons, self._texts.listed
+        self._lines += [
+            entries[i] if line is None else self._entry(line) for i, line in enumerate(lines)
+        ]
+        self._reasons.add_all(
+            [reasons[i] if line is None else listed(line.reasons) for i, line in enumerate(lines)]
         )
-        self._reasons.add(self._texts.listed(line.reasons))
 
-    def add_plain(self, part: Part, index: int) -> None:
-        """The plain line at `index` of `part` (`books.Part`)."""
-        self._lines.append(part.entries[index])
-        reasons = part.reasons[index]
-        assert reasons is not None  # a plain line's fields are at its place
-        self._reasons.add(reasons)
+    def _entry(self, line: LineResult) -> list[Any]:
+        return [
+            line.shipment_id,
+            line.line_id,
+            line.outcome.value,
+            line.exception,
+            line.licence,
+            self._texts.rules(line.reasons),
+        ]
 
     def payload(self) -> dict[str, Any]:
         return {"lines": self._lines, "reasons_hash": self._reasons.hexdigest()}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from tiergate.model import LineResult, Reason, Report
@@ -105,8 +105,9 @@ def _rules(reasons: tuple[Reason, ...]) -> list[str]:
     return [reason.rule for reason in reasons]
 
 
-# Texts a `ListHash` keeps encoded (each with the text itself).
+# Texts a `ListHash` keeps encoded (each with the text itself), and items it joins at a time.
 _TEXTS_KEPT = 4096
+_CHUNK = 10_000
 
 
 def _list_hash(items: Iterable[str]) -> str:
@@ -128,13 +129,26 @@ class ListHash:
         self._encoded: dict[int, tuple[str, bytes]] = {}
 
     def add(self, item: str) -> None:
+        self.add_all([item])
+
+    def add_all(self, items: Sequence[str | None]) -> None:
+        """Items, in order (none is None: the type is the caller's lists')."""
+        for start in range(0, len(items), _CHUNK):
+            chunk = [self._comma_text(item) for item in items[start : start + _CHUNK]]
+            if chunk:
+                joined = b"".join(chunk)
+                self._digest.update(joined[1:] if self._first else joined)
+                self._first = False
+
+    def _comma_text(self, item: str | None) -> bytes:
+        if item is None:
+            raise ValueError("a list's item has no text")
         known = self._encoded.get(id(item))
         if known is None or known[0] is not item:
             if len(self._encoded) >= _TEXTS_KEPT:
                 self._encoded.clear()
             known = self._encoded[id(item)] = (item, b"," + item.encode())
-        self._digest.update(known[1][1:] if self._first else known[1])
-        self._first = False
+        return known[1]
 
     def hexdigest(self) -> str:
         digest = self._digest.copy()

@@ -127,17 +127,17 @@ class Commits(Store):
             held = []
             place = 0
             for part in book.lines(batch.shipped.keys()):
+                recorded = list(part.results)
                 for index, line in enumerate(part.results):
                     if line is None:
                         batch.add_plain(part, index)
-                        kept.add_plain(part, index)
-                    else:
-                        recorded = batch.add(line)
-                        if recorded is not line:
-                            batch.outcome.changed[place + index] = (line, recorded)
-                        kept.add(recorded)
-                        if recorded.outcome is Outcome.HOLD:
-                            held.append(recorded)
+                        continue
+                    found = recorded[index] = batch.add(line)
+                    if found is not line:
+                        batch.outcome.changed[place + index] = (line, found)
+                    if found.outcome is Outcome.HOLD:
+                        held.append(found)
+                kept.add_part(part, recorded)
                 place += len(part.results)
             batch.write(connection)
             record_holds(connection, held)
@@ -192,13 +192,8 @@ class Commits(Store):
             self._serialise(connection)
             held = []
             for part in book.lines(None):
-                for index, line in enumerate(part.results):
-                    if line is None:
-                        kept.add_plain(part, index)
-                        continue
-                    kept.add(line)
-                    if line.outcome is Outcome.HOLD:
-                        held.append(line)
+                kept.add_part(part, part.results)
+                held += [line for line in part.results if line and line.outcome is Outcome.HOLD]
             record_holds(connection, held)
             if reserve:
                 named = {
