@@ -142,11 +142,12 @@ class _Lines:
         outcomes = [a[2] if a else None for a in audit]
         shipment_ids = frame.select(_text("shipment_id")).to_series().to_list()
         line_ids = frame.get_column("line_text").to_list()
+        # A plain line's outcome is its shape's (the frame's `outcome`).
         entries = list(
             zip(
                 shipment_ids,
                 line_ids,
-                (o.value if o else None for o in outcomes),
+                frame.get_column("outcome").to_list(),
                 (a[3] if a else None for a in audit),
                 repeat(None),
                 (a[4] if a else None for a in audit),
@@ -175,11 +176,11 @@ class _Lines:
         shapes = frame.get_column("shape").to_list()
         audits = {shape: self._shaped(part.shapes[shape])[1] for shape in set(shapes)}
         totals = (None if t is None else exact(t) for t in frame.get_column("total").to_list())
-        own = frame.select("shipment_text", "line_text", "as_of_cell", "units")
-        for (shipment, line, as_of, units), shape, total, line_hash, content in zip(
+        own = frame.select("shipment_text", "line_text", "as_of_cell", "units", "outcome")
+        for (shipment, line, as_of, units, outcome), shape, total, line_hash, content in zip(
             own.iter_rows(), shapes, totals, hashes, _contents(frame), strict=True
         ):
-            destination, eccn, outcome, exception, _, _ = audits[shape]
+            destination, eccn, _, exception, _, _ = audits[shape]
             yield (
                 shipment,
                 line,
@@ -188,7 +189,7 @@ class _Lines:
                 eccn,
                 units,
                 total,
-                outcome.value,
+                outcome,
                 exception,
                 line_hash,
                 _NO_DEBITS,
