@@ -588,6 +588,26 @@ def test_licences_in_the_ledger(url: str, tmp_path_factory: pytest.TempPathFacto
     assert run("audit", "verify", "--db", url).returncode == 0
 
 
+def test_a_held_line_whose_id_the_ledger_cannot_keep_opens_no_hold(url: str) -> None:
+    """A line held for review whose shipment id is longer than the ledger keeps (an error
+    of its own: it can never ship) is checked and audited like the others, on every
+    database, with no hold opened for it."""
+    ledger = Ledger(url)
+    ledger.upgrade()
+    long_id = "x" * 201
+    lines = [
+        Line(shipment_id=sid, line_id="1", date="2025-06-01", item="H20", quantity=100,
+             destination="China")
+        for sid in ("H1", long_id)
+    ]  # fmt: skip
+    report = Engine().check(lines)
+    assert [line.outcome.value for line in report.lines] == ["HOLD", "HOLD"]
+    assert any("201 characters" in error for error in report.lines[1].errors)
+    ledger.record_check(report, "held.csv", "tester")
+    assert [hold["shipment_id"] for hold in ledger.holds()] == ["H1"]
+    assert ledger.audit_entries()[-1]["payload"]["lines"][1][0] == long_id
+
+
 def test_holds_are_recorded_and_decided_by_a_named_reviewer(
     url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

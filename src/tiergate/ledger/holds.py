@@ -15,6 +15,7 @@ from tiergate.ledger.audit import append_event
 from tiergate.ledger.models import HOLDS, Hold
 from tiergate.ledger.store import LedgerError, Store, rows_in
 from tiergate.model import LineResult, Outcome
+from tiergate.normalise import MAX_ID_LENGTH
 
 # The statuses a person's decision gives a hold.
 _DECIDED = (HoldStatus.RELEASED, HoldStatus.REJECTED)
@@ -77,8 +78,13 @@ class Holds(Store):
 
 def record_holds(connection: Connection, lines: Iterable[LineResult]) -> None:
     """Open a hold for every held line of `lines` not already recorded for the same
-    reasons."""
-    held = [line for line in lines if line.outcome is Outcome.HOLD and line.hold_signature]
+    reasons. A line whose ids are longer than the ledger keeps has no hold: the line says
+    so among its errors, and with them it can never ship, released or not."""
+    held = [
+        line
+        for line in lines
+        if line.outcome is Outcome.HOLD and line.hold_signature and _storable(line)
+    ]
     if not held:
         return
     known = {
@@ -111,3 +117,8 @@ def record_holds(connection: Connection, lines: Iterable[LineResult]) -> None:
         )
     if rows:
         connection.execute(insert(HOLDS), rows)
+
+
+def _storable(line: LineResult) -> bool:
+    """Whether the ledger keeps the line's ids (`normalise.MAX_ID_LENGTH` at most)."""
+    return all(len(given or "") <= MAX_ID_LENGTH for given in (line.shipment_id, line.line_id))
