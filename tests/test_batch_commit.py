@@ -17,12 +17,14 @@ import sqlalchemy as sa
 from books import HEADER, write_book
 from conftest import ledger_url, run_tiergate
 
+from tiergate.batch.document import json_of
 from tiergate.batch.lines import jsonl_of
+from tiergate.batch.table import report_table, table_of
 from tiergate.batch.writing import csv_of
 from tiergate.engine import Engine
 from tiergate.keys import HoldStatus
 from tiergate.ledger.ledger import Ledger
-from tiergate.outputs import to_csv, to_jsonl
+from tiergate.outputs import to_csv, to_json, to_jsonl
 from tiergate.rulebook import View
 from tiergate.textfiles import decode_text
 from tiergate.workflow import Settings, Workspace
@@ -148,6 +150,8 @@ def test_a_columnar_commit_records_what_the_row_path_records(
     assert csv_of(found).text == to_csv(expected.report)
     header = {"view": "written", "rulebook_version": found.engine.rulebook.version}
     assert jsonl_of(found, header).text == to_jsonl(expected.report)
+    assert json_of(found).text == to_json(expected.report)
+    assert table_of(found).equals(report_table(expected.report))
     by_rows.close()
     by_columns.close()
     assert _tables(columns_url) == _tables(rows_url)
@@ -175,16 +179,16 @@ def test_the_cli_commits_a_long_book_by_the_columnar_path(
     assert _tables(columns_url) == _tables(rows_url)
 
 
-@pytest.mark.parametrize("reserve", [True, False])
+@pytest.mark.parametrize(("reserve", "screen"), [(True, True), (False, False)])
 def test_an_audited_columnar_check_records_what_the_row_path_records(
-    tmp_path: Path, urls: tuple[str, str], reserve: bool
+    tmp_path: Path, urls: tuple[str, str], reserve: bool, screen: bool
 ) -> None:
     before, checked, book = _books(tmp_path)
     rows_url, columns_url = urls
     by_rows = _ledger_state(rows_url, before, checked)
     by_columns = _ledger_state(columns_url, before, checked)
-    expected = by_rows.check(book, screen=False, reserve=reserve, actor="cli")
-    found = by_columns.check_columnar(book, screen=False, reserve=reserve, actor="cli")
+    expected = by_rows.check(book, screen=screen, reserve=reserve, actor="cli")
+    found = by_columns.check_columnar(book, screen=screen, reserve=reserve, actor="cli")
     assert found is not None, "the columnar path takes a long CSV book with a ledger"
     assert found.summary == expected.report.summary
     assert csv_of(found).text == to_csv(expected.report)
