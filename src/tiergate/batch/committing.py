@@ -1,16 +1,16 @@
-"""A book determined by the columnar path, as the ledger commits it (`CheckedBook`), a batch
-at a time, in book order.
+"""A book determined by the columnar path, as the ledger takes it to commit it or to audit
+its check (`CheckedBook`), a batch at a time (`Part`), in book order.
 
 Most lines of a book are plain (they share their shape's verdict) and have nothing for the
 ledger to weigh but their outcome: no allowance debit, no licence, no hold, no other line or
-committed line with their ids. Those are given as `Plain`, with what the ledger records of
-them worked out from columns: the audit entry's rules and reasons once per shape, the
-content from the line's cells, and the hash of the line's canonical JSON over text put
-together from its shape's members (written once per shape) and its own (written once per
-distinct value), byte for byte `LineTexts.line` of its result. Every other line is given as
-the row path's `LineResult`: a plain line's is its shape's result with the line's own values
-(the fields `Verdicts.build` takes from the line), the others come from the engine. No rule
-is written here: the ledger weighs every line with its own code.
+committed line with their ids. Those are given by their fields, worked out from columns: the
+audit entry's rules and reasons once per shape, the content from the line's cells, and the
+hash of the line's canonical JSON over text put together from its shape's members (written
+once per shape) and its own (written once per distinct value), byte for byte `LineTexts.line`
+of its result. Every other line is given as the row path's `LineResult`: a plain line's is
+its shape's result with the line's own values (the fields `Verdicts.build` takes from the
+line), the others come from the engine. No rule is written here: the ledger weighs every
+line with its own code.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from tiergate.normalise import text
 
 
 def checked_book(found: Columns, keys: set[tuple[str, str]]) -> CheckedBook:
-    """The book `found` determined, as a commit takes it; `keys` holds every line's ids
+    """The book `found` determined, as the ledger takes it; `keys` holds every line's ids
     (`book_keys`)."""
     drawing = [line for line in found.settled() if line.debits or line.licence is not None]
     lines = _Lines(found)
