@@ -7,6 +7,7 @@ import io
 import json
 from datetime import date
 
+import pytest
 from rich.console import Console
 
 from tiergate import Line, Party, check
@@ -65,18 +66,22 @@ def test_table_shows_outcomes_and_summary() -> None:
     assert "conditions: no notification required" in text  # ACA to Vietnam
 
 
-def test_pass_through_columns_never_overwrite_or_vanish() -> None:
-    lines = [
-        Line(item="L4", quantity=1, destination="DE", extra={"outcome": "theirs", "note": "n"})
-    ]
+@pytest.mark.parametrize("first", ["outcome", "input:outcome"])
+def test_pass_through_columns_never_overwrite_or_vanish(first: str) -> None:
+    """A column named as tiergate's own output is kept as `input:` + its name, and a column
+    already named so beside it is kept too, whichever comes first."""
+    given = {"outcome": "theirs", "input:outcome": "also theirs"}
+    extra = {first: given[first], **given, "note": "n"}
+    lines = [Line(item="L4", quantity=1, destination="DE", extra=extra)]
     report = check(lines, as_of=date(2024, 6, 1))
     document = json.loads(to_json(report))["lines"][0]
-    assert document["outcome"] == "NLR"
-    assert document["input:outcome"] == "theirs"
-    assert document["note"] == "n"
     row = next(csv.DictReader(io.StringIO(to_csv(report))))
-    assert row["outcome"] == "NLR"
-    assert row["input:outcome"] == "theirs"
+    line = json.loads(to_jsonl(report))
+    for written in (document, row, line):
+        assert written["outcome"] == "NLR"
+        assert written["note"] == "n"
+        kept = [written[name] for name in ("input:outcome", "input:input:outcome")]
+        assert sorted(kept) == ["also theirs", "theirs"]
 
 
 def test_the_table_fits_80_columns_and_detail_shows_every_citation() -> None:

@@ -380,9 +380,13 @@ def content_of(
 
 
 def passthrough_name(key: str, taken: Mapping[str, object]) -> str:
-    """The output name of a pass-through column: its own, or `input:` + it when tiergate's
-    output already uses that name (so a user's `outcome` column is kept, not overwritten)."""
-    return key if key not in taken else f"input:{key}"
+    """The output name of a pass-through column: its own, or `input:` + it as many times as
+    it takes to find a name not taken (so a user's `outcome` column is kept, not
+    overwritten, and so is an `input:outcome` column beside it)."""
+    name = key
+    while name in taken:
+        name = f"input:{name}"
+    return name
 
 
 @dataclass(frozen=True, slots=True)
