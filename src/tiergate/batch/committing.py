@@ -31,8 +31,8 @@ from tiergate.batch.own import ID_TEXTS
 from tiergate.batch.reading import Book, frame_lines
 from tiergate.ledger.amounts import exact
 from tiergate.ledger.books import CheckedBook, Part
-from tiergate.ledger.bulk import Written
 from tiergate.ledger.canonical import LineTexts, canonical
+from tiergate.ledger.models import Written
 from tiergate.model import CONTENT_COLUMNS, SHIPPABLE, LineResult, Outcome
 from tiergate.normalise import text
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from tiergate.ledger.canonical import LineTexts, ListHash, canonical, canonical_hash, text_hash
-from tiergate.ledger.models import AuditEntry, AuditHead
+from tiergate.ledger.models import AuditEntry, AuditHead, Written
 from tiergate.ledger.store import Store
 from tiergate.ledger.verify import state_problems
 from tiergate.model import LineResult
@@ -30,6 +30,14 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return text_hash(prev_hash + canonical(fields))
 
 
+def _entry_text(fields: dict[str, Any], payload: str) -> str:
+    """`canonical(fields)`, the payload's canonical text given (`payload`): only the entry
+    has a member `payload` (its other fields are texts, within which a quote is written
+    escaped), so the placeholder's first place is its place."""
+    text = canonical({**fields, "payload": 0})
+    return text.replace('"payload":0', f'"payload":{payload}', 1)
+
+
 def append(connection: Connection, **fields: Any) -> None:
     """Add an entry after the one the head names, and move the head to it (the caller
     holds the write lock)."""
@@ -37,7 +45,11 @@ def append(connection: Connection, **fields: Any) -> None:
         select(AuditHead.entries, AuditHead.last_hash).where(AuditHead.id == 1)
     ).one()
     fields["at"] = datetime.now(UTC).isoformat(timespec="microseconds")
-    digest = entry_hash(prev_hash, fields)
+    # The payload (a big book's: a decision per line) is written once, as its hash takes it,
+    # and stored as that text.
+    payload = canonical(fields["payload"])
+    digest = text_hash(prev_hash + _entry_text(fields, payload))
+    fields["payload"] = Written(payload)
     entry_id = connection.execute(
         insert(AuditEntry)
         .values(**fields, prev_hash=prev_hash, hash=digest)

@@ -39,7 +39,7 @@ class Part:
     line_id, outcome, exception, licence, the rules of its reasons), its reasons' canonical
     text as `LineTexts.listed` writes it (`reasons`), its outcome, and, when committing a line
     that may ship, its committed row's values in `ROW_NAMES` order (`rows`: its content as
-    its column writes it, `bulk.Written`, and the hash of its result's canonical JSON)."""
+    its column writes it, `models.Written`, and the hash of its result's canonical JSON)."""
 
     results: Sequence[LineResult | None]
     idents: Sequence[tuple[str, str] | None] = ()

@@ -5,24 +5,15 @@ Each value passes through the conversion SQLAlchemy gives its column for the con
 dialect (JSON columns written as JSON text, exact decimals as the ledger stores them), so the
 rows stored are the rows an INSERT would store: only SQLAlchemy's work per row on building
 parameters is left out, which costs more than the database's own work on a big commit. A JSON
-value may come `Written` already, as the column writes it (`json.dumps`, SQLAlchemy's and
-psycopg's default).
+value may come `models.Written` already, as the text to store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    """A JSON column's value as `json.dumps` writes it."""
-
-    text: str
+from sqlalchemy import Connection, Table
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -87,24 +78,12 @@ def _converted(
 def _converter(connection: Connection, table: Table, name: str) -> Callable[[Any], Any]:
     """How column `name` converts a value for the connection's driver."""
     dialect = connection.dialect
-    kind = table.c[name].type
-    processor = kind.dialect_impl(dialect).bind_processor(dialect)
-    if processor is None:
-        return _same
-    return _or_written(processor) if isinstance(kind, JSON) else processor
+    processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    return _same if processor is None else processor
 
 
 def _same(value: Any) -> Any:
     return value
-
-
-def _or_written(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A JSON column's conversion, which takes a `Written` value as it is."""
-
-    def convert(value: Any) -> Any:
-        return value.text if isinstance(value, Written) else processor(value)
-
-    return convert
 
 
 def _once(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:

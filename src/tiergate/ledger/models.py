@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -31,6 +33,31 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A JSON column's value given as the text to store (a big commit's contents, an audit
+    entry's payload as its hash was taken over), not as a value to write."""
+
+    text: str
+
+
+class Json(TypeDecorator[Any]):
+    """JSON, which also takes a value `Written` already: its text is stored as it is."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        written = self.impl_instance.dialect_impl(dialect).bind_processor(dialect)
+
+        def process(value: Any) -> Any:
+            if isinstance(value, Written):
+                return value.text
+            return value if written is None else written(value)
+
+        return process
 
 
 class Exact(TypeDecorator[Decimal]):
@@ -82,10 +109,10 @@ class CommittedLine(Base):
     committed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # [[allowance_id, holder, period, tpp], ...]: what this line took from its allowances
     # (tpp as decimal text since 0007, a JSON number before).
-    debits: Mapped[list[Any]] = mapped_column(JSON)
+    debits: Mapped[list[Any]] = mapped_column(Json)
     # Every column of the line as given (`model.line_content`): a re-commit of the same ids
     # is the same line only with the same content. None for lines committed before 0005.
-    content: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    content: Mapped[dict[str, str] | None] = mapped_column(Json, nullable=True)
 
 
 class AllowanceUsage(Base):
@@ -115,7 +142,7 @@ class AuditEntry(Base):
     input_hash: Mapped[str] = mapped_column(String(64))
     rulebook_version: Mapped[str] = mapped_column(String(100))
     list_edition: Mapped[str | None] = mapped_column(String(100))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(Text)
 
