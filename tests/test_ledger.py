@@ -16,6 +16,7 @@ from conftest import run_tiergate
 
 from tiergate import Line, Outcome, Party, View
 from tiergate.engine import Engine
+from tiergate.ledger.canonical import canonical
 from tiergate.ledger.ledger import GENESIS, HEAD, Ledger, LedgerError, entry_hash
 from tiergate.ledger.models import AuditEntry
 from tiergate.licences import LicenceBook
@@ -172,6 +173,26 @@ def _three_commits(url: str) -> tuple[Engine, Ledger]:
         ledger.commit(_report(engine, ids, 10, ledger), _limits(engine), "tester")
     assert ledger.audit_verify() == []
     return engine, ledger
+
+
+def test_a_payload_is_stored_as_its_canonical_text_and_read_in_any_json_form(url: str) -> None:
+    """An entry's payload is stored as the canonical text its hash is taken over; one stored
+    as `json.dumps` writes it (spaces, escaped non-ASCII: entries of earlier versions) reads
+    and verifies the same, and a changed value is still found."""
+    _, ledger = _three_commits(url)
+    entry = ledger.audit_entries()[0]
+    as_text = sa.text("SELECT CAST(payload AS TEXT) FROM audit_log WHERE id = :id")
+    with ledger.engine.connect() as connection:
+        stored = connection.execute(as_text, {"id": entry["id"]}).scalar_one()
+    assert stored == canonical(entry["payload"])
+    update = sa.text("UPDATE audit_log SET payload = :payload WHERE id = :id")
+    for payload, problems in (
+        (entry["payload"], 0),
+        ({**entry["payload"], "source": "é elsewhere"}, 1),
+    ):
+        with ledger.engine.begin() as connection:
+            connection.execute(update, {"payload": json.dumps(payload), "id": entry["id"]})
+        assert len(ledger.audit_verify()) == problems
 
 
 def test_audit_trail_detects_edits_deletions_and_insertions(url: str) -> None:
