@@ -126,7 +126,8 @@ class Commits(Store):
             kept = Decisions(texts)
             held = []
             place = 0
-            for part in book.lines(batch.shipped.keys()):
+            # The ids committed before this commit (it adds to `batch.shipped` as it goes).
+            for part in book.lines(frozenset(batch.shipped)):
                 recorded = list(part.results)
                 for index, line in enumerate(part.results):
                     if line is None:
