@@ -7,6 +7,7 @@ the same audit entries, and write the same report."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,11 @@ import sqlalchemy as sa
 from books import HEADER, write_book
 from conftest import ledger_url, run_tiergate
 
+from tiergate.batch.checking import Columns
+from tiergate.batch.committing import book_keys, checked_book
 from tiergate.batch.document import json_of
 from tiergate.batch.lines import jsonl_of
+from tiergate.batch.reading import read_csv_book
 from tiergate.batch.table import report_table, table_of
 from tiergate.batch.writing import csv_of
 from tiergate.engine import Engine
@@ -197,3 +201,46 @@ def test_an_audited_columnar_check_records_what_the_row_path_records(
     tables = _tables(columns_url)
     assert tables == _tables(rows_url)
     assert any('"action": "check"' in entry for entry in tables["audit_log"])
+
+
+@pytest.mark.parametrize(("batch", "keep"), [(700, 0), (1_000, 10_000)])
+def test_a_columnar_commit_in_many_batches_records_what_one_pass_records(
+    tmp_path: Path, urls: tuple[str, str], batch: int, keep: int
+) -> None:
+    """The book committed a batch at a time (kept between the passes, or read again): every
+    batch's lines reach the ledger at their places, and the lines it refuses are amended in
+    the batch that holds them."""
+    before, checked, book = _books(tmp_path)
+    rows_url, columns_url = urls
+    by_rows = _ledger_state(rows_url, before, checked)
+    by_columns = _ledger_state(columns_url, before, checked)
+    expected = by_rows.check(book, view=View.WRITTEN, screen=False, commit=True, actor="cli")
+    raw = book.read_bytes()
+    columnar = read_csv_book(decode_text(raw), str(book))
+    assert columnar is not None
+    ledger = by_columns.ledger(required=True)
+    keys = book_keys(columnar)
+    found = Columns(
+        by_columns.engine(None),
+        columnar,
+        view=View.WRITTEN,
+        allowances=ledger.allowance_state(exclude=keys),
+        licences=ledger.licence_book(exclude=keys),
+        hold_decisions=ledger.hold_decisions(),
+        batch=batch,
+        keep=keep,
+    )
+    engine = found.engine
+    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    digest = hashlib.sha256(raw).hexdigest()
+    commit = ledger.commit_lines(
+        checked_book(found, keys), limits, "cli", source=str(book), input_hash=digest
+    )
+    found.amend(commit.changed)
+    assert expected.commit is not None
+    assert commit.recorded() == expected.commit.recorded()
+    assert max(commit.changed) > batch, "a line refused beyond the first batch"
+    assert csv_of(found).text == to_csv(expected.report)
+    by_rows.close()
+    by_columns.close()
+    assert _tables(columns_url) == _tables(rows_url)
