@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from books import HEADER, write_book
 from conftest import ledger_url, run_tiergate
 
+from tiergate.batch import committing
 from tiergate.batch.checking import Columns
 from tiergate.batch.committing import book_keys, checked_book
 from tiergate.batch.document import json_of
@@ -203,13 +204,20 @@ def test_an_audited_columnar_check_records_what_the_row_path_records(
     assert any('"action": "check"' in entry for entry in tables["audit_log"])
 
 
-@pytest.mark.parametrize(("batch", "keep"), [(700, 0), (1_000, 10_000)])
+@pytest.mark.parametrize(("batch", "keep", "shapes"), [(700, 0, 3), (1_000, 10_000, 100_000)])
 def test_a_columnar_commit_in_many_batches_records_what_one_pass_records(
-    tmp_path: Path, urls: tuple[str, str], batch: int, keep: int
+    tmp_path: Path,
+    urls: tuple[str, str],
+    batch: int,
+    keep: int,
+    shapes: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The book committed a batch at a time (kept between the passes, or read again): every
     batch's lines reach the ledger at their places, and the lines it refuses are amended in
-    the batch that holds them."""
+    the batch that holds them; the shapes' texts forgotten on the way are written again
+    alike."""
+    monkeypatch.setattr(committing, "SHAPES_KEPT", shapes)
     before, checked, book = _books(tmp_path)
     rows_url, columns_url = urls
     by_rows = _ledger_state(rows_url, before, checked)

@@ -68,6 +68,8 @@ def book_keys(book: Book) -> set[tuple[str, str]]:
 # each as a column (worked out by `_own_json`).
 _OWN = ("shipment_id", "line_id", "as_of", "quantity", "value", "total_tpp", "h100_equivalents")
 _OWN_FIELDS = frozenset({*_OWN, "consignee"})
+# Shape results whose audit fields and canonical pieces are remembered (about 3 KB each).
+SHAPES_KEPT = 100_000
 # What a shape's lines record in the ledger: destination, ECCN, outcome, exception, the rules
 # of their reasons and their reasons' canonical text as lists.
 _Audit = tuple[str | None, str | None, Outcome, str | None, list[str], str]
@@ -202,6 +204,8 @@ class _Lines:
         assert result is not None  # a plain line's shape has a result
         found = self.shaped.get(id(result))
         if found is None:
+            if len(self.shaped) >= SHAPES_KEPT:
+                self.shaped.clear()  # a book of ever new shapes does not fill memory
             fields = (
                 result.destination,
                 result.eccn,
