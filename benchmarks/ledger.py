@@ -52,7 +52,7 @@ def _report(engine: Engine, prefix: str, count: int) -> Report:
 def _writer(url: str, worker: int, commits: int, barrier: Any, queue: Any) -> None:
     engine = Engine()
     ledger = Ledger(url)
-    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    limits = engine.allowance_limits()
     reports = [_report(engine, f"w{worker}-{n}", 1) for n in range(commits)]
     ledger.require_current()
     barrier.wait()  # every writer is ready: only the commits are timed
@@ -93,7 +93,7 @@ def fresh_postgres(base: str) -> tuple[str, sa.Engine, str]:
 def measure(label: str, make_url: object, commits: int, batch: int) -> None:
     assert callable(make_url)
     engine = Engine()
-    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    limits = engine.allowance_limits()
     for workers in (1, 8):
         url = make_url()
         Ledger(url).upgrade()

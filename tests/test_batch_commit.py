@@ -239,7 +239,7 @@ def test_a_columnar_commit_in_many_batches_records_what_one_pass_records(
         keep=keep,
     )
     engine = found.engine
-    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    limits = engine.allowance_limits()
     digest = hashlib.sha256(raw).hexdigest()
     commit = ledger.commit_lines(
         checked_book(found, keys), limits, "cli", source=str(book), input_hash=digest

@@ -81,7 +81,7 @@ def _balance(ledger: Ledger) -> tuple[int, int, int]:
 
 
 def _limits(engine: Engine) -> dict[str, float]:
-    return {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    return engine.allowance_limits()
 
 
 def test_an_unmigrated_database_says_to_migrate(url: str) -> None:
@@ -369,7 +369,7 @@ def pause_inside(conn, cursor, statement, *args):
         sys.stdin.read()  # wait here until killed
 
 event.listen(ledger.engine, "before_cursor_execute", pause_inside)
-limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+limits = engine.allowance_limits()
 ledger.commit(report, limits, "child")
 """
 

@@ -160,7 +160,7 @@ def test_a_committed_line_records_the_hash_of_its_canonical_json(url: str, engin
     report = engine.check(_lines(), as_of=date(2025, 6, 1), view=View.WRITTEN)
     ledger = Ledger(url)
     ledger.upgrade()
-    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    limits = engine.allowance_limits()
     result = ledger.commit(report, limits, "tester")
     assert result.committed, "the book has lines that may ship"
     with ledger.engine.connect() as connection:
@@ -179,7 +179,7 @@ def test_the_audit_entry_of_a_commit_keeps_what_the_ledger_recorded(
 ) -> None:
     ledger = Ledger(url)
     ledger.upgrade()
-    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    limits = engine.allowance_limits()
     ledger.commit(engine.check(_lines(), as_of=date(2025, 6, 1), view=View.WRITTEN), limits, "a")
     changed = [replace(line, quantity=(line.quantity or 0) + 1) for line in _lines()]
     report = engine.check(changed, as_of=date(2025, 6, 1), view=View.WRITTEN)

@@ -44,7 +44,7 @@ def test_usage_is_exact_and_never_over_the_limit(
     ledger = Ledger(f"sqlite:///{folder / 'ledger.sqlite3'}")
     ledger.upgrade()
     engine = Engine()
-    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    limits = engine.allowance_limits()
     # Every line checked against an empty ledger (stale on purpose), committed in a random order.
     reports = [_india(engine, "P", str(i), q, "Acme") for i, q in enumerate(quantities)]
     order.shuffle(reports)
@@ -77,7 +77,7 @@ def test_the_order_of_commits_does_not_change_the_totals(
     """Lines of three consignees that all fit: committed in two different orders into two
     ledgers, they leave the same usage per consignee."""
     engine = _engine()
-    limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+    limits = engine.allowance_limits()
     # Six lines over three consignees: at most two 400-unit lines each, so all fit LPP.
     reports = [
         _india(engine, "O", str(i), q, f"Consignee {i % 3}") for i, q in enumerate(quantities)

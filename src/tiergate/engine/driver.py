@@ -299,9 +299,10 @@ class Engine:
                 f"{earliest.isoformat()}: tiergate encodes the rules from then on"
             )
 
-    def allowance_limit(self, allowance_id: str) -> float:
-        """The limit in TPP of an allowance, as this engine applies it."""
-        return self.allowance(allowance_id).limit_tpp
+    def allowance_limits(self) -> dict[str, float]:
+        """Every allowance's limit in TPP as this engine applies it, by its id (what a ledger
+        commit checks against)."""
+        return {a.id: self.allowance(a.id).limit_tpp for a in self.rulebook.allowances.allowances}
 
     def allowance(self, allowance_id: str) -> Allowance:
         """An allowance as this engine applies it (its country allocation, when given)."""

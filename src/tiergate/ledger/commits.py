@@ -1,4 +1,4 @@
-"""CheckedBook shipped lines: each line that may ship is re-checked against the ledger as read
+"""Committing shipped lines: each line that may ship is re-checked against the ledger as read
 under the write lock (its allowances, its licence, the lines already committed with its ids)
 and recorded, or refused with the reason; a check that does not commit is audited too.
 
@@ -112,8 +112,7 @@ class Commits(Store):
         # A big book's lines, rows and audit entries are many small acyclic objects.
         with cyclic_gc_paused(), self._writing() as connection:
             self._serialise(connection)
-            named = {(line.shipment_id or "", line.line_id or ""): line for line in book.drawing}
-            release_stale(connection, book.keys, named)
+            release_stale(connection, book)
             batch = _Batch(
                 limits,
                 datetime.now(UTC),
@@ -197,10 +196,7 @@ class Commits(Store):
                 held += [line for line in part.results if line and line.outcome is Outcome.HOLD]
             record_holds(connection, held)
             if reserve:
-                named = {
-                    (line.shipment_id or "", line.line_id or ""): line for line in book.drawing
-                }
-                release_stale(connection, book.keys, named)
+                release_stale(connection, book)
                 taker = LicenceTaker.load(connection, book.drawing)
                 for line in book.drawing:
                     # A reservation that no longer fits is not made: committing says why.

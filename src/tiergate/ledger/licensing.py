@@ -4,7 +4,7 @@ or a re-check without the licence releases it."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from tiergate.keys import LicenceStatus, LicenceUseState
 from tiergate.ledger.amounts import ZERO, exact
 from tiergate.ledger.audit import append_event
+from tiergate.ledger.books import CheckedBook
 from tiergate.ledger.models import USES, CommittedLine, Licence, LicenceUse
 from tiergate.ledger.store import LedgerError, Store, rows_in
 from tiergate.licences import LicenceBook, LicenceGrant
@@ -172,14 +173,12 @@ class Licences(Store):
         return int(released or 0)
 
 
-def release_stale(
-    connection: Connection,
-    keys: Collection[tuple[str, str]],
-    named: Mapping[tuple[str, str], LineResult],
-) -> None:
-    """A line checked again without a licence, or under another one, gives back what an
-    earlier check reserved for it. `keys` holds every line's ids (shipment_id, line_id),
-    `named` the lines that name a licence, by their ids."""
+def release_stale(connection: Connection, book: CheckedBook) -> None:
+    """A line of `book` checked again without a licence, or under another one, gives back
+    what an earlier check reserved for it (the lines that name one are among its drawing
+    lines)."""
+    keys = book.keys
+    named = {(line.shipment_id or "", line.line_id or ""): line for line in book.drawing}
     stale = []
     uses = USES.c
     for row_id, number, shipment_id, line_id in rows_in(

@@ -214,9 +214,7 @@ class Workspace:
         report = _determine(engine, ledger, lines, as_of, view, progress)
         committed = None
         if ledger is not None and commit:
-            limits = {
-                a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances
-            }
+            limits = engine.allowance_limits()
             committed = ledger.commit(report, limits, actor, source=str(path), input_hash=digest)
             assert committed.report is not None
             report = committed.report  # what the ledger recorded
@@ -308,8 +306,7 @@ class Workspace:
         if read is None:
             return None
         found, keys, digest, screener = read
-        engine = found.engine
-        limits = {a.id: engine.allowance_limit(a.id) for a in engine.rulebook.allowances.allowances}
+        limits = found.engine.allowance_limits()
         done = ledger.commit_lines(
             checked_book(found, keys), limits, actor, source=str(path), input_hash=digest
         )
