@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from tiergate import Line, Party, View
 from tiergate.engine import Engine
+from tiergate.ledger.audit import Decisions
+from tiergate.ledger.books import Part
 from tiergate.ledger.bulk import insert_rows
 from tiergate.ledger.canonical import LineTexts, canonical, canonical_hash
 from tiergate.ledger.ledger import Ledger
@@ -65,7 +67,9 @@ def test_line_texts_are_the_canonical_json_of_each_line(report: Report) -> None:
     for line in report.lines:
         assert texts.line(line) == canonical(line.as_dict())
     assert texts.lines_hash(report) == canonical_hash([line.as_dict() for line in report.lines])
-    assert texts.reasons_hash(report) == canonical_hash(
+    kept = Decisions(texts)
+    kept.add_part(Part(report.lines), report.lines)
+    assert kept.payload()["reasons_hash"] == canonical_hash(
         [[[r.rule, r.message, r.citation] for r in line.reasons] for line in report.lines]
     )
 

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from tiergate.ledger.books import Part
 from tiergate.ledger.canonical import LineTexts, ListHash, canonical, canonical_hash, text_hash
 from tiergate.ledger.models import AuditEntry, AuditHead, Written
 from tiergate.ledger.store import Store
 from tiergate.ledger.verify import state_problems
 from tiergate.model import LineResult
-
-if TYPE_CHECKING:
-    from tiergate.ledger.books import Part
 from tiergate.screening.lists import CSL_NAME
 
 GENESIS = "0" * 64

@@ -65,10 +65,6 @@ class LineTexts:
         """The hash of the list of every line of `report` (each as `line` writes it)."""
         return _list_hash(self.line(line) for line in report.lines)
 
-    def reasons_hash(self, report: Report) -> str:
-        """The hash of every line's reasons as `[rule, message, citation]` lists, in order."""
-        return _list_hash(self.listed(line.reasons) for line in report.lines)
-
     def listed(self, reasons: tuple[Reason, ...]) -> str:
         """Canonical text of `reasons` as `[rule, message, citation]` lists."""
         return self._written(reasons, self._as_lists, _lists)
