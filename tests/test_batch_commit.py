@@ -217,7 +217,7 @@ def test_a_columnar_commit_in_many_batches_records_what_one_pass_records(
     batch's lines reach the ledger at their places, and the lines it refuses are amended in
     the batch that holds them; the shapes' texts forgotten on the way are written again
     alike."""
-    monkeypatch.setattr(committing, "SHAPES_KEPT", shapes)
+    monkeypatch.setattr(committing, "AUDITS_KEPT", shapes)
     before, checked, book = _books(tmp_path)
     rows_url, columns_url = urls
     by_rows = _ledger_state(rows_url, before, checked)

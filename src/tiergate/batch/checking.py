@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from tiergate.batch.cells import ITEM_CELLS, PLACE_CELLS, VERDICT_CELLS, joined
-from tiergate.batch.own import ID_SEED, ID_TEXTS, Total, mapped, own_cells
+from tiergate.batch.own import ID_SEED, ID_TEXTS, Total, ids_among, mapped, own_cells
 from tiergate.batch.reading import FIELDS, Book, NotColumnar, exact, frame_lines, line_of
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
@@ -175,9 +175,7 @@ class Terms:
         if self.licences is not None and self.licences.grants:
             routed = ~pl.col("plain_line") | pl.col("licensable").fill_null(False)
         if self.decisions:
-            keys = pl.Series([f"{shipment}\x00{line}" for shipment, line in self.decisions])
-            ids = pl.concat_str("shipment_text", "line_text", separator="\x00")
-            routed = routed | ids.is_in(keys.implode())
+            routed = routed | ids_among(self.decisions)
         return frame.with_columns(
             plain_line=pl.col("plain_line") & ~routed,
             pending=pl.col("pending").fill_null(False) | routed,

@@ -26,8 +26,8 @@ import polars as pl
 
 from tiergate.batch.checking import BATCH, SHARED_TEXTS, Columns, Determined, Shape
 from tiergate.batch.lines import FIELDS as RESULT_FIELDS
-from tiergate.batch.lines import extra_names, json_column
-from tiergate.batch.own import ID_TEXTS
+from tiergate.batch.lines import extra_names, json_column, own_json
+from tiergate.batch.own import ID_TEXTS, ids_among
 from tiergate.batch.reading import Book, frame_lines
 from tiergate.ledger.amounts import exact
 from tiergate.ledger.books import CheckedBook, Part
@@ -69,7 +69,7 @@ def book_keys(book: Book) -> set[tuple[str, str]]:
 _OWN = ("shipment_id", "line_id", "as_of", "quantity", "value", "total_tpp", "h100_equivalents")
 _OWN_FIELDS = frozenset({*_OWN, "consignee"})
 # Shape results whose audit fields and canonical pieces are remembered (about 3 KB each).
-SHAPES_KEPT = 100_000
+AUDITS_KEPT = 100_000
 # What a shape's lines record in the ledger: destination, ECCN, outcome, exception, the rules
 # of their reasons and their reasons' canonical text as lists.
 _Audit = tuple[str | None, str | None, Outcome, str | None, list[str], str]
@@ -99,28 +99,20 @@ class _Lines:
         book's lines committed before (such a line is never plain), or is None for a check
         that commits nothing (its plain lines need no row)."""
         rows = committed is not None
-        shipped = pl.Series(
-            [f"{shipment}\x00{line}" for shipment, line in committed or ()], dtype=pl.String
-        )
+        # A line whose ids a line committed before carries, or (as the ledger writes ids it
+        # refuses: `shipment_id/line_id`) more than one line, is weighed by the ledger.
+        keyed = pl.concat_str("shipment_text", "line_text", separator="/")
         repeated = pl.Series(
             list(self.found.summary.duplicate_ids) if rows else [], dtype=pl.String
         )
+        weighed = ids_among(committed or ()) | keyed.is_in(repeated.implode())
         for part in self.found.batches():
-            yield self._part(part, shipped, repeated, rows=rows)
+            yield self._part(part, weighed, rows=rows)
 
-    def _part(
-        self, part: Determined, shipped: pl.Series, repeated: pl.Series, *, rows: bool
-    ) -> Part:
-        """A batch's lines: plain where the ledger has nothing to weigh (ids that another line
-        of the book or a committed line carries, or a hold, make a line not plain)."""
-        ids = pl.concat_str("shipment_text", "line_text", separator="\x00")
-        keyed = pl.concat_str("shipment_text", "line_text", separator="/")
-        simple = (
-            pl.col("plain_line")
-            & (pl.col("outcome") != Outcome.HOLD.value)
-            & ~ids.is_in(shipped.implode())
-            & ~keyed.is_in(repeated.implode())
-        )
+    def _part(self, part: Determined, weighed: pl.Expr, *, rows: bool) -> Part:
+        """A batch's lines: plain where the ledger has nothing to weigh (`weighed` lines, and
+        held ones, are not plain)."""
+        simple = pl.col("plain_line") & (pl.col("outcome") != Outcome.HOLD.value) & ~weighed
         frame = part.frame.with_columns(simple=simple)
         results: list[LineResult | None] = [None] * frame.height
         for row, result in zip(part.special_rows.to_list(), part.results, strict=True):
@@ -163,20 +155,21 @@ class _Lines:
             shipping = [outcome.value for outcome in SHIPPABLE]
             ships = frame.filter(pl.col("simple") & pl.col("outcome").is_in(shipping))
             for row, values in zip(
-                ships.get_column("row").to_list(), self._rows(part, ships), strict=True
+                ships.get_column("row").to_list(), self._rows(part, ships, audits), strict=True
             ):
                 written[row - part.first] = values
         return Part(results, idents, entries, reasons, outcomes, written)
 
-    def _rows(self, part: Determined, frame: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
-        """The committed row of each line of `frame` (plain lines that may ship), in
-        `ROW_NAMES` order."""
+    def _rows(
+        self, part: Determined, frame: pl.DataFrame, audits: dict[int, _Audit]
+    ) -> Iterator[tuple[Any, ...]]:
+        """The committed row of each line of `frame` (plain lines that may ship, whose shapes'
+        audit fields `audits` holds), in `ROW_NAMES` order."""
         hashes = (
             hashlib.sha256(text.encode()).hexdigest()
             for text in self._canonical(part, frame).to_list()
         )
         shapes = frame.get_column("shape").to_list()
-        audits = {shape: self._shaped(part.shapes[shape])[1] for shape in set(shapes)}
         totals = (None if t is None else exact(t) for t in frame.get_column("total").to_list())
         own = frame.select("shipment_text", "line_text", "as_of_cell", "units", "outcome")
         for (shipment, line, as_of, units, outcome), shape, total, line_hash, content in zip(
@@ -204,7 +197,7 @@ class _Lines:
         assert result is not None  # a plain line's shape has a result
         found = self.shaped.get(id(result))
         if found is None:
-            if len(self.shaped) >= SHAPES_KEPT:
+            if len(self.shaped) >= AUDITS_KEPT:
                 self.shaped.clear()  # a book of ever new shapes does not fill memory
             fields = (
                 result.destination,
@@ -258,10 +251,7 @@ def _pieces(result: LineResult, keys: list[str]) -> list[str]:
 
 def _own_json(frame: pl.DataFrame, book: Book) -> pl.DataFrame:
     """`frame` with `own:KEY`, the JSON of each member a line gives itself."""
-    frame = json_column(frame, "shipment_id", strip=True)
-    frame = json_column(frame, "line_text")
-    frame = json_column(frame, "value_number")
-    frame = json_column(frame, "consignee", strip=True)
+    frame = own_json(frame, len(book.extras))
     columns = {
         "own:shipment_id": pl.col("shipment_id:json"),
         "own:line_id": pl.col("line_text:json"),
@@ -274,7 +264,6 @@ def _own_json(frame: pl.DataFrame, book: Book) -> pl.DataFrame:
     }
     # A name two pass-through columns take is the last one's, as in `LineResult.as_dict`.
     for i, name in enumerate(extra_names(book.extras, ())):
-        frame = json_column(frame, f"extra:{i}")
         columns[f"own:{name}"] = pl.col(f"extra:{i}:json")
     return frame.with_columns(**columns)
 
@@ -290,12 +279,10 @@ def _contents(frame: pl.DataFrame) -> list[Written]:
             frame = json_column(frame, "units:text", ascii=True, name=f"content:{key}")
         elif key == "value":
             frame = _repr_json(frame, "value_number", f"content:{key}")
-        elif (
-            frame[column].null_count() < frame.height
-        ):  # a column blank on every line gives nothing
+        elif frame[column].null_count() < frame.height:
             frame = json_column(frame, column, strip=True, ascii=True, name=f"content:{key}")
         else:
-            continue
+            continue  # a column blank on every line gives nothing
         value = pl.col(f"content:{key}")
         member = pl.concat_str(pl.lit(f"{json.dumps(key)}: "), value)
         members.append(pl.when(value == "null").then(None).otherwise(member))

@@ -79,12 +79,7 @@ def _plain_texts(
 ) -> pl.Series:
     """Each plain line's JSON text (null for the other lines), in the batch's order."""
     frame = part.frame.join(_shape_json(part, cache), on="shape", how="left", maintain_order="left")
-    frame = json_column(frame, "shipment_id", strip=True)
-    frame = json_column(frame, "line_text")
-    frame = json_column(frame, "value_number")
-    frame = json_column(frame, "consignee", strip=True)
-    for i in range(len(extras)):
-        frame = json_column(frame, f"extra:{i}")
+    frame = own_json(frame, len(extras))
     units = pl.col("units").cast(pl.String).fill_null("null")
     parts: list[pl.Expr | str] = [
         '{"shipment_id": ',
@@ -137,6 +132,19 @@ def _shape_json(part: Determined, cache: dict[int, list[dict[str, Any]]]) -> pl.
         orient="row",
         schema={"item_json": pl.String, "place_json": pl.String, "verdict_json": pl.String},
     ).with_row_index("shape")
+
+
+def own_json(frame: pl.DataFrame, extras: int) -> pl.DataFrame:
+    """`frame` with the JSON of the values a plain line gives itself (`COLUMN:json`): its
+    shipment and line ids, value, consignee and `extras` pass-through cells (its totals'
+    come with their cells, `own.own_cells`)."""
+    frame = json_column(frame, "shipment_id", strip=True)
+    frame = json_column(frame, "line_text")
+    frame = json_column(frame, "value_number")
+    frame = json_column(frame, "consignee", strip=True)
+    for i in range(extras):
+        frame = json_column(frame, f"extra:{i}")
+    return frame
 
 
 def extra_names(extras: tuple[str, ...], reserved: tuple[str, ...]) -> list[str]:

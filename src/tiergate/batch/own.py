@@ -5,7 +5,7 @@ verdict."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import polars as pl
@@ -63,6 +63,14 @@ ID_TEXTS = {
     "line_text": pl.col("line_id").str.strip_chars().fill_null((pl.col("row") + 1).cast(pl.String)),
 }
 ID_SEED = 12
+
+
+def ids_among(keys: Iterable[tuple[str, str]]) -> pl.Expr:
+    """Whether each line's ids (`ID_TEXTS`) are among `keys` (shipment_id, line_id), joined
+    with a NUL, which no text the columnar path reads holds (`batch.reading`)."""
+    given = pl.Series([f"{shipment}\x00{line}" for shipment, line in keys], dtype=pl.String)
+    ids = pl.concat_str("shipment_text", "line_text", separator="\x00")
+    return ids.is_in(given.implode())
 
 
 # A total's CSV cell, its H100-equivalents, their cell, and the JSON of both.

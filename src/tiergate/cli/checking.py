@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -109,8 +108,8 @@ def check(
     )
     day = parse_day(as_of, "--as-of")
     if not commit:
-        audit = Audit(reserve=not no_reserve, actor=actor)
-        _in_columns(place, file, out, day, view, screen=not no_screen, audit=audit)
+        reserve = not no_reserve
+        _in_columns(place, file, out, day, view, screen=not no_screen, reserve=reserve, actor=actor)
     elif out.format in COLUMNAR_FORMATS:
         _committed_in_columns(place, file, out, day, view, screen=not no_screen, actor=actor)
     checked = place.check(
@@ -192,14 +191,6 @@ def _committed_in_columns(
     raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
 
 
-@dataclass(frozen=True, slots=True)
-class Audit:
-    """How a check is audited when there is a ledger: reserving or not, and by whom."""
-
-    reserve: bool
-    actor: str
-
-
 def _in_columns(
     place: Workspace,
     file: Path,
@@ -208,7 +199,8 @@ def _in_columns(
     view: View,
     *,
     screen: bool,
-    audit: Audit,
+    reserve: bool,
+    actor: str,
 ) -> None:
     """Write a CSV, JSON, JSON Lines or Parquet check the columnar path takes (audited when
     there is a ledger), and exit with its status; return when the row path must check the
@@ -221,7 +213,7 @@ def _in_columns(
         _streamed(place, file, out, day, view, screen=screen)
         return
     found = place.check_columnar(
-        file, as_of=day, view=view, screen=screen, reserve=audit.reserve, actor=audit.actor
+        file, as_of=day, view=view, screen=screen, reserve=reserve, actor=actor
     )
     if found is None:
         return
