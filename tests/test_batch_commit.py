@@ -1,4 +1,4 @@
-"""CheckedBook a long book by the columnar path (`Workspace.commit_columnar`, which
+"""Committing a long book by the columnar path (`Workspace.commit_columnar`, which
 `tiergate check BOOK --commit` takes for a CSV or JSON Lines output) against the row path
 (`Workspace.check(..., commit=True)`): on the same ledger state (lines committed before, some
 of them changed since; licences that run out; reservations; decisions on holds) and a book

@@ -747,7 +747,7 @@ def test_a_check_reserves_a_commit_uses_and_a_cancel_releases_licence_quantity(u
     assert again.lines[0].outcome.value == "LICENSED"
     ledger.record_check(again, "a.csv", "tester")
     assert _balance(ledger) == (60, 0, 40)
-    # CheckedBook A turns its reservation into use.
+    # Committing A turns its reservation into use.
     assert ledger.commit(again, _limits(engine), "tester").committed == ["A/1"]
     assert _balance(ledger) == (0, 60, 40)
     with pytest.raises(LedgerError, match="committed as shipped"):
