@@ -1100,3 +1100,21 @@ def test_audit_verify_finds_table_changes_the_trail_does_not_record(url: str) ->
             connection.execute(sa.text(statement))
         problems = ledger.audit_verify()
         assert any(expected in problem for problem in problems), (statement, problems)
+
+
+def test_lines_that_share_their_ids_reserve_nothing(url: str) -> None:
+    """Two lines of a book with the same ids are never committed (which of them would be is
+    not for tiergate to pick), so a check reserves nothing for them rather than one
+    reservation holding the last one's quantity; a reservation made for those ids before is
+    given back."""
+    engine = Engine()
+    ledger = Ledger(url)
+    ledger.upgrade()
+    ledger.add_licence(_licence(quantity=100), "tester")
+    ledger.record_check(_china(engine, ledger, "A", ("1", 10)), "a.csv", "tester")
+    assert _balance(ledger) == (10, 0, 90)
+    twice = _china(engine, ledger, "A", ("1", 20), ("1", 30))
+    assert [line.outcome.value for line in twice.lines] == ["LICENSED", "LICENSED"]
+    assert twice.summary.duplicate_ids == ("A/1",)
+    ledger.record_check(twice, "a.csv", "tester")
+    assert _balance(ledger) == (0, 0, 100)

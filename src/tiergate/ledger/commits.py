@@ -199,8 +199,12 @@ class Commits(Store):
                 release_stale(connection, book)
                 taker = LicenceTaker.load(connection, book.drawing)
                 for line in book.drawing:
-                    # A reservation that no longer fits is not made: committing says why.
-                    if reserves(line) and taker.problem(line) is None:
+                    # A reservation that no longer fits is not made: committing says why. A
+                    # line whose ids another line carries too is never committed.
+                    key = f"{line.shipment_id or ''}/{line.line_id or ''}"
+                    if key in book.repeated or not reserves(line):
+                        continue
+                    if taker.problem(line) is None:
                         taker.take(line, LicenceUseState.RESERVED)
                 taker.write(connection)
             append(

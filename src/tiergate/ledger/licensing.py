@@ -174,11 +174,16 @@ class Licences(Store):
 
 
 def release_stale(connection: Connection, book: CheckedBook) -> None:
-    """A line of `book` checked again without a licence, or under another one, gives back
-    what an earlier check reserved for it (the lines that name one are among its drawing
+    """A line of `book` checked again without a licence, or under another one, or whose
+    ids another line of the book carries too (it is never committed), gives back what an
+    earlier check reserved for it (the lines that name a licence are among its drawing
     lines)."""
     keys = book.keys
-    named = {(line.shipment_id or "", line.line_id or ""): line for line in book.drawing}
+    named: dict[tuple[str, str], LineResult] = {}
+    for line in book.drawing:
+        ident = (line.shipment_id or "", line.line_id or "")
+        if f"{ident[0]}/{ident[1]}" not in book.repeated:
+            named[ident] = line
     stale = []
     uses = USES.c
     for row_id, number, shipment_id, line_id in rows_in(
@@ -191,8 +196,8 @@ def release_stale(connection: Connection, book: CheckedBook) -> None:
     ):
         key = (shipment_id, line_id)
         if key in keys:
-            line = named.get(key)
-            if line is None or line.licence != number or not reserves(line):
+            given = named.get(key)
+            if given is None or given.licence != number or not reserves(given):
                 stale.append(row_id)
     if stale:
         connection.execute(
