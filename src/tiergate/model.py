@@ -7,7 +7,7 @@ immutable dataclasses, cheap to build for large books.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
@@ -349,34 +349,28 @@ def line_content(result: LineResult) -> dict[str, str]:
     and value as parsed (so `10` and `10.0` are the same quantity). Columns tiergate does not
     know pass through and are not part of it. The ledger keeps it with a committed line: the
     same ids with other content are a changed line, not the same one."""
-    source = result.source
-    if source is None:
-        return content_of((), result.quantity, result.value)
-    given = [(name, getattr(source, name)) for name in _CONTENT_FIELDS]
-    for role, party in (("consignee", source.consignee), ("end_user", source.end_user)):
-        given += [(f"{role}_{part}", getattr(party, part)) for part in _PARTY_PARTS]
-    for i, party in enumerate(source.intermediate_consignees, 1):
-        given += [
-            (f"intermediate_consignee_{i}_{part}", getattr(party, part)) for part in _PARTY_PARTS
-        ]
-    return content_of(given, result.quantity, result.value)
-
-
-def content_of(
-    given: Iterable[tuple[str, Raw]], quantity: int | None, value: float | None
-) -> dict[str, str]:
-    """`line_content` of a line that gives these (key, raw value) pairs, in order, and
-    whose quantity and value parse as these."""
     content: dict[str, str] = {}
-    for name, raw in given:
-        found = _stripped(raw)
-        if found is not None:
-            content[name] = found
-    if quantity is not None:
-        content["quantity"] = repr(quantity)
-    if value is not None:
-        content["value"] = repr(value)
+    source = result.source
+    if source is not None:
+        for name in _CONTENT_FIELDS:
+            value = _stripped(getattr(source, name))
+            if value is not None:
+                content[name] = value
+        for role, party in (("consignee", source.consignee), ("end_user", source.end_user)):
+            _party_content(content, role, party)
+        for i, party in enumerate(source.intermediate_consignees, 1):
+            _party_content(content, f"intermediate_consignee_{i}", party)
+    for name, number in (("quantity", result.quantity), ("value", result.value)):
+        if number is not None:
+            content[name] = repr(number)
     return content
+
+
+def _party_content(content: dict[str, str], role: str, party: Party) -> None:
+    for part in _PARTY_PARTS:
+        value = _stripped(getattr(party, part))
+        if value is not None:
+            content[f"{role}_{part}"] = value
 
 
 def passthrough_name(key: str, taken: Mapping[str, object]) -> str:
