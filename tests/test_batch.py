@@ -6,8 +6,10 @@ bad rows of every kind, screened parties, and allowances that run out."""
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import random
+import threading
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -33,7 +35,14 @@ from tiergate.batch.reading import (
     read_csv_book,
 )
 from tiergate.batch.table import report_table, table_of, write_parquet
-from tiergate.batch.writing import Stream, check_book, csv_header, csv_of, csv_pieces
+from tiergate.batch.writing import (
+    Behind,
+    Stream,
+    check_book,
+    csv_header,
+    csv_of,
+    csv_pieces,
+)
 from tiergate.engine import Engine
 from tiergate.inputs import parse_book, parse_csv, read_book
 from tiergate.outputs import QUOTED, cell, encode_cell, to_csv, to_json, to_jsonl
@@ -154,13 +163,85 @@ def test_batches_written_as_soon_as_they_are_final_give_the_same_text(
     else:
         first = {"view": "written", "rulebook_version": report.rulebook_version}
         stream = Stream(buffer, lambda _: "", partial(jsonl_text, header=first))
-    found = Columns(
-        _ENGINES[0], book, view=View.WRITTEN, today=TODAY, batch=40, keep=keep, ready=stream.ready
-    )
-    stream.finish(found)
+    with stream:
+        found = Columns(
+            _ENGINES[0],
+            book,
+            view=View.WRITTEN,
+            today=TODAY,
+            batch=40,
+            keep=keep,
+            ready=stream.ready,
+        )
+        stream.finish(found)
     expected = to_csv(report) if kind == "csv" else to_jsonl(report)
     assert buffer.getvalue().decode() == expected
     assert 0 < found.given < len(lines) // 40, "some batches were written early, some not"
+
+
+class _FullDisk(io.BytesIO):
+    """A file that takes `room` bytes and refuses more, as a full disk does."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room = room
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if self.tell() + len(data) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(data)
+
+
+def _writers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "tiergate-writer"]
+
+
+def _texts(count: int) -> list[pl.DataFrame]:
+    return [
+        pl.DataFrame({"a": [f"{i}-{j}" for j in range(50)], "b": [str(i)] * 50})
+        for i in range(count)
+    ]
+
+
+def test_batches_written_behind_come_in_the_order_given() -> None:
+    frames = _texts(30)
+    handle = io.BytesIO()
+    with Behind(handle, lambda frame: frame.select(pl.concat_str("a", "b"))) as behind:
+        for frame in frames:
+            behind.put(frame)
+        behind.finish()
+    expected = "".join(f"{i}-{j}{i}\n" for i in range(30) for j in range(50))
+    assert handle.getvalue().decode() == expected
+    assert not _writers()
+
+
+def test_a_write_that_fails_behind_is_raised_where_the_batches_are_given() -> None:
+    """The disk fills while the eleventh frame is written: its error is raised to the
+    caller (by a later `put` or by `finish`), nothing is written after it, and the thread
+    is gone."""
+    frames = _texts(40)
+    size = len(frames[0].write_csv(include_header=False))
+    handle = _FullDisk(10 * size + size // 2)
+    with (  # noqa: PT012
+        pytest.raises(OSError, match="No space left"),
+        Behind(handle, lambda frame: frame) as behind,
+    ):
+        for frame in frames:
+            behind.put(frame)
+        behind.finish()
+    assert handle.getvalue().decode() == "".join(
+        frame.write_csv(include_header=False) for frame in frames[:10]
+    )
+    assert not _writers()
+
+
+def test_a_block_left_on_its_own_error_stops_the_writer() -> None:
+    handle = io.BytesIO()
+    with pytest.raises(KeyError, match="mine"), Behind(handle, lambda frame: frame) as behind:  # noqa: PT012
+        for frame in _texts(3):
+            behind.put(frame)
+        raise KeyError("mine")
+    assert not _writers()
 
 
 @pytest.mark.parametrize("batch", [7, 1_000])

@@ -1,15 +1,19 @@
 """A book checked by the columnar path, written as CSV batch by batch: each plain line's own
 cells around its shape's, the other lines' rows as the row path writes them, byte for byte
 what `outputs.to_csv` writes for the same book. `Stream` writes the batches that are final as
-soon as they are determined while the book is read, and the others after."""
+soon as they are determined while the book is read, and the others after. Either way a batch is
+written by a thread of its own (`Behind`) while the next is made."""
 
 from __future__ import annotations
 
 import io
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import BinaryIO
+from types import TracebackType
+from typing import BinaryIO, Generic, TypeVar
 
 import polars as pl
 
@@ -41,10 +45,13 @@ class Checked:
         return 0 if self.summary.may_not_ship == 0 else 3
 
     def write(self, handle: BinaryIO) -> None:
-        """The CSV, written to `handle` without building it as one string."""
+        """The CSV, written to `handle` without building it as one string: a batch is
+        written while the next is made."""
         handle.write(self.header.encode())
-        for lines in self.batches():
-            lines.write_csv(handle, include_header=False, quote_style="never")
+        with Behind(handle, _same) as behind:
+            for lines in self.batches():
+                behind.put(lines)
+            behind.finish()
         handle.write(self.trailer.encode())
 
     @property
@@ -119,10 +126,74 @@ def csv_pieces(part: Determined) -> pl.DataFrame:
     )
 
 
+Item = TypeVar("Item")
+
+
+class Behind(Generic[Item]):
+    """Writes items to `handle` in the order given, each as the text frame `text` makes of
+    it (its columns side by side), in a thread of its own while the caller makes the next:
+    polars makes and writes a frame without holding the interpreter's lock, and the
+    kernel's copy of a 1,000,000-line book's CSV (1.5 GB) alone took about a quarter of the
+    run (benchmarks/batch.py). At most one item waits. A failure to write is raised by the
+    next `put` or by `finish`; leaving the block without `finish` (on an error of its own)
+    lets the thread write what it holds and stop."""
+
+    def __init__(self, handle: BinaryIO, text: Callable[[Item], pl.DataFrame]) -> None:
+        self._handle = handle
+        self._text = text
+        self._waiting: queue.Queue[tuple[Item] | None] = queue.Queue(maxsize=1)  # None: done
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._write, name="tiergate-writer", daemon=True)
+
+    def __enter__(self) -> Behind[Item]:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._thread.is_alive():
+            self._waiting.put(None)
+            self._thread.join()
+
+    def put(self, item: Item) -> None:
+        """Write `item` after those given before."""
+        self._raise()
+        self._waiting.put((item,))
+
+    def finish(self) -> None:
+        """Wait until everything given is written."""
+        self._waiting.put(None)
+        self._thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _write(self) -> None:
+        while (given := self._waiting.get()) is not None:
+            if self._failure is not None:
+                continue  # nothing more is written after a failure
+            try:
+                frame = self._text(given[0])
+                frame.write_csv(self._handle, include_header=False, quote_style="never")
+            except BaseException as failure:  # raised in the caller's thread
+                self._failure = failure
+
+
+def _same(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame
+
+
 class Stream:
     """Writes determined batches to `handle` in the order given, each as `text` makes it,
     after `head` (the book's header, written once): `ready` is `Columns`' `ready`; `finish`
-    writes the rest of the book."""
+    writes the rest of the book. A block: the batches are written by a thread of its own
+    (`Behind`) until it ends."""
 
     def __init__(
         self,
@@ -132,20 +203,34 @@ class Stream:
     ) -> None:
         self._handle = handle
         self._head = head
-        self._text = text
+        self._behind = Behind(handle, text)
         self._started = False
+
+    def __enter__(self) -> Stream:
+        self._behind.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._behind.__exit__(kind, error, trace)
 
     def ready(self, part: Determined) -> None:
         """A batch, written after those given before."""
         if not self._started:
+            # Nothing is being written before the first batch.
             self._handle.write(self._head(part.book).encode())
             self._started = True
-        self._text(part).write_csv(self._handle, include_header=False, quote_style="never")
+        self._behind.put(part)
 
     def finish(self, found: Columns) -> None:
-        """Write the batches of `found` not given to `ready`."""
+        """Write the batches of `found` not given to `ready`, and wait until all are written."""
         for part in found.batches():
             self.ready(part)
+        self._behind.finish()
 
 
 def _plain_pieces(book: Book) -> list[pl.Expr]:

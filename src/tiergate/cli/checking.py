@@ -256,10 +256,13 @@ def _streamed(
 
             header = {"view": view.value, "rulebook_version": default_rulebook().version}
             stream = Stream(staged.handle, lambda _: "", partial(jsonl_text, header=header))
-        found = place.check_columnar(file, as_of=day, view=view, screen=screen, ready=stream.ready)
-        if found is None:
-            return
-        stream.finish(found)
+        with stream:
+            found = place.check_columnar(
+                file, as_of=day, view=view, screen=screen, ready=stream.ready
+            )
+            if found is None:
+                return
+            stream.finish(found)
         staged.done = True
     raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
 
