@@ -235,6 +235,15 @@ def test_a_write_that_fails_behind_is_raised_where_the_batches_are_given() -> No
     assert not _writers()
 
 
+def test_batches_given_outside_a_block_are_refused() -> None:
+    """Nothing would write them: without the refusal, `finish` waited for ever."""
+    book = read_csv_book("item,quantity\nNVIDIA H100 SXM5 80GB,1\n", "book.csv")
+    assert book is not None
+    stream = Stream(io.BytesIO(), csv_header, csv_pieces)
+    with pytest.raises(RuntimeError, match="in a block"):
+        stream.finish(Columns(_ENGINES[0], book, today=TODAY))
+
+
 def test_a_block_left_on_its_own_error_stops_the_writer() -> None:
     handle = io.BytesIO()
     with pytest.raises(KeyError, match="mine"), Behind(handle, lambda frame: frame) as behind:  # noqa: PT012

@@ -161,6 +161,9 @@ class Behind(Generic[Item]):
 
     def put(self, item: Item) -> None:
         """Write `item` after those given before."""
+        if not self._thread.is_alive():
+            self._raise()
+            raise RuntimeError("write in a block: `with Behind(...)` or `with Stream(...)`")
         self._raise()
         self._waiting.put((item,))
 
