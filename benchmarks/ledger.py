@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from tiergate import Line, Party, View
 from tiergate.engine import Engine
 from tiergate.ledger.ledger import Ledger
-from tiergate.ledger.models import COMMITTED
+from tiergate.ledger.models import COMMITTED, Json
 from tiergate.model import Report
 
 
@@ -125,7 +125,8 @@ def floor(ledger: Ledger, url: str) -> float:
     names = [column.name for column in columns]
     # JSON read back as its text, to be written back as it is.
     as_text = "::text" if ledger.dialect == "postgresql" else ""
-    read = [f"{c.name}{as_text}" if isinstance(c.type, sa.JSON) else c.name for c in columns]
+    json = (sa.JSON, Json)
+    read = [f"{c.name}{as_text}" if isinstance(c.type, json) else c.name for c in columns]
     with ledger.engine.connect() as connection:
         rows = [
             tuple(row)
