@@ -51,3 +51,33 @@ def test_never_touched_while_another_thread_runs() -> None:
         release.set()
         other.join()
     assert gc.isenabled()
+
+
+WITH_A_WRITER = """
+import gc, io
+import polars as pl
+from tiergate.batch.writing import Behind
+from tiergate.gcpause import cyclic_gc_paused
+
+def paused(frame):
+    assert gc.isenabled(), "the writer does not pause the collector"
+    return frame
+
+with Behind(io.BytesIO(), paused) as behind:
+    behind.put(pl.DataFrame({"a": ["1"]}))
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+    behind.finish()
+assert gc.isenabled()
+print("ok")
+"""
+
+
+def test_paused_while_a_writer_of_batches_runs() -> None:
+    """A check whose batches are written behind it is still a process with one thread for
+    the pause: the writer builds no cycles."""
+    done = subprocess.run(
+        [sys.executable, "-c", WITH_A_WRITER], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -8,11 +8,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+# The name of the threads tiergate starts to write a checked book while the next batch is
+# made (`batch.writing.Behind`): they build no reference cycles and never pause the collector
+# themselves, so they count as no thread here.
+WRITER = "tiergate-writer"
+
 
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a large book is read, determined or written,
-    when the calling thread is the process's only thread; otherwise do nothing.
+    when the calling thread is the process's only thread (but for tiergate's writers);
+    otherwise do nothing.
 
     A 100,000-line book allocates hundreds of thousands of small, acyclic objects (lines,
     work items, results, output dicts); each allocation burst triggers generational
@@ -23,7 +29,8 @@ def cyclic_gc_paused() -> Iterator[None]:
     they would run without the collector, and two overlapping pauses could leave it off, so
     there it is never touched. A pause inside a pause leaves it to the outer one.
     """
-    if threading.active_count() > 1 or not gc.isenabled():
+    others = [t for t in threading.enumerate() if t.name != WRITER]
+    if len(others) > 1 or not gc.isenabled():
         yield
         return
     gc.disable()

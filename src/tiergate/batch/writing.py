@@ -22,6 +22,7 @@ from tiergate.batch.checking import BATCH, KEPT, Columns, Determined
 from tiergate.batch.reading import Book
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
+from tiergate.gcpause import WRITER
 from tiergate.model import LineResult, Summary, passthrough_name
 from tiergate.outputs import CSV_COLUMNS, csv_row, encode_cell, write_header
 from tiergate.rulebook import View
@@ -143,7 +144,7 @@ class Behind(Generic[Item]):
         self._text = text
         self._waiting: queue.Queue[tuple[Item] | None] = queue.Queue(maxsize=1)  # None: done
         self._failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._write, name="tiergate-writer", daemon=True)
+        self._thread = threading.Thread(target=self._write, name=WRITER, daemon=True)
 
     def __enter__(self) -> Behind[Item]:
         self._thread.start()
