@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import errno
 import io
+import json
 import random
 import threading
 from datetime import date
@@ -25,6 +26,7 @@ from tiergate.batch.cells import text_cell
 from tiergate.batch.checking import Columns
 from tiergate.batch.document import json_of
 from tiergate.batch.lines import jsonl_of, jsonl_text
+from tiergate.batch.own import json_number
 from tiergate.batch.reading import (
     FIELDS,
     book_lines,
@@ -656,3 +658,11 @@ def test_texts_are_written_as_json_writes_them(
     frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
     written = json_column(frame, "v", strip=strip).get_column("v:json").to_list()
     assert written == [json.dumps(text(v) if strip else v, ensure_ascii=False) for v in values]
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+@example(1e16)
+@example(0.1 + 0.2)
+@example(-0.0)
+def test_a_total_is_written_in_json_as_json_writes_it(number: float) -> None:
+    assert json_number(number) == json.dumps(number)
