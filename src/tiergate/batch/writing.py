@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from types import TracebackType
-from typing import BinaryIO, Generic, TypeVar
+from typing import BinaryIO, Generic, Self, TypeVar
 
 import polars as pl
 
@@ -146,7 +146,7 @@ class Behind(Generic[Item]):
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._write, name=WRITER, daemon=True)
 
-    def __enter__(self) -> Behind[Item]:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -193,11 +193,10 @@ def _same(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-class Stream:
+class Stream(Behind[Determined]):
     """Writes determined batches to `handle` in the order given, each as `text` makes it,
     after `head` (the book's header, written once): `ready` is `Columns`' `ready`; `finish`
-    writes the rest of the book. A block: the batches are written by a thread of its own
-    (`Behind`) until it ends."""
+    writes the rest of the book. A block, as `Behind` is."""
 
     def __init__(
         self,
@@ -205,22 +204,9 @@ class Stream:
         head: Callable[[Book], str],
         text: Callable[[Determined], pl.DataFrame],
     ) -> None:
-        self._handle = handle
+        super().__init__(handle, text)
         self._head = head
-        self._behind = Behind(handle, text)
         self._started = False
-
-    def __enter__(self) -> Stream:
-        self._behind.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._behind.__exit__(kind, error, trace)
 
     def ready(self, part: Determined) -> None:
         """A batch, written after those given before."""
@@ -228,13 +214,13 @@ class Stream:
             # Nothing is being written before the first batch.
             self._handle.write(self._head(part.book).encode())
             self._started = True
-        self._behind.put(part)
+        self.put(part)
 
-    def finish(self, found: Columns) -> None:
+    def finish(self, found: Columns | None = None) -> None:
         """Write the batches of `found` not given to `ready`, and wait until all are written."""
-        for part in found.batches():
+        for part in found.batches() if found is not None else ():
             self.ready(part)
-        self._behind.finish()
+        super().finish()
 
 
 def _plain_pieces(book: Book) -> list[pl.Expr]:
