@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from tiergate.batch.cells import text_cell
 from tiergate.batch.checking import Columns
 from tiergate.batch.document import json_of
-from tiergate.batch.lines import jsonl_of, jsonl_text
+from tiergate.batch.lines import ShapeJson, jsonl_of, jsonl_text
 from tiergate.batch.own import json_number
 from tiergate.batch.reading import (
     FIELDS,
@@ -38,6 +38,7 @@ from tiergate.batch.reading import (
 )
 from tiergate.batch.table import report_table, table_of, write_parquet
 from tiergate.batch.writing import (
+    SLICE,
     Behind,
     Stream,
     check_book,
@@ -145,14 +146,16 @@ def test_any_batches_of_any_order_give_what_one_pass_gives(
 _ENGINES = (Engine(), Engine())
 
 
-@pytest.mark.parametrize("keep", [0, 10_000])
+@pytest.mark.parametrize(("keep", "at_a_time"), [(0, None), (10_000, SLICE), (0, 7)])
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
 def test_batches_written_as_soon_as_they_are_final_give_the_same_text(
-    small_book: list[str], keep: int, kind: str
+    small_book: list[str], keep: int, at_a_time: int | None, kind: str
 ) -> None:
     """In date order (a line without a date is checked on today's), the lines before 2025
     draw on no allowance: their batches are written while the book is read, the others once
-    the allowances are settled (kept, or read again)."""
+    the allowances are settled (kept, or read again); a batch's text is made whole or
+    `at_a_time` lines at a time (in slices of 7 lines, some slices hold lines determined
+    alone, some not, and the slices of a batch share its shapes' JSON)."""
     header, *lines = small_book
     lines.sort(key=lambda line: line.split(",")[HEADER.index("date")] or "9")
     text = "\n".join([header, *lines]) + "\n"
@@ -161,10 +164,11 @@ def test_batches_written_as_soon_as_they_are_final_give_the_same_text(
     report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
     buffer = io.BytesIO()
     if kind == "csv":
-        stream = Stream(buffer, csv_header, csv_pieces)
+        stream = Stream(buffer, csv_header, csv_pieces, at_a_time)
     else:
         first = {"view": "written", "rulebook_version": report.rulebook_version}
-        stream = Stream(buffer, lambda _: "", partial(jsonl_text, header=first))
+        text = partial(jsonl_text, header=first, shaped=ShapeJson())
+        stream = Stream(buffer, lambda _: "", text, at_a_time)
     with stream:
         found = Columns(
             _ENGINES[0],
@@ -208,7 +212,7 @@ def _texts(count: int) -> list[pl.DataFrame]:
 def test_batches_written_behind_come_in_the_order_given() -> None:
     frames = _texts(30)
     handle = io.BytesIO()
-    with Behind(handle, lambda frame: frame.select(pl.concat_str("a", "b"))) as behind:
+    with Behind(handle, lambda frame: (frame.select(pl.concat_str("a", "b")),)) as behind:
         for frame in frames:
             behind.put(frame)
         behind.finish()
@@ -226,7 +230,7 @@ def test_a_write_that_fails_behind_is_raised_where_the_batches_are_given() -> No
     handle = _FullDisk(10 * size + size // 2)
     with (  # noqa: PT012
         pytest.raises(OSError, match="No space left"),
-        Behind(handle, lambda frame: frame) as behind,
+        Behind(handle, lambda frame: (frame,)) as behind,
     ):
         for frame in frames:
             behind.put(frame)
@@ -248,7 +252,7 @@ def test_batches_given_outside_a_block_are_refused() -> None:
 
 def test_a_block_left_on_its_own_error_stops_the_writer() -> None:
     handle = io.BytesIO()
-    with pytest.raises(KeyError, match="mine"), Behind(handle, lambda frame: frame) as behind:  # noqa: PT012
+    with pytest.raises(KeyError, match="mine"), Behind(handle, lambda frame: (frame,)) as behind:  # noqa: PT012
         for frame in _texts(3):
             behind.put(frame)
         raise KeyError("mine")

@@ -76,6 +76,18 @@ class Determined:
     special_rows: pl.Series
     results: tuple[LineResult, ...]
 
+    def slices(self, size: int) -> Iterator[Determined]:
+        """The batch in slices of at most `size` lines, in order, each line at its place
+        (the slices share the batch's `shapes`)."""
+        rows = self.special_rows  # in book order
+        for start in range(0, self.frame.height, size):
+            frame = self.frame.slice(start, size)
+            first = self.first + start
+            low = int(rows.search_sorted(first))
+            high = int(rows.search_sorted(first + frame.height))
+            results = self.results[low:high]
+            yield Determined(self.book, frame, self.shapes, first, rows[low:high], results)
+
 
 # Lines determined and written at a time: memory holds one batch, whatever the book's size.
 BATCH = 200_000

@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from tiergate.batch.checking import Columns, Determined
+from tiergate.batch.checking import Columns, Determined, Shape
 from tiergate.batch.writing import Checked
 from tiergate.model import passthrough_name
 from tiergate.normalise import text
@@ -58,8 +58,11 @@ def jsonl_of(found: Columns, header: dict[str, str]) -> Checked:
     return Checked("", batches, found.summary)
 
 
-def jsonl_text(part: Determined, header: dict[str, str]) -> pl.DataFrame:
-    """A determined batch's JSON Lines (one column, `text`), with `header` in every line."""
+def jsonl_text(
+    part: Determined, header: dict[str, str], shaped: ShapeJson | None = None
+) -> pl.DataFrame:
+    """A determined batch's JSON Lines (one column, `text`), with `header` in every line
+    (`shaped`: the shapes' JSON, worked out for the slice before, when it has the same)."""
     extras = extra_names(part.book.extras, tuple(header))
     ending = "".join(f", {_encoded(k)}: {_encoded(v)}" for k, v in header.items()) + "}"
     # Reasons are remembered by the identity of their tuple, so only while the batch holding
@@ -70,15 +73,17 @@ def jsonl_text(part: Determined, header: dict[str, str]) -> pl.DataFrame:
     own = pl.repeat(None, part.frame.height, dtype=pl.String, eager=True).scatter(
         part.special_rows - part.first, texts
     )
-    plain = _plain_texts(part, extras, ending, cache)
+    shapes = (shaped or ShapeJson()).frame(part)
+    plain = _plain_texts(part, shapes, extras, ending)
     return pl.DataFrame({"text": plain.zip_with(plain.is_not_null(), own)})
 
 
 def _plain_texts(
-    part: Determined, extras: list[str], ending: str, cache: dict[int, list[dict[str, Any]]]
+    part: Determined, shapes: pl.DataFrame, extras: list[str], ending: str
 ) -> pl.Series:
-    """Each plain line's JSON text (null for the other lines), in the batch's order."""
-    frame = part.frame.join(_shape_json(part, cache), on="shape", how="left", maintain_order="left")
+    """Each plain line's JSON text (null for the other lines), in the batch's order, with its
+    shape's fields as JSON (`shapes`)."""
+    frame = part.frame.join(shapes, on="shape", how="left", maintain_order="left")
     frame = own_json(frame, len(extras))
     units = pl.col("units").cast(pl.String).fill_null("null")
     parts: list[pl.Expr | str] = [
@@ -112,8 +117,24 @@ def _plain_texts(
     return frame.select(pl.when(pl.col("plain_line")).then(written).alias("text")).to_series()
 
 
-def _shape_json(part: Determined, cache: dict[int, list[dict[str, Any]]]) -> pl.DataFrame:
+class ShapeJson:
+    """The JSON of the fields of a batch's shapes (`frame`), worked out once for its slices
+    (which share the batch's list of shapes: it is held, so its identity stays its own)."""
+
+    def __init__(self) -> None:
+        self._shapes: list[Shape] | None = None
+        self._frame = pl.DataFrame()
+
+    def frame(self, part: Determined) -> pl.DataFrame:
+        """Each of `part`'s shapes' fields as JSON (row `shape`: its index)."""
+        if part.shapes is not self._shapes:
+            self._shapes, self._frame = part.shapes, _shape_json(part)
+        return self._frame
+
+
+def _shape_json(part: Determined) -> pl.DataFrame:
     """Each shape's fields as JSON, once per distinct result."""
+    cache: dict[int, list[dict[str, Any]]] = {}  # reasons, by their tuple, while `part` lives
     encoded: dict[int, tuple[str, str, str]] = {}
     rows = []
     for shape in part.shapes:

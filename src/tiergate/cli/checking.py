@@ -245,17 +245,18 @@ def _streamed(
     """A CSV or JSON Lines check written to the --output file while the book is read
     (`Stream`), and exit with its status; return, writing nothing, when the row path must
     check the book."""
-    from tiergate.batch.writing import Stream, csv_header, csv_pieces
+    from tiergate.batch.writing import SLICE, Stream, csv_header, csv_pieces
 
     with out.staged() as staged:
         if out.format == "csv":
             stream = Stream(staged.handle, csv_header, csv_pieces)
         else:
-            from tiergate.batch.lines import jsonl_text
+            from tiergate.batch.lines import ShapeJson, jsonl_text
             from tiergate.rulebook import default_rulebook
 
             header = {"view": view.value, "rulebook_version": default_rulebook().version}
-            stream = Stream(staged.handle, lambda _: "", partial(jsonl_text, header=header))
+            text = partial(jsonl_text, header=header, shaped=ShapeJson())
+            stream = Stream(staged.handle, lambda _: "", text, SLICE)
         with stream:
             found = place.check_columnar(
                 file, as_of=day, view=view, screen=screen, ready=stream.ready
