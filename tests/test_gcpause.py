@@ -61,7 +61,7 @@ from tiergate.gcpause import cyclic_gc_paused
 
 def paused(frame):
     assert gc.isenabled(), "the writer does not pause the collector"
-    return frame
+    return (frame,)
 
 with Behind(io.BytesIO(), paused) as behind:
     behind.put(pl.DataFrame({"a": ["1"]}))
