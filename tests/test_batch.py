@@ -282,6 +282,26 @@ def test_ids_given_twice_are_found_as_the_row_path_finds_them(
     assert len(found.summary.duplicate_ids) == len(before.summary.duplicate_ids) + 3
 
 
+@pytest.mark.parametrize("keep", [0, 10_000])
+def test_json_made_a_slice_at_a_time_is_the_row_paths(
+    small_book: list[str], keep: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's JSON Lines and JSON document made 7 lines at a time: some slices hold lines
+    determined alone, some not, a batch's slices share its shapes' JSON, and the document's
+    last line (without a comma) is in the last slice of the last batch."""
+    from tiergate.batch import lines
+
+    monkeypatch.setattr(lines, "SLICE", 7)
+    text = "\n".join(small_book) + "\n"
+    book = read_csv_book(text, "book.csv")
+    assert book is not None
+    found = Columns(_ENGINES[0], book, view=View.WRITTEN, today=TODAY, batch=40, keep=keep)
+    report = _ENGINES[1].check(parse_csv(text, "book.csv"), view=View.WRITTEN, today=TODAY)
+    assert json_of(found).text == to_json(report)
+    header = {"view": "written", "rulebook_version": _ENGINES[0].rulebook.version}
+    assert jsonl_of(found, header).text == to_jsonl(report)
+
+
 def test_shapes_forgotten_between_batches_are_determined_again_alike(
     small_book: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from tiergate.batch.checking import Columns, Determined, Shape
-from tiergate.batch.writing import Checked
+from tiergate.batch.writing import SLICE, Checked
 from tiergate.model import passthrough_name
 from tiergate.normalise import text
 
@@ -52,8 +52,11 @@ def jsonl_of(found: Columns, header: dict[str, str]) -> Checked:
     report's view and rulebook version) in every line."""
 
     def batches() -> Iterator[pl.DataFrame]:
+        # A batch's JSON Lines are 0.5 GB of text: made and written a slice at a time.
+        shaped = ShapeJson()
         for part in found.batches():
-            yield jsonl_text(part, header)
+            for piece in part.slices(SLICE):
+                yield jsonl_text(piece, header, shaped)
 
     return Checked("", batches, found.summary)
 

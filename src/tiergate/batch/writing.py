@@ -193,9 +193,9 @@ def _alone(frame: pl.DataFrame) -> tuple[pl.DataFrame]:
     return (frame,)
 
 
-# Lines of a batch whose JSON Lines a `Stream` makes and writes at a time: a batch's are 0.5 GB
-# of text while the next batch is determined (its CSV, 0.3 GB, is written faster whole: in
-# slices, the check took 0.1 GB more).
+# Lines of a batch whose JSON Lines (or JSON document) are made and written at a time: a
+# batch's are 0.5 GB of text while the next batch is determined (its CSV, 0.3 GB, is written
+# faster whole: in slices, the check took 0.1 GB more).
 SLICE = 25_000
 
 
