@@ -250,6 +250,22 @@ def test_batches_given_outside_a_block_are_refused() -> None:
         stream.finish(Columns(_ENGINES[0], book, today=TODAY))
 
 
+def test_a_write_that_fails_behind_is_raised_when_the_block_ends_without_finish() -> None:
+    """A caller that leaves the block without `finish` still learns that the output is not
+    whole: the failure is never lost. (The second frame fails after both were given, so
+    neither `put` can see it.)"""
+    frames = _texts(2)
+    size = len(frames[0].write_csv(include_header=False))
+    handle = _FullDisk(size + size // 2)
+    with (  # noqa: PT012
+        pytest.raises(OSError, match="No space left"),
+        Behind(handle, lambda frame: (frame,)) as behind,
+    ):
+        for frame in frames:
+            behind.put(frame)
+    assert not _writers()
+
+
 def test_a_block_left_on_its_own_error_stops_the_writer() -> None:
     handle = io.BytesIO()
     with pytest.raises(KeyError, match="mine"), Behind(handle, lambda frame: (frame,)) as behind:  # noqa: PT012

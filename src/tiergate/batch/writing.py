@@ -136,8 +136,8 @@ class Behind(Generic[Item]):
     polars makes and writes a frame without holding the interpreter's lock, and the
     kernel's copy of a 1,000,000-line book's CSV (1.5 GB) alone took about a quarter of the
     run (benchmarks/batch.py). At most one item waits. A failure to write is raised by the
-    next `put` or by `finish`; leaving the block without `finish` (on an error of its own)
-    lets the thread write what it holds and stop."""
+    next `put`, by `finish`, or when the block ends (never lost); leaving the block on an
+    error of its own lets the thread write what it holds and stop, and that error stands."""
 
     def __init__(self, handle: BinaryIO, text: Callable[[Item], Iterable[pl.DataFrame]]) -> None:
         self._handle = handle
@@ -159,6 +159,8 @@ class Behind(Generic[Item]):
         if self._thread.is_alive():
             self._waiting.put(None)
             self._thread.join()
+        if error is None:
+            self._raise()
 
     def put(self, item: Item) -> None:
         """Write `item` after those given before."""
