@@ -110,7 +110,7 @@ def check(
     if not commit:
         reserve = not no_reserve
         _in_columns(place, file, out, day, view, screen=not no_screen, reserve=reserve, actor=actor)
-    elif out.format in COLUMNAR_FORMATS:
+    else:
         _committed_in_columns(place, file, out, day, view, screen=not no_screen, actor=actor)
     checked = place.check(
         file,
@@ -181,6 +181,8 @@ def _committed_in_columns(
     """Commit a book the columnar path takes, write the report in a format it writes, and
     exit with its status; return, having committed nothing, when the row path must."""
     out.needs_file("parquet")
+    if out.format not in COLUMNAR_FORMATS:
+        return
     done = place.commit_columnar(file, as_of=day, view=view, screen=screen, actor=actor)
     if done is None:
         return
