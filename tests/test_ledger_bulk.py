@@ -4,11 +4,13 @@ rows an INSERT stores (SQLite always, PostgreSQL when TIERGATE_TEST_DATABASE_URL
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
@@ -18,8 +20,8 @@ from tiergate import Line, Party, View
 from tiergate.engine import Engine
 from tiergate.ledger.audit import Decisions
 from tiergate.ledger.books import Part
-from tiergate.ledger.bulk import insert_rows
-from tiergate.ledger.canonical import LineTexts, canonical, canonical_hash
+from tiergate.ledger.bulk import insert_frame, insert_rows
+from tiergate.ledger.canonical import LineTexts, canonical, canonical_hash, canonical_members
 from tiergate.ledger.ledger import Ledger
 from tiergate.ledger.models import COMMITTED
 from tiergate.ledger.store import rows_in
@@ -151,6 +153,64 @@ def test_rows_are_found_by_value_whether_the_table_is_read_whole_or_by_chunks(
     assert found == sorted(("1", f"S{n}") for n in range(min(stored, 2 * asked)) if n % 2 == 0)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain",
+        "",
+        "tab\there",
+        "back\\slash \\N",
+        'quote " é 😀, comma',
+        "cr\r\nlf",
+        "a\n\\.\nb",
+        "\\.",
+    ],
+)
+def test_rows_of_a_frame_are_the_rows_an_insert_stores(url: str, text: str) -> None:
+    """A frame's rows, given as stored (JSON and exact columns as their text), are stored as
+    an INSERT of the same values stores them: texts that CSV quotes or that COPY could read
+    otherwise (a lone `\\.` line, `\\N`), empty texts apart from missing values."""
+
+    def stored(row: dict[str, Any]) -> dict[str, Any]:
+        given = {key: value for key, value in row.items() if key != "committed_at"}
+        return {
+            **given,
+            "total_tpp": str(row["total_tpp"].quantize(Decimal("0.01"))),
+            "debits": json.dumps(row["debits"]),
+            "content": json.dumps(row["content"]),
+        }
+
+    inserted = [_row("insert", "1", text), {**_row("insert", text, text), "quantity": None}]
+    frame = pl.DataFrame(
+        [stored(_row("frame", "1", text)), stored({**_row("frame", text, text), "quantity": None})],
+        schema={
+            name: pl.Int64 if name == "quantity" else pl.String for name in stored(_row("", "", ""))
+        },
+    )
+    moment = _row("", "", "")["committed_at"]
+    ledger = Ledger(url)
+    ledger.upgrade()
+    with ledger.engine.begin() as connection:
+        connection.execute(sa.insert(COMMITTED), inserted)
+        insert_frame(connection, COMMITTED, frame, same={"committed_at": moment})
+        insert_frame(connection, COMMITTED, frame.clear(), same={"committed_at": moment})
+    with ledger.engine.connect() as connection:
+        found = connection.execute(sa.select(COMMITTED).order_by(COMMITTED.c.id)).mappings().all()
+        texts = connection.execute(
+            sa.text("SELECT CAST(content AS TEXT), CAST(debits AS TEXT) FROM committed_lines")
+        ).all()
+    rows = [
+        {key: value for key, value in row.items() if key not in ("id", "shipment_id")}
+        for row in found
+    ]
+    assert [row["shipment_id"] for row in found] == ["insert", "insert", "frame", "frame"]
+    assert rows[2:] == rows[:2]
+    assert rows[2]["eccn"] == (text or None)
+    assert rows[3]["line_id"] == text
+    assert rows[3]["quantity"] is None
+    assert texts[2:] == texts[:2]
+
+
 def test_bulk_rows_must_name_the_same_columns(url: str) -> None:
     ledger = Ledger(url)
     ledger.upgrade()
@@ -202,6 +262,24 @@ def test_the_audit_entry_of_a_commit_keeps_what_the_ledger_recorded(
     )
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(ODD_TEXT, st.recursive(st.none() | st.integers() | ODD_TEXT, st.lists)),
+    st.data(),
+)
+def test_an_object_with_members_written_already_is_its_canonical_text(
+    members: dict[str, Any], data: st.DataObject
+) -> None:
+    """`canonical_members` writes what `canonical` writes of the whole object, whichever of
+    its members come written already."""
+    written = data.draw(st.sets(st.sampled_from(sorted(members)))) if members else set()
+    text = canonical_members(
+        {name: value for name, value in members.items() if name not in written},
+        {name: canonical(members[name]) for name in written},
+    )
+    assert text == canonical(members)
+
+
 def test_a_list_hash_over_many_chunks_is_the_hash_of_the_list_written_whole() -> None:
     """`ListHash` joins its items a chunk at a time and encodes a repeated text once: the
     hash is that of the list's canonical text all the same."""
@@ -216,3 +294,31 @@ def test_a_list_hash_over_many_chunks_is_the_hash_of_the_list_written_whole() ->
         [["a", "é", 'q"'] if n % 3 else [str(n)] for n in range(25_001)]
     )
     assert ListHash().hexdigest() == canonical_hash([])
+
+
+def test_a_list_hash_of_long_texts_hashed_behind_is_the_hash_of_the_list_written_whole() -> None:
+    """Many items are hashed by a thread of their own, in order: the hash is that of the
+    list's canonical text all the same, however the items are given."""
+    from tiergate.ledger.canonical import ListHash
+
+    texts = [canonical([f"{n} {'é' * 900}"]) for n in range(40)]
+    items = [texts[(n * 7) % 40] for n in range(62_345)]
+    digest = ListHash()
+    digest.add_all(items[:25_000])
+    digest.add_all(items[25_000:50_000])
+    digest.add(items[50_000])
+    assert digest.hexdigest() == canonical_hash([json.loads(item) for item in items[:50_001]])
+    digest.add_all(items[50_001:])
+    assert digest.hexdigest() == canonical_hash([json.loads(item) for item in items])
+
+
+def test_items_hashed_behind_that_fail_raise_where_the_hash_is_waited_for() -> None:
+    from tiergate.ledger.canonical import _Hashing
+
+    class Broken:
+        def update(self, data: bytes) -> None:
+            raise MemoryError(f"{len(data)} bytes")
+
+    hashing = _Hashing(Broken(), ["ab", "c"], first=True)  # type: ignore[arg-type]
+    with pytest.raises(MemoryError, match="4 bytes"):
+        hashing.wait()

@@ -19,8 +19,6 @@ import hashlib
 import json
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
-from itertools import repeat
-from typing import Any
 
 import polars as pl
 
@@ -30,9 +28,8 @@ from tiergate.batch.lines import extra_names, json_column, own_json
 from tiergate.batch.own import ID_TEXTS, ids_among
 from tiergate.batch.reading import Book, frame_lines
 from tiergate.ledger.amounts import exact
-from tiergate.ledger.books import CheckedBook, Part
+from tiergate.ledger.books import ROW_NAMES, CheckedBook, Part
 from tiergate.ledger.canonical import LineTexts, canonical
-from tiergate.ledger.models import Written
 from tiergate.model import CONTENT_COLUMNS, SHIPPABLE, LineResult, Outcome
 from tiergate.normalise import text
 
@@ -74,7 +71,7 @@ AUDITS_KEPT = 100_000
 # of their reasons and their reasons' canonical text as lists.
 _Audit = tuple[str | None, str | None, Outcome, str | None, list[str], str]
 # The debits of a line that debits nothing, as the column writes them.
-_NO_DEBITS = Written(json.dumps([]))
+_NO_DEBITS = json.dumps([])
 
 
 def _text(column: str) -> pl.Expr:
@@ -128,68 +125,82 @@ class _Lines:
     def _plain(
         self, part: Determined, frame: pl.DataFrame, results: list[LineResult | None], *, rows: bool
     ) -> Part:
-        """The batch's `Part`: the plain lines' fields at their places (`frame`'s `simple`
-        lines); with `rows`, the row of each that may ship."""
+        """The batch's `Part`: the plain lines' (`frame`'s `simple` lines) audit entries and
+        reasons at their places, their ids and outcomes; with `rows`, the row of each that
+        may ship."""
         shapes = frame.select(pl.when("simple").then("shape")).to_series().to_list()
-        audits = {shape: self._shaped(part.shapes[shape])[1] for shape in set(shapes) - {None}}
-        audit = [audits.get(shape) for shape in shapes]
-        outcomes = [a[2] if a else None for a in audit]
-        shipment_ids = frame.select(_text("shipment_id")).to_series().to_list()
-        line_ids = frame.get_column("line_text").to_list()
-        # A plain line's outcome is its shape's (the frame's `outcome`).
-        entries = list(
-            zip(
-                shipment_ids,
-                line_ids,
-                frame.get_column("outcome").to_list(),
-                (a[3] if a else None for a in audit),
-                repeat(None),
-                (a[4] if a else None for a in audit),
-                strict=False,
-            )
+        known = {shape: self._shaped(part.shapes[shape]) for shape in set(shapes) - {None}}
+        listed = {shape: audit[5] for shape, (_, audit, _) in known.items()}
+        table = pl.DataFrame(
+            [
+                (shape, audit[0], audit[1], audit[3], _entry_tail(audit))
+                for shape, (_, audit, _) in known.items()
+            ],
+            orient="row",
+            schema={
+                "shape": frame.schema["shape"],
+                "shape:destination": pl.String,
+                "shape:eccn": pl.String,
+                "shape:exception": pl.String,
+                "shape:tail": pl.String,
+            },
         )
-        idents = list(zip(frame.get_column("shipment_text").to_list(), line_ids, strict=True))
-        reasons = [a[5] if a else None for a in audit]
-        written: list[tuple[Any, ...] | None] = [None] * frame.height
+        simple = own_json(frame.filter("simple"), len(self.found.book.extras))
+        simple = simple.join(table, on="shape", how="left", maintain_order="left")
+        # A plain line's audit entry: [shipment_id, line_id, then its shape's members].
+        entry = pl.concat_str(
+            pl.lit("["),
+            "shipment_id:json",
+            pl.lit(","),
+            "line_text:json",
+            pl.lit(","),
+            "shape:tail",
+        )
+        entries = (
+            frame.select("row")
+            .join(simple.select("row", entry=entry), on="row", how="left", maintain_order="left")
+            .get_column("entry")
+            .to_list()
+        )
+        place = (pl.col("row") - part.first).cast(pl.UInt32).alias("place")
+        # A plain line's outcome is its shape's (the frame's `outcome`).
+        plain = simple.select(
+            place, shipment_id="shipment_text", line_id="line_text", outcome="outcome"
+        )
+        written = None
         if rows:
             shipping = [outcome.value for outcome in SHIPPABLE]
-            ships = frame.filter(pl.col("simple") & pl.col("outcome").is_in(shipping))
-            for row, values in zip(
-                ships.get_column("row").to_list(), self._rows(part, ships, audits), strict=True
-            ):
-                written[row - part.first] = values
-        return Part(results, idents, entries, reasons, outcomes, written)
+            ships = simple.filter(pl.col("outcome").is_in(shipping))
+            written = self._rows(part, ships).select(place, *ROW_NAMES)
+        return Part(results, entries, list(map(listed.get, shapes)), plain, written)
 
-    def _rows(
-        self, part: Determined, frame: pl.DataFrame, audits: dict[int, _Audit]
-    ) -> Iterator[tuple[Any, ...]]:
-        """The committed row of each line of `frame` (plain lines that may ship, whose shapes'
-        audit fields `audits` holds), in `ROW_NAMES` order."""
-        hashes = (
+    def _rows(self, part: Determined, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` (plain lines that may ship, with their own values' JSON and their shapes'
+        fields) with the columns of each line's committed row (`ROW_NAMES`) as stored."""
+        hashes = [
             hashlib.sha256(text.encode()).hexdigest()
             for text in self._canonical(part, frame).to_list()
+        ]
+        totals = frame.get_column("total").unique().to_list()
+        exact_totals = pl.DataFrame(
+            {"total": totals, "total_tpp": [None if t is None else str(exact(t)) for t in totals]},
+            schema={"total": frame.schema["total"], "total_tpp": pl.String},
         )
-        shapes = frame.get_column("shape").to_list()
-        totals = (None if t is None else exact(t) for t in frame.get_column("total").to_list())
-        own = frame.select("shipment_text", "line_text", "as_of_cell", "units", "outcome")
-        for (shipment, line, as_of, units, outcome), shape, total, line_hash, content in zip(
-            own.iter_rows(), shapes, totals, hashes, _contents(frame), strict=True
-        ):
-            destination, eccn, _, exception, _, _ = audits[shape]
-            yield (
-                shipment,
-                line,
-                as_of,
-                destination,
-                eccn,
-                units,
-                total,
-                outcome,
-                exception,
-                line_hash,
-                _NO_DEBITS,
-                content,
-            )
+        frame = frame.join(
+            exact_totals, on="total", how="left", nulls_equal=True, maintain_order="left"
+        )
+        return frame.with_columns(
+            shipment_id="shipment_text",
+            line_id="line_text",
+            as_of="as_of_cell",
+            destination="shape:destination",
+            eccn="shape:eccn",
+            quantity="units",
+            exception="shape:exception",
+            input_hash=pl.Series(hashes, dtype=pl.String),
+            debits=pl.lit(_NO_DEBITS),
+            content=_contents(frame),
+        )
 
     def _shaped(self, shape: Shape) -> tuple[LineResult, _Audit, list[str]]:
         """A plain shape's result, its audit fields and its canonical text's pieces."""
@@ -224,7 +235,7 @@ class _Lines:
             orient="row",
             schema={"shape": pl.UInt32, **{f"piece:{i}": pl.String for i in range(len(own) + 1)}},
         )
-        frame = _own_json(
+        frame = _own_members(
             frame.join(table, on="shape", how="left", maintain_order="left"), self.found.book
         )
         parts: list[pl.Expr] = [pl.col("piece:0")]
@@ -249,9 +260,16 @@ def _pieces(result: LineResult, keys: list[str]) -> list[str]:
     return pieces
 
 
-def _own_json(frame: pl.DataFrame, book: Book) -> pl.DataFrame:
-    """`frame` with `own:KEY`, the JSON of each member a line gives itself."""
-    frame = own_json(frame, len(book.extras))
+def _entry_tail(audit: _Audit) -> str:
+    """The canonical text of the audit entry of a shape's lines after their ids (an entry:
+    `Decisions`)."""
+    _, _, outcome, exception, rules, _ = audit
+    return canonical([outcome.value, exception, None, rules])[1:]
+
+
+def _own_members(frame: pl.DataFrame, book: Book) -> pl.DataFrame:
+    """`frame` (with the JSON of each line's own values: `own_json`) with `own:KEY`, the JSON
+    of each member a line gives itself."""
     columns = {
         "own:shipment_id": pl.col("shipment_id:json"),
         "own:line_id": pl.col("line_text:json"),
@@ -268,7 +286,7 @@ def _own_json(frame: pl.DataFrame, book: Book) -> pl.DataFrame:
     return frame.with_columns(**columns)
 
 
-def _contents(frame: pl.DataFrame) -> list[Written]:
+def _contents(frame: pl.DataFrame) -> pl.Series:
     """Each line's content (`line_content`) as its column writes it (`json.dumps`), in
     order: every key in `CONTENT_COLUMNS`' order, a blank one left out, with quantity and
     value as parsed."""
@@ -286,12 +304,11 @@ def _contents(frame: pl.DataFrame) -> list[Written]:
         value = pl.col(f"content:{key}")
         member = pl.concat_str(pl.lit(f"{json.dumps(key)}: "), value)
         members.append(pl.when(value == "null").then(None).otherwise(member))
-    written = frame.select(
+    return frame.select(
         pl.concat_str(
             pl.lit("{"), pl.concat_str(members, separator=", ", ignore_nulls=True), pl.lit("}")
         )
-    )
-    return [Written(text) for text in written.to_series().to_list()]
+    ).to_series()
 
 
 def _repr_json(frame: pl.DataFrame, column: str, name: str) -> pl.DataFrame:

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, insert, select, update
 
 from tiergate.ledger.books import Part
-from tiergate.ledger.canonical import LineTexts, ListHash, canonical, canonical_hash, text_hash
+from tiergate.ledger.canonical import (
+    LineTexts,
+    ListHash,
+    canonical,
+    canonical_hash,
+    canonical_members,
+    text_hash,
+)
 from tiergate.ledger.models import AuditEntry, AuditHead, Written
 from tiergate.ledger.store import Store
 from tiergate.ledger.verify import state_problems
@@ -44,8 +51,12 @@ def append(connection: Connection, **fields: Any) -> None:
     ).one()
     fields["at"] = datetime.now(UTC).isoformat(timespec="microseconds")
     # The payload (a big book's: a decision per line) is written once, as its hash takes it,
-    # and stored as that text.
-    payload = canonical(fields["payload"])
+    # and stored as that text; a member given `Written` is its text.
+    members = fields["payload"]
+    payload = canonical_members(
+        {name: value for name, value in members.items() if not isinstance(value, Written)},
+        {name: value.text for name, value in members.items() if isinstance(value, Written)},
+    )
     digest = text_hash(prev_hash + _entry_text(fields, payload))
     fields["payload"] = Written(payload)
     entry_id = connection.execute(
@@ -82,32 +93,39 @@ class Decisions:
 
     def __init__(self, texts: LineTexts) -> None:
         self._texts = texts
-        self._lines: list[Any] = []  # each line's entry, a list or tuple (JSON: a list)
+        self._lines: list[str] = []  # each line's entry as canonical text (a JSON list)
         self._reasons = ListHash()
 
     def add_part(self, part: Part, lines: Sequence[LineResult | None]) -> None:
         """The lines of `part` (`books.Part`), each as `lines` gives it (as recorded), a
         plain line (None) as the part gives it."""
         entries, reasons, listed = part.entries, part.reasons, self._texts.listed
-        self._lines += [
-            entries[i] if line is None else self._entry(line) for i, line in enumerate(lines)
-        ]
+        added = [entries[i] if line is None else self._entry(line) for i, line in enumerate(lines)]
+        if None in added:
+            raise ValueError("a plain line was given without its audit entry")
+        self._lines += cast(list[str], added)
         self._reasons.add_all(
             [reasons[i] if line is None else listed(line.reasons) for i, line in enumerate(lines)]
         )
 
-    def _entry(self, line: LineResult) -> list[Any]:
-        return [
-            line.shipment_id,
-            line.line_id,
-            line.outcome.value,
-            line.exception,
-            line.licence,
-            self._texts.rules(line.reasons),
-        ]
+    def _entry(self, line: LineResult) -> str:
+        return canonical(
+            [
+                line.shipment_id,
+                line.line_id,
+                line.outcome.value,
+                line.exception,
+                line.licence,
+                self._texts.rules(line.reasons),
+            ]
+        )
 
     def payload(self) -> dict[str, Any]:
-        return {"lines": self._lines, "reasons_hash": self._reasons.hexdigest()}
+        """The entry's payload members: `lines`, written (`Written`), and `reasons_hash`."""
+        return {
+            "lines": Written(f"[{','.join(self._lines)}]"),
+            "reasons_hash": self._reasons.hexdigest(),
+        }
 
 
 def list_edition(editions: Iterable[Mapping[str, str]]) -> str | None:

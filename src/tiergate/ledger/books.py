@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tiergate.model import LineResult, Outcome, Report
+from tiergate.model import LineResult, Report
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # A committed line's row: the columns given, in order (the commit adds `committed_at`).
 ROW_NAMES = (
@@ -34,19 +37,19 @@ class Part:
     A plain line has nothing for the ledger to weigh but its outcome: it debits no allowance,
     names no licence, is not held, and (when committing) no other line of the book or line
     committed before carries its ids; a producer that cannot say so gives the line's result.
-    What the ledger records of a plain line is at its place in the other lists (what is at
-    another place is not read): its ids (`idents`), its audit entry (`entries`: shipment_id,
-    line_id, outcome, exception, licence, the rules of its reasons), its reasons' canonical
-    text as `LineTexts.listed` writes it (`reasons`), its outcome, and, when committing a line
-    that may ship, its committed row's values in `ROW_NAMES` order (`rows`: its content as
-    its column writes it, `models.Written`, and the hash of its result's canonical JSON)."""
+    What the ledger records of a plain line is given by its place: its audit entry's
+    canonical text (`entries`: [shipment_id, line_id, outcome, exception, licence, the rules
+    of its reasons]) and its reasons' canonical text as `LineTexts.listed` writes it
+    (`reasons`) at its place in those lists (what is at another place is not read); its ids
+    and outcome in `plain` (a row per plain line in order: `place`, `shipment_id`, `line_id`,
+    `outcome`), and, when committing, the committed row of each plain line that may ship in
+    `rows` (in order: `place`, then `ROW_NAMES` as stored: `bulk.insert_frame`)."""
 
     results: Sequence[LineResult | None]
-    idents: Sequence[tuple[str, str] | None] = ()
-    entries: Sequence[tuple[Any, ...] | None] = ()
+    entries: Sequence[str | None] = ()
     reasons: Sequence[str | None] = ()
-    outcomes: Sequence[Outcome | None] = ()
-    rows: Sequence[tuple[Any, ...] | None] = ()
+    plain: pl.DataFrame | None = None
+    rows: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)

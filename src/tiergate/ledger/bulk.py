@@ -6,14 +6,24 @@ dialect (JSON columns written as JSON text, exact decimals as the ledger stores 
 rows stored are the rows an INSERT would store: only SQLAlchemy's work per row on building
 parameters is left out, which costs more than the database's own work on a big commit. A JSON
 value may come `models.Written` already, as the text to store.
+
+Rows worked out as columns (a big book's plain lines) come as a polars frame whose values are
+as stored already (`insert_frame`): on PostgreSQL, polars writes them as the CSV text COPY
+reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# Rows of a frame written at a time (their text, or their values as Python objects).
+_FRAME_ROWS = 50_000
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -56,6 +66,48 @@ def insert_values(
         connection.exec_driver_sql(
             f"INSERT INTO {target} VALUES ({marks})", [row + fixed for row in values]
         )
+
+
+def insert_frame(
+    connection: Connection,
+    table: Table,
+    frame: pl.DataFrame,
+    *,
+    same: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert the rows of `frame` into `table`: its columns are columns of `table`, each of
+    texts or integers as the column stores them (a JSON column's text; an exact column's
+    decimal text, which PostgreSQL reads as its NUMERIC); each row with the values of `same`
+    (converted by their columns, as `insert_values` converts them)."""
+    if frame.is_empty():
+        return
+    import polars as pl
+
+    postgres = connection.dialect.name == "postgresql"
+    constants = {}
+    for name, value in (same or {}).items():
+        stored = _converter(connection, table, name)(value)
+        # COPY reads a value from its text (a moment: `str` of a datetime, which it parses).
+        constants[name] = pl.lit(str(stored) if postgres and stored is not None else stored)
+    frame = frame.with_columns(**constants)
+    preparer = connection.dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(name) for name in frame.columns)
+    target = f"{preparer.format_table(table)} ({columns})"
+    if postgres:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        # CSV: a quoted empty text is a text, an unquoted empty value NULL; COPY takes a
+        # quoted value that spans lines, or reads `\.`, as the value it is.
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {target} FROM STDIN (FORMAT csv)") as copy,
+        ):
+            for chunk in frame.iter_slices(_FRAME_ROWS):
+                copy.write(chunk.write_csv(include_header=False))
+    else:
+        marks = ", ".join("?" for _ in frame.columns)
+        for chunk in frame.iter_slices(_FRAME_ROWS):
+            connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", chunk.rows())
 
 
 def _converted(

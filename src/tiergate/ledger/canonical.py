@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
+from tiergate.gcpause import WRITER
 from tiergate.model import LineResult, Reason, Report
 
 T = TypeVar("T")
@@ -26,6 +28,19 @@ _ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", 
 def canonical(value: Any) -> str:
     """`value` as canonical JSON text."""
     return _ENCODE(value)
+
+
+def canonical_members(members: Mapping[str, Any], written: Mapping[str, str]) -> str:
+    """`canonical` of the object of `members` and `written`, whose members are given as their
+    canonical text already (a big book's audit entry: a text per line, joined once). An
+    object's canonical text is its members sorted by name, each its name's text, a colon and
+    its value's text, separated by commas."""
+    names = sorted({*members, *written})
+    texts = (
+        f"{_ENCODE(name)}:{written[name] if name in written else _ENCODE(members[name])}"
+        for name in names
+    )
+    return "{" + ",".join(texts) + "}"
 
 
 def canonical_hash(value: Any) -> str:
@@ -101,9 +116,9 @@ def _rules(reasons: tuple[Reason, ...]) -> list[str]:
     return [reason.rule for reason in reasons]
 
 
-# Texts a `ListHash` keeps encoded (each with the text itself), and items it joins at a time.
-_TEXTS_KEPT = 4096
+# Items a `ListHash` joins at a time, and how many items it hashes on a thread of its own.
 _CHUNK = 10_000
+_BEHIND = 2 * _CHUNK
 
 
 def _list_hash(items: Iterable[str]) -> str:
@@ -116,37 +131,75 @@ def _list_hash(items: Iterable[str]) -> str:
 
 
 class ListHash:
-    """The hash of the canonical text of a list, its items' texts given one at a time; a
-    text given again (the same object: a shape's lines share theirs) is encoded once."""
+    """The hash of the canonical text of a list, its items' texts given one at a time, or
+    many at a time (`add_all`); a text given again within a chunk of `_CHUNK` items (a
+    shape's lines share theirs) is encoded once.
+
+    Many items (an audited book's reasons: about 1.3 KB a line) are hashed by a thread of
+    their own while the caller goes on (`hashlib` lets go of the interpreter's lock over a
+    long text); one call's items at a time, in order."""
 
     def __init__(self) -> None:
         self._digest = hashlib.sha256(b"[")
         self._first = True
-        self._encoded: dict[int, tuple[str, bytes]] = {}
+        self._hashing: _Hashing | None = None  # the items being hashed behind
 
     def add(self, item: str) -> None:
         self.add_all([item])
 
     def add_all(self, items: Sequence[str | None]) -> None:
         """Items, in order (none is None: the type is the caller's lists')."""
-        for start in range(0, len(items), _CHUNK):
-            chunk = [self._comma_text(item) for item in items[start : start + _CHUNK]]
-            if chunk:
-                joined = b"".join(chunk)
-                self._digest.update(joined[1:] if self._first else joined)
-                self._first = False
-
-    def _comma_text(self, item: str | None) -> bytes:
-        if item is None:
+        if None in items:
             raise ValueError("a list's item has no text")
-        known = self._encoded.get(id(item))
-        if known is None or known[0] is not item:
-            if len(self._encoded) >= _TEXTS_KEPT:
-                self._encoded.clear()
-            known = self._encoded[id(item)] = (item, b"," + item.encode())
-        return known[1]
+        if not items:
+            return
+        given = cast(list[str], list(items))
+        self._hashed()
+        if len(given) < _BEHIND:
+            _hash_items(self._digest, given, first=self._first)
+        else:
+            self._hashing = _Hashing(self._digest, given, first=self._first)
+        self._first = False
+
+    def _hashed(self) -> None:
+        """Wait for the items being hashed behind."""
+        if self._hashing is not None:
+            hashing, self._hashing = self._hashing, None
+            hashing.wait()
 
     def hexdigest(self) -> str:
+        self._hashed()
         digest = self._digest.copy()
         digest.update(b"]")
         return digest.hexdigest()
+
+
+def _hash_items(digest: hashlib._Hash, items: list[str], *, first: bool) -> None:
+    """Add `items` to `digest`, each after a comma (but the list's first), a chunk at a time."""
+    for start in range(0, len(items), _CHUNK):
+        chunk = items[start : start + _CHUNK]
+        encoded = {text: b"," + text.encode() for text in set(chunk)}
+        joined = b"".join(map(encoded.__getitem__, chunk))
+        digest.update(joined[1:] if first and not start else joined)
+
+
+class _Hashing(threading.Thread):
+    """`_hash_items` on a thread of its own (it builds no reference cycles: the collector's
+    pause counts it as a writer); `wait` raises what it raised."""
+
+    def __init__(self, digest: hashlib._Hash, items: list[str], *, first: bool) -> None:
+        super().__init__(name=WRITER)
+        self._digest, self._items, self._first = digest, items, first
+        self._failed: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            _hash_items(self._digest, self._items, first=self._first)
+        except BaseException as failure:  # raised again where the hash is waited for
+            self._failed = failure
+
+    def wait(self) -> None:
+        self.join()
+        if self._failed is not None:
+            raise self._failed

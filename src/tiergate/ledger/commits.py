@@ -9,9 +9,10 @@ is not committed and says why.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
@@ -22,13 +23,16 @@ from tiergate.ledger.allowances import Debits, Usage
 from tiergate.ledger.amounts import exact
 from tiergate.ledger.audit import Decisions, append, list_edition
 from tiergate.ledger.books import ROW_NAMES, Checked, CheckedBook, Part
-from tiergate.ledger.bulk import insert_values
+from tiergate.ledger.bulk import insert_frame, insert_values
 from tiergate.ledger.canonical import LineTexts, text_hash
 from tiergate.ledger.holds import record_holds
 from tiergate.ledger.licensing import LicenceTaker, release_stale, reserves
 from tiergate.ledger.models import COMMITTED
 from tiergate.ledger.store import Store, rows_in
 from tiergate.model import SHIPPABLE, LineResult, Outcome, Reason, Report, line_content
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass
@@ -126,17 +130,18 @@ class Commits(Store):
             held = []
             place = 0
             # The ids committed before this commit (it adds to `batch.shipped` as it goes).
-            for part in book.lines(frozenset(batch.shipped)):
+            before = frozenset(batch.shipped)
+            for part in book.lines(before):
                 recorded = list(part.results)
                 for index, line in enumerate(part.results):
                     if line is None:
-                        batch.add_plain(part, index)
                         continue
-                    found = recorded[index] = batch.add(line)
+                    found = recorded[index] = batch.add(line, index)
                     if found is not line:
                         batch.outcome.changed[place + index] = (line, found)
                     if found.outcome is Outcome.HOLD:
                         held.append(found)
+                batch.add_plain(part, before)
                 kept.add_part(part, recorded)
                 place += len(part.results)
             batch.write(connection)
@@ -239,37 +244,44 @@ class _Batch:
     texts: LineTexts  # each committed line is recorded with the hash of its canonical JSON
     outcome: CommitResult = field(default_factory=CommitResult)
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # in `ROW_NAMES` order
+    plain_rows: list[pl.DataFrame] = field(default_factory=list)  # `Part.rows`, placeless
+    # What became of the lines of the part being weighed that are not plain, in order: each
+    # line's place in its part, what became of it ("committed", "already" or "refused"), its
+    # key and why it was refused ("" when it was not).
+    weighed: list[tuple[int, str, str, str]] = field(default_factory=list)
+    taken_ids: tuple[pl.Series, pl.Series] | None = None  # ids no plain line carries
 
-    def add(self, line: LineResult) -> LineResult:
-        """Commit `line` when it may ship and still fits; returns it as the ledger records it
-        (a line that may ship but is refused becomes what it now is)."""
+    def add(self, line: LineResult, place: int) -> LineResult:
+        """Commit `line` (at `place` in its part) when it may ship and still fits; returns it
+        as the ledger records it (a line that may ship but is refused becomes what it now
+        is)."""
         ident = (line.shipment_id or "", line.line_id or "")
         key = f"{ident[0]}/{ident[1]}"
         if key in self.repeated:
             # The ledger records one line per id: which of the lines it would be is not for
             # tiergate to pick, so none is committed.
             why = "more than one line of the book carries this id: give each its own"
-            return self._refuse(key, line, Outcome.INDETERMINATE, why)
+            return self._refuse(place, key, line, Outcome.INDETERMINATE, why)
         before = self.shipped.get(ident)
         if before is not None:
             change = before.difference(line, line_content(line))
             if change is None:
-                self.outcome.already.append(key)
+                self.weighed.append((place, "already", key, ""))
                 return line
             why = (
                 f"committed before with other content ({change}): a committed line "
                 "does not change; give a new line its own id"
             )
-            return self._refuse(key, line, Outcome.INDETERMINATE, why)
+            return self._refuse(place, key, line, Outcome.INDETERMINATE, why)
         if not line.may_ship:
-            self.outcome.refused.append((key, _MAY_NOT_SHIP[line.outcome]))
+            self.weighed.append((place, "refused", key, _MAY_NOT_SHIP[line.outcome]))
             return line
         planned = Usage.planned(line.debits)
         problem = self.usage.problem(planned, self.limits)
         if problem is None and line.licence is not None:
             problem = self.taker.problem(line)
         if problem is not None:
-            return self._refuse(key, line, Outcome.LICENSE_REQUIRED, problem)
+            return self._refuse(place, key, line, Outcome.LICENSE_REQUIRED, problem)
         self.usage.take(planned)
         if line.licence is not None:
             self.taker.take(line, LicenceUseState.USED)
@@ -290,35 +302,89 @@ class _Batch:
                 content,
             )
         )
-        self.outcome.committed.append(key)
+        self.weighed.append((place, "committed", key, ""))
         return line
 
-    def add_plain(self, part: Part, index: int) -> None:
-        """Commit the plain line at `index` of `part` when it may ship (it always fits: it
-        draws on nothing)."""
-        ident = part.idents[index]
-        assert ident is not None  # a plain line's fields are at its place
-        key = f"{ident[0]}/{ident[1]}"
-        if key in self.repeated or ident in self.shipped:
-            raise RuntimeError(f"line {key} was given as plain, but another line has its ids")
-        outcome = part.outcomes[index]
-        assert outcome is not None
-        if outcome not in SHIPPABLE:
-            self.outcome.refused.append((key, _MAY_NOT_SHIP[outcome]))
+    def add_plain(self, part: Part, before: Collection[tuple[str, str]]) -> None:
+        """Commit the plain lines of `part` that may ship (they always fit: they draw on
+        nothing), after its other lines (`add`); what became of each line of the part goes
+        to the outcome in order. `before` holds the ids committed before this commit: no
+        plain line carries them."""
+        weighed, self.weighed = self.weighed, []
+        if part.plain is None or part.plain.is_empty():
+            for _, what, key, why in weighed:
+                self._became(what, [key], [why])
             return
-        row = part.rows[index]
-        if row is None:
-            raise RuntimeError(f"line {key} may ship, but was given without its row")
-        self.rows.append(row)
-        self.outcome.committed.append(key)
+        import polars as pl
 
-    def _refuse(self, key: str, line: LineResult, outcome: Outcome, why: str) -> LineResult:
-        self.outcome.refused.append((key, why))
+        plain = part.plain.with_columns(key=pl.concat_str("shipment_id", "line_id", separator="/"))
+        if self.taken_ids is None:
+            # The keys of repeated ids, and the ids committed before joined with a NUL (which
+            # would make no two ids one).
+            self.taken_ids = (
+                pl.Series(sorted(self.repeated), dtype=pl.String),
+                pl.Series([f"{s}\x00{n}" for s, n in before], dtype=pl.String),
+            )
+        repeated, committed = self.taken_ids
+        taken = plain.filter(
+            pl.col("key").is_in(repeated.implode())
+            | pl.concat_str("shipment_id", "line_id", separator="\x00").is_in(committed.implode())
+        )
+        if not taken.is_empty():
+            clash = taken.get_column("key").to_list()[0]
+            raise RuntimeError(f"line {clash} was given as plain, but another line has its ids")
+        shipping = [outcome.value for outcome in SHIPPABLE]
+        ships = pl.col("outcome").is_in(shipping)
+        shipped = plain.filter(ships).get_column("place")
+        rows = part.rows
+        if rows is None or not rows.get_column("place").equals(shipped, check_names=False):
+            raise RuntimeError(
+                f"a part's {shipped.len()} plain lines that may ship were not given with their rows"
+            )
+        self.plain_rows.append(rows.drop("place"))
+        refusal = pl.col("outcome").replace_strict(
+            {outcome.value: why for outcome, why in _MAY_NOT_SHIP.items()}, return_dtype=pl.String
+        )
+        given = pl.DataFrame(
+            weighed,
+            schema={"place": pl.UInt32, "what": pl.String, "key": pl.String, "why": pl.String},
+            orient="row",
+        )
+        became = pl.concat(
+            [
+                given,
+                plain.select(
+                    pl.col("place").cast(pl.UInt32),
+                    what=pl.when(ships).then(pl.lit("committed")).otherwise(pl.lit("refused")),
+                    key="key",
+                    why=pl.when(ships).then(pl.lit("")).otherwise(refusal),
+                ),
+            ]
+        ).sort("place")
+        for what in ("committed", "already", "refused"):
+            lines = became.filter(pl.col("what") == what)
+            self._became(what, lines.get_column("key").to_list(), lines.get_column("why").to_list())
+
+    def _became(self, what: str, keys: list[str], whys: list[str]) -> None:
+        """Lines, in order, that were committed, already committed or refused (`what`)."""
+        if what == "committed":
+            self.outcome.committed += keys
+        elif what == "already":
+            self.outcome.already += keys
+        else:
+            self.outcome.refused += zip(keys, whys, strict=True)
+
+    def _refuse(
+        self, place: int, key: str, line: LineResult, outcome: Outcome, why: str
+    ) -> LineResult:
+        self.weighed.append((place, "refused", key, why))
         return _not_recorded(line, outcome, why)
 
     def write(self, connection: Connection) -> None:
         """Write the committed lines, the allowance usage and the licence uses, in bulk."""
         insert_values(connection, COMMITTED, ROW_NAMES, self.rows, same={"committed_at": self.now})
+        for rows in self.plain_rows:
+            insert_frame(connection, COMMITTED, rows, same={"committed_at": self.now})
         self.usage.write(connection)
         self.taker.write(connection)
 
