@@ -28,13 +28,13 @@ from tiergate.batch.lines import extra_names, json_column, own_json
 from tiergate.batch.own import ID_TEXTS, ids_among
 from tiergate.batch.reading import Book, frame_lines
 from tiergate.ledger.amounts import exact
-from tiergate.ledger.books import ROW_NAMES, CheckedBook, Part
+from tiergate.ledger.books import ROW_NAMES, CheckedBook, Keys, Part
 from tiergate.ledger.canonical import LineTexts, canonical
 from tiergate.model import CONTENT_COLUMNS, SHIPPABLE, LineResult, Outcome
 from tiergate.normalise import text
 
 
-def checked_book(found: Columns, keys: set[tuple[str, str]]) -> CheckedBook:
+def checked_book(found: Columns, keys: Keys) -> CheckedBook:
     """The book `found` determined, as the ledger takes it; `keys` holds every line's ids
     (`book_keys`)."""
     drawing = [line for line in found.settled() if line.debits or line.licence is not None]
@@ -49,7 +49,7 @@ def checked_book(found: Columns, keys: set[tuple[str, str]]) -> CheckedBook:
     )
 
 
-def book_keys(book: Book) -> set[tuple[str, str]]:
+def book_keys(book: Book) -> Keys:
     """Every line's ids (shipment_id, line_id) as the row path gives them: stripped, a
     missing line id numbered by the line's place in the book."""
     keys: set[tuple[str, str]] = set()
@@ -58,18 +58,19 @@ def book_keys(book: Book) -> set[tuple[str, str]]:
         ids = frame.with_row_index("row", offset=first).select(**ID_TEXTS)
         keys.update(ids.iter_rows())
         first += frame.height
-    return keys
+    return Keys(keys)
 
 
 # The fields of a plain line's result that are its own (`Verdicts.build`), with the JSON of
-# each as a column (worked out by `_own_json`).
+# each as a column (worked out by `_own_members`).
 _OWN = ("shipment_id", "line_id", "as_of", "quantity", "value", "total_tpp", "h100_equivalents")
 _OWN_FIELDS = frozenset({*_OWN, "consignee"})
 # Shape results whose audit fields and canonical pieces are remembered (about 3 KB each).
 AUDITS_KEPT = 100_000
 # What a shape's lines record in the ledger: destination, ECCN, outcome, exception, the rules
-# of their reasons and their reasons' canonical text as lists.
-_Audit = tuple[str | None, str | None, Outcome, str | None, list[str], str]
+# of their reasons, their reasons' canonical text as lists, and the canonical text of their
+# audit entry after their ids (an entry: `Decisions`).
+_Audit = tuple[str | None, str | None, Outcome, str | None, list[str], str, str]
 # The debits of a line that debits nothing, as the column writes them.
 _NO_DEBITS = json.dumps([])
 
@@ -133,7 +134,7 @@ class _Lines:
         listed = {shape: audit[5] for shape, (_, audit, _) in known.items()}
         table = pl.DataFrame(
             [
-                (shape, audit[0], audit[1], audit[3], _entry_tail(audit))
+                (shape, audit[0], audit[1], audit[3], audit[6])
                 for shape, (_, audit, _) in known.items()
             ],
             orient="row",
@@ -145,7 +146,8 @@ class _Lines:
                 "shape:tail": pl.String,
             },
         )
-        simple = own_json(frame.filter("simple"), len(self.found.book.extras))
+        simple = json_column(frame.filter("simple"), "shipment_id", strip=True)
+        simple = json_column(simple, "line_text")
         simple = simple.join(table, on="shape", how="left", maintain_order="left")
         # A plain line's audit entry: [shipment_id, line_id, then its shape's members].
         entry = pl.concat_str(
@@ -170,17 +172,19 @@ class _Lines:
         written = None
         if rows:
             shipping = [outcome.value for outcome in SHIPPABLE]
-            ships = simple.filter(pl.col("outcome").is_in(shipping))
+            ships = own_json(
+                simple.filter(pl.col("outcome").is_in(shipping)),
+                len(self.found.book.extras),
+                ids=False,
+            )
             written = self._rows(part, ships).select(place, *ROW_NAMES)
         return Part(results, entries, list(map(listed.get, shapes)), plain, written)
 
     def _rows(self, part: Determined, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` (plain lines that may ship, with their own values' JSON and their shapes'
         fields) with the columns of each line's committed row (`ROW_NAMES`) as stored."""
-        hashes = [
-            hashlib.sha256(text.encode()).hexdigest()
-            for text in self._canonical(part, frame).to_list()
-        ]
+        texts = self._canonical(part, frame).cast(pl.Binary)  # as UTF-8, as hashed
+        hashes = [hashlib.sha256(text).hexdigest() for text in texts.to_list()]
         totals = frame.get_column("total").unique().to_list()
         exact_totals = pl.DataFrame(
             {"total": totals, "total_tpp": [None if t is None else str(exact(t)) for t in totals]},
@@ -210,13 +214,15 @@ class _Lines:
         if found is None:
             if len(self.shaped) >= AUDITS_KEPT:
                 self.shaped.clear()  # a book of ever new shapes does not fill memory
+            rules = self.texts.rules(result.reasons)
             fields = (
                 result.destination,
                 result.eccn,
                 result.outcome,
                 result.exception,
-                self.texts.rules(result.reasons),
+                rules,
                 self.texts.listed(result.reasons),
+                canonical([result.outcome.value, result.exception, None, rules])[1:],
             )
             found = self.shaped[id(result)] = (result, fields, _pieces(result, self._keys()))
         return found
@@ -258,13 +264,6 @@ def _pieces(result: LineResult, keys: list[str]) -> list[str]:
             current += member + canonical(data[key])
     pieces.append(current + "}")
     return pieces
-
-
-def _entry_tail(audit: _Audit) -> str:
-    """The canonical text of the audit entry of a shape's lines after their ids (an entry:
-    `Decisions`)."""
-    _, _, outcome, exception, rules, _ = audit
-    return canonical([outcome.value, exception, None, rules])[1:]
 
 
 def _own_members(frame: pl.DataFrame, book: Book) -> pl.DataFrame:

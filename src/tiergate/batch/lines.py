@@ -158,12 +158,13 @@ def _shape_json(part: Determined) -> pl.DataFrame:
     ).with_row_index("shape")
 
 
-def own_json(frame: pl.DataFrame, extras: int) -> pl.DataFrame:
+def own_json(frame: pl.DataFrame, extras: int, *, ids: bool = True) -> pl.DataFrame:
     """`frame` with the JSON of the values a plain line gives itself (`COLUMN:json`): its
-    shipment and line ids, value, consignee and `extras` pass-through cells (its totals'
-    come with their cells, `own.own_cells`)."""
-    frame = json_column(frame, "shipment_id", strip=True)
-    frame = json_column(frame, "line_text")
+    shipment and line ids (unless `ids` is false: the frame has them), value, consignee and
+    `extras` pass-through cells (its totals' come with their cells, `own.own_cells`)."""
+    if ids:
+        frame = json_column(frame, "shipment_id", strip=True)
+        frame = json_column(frame, "line_text")
     frame = json_column(frame, "value_number")
     frame = json_column(frame, "consignee", strip=True)
     for i in range(extras):

@@ -3,7 +3,7 @@ re-checked against the allowance's limit inside the commit's locked transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -14,6 +14,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from tiergate.engine import AllowanceState
 from tiergate.keys import HolderKey, Period
 from tiergate.ledger.amounts import ZERO, exact
+from tiergate.ledger.books import shipments_of
 from tiergate.ledger.bulk import insert_rows
 from tiergate.ledger.models import COMMITTED, USAGE, AllowanceUsage
 from tiergate.ledger.store import Store, rows_in
@@ -26,7 +27,7 @@ Debits = tuple[tuple[str, str, str, float], ...]
 class Allowances(Store):
     """Reading allowance usage for a check."""
 
-    def allowance_state(self, exclude: set[tuple[str, str]] | None = None) -> AllowanceState:
+    def allowance_state(self, exclude: Set[tuple[str, str]] | None = None) -> AllowanceState:
         """The TPP used so far, as the engine's starting allowance state. Lines in `exclude`
         (shipment_id, line_id) that are already committed do not count: re-checking a book
         must not count its own committed lines twice."""
@@ -38,7 +39,7 @@ class Allowances(Store):
                     connection,
                     select(COMMITTED.c.shipment_id, COMMITTED.c.line_id, COMMITTED.c.debits),
                     COMMITTED.c.shipment_id,
-                    {shipment_id for shipment_id, _ in exclude},
+                    shipments_of(exclude),
                 ):
                     if (shipment_id, line_id) in exclude:
                         for allowance_id, holder, period, amount in debits:

@@ -3,9 +3,10 @@ its lines a batch at a time (`Part`), from a report or from the columnar path.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from tiergate.model import LineResult, Report
@@ -52,6 +53,20 @@ class Part:
     rows: pl.DataFrame | None = None
 
 
+class Keys(frozenset[tuple[str, str]]):
+    """Lines' ids (shipment_id, line_id), and the shipments they name (`shipments`, worked
+    out once: a commit reads the ledger's lines of those shipments several times)."""
+
+    @cached_property
+    def shipments(self) -> frozenset[str]:
+        return frozenset(shipment_id for shipment_id, _ in self)
+
+
+def shipments_of(keys: Set[tuple[str, str]]) -> frozenset[str]:
+    """The shipments lines' ids (`keys`) name."""
+    return keys.shipments if isinstance(keys, Keys) else Keys(keys).shipments
+
+
 @dataclass(frozen=True)
 class CheckedBook:
     """A checked book as the ledger takes it: its lines in book order (`lines`, given the ids
@@ -63,7 +78,7 @@ class CheckedBook:
     path (`tiergate.batch.committing`)."""
 
     lines: Callable[[Collection[tuple[str, str]] | None], Iterable[Part]]
-    keys: Collection[tuple[str, str]]
+    keys: Keys
     drawing: Sequence[LineResult]
     repeated: frozenset[str]
     rulebook_version: str
@@ -73,7 +88,7 @@ class CheckedBook:
     def of_report(cls, report: Report) -> CheckedBook:
         return cls(
             lambda _: [Part(report.lines)],
-            {(line.shipment_id or "", line.line_id or "") for line in report.lines},
+            Keys((line.shipment_id or "", line.line_id or "") for line in report.lines),
             report.lines,
             frozenset(report.summary.duplicate_ids),
             report.rulebook_version,

@@ -120,7 +120,7 @@ class Commits(Store):
             batch = _Batch(
                 limits,
                 datetime.now(UTC),
-                shipped=_committed(connection, {shipment_id for shipment_id, _ in book.keys}),
+                shipped=_committed(connection, book.keys.shipments),
                 usage=Usage.load(connection, book.drawing),
                 taker=LicenceTaker.load(connection, book.drawing),
                 repeated=book.repeated,
@@ -436,7 +436,9 @@ def _recorded_columns(
     return {name: str(value) for name, value in columns.items() if value is not None}
 
 
-def _committed(connection: Connection, shipment_ids: set[str]) -> dict[tuple[str, str], _Committed]:
+def _committed(
+    connection: Connection, shipment_ids: frozenset[str]
+) -> dict[tuple[str, str], _Committed]:
     """The lines of these shipments already committed, by (shipment_id, line_id)."""
     c = COMMITTED.c
     return {

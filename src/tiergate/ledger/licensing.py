@@ -4,7 +4,7 @@ or a re-check without the licence releases it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from tiergate.keys import LicenceStatus, LicenceUseState
 from tiergate.ledger.amounts import ZERO, exact
 from tiergate.ledger.audit import append_event
-from tiergate.ledger.books import CheckedBook
+from tiergate.ledger.books import CheckedBook, shipments_of
 from tiergate.ledger.models import USES, CommittedLine, Licence, LicenceUse
 from tiergate.ledger.store import LedgerError, Store, rows_in
 from tiergate.licences import LicenceBook, LicenceGrant
@@ -91,7 +91,7 @@ class Licences(Store):
             )
         return sorted(rows, key=lambda row: row["number"])
 
-    def licence_book(self, exclude: set[tuple[str, str]] | None = None) -> LicenceBook:
+    def licence_book(self, exclude: Set[tuple[str, str]] | None = None) -> LicenceBook:
         """The active licences with what is left of them, for a check; lines in `exclude`
         give back what they reserved or used (a re-check of the same book)."""
         self.require_current()
@@ -108,7 +108,7 @@ class Licences(Store):
                         USES.c.value,
                     ).where(USES.c.state != LicenceUseState.RELEASED),
                     USES.c.shipment_id,
-                    {shipment_id for shipment_id, _ in exclude},
+                    shipments_of(exclude),
                 ):
                     if (shipment_id, line_id) in exclude:
                         units, dollars = given_back.get(number, (0, ZERO))
@@ -192,7 +192,7 @@ def release_stale(connection: Connection, book: CheckedBook) -> None:
             uses.state == LicenceUseState.RESERVED
         ),
         uses.shipment_id,
-        {shipment_id for shipment_id, _ in keys},
+        keys.shipments,
     ):
         key = (shipment_id, line_id)
         if key in keys:

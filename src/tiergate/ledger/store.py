@@ -8,7 +8,7 @@ One write is one database transaction, serialised against other writers: on SQLi
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from contextlib import AbstractContextManager
 from importlib import resources
 from pathlib import Path
@@ -180,19 +180,19 @@ _CHUNK = 500  # values per IN (...) list: well under every database's parameter 
 
 
 def rows_in(
-    connection: Connection, query: Select[*tuple[Any, ...]], column: Any, values: set[str]
+    connection: Connection, query: Select[*tuple[Any, ...]], column: Any, values: Set[str]
 ) -> Iterator[Any]:
     """The rows of `query` whose `column` is one of `values`: a chunk of values at a time,
     or, when the rows of `query` are fewer than the values (a big book on a young ledger),
     every row of it, those with another value left out."""
-    ordered = sorted(values)
-    if len(ordered) > _CHUNK:
+    if len(values) > _CHUNK:
         count = select(func.count()).select_from(query.subquery())
-        if connection.execute(count).scalar_one() <= len(ordered):
+        if connection.execute(count).scalar_one() <= len(values):
             for *row, value in connection.execute(query.add_columns(column)):
                 if value in values:
                     yield tuple(row)
             return
+    ordered = sorted(values)
     for start in range(0, len(ordered), _CHUNK):
         yield from connection.execute(query.where(column.in_(ordered[start : start + _CHUNK])))
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the engine, the ledger (SQLAlchemy) and screening are impor
     from tiergate.batch.checking import Columns, Determined
     from tiergate.batch.reading import Book
     from tiergate.engine import Engine
+    from tiergate.ledger.books import Keys
     from tiergate.ledger.ledger import CommitResult, Ledger
     from tiergate.model import Line, Report
     from tiergate.rulebook import Rulebook
@@ -317,7 +318,7 @@ class Workspace:
 
     def _in_ledger(
         self, path: Path, ledger: Ledger, as_of: date | None, view: View, screen: bool
-    ) -> tuple[Columns, set[tuple[str, str]], str, Screener | None] | None:
+    ) -> tuple[Columns, Keys, str, Screener | None] | None:
         """The book at `path` determined by the columnar path against the ledger's
         allowances, licences and hold decisions (screened with its suppressions), with every
         line's ids, the SHA-256 of the bytes read and the screener; None where the row path
@@ -448,10 +449,12 @@ def _determine(
     the book's own committed lines do not count against it twice."""
     if ledger is None:
         return engine.check(lines, as_of=as_of, view=view, progress=progress)
-    keys = {
+    from tiergate.ledger.books import Keys
+
+    keys = Keys(
         (text(line.shipment_id) or "", text(line.line_id) or str(i + 1))
         for i, line in enumerate(lines)
-    }
+    )
     return engine.check(
         lines,
         as_of=as_of,
