@@ -322,3 +322,98 @@ def test_items_hashed_behind_that_fail_raise_where_the_hash_is_waited_for() -> N
     hashing = _Hashing(Broken(), ["ab", "c"], first=True)  # type: ignore[arg-type]
     with pytest.raises(MemoryError, match="4 bytes"):
         hashing.wait()
+
+
+def _frame_rows(shipment: str, count: int) -> pl.DataFrame:
+    """`count` committed rows of `shipment` as a frame of stored values (line ids 1 on)."""
+    rows = [_row(shipment, str(n + 1), "x") for n in range(count)]
+    return pl.DataFrame(
+        [
+            {
+                **{key: value for key, value in row.items() if key != "committed_at"},
+                "total_tpp": str(row["total_tpp"].quantize(Decimal("0.01"))),
+                "debits": json.dumps(row["debits"]),
+                "content": json.dumps(row["content"]),
+            }
+            for row in rows
+        ]
+    )
+
+
+def _writers() -> list[str]:
+    import threading
+
+    from tiergate.gcpause import WRITER
+
+    return [thread.name for thread in threading.enumerate() if thread.name == WRITER]
+
+
+def test_frames_inserted_behind_are_all_stored_in_order(url: str) -> None:
+    from tiergate.ledger.bulk import FramesBehind
+
+    _upgraded(url)
+    moment = datetime(2026, 12, 2, 1, 2, 3, tzinfo=UTC)
+    with (
+        Ledger(url) as ledger,
+        ledger.engine.begin() as connection,
+        FramesBehind(connection, COMMITTED, {"committed_at": moment}) as behind,
+    ):
+        for shipment in ("A", "B", "C", "D"):
+            behind.put(_frame_rows(shipment, 700))
+        behind.finish()
+        assert not _writers()
+        order = connection.execute(
+            sa.select(COMMITTED.c.shipment_id, COMMITTED.c.line_id).order_by(COMMITTED.c.id)
+        ).all()
+    assert order == [(s, str(n + 1)) for s in "ABCD" for n in range(700)]
+
+
+def _put_behind(url: str, shipments: str, *, then: Exception | None = None) -> None:
+    """Insert 10 rows of each of `shipments` behind, in one transaction (raising `then`
+    before its end)."""
+    from tiergate.ledger.bulk import FramesBehind
+
+    moment = datetime(2026, 12, 2, 1, 2, 3, tzinfo=UTC)
+    with (
+        Ledger(url) as ledger,
+        ledger.engine.begin() as connection,
+        FramesBehind(connection, COMMITTED, {"committed_at": moment}) as behind,
+    ):
+        for shipment in shipments:
+            behind.put(_frame_rows(shipment, 10))
+        if then is not None:
+            raise then
+
+
+def _upgraded(url: str) -> None:
+    with Ledger(url) as ledger:
+        ledger.upgrade()
+
+
+def _committed_count(url: str) -> int:
+    with Ledger(url) as ledger, ledger.engine.connect() as connection:
+        return int(
+            connection.execute(sa.select(sa.func.count()).select_from(COMMITTED)).scalar_one()
+        )
+
+
+def test_a_frame_that_fails_behind_is_raised_and_nothing_is_committed(url: str) -> None:
+    """A frame whose rows the table refuses (ids given already) fails on the writer's
+    thread: the failure is raised where the frames are given (the frames after it are not
+    waited for), and the transaction leaves nothing behind."""
+    _upgraded(url)
+    # The driver's own error on PostgreSQL (COPY is the driver's), SQLAlchemy's on SQLite.
+    with pytest.raises(Exception, match=r"uq_committed_lines_key|UNIQUE constraint failed"):
+        _put_behind(url, "AABCDEFG")
+    assert not _writers()
+    assert _committed_count(url) == 0
+
+
+def test_leaving_the_block_on_an_error_stops_the_writer(url: str) -> None:
+    _upgraded(url)
+    with pytest.raises(ValueError, match="the caller's own"):
+        _put_behind(url, "ABC", then=ValueError("the caller's own error"))
+    assert not _writers()
+    assert _committed_count(url) == 0
+    _put_behind(url, "ABC")
+    assert _committed_count(url) == 30

@@ -23,7 +23,7 @@ from tiergate.ledger.allowances import Debits, Usage
 from tiergate.ledger.amounts import exact
 from tiergate.ledger.audit import Decisions, append, list_edition
 from tiergate.ledger.books import ROW_NAMES, Checked, CheckedBook, Part
-from tiergate.ledger.bulk import insert_frame, insert_values
+from tiergate.ledger.bulk import FramesBehind, insert_values
 from tiergate.ledger.canonical import LineTexts, text_hash
 from tiergate.ledger.holds import record_holds
 from tiergate.ledger.licensing import LicenceTaker, release_stale, reserves
@@ -113,18 +113,24 @@ class Commits(Store):
         leaves nothing behind."""
         self.require_current()
         texts = LineTexts()
+        now = datetime.now(UTC)
         # A big book's lines, rows and audit entries are many small acyclic objects.
-        with cyclic_gc_paused(), self._writing() as connection:
+        with (
+            cyclic_gc_paused(),
+            self._writing() as connection,
+            FramesBehind(connection, COMMITTED, {"committed_at": now}) as plain_rows,
+        ):
             self._serialise(connection)
             release_stale(connection, book)
             batch = _Batch(
                 limits,
-                datetime.now(UTC),
+                now,
                 shipped=_committed(connection, book.keys.shipments),
                 usage=Usage.load(connection, book.drawing),
                 taker=LicenceTaker.load(connection, book.drawing),
                 repeated=book.repeated,
                 texts=texts,
+                plain_rows=plain_rows,
             )
             kept = Decisions(texts)
             held = []
@@ -144,6 +150,7 @@ class Commits(Store):
                 batch.add_plain(part, before)
                 kept.add_part(part, recorded)
                 place += len(part.results)
+            plain_rows.finish()
             batch.write(connection)
             record_holds(connection, held)
             append(
@@ -242,9 +249,9 @@ class _Batch:
     taker: LicenceTaker
     repeated: frozenset[str]  # "shipment_id/line_id" of more than one line of the book
     texts: LineTexts  # each committed line is recorded with the hash of its canonical JSON
+    plain_rows: FramesBehind  # the rows of plain lines, written as their parts come (`Part.rows`)
     outcome: CommitResult = field(default_factory=CommitResult)
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # in `ROW_NAMES` order
-    plain_rows: list[pl.DataFrame] = field(default_factory=list)  # `Part.rows`, placeless
     # What became of the lines of the part being weighed that are not plain, in order: each
     # line's place in its part, what became of it ("committed", "already" or "refused"), its
     # key and why it was refused ("" when it was not).
@@ -341,7 +348,7 @@ class _Batch:
             raise RuntimeError(
                 f"a part's {shipped.len()} plain lines that may ship were not given with their rows"
             )
-        self.plain_rows.append(rows.drop("place"))
+        self.plain_rows.put(rows.drop("place"))
         refusal = pl.col("outcome").replace_strict(
             {outcome.value: why for outcome, why in _MAY_NOT_SHIP.items()}, return_dtype=pl.String
         )
@@ -381,10 +388,9 @@ class _Batch:
         return _not_recorded(line, outcome, why)
 
     def write(self, connection: Connection) -> None:
-        """Write the committed lines, the allowance usage and the licence uses, in bulk."""
+        """Write the committed lines that are not plain (the plain lines' rows are written as
+        they come), the allowance usage and the licence uses, in bulk."""
         insert_values(connection, COMMITTED, ROW_NAMES, self.rows, same={"committed_at": self.now})
-        for rows in self.plain_rows:
-            insert_frame(connection, COMMITTED, rows, same={"committed_at": self.now})
         self.usage.write(connection)
         self.taker.write(connection)
 
