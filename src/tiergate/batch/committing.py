@@ -108,9 +108,9 @@ class _Lines:
             yield self._part(part, weighed, rows=rows)
 
     def _part(self, part: Determined, weighed: pl.Expr, *, rows: bool) -> Part:
-        """A batch's lines: plain where the ledger has nothing to weigh (`weighed` lines, and
-        held ones, are not plain)."""
-        simple = pl.col("plain_line") & (pl.col("outcome") != Outcome.HOLD.value) & ~weighed
+        """A batch's lines: plain where the ledger has nothing to weigh (`weighed` lines are
+        not plain)."""
+        simple = pl.col("plain_line") & ~weighed
         frame = part.frame.with_columns(simple=simple)
         results: list[LineResult | None] = [None] * frame.height
         for row, result in zip(part.special_rows.to_list(), part.results, strict=True):
@@ -178,7 +178,20 @@ class _Lines:
                 ids=False,
             )
             written = self._rows(part, ships).select(place, *ROW_NAMES)
-        return Part(results, entries, list(map(listed.get, shapes)), plain, written)
+        held = simple.filter(pl.col("outcome") == Outcome.HOLD.value)
+        return Part(
+            results,
+            entries,
+            list(map(listed.get, shapes)),
+            plain,
+            written,
+            [
+                (shipment_id, line_id, known[shape][0])
+                for shipment_id, line_id, shape in held.select(
+                    _text("shipment_id"), "line_text", "shape"
+                ).iter_rows()
+            ],
+        )
 
     def _rows(self, part: Determined, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` (plain lines that may ship, with their own values' JSON and their shapes'

@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from tiergate.model import LineResult, Report
 
+# A line held for review, as its hold records it: its ids (shipment_id, line_id) and its
+# result, or a result it shares its outcome, hold signature and reasons with.
+Held = tuple[str | None, str | None, LineResult]
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -36,21 +40,24 @@ class Part:
     """Lines of a book in order: each a `LineResult` (`results`), or None for a plain line.
 
     A plain line has nothing for the ledger to weigh but its outcome: it debits no allowance,
-    names no licence, is not held, and (when committing) no other line of the book or line
-    committed before carries its ids; a producer that cannot say so gives the line's result.
+    names no licence, and (when committing) no other line of the book or line committed
+    before carries its ids; a producer that cannot say so gives the line's result.
     What the ledger records of a plain line is given by its place: its audit entry's
     canonical text (`entries`: [shipment_id, line_id, outcome, exception, licence, the rules
     of its reasons]) and its reasons' canonical text as `LineTexts.listed` writes it
     (`reasons`) at its place in those lists (what is at another place is not read); its ids
     and outcome in `plain` (a row per plain line in order: `place`, `shipment_id`, `line_id`,
     `outcome`), and, when committing, the committed row of each plain line that may ship in
-    `rows` (in order: `place`, then `ROW_NAMES` as stored: `bulk.insert_frame`)."""
+    `rows` (in order: `place`, then `ROW_NAMES` as stored: `bulk.insert_frame`). A plain
+    line held for review is in `held` too (in order), by its ids and a result it shares
+    everything its hold records with (`holds.record_holds`)."""
 
     results: Sequence[LineResult | None]
     entries: Sequence[str | None] = ()
     reasons: Sequence[str | None] = ()
     plain: pl.DataFrame | None = None
     rows: pl.DataFrame | None = None
+    held: Sequence[Held] = ()
 
 
 class Keys(frozenset[tuple[str, str]]):

@@ -22,7 +22,7 @@ from tiergate.keys import LicenceUseState
 from tiergate.ledger.allowances import Debits, Usage
 from tiergate.ledger.amounts import exact
 from tiergate.ledger.audit import Decisions, append, list_edition
-from tiergate.ledger.books import ROW_NAMES, Checked, CheckedBook, Part
+from tiergate.ledger.books import ROW_NAMES, Checked, CheckedBook, Held, Part
 from tiergate.ledger.bulk import FramesBehind, insert_values
 from tiergate.ledger.canonical import LineTexts, text_hash
 from tiergate.ledger.holds import record_holds
@@ -133,7 +133,7 @@ class Commits(Store):
                 plain_rows=plain_rows,
             )
             kept = Decisions(texts)
-            held = []
+            held: list[Held] = []
             place = 0
             # The ids committed before this commit (it adds to `batch.shipped` as it goes).
             before = frozenset(batch.shipped)
@@ -146,8 +146,9 @@ class Commits(Store):
                     if found is not line:
                         batch.outcome.changed[place + index] = (line, found)
                     if found.outcome is Outcome.HOLD:
-                        held.append(found)
+                        held.append((found.shipment_id, found.line_id, found))
                 batch.add_plain(part, before)
+                held += part.held
                 kept.add_part(part, recorded)
                 place += len(part.results)
             plain_rows.finish()
@@ -202,10 +203,15 @@ class Commits(Store):
         kept = Decisions(texts)
         with cyclic_gc_paused(), self._writing() as connection:
             self._serialise(connection)
-            held = []
+            held: list[Held] = []
             for part in book.lines(None):
                 kept.add_part(part, part.results)
-                held += [line for line in part.results if line and line.outcome is Outcome.HOLD]
+                held += [
+                    (line.shipment_id, line.line_id, line)
+                    for line in part.results
+                    if line and line.outcome is Outcome.HOLD
+                ]
+                held += part.held
             record_holds(connection, held)
             if reserve:
                 release_stale(connection, book)

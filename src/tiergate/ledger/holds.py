@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 from tiergate.engine import HoldDecision
 from tiergate.keys import HoldSignature, HoldStatus
 from tiergate.ledger.audit import append_event
+from tiergate.ledger.books import Held
 from tiergate.ledger.models import HOLDS, Hold
 from tiergate.ledger.store import LedgerError, Store, rows_in
 from tiergate.model import LineResult, Outcome
@@ -76,14 +77,17 @@ class Holds(Store):
         return decided
 
 
-def record_holds(connection: Connection, lines: Iterable[LineResult]) -> None:
-    """Open a hold for every held line of `lines` not already recorded for the same
-    reasons. A line whose ids are longer than the ledger keeps has no hold: the line says
-    so among its errors, and with them it can never ship, released or not."""
+def record_holds(connection: Connection, lines: Iterable[Held]) -> None:
+    """Open a hold for every held line of `lines` (`books.Held`: its ids and its result)
+    not already recorded for the same reasons. A line whose ids are longer than the ledger
+    keeps has no hold: the line says so among its errors, and with them it can never ship,
+    released or not."""
     held = [
-        line
-        for line in lines
-        if line.outcome is Outcome.HOLD and line.hold_signature and _storable(line)
+        (shipment_id or "", line_id or "", line)
+        for shipment_id, line_id, line in lines
+        if line.outcome is Outcome.HOLD
+        and line.hold_signature
+        and _storable(shipment_id or "", line_id or "")
     ]
     if not held:
         return
@@ -93,15 +97,21 @@ def record_holds(connection: Connection, lines: Iterable[LineResult]) -> None:
             connection,
             select(HOLDS.c.shipment_id, HOLDS.c.line_id, HOLDS.c.signature),
             HOLDS.c.shipment_id,
-            {line.shipment_id or "" for line in held},
+            {shipment_id for shipment_id, _, _ in held},
         )
     }
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    # Each result's signature and reasons, worked out once (many lines share a result).
+    recorded: dict[int, tuple[LineResult, str, list[str]]] = {}
     rows = []
-    for line in held:
-        assert line.hold_signature is not None
-        signature = HoldSignature.parse(line.hold_signature)
-        key = (line.shipment_id or "", line.line_id or "", str(signature))
+    for shipment_id, line_id, line in held:
+        found = recorded.get(id(line))
+        if found is None:
+            assert line.hold_signature is not None
+            signature = HoldSignature.parse(line.hold_signature)
+            reasons = [r.message for r in line.reasons if r.rule in signature.rules]
+            found = recorded[id(line)] = (line, str(signature), reasons)
+        key = (shipment_id, line_id, found[1])
         if key in known:
             continue
         known.add(key)
@@ -110,7 +120,7 @@ def record_holds(connection: Connection, lines: Iterable[LineResult]) -> None:
                 "shipment_id": key[0],
                 "line_id": key[1],
                 "signature": key[2],
-                "reasons": [r.message for r in line.reasons if r.rule in signature.rules],
+                "reasons": found[2],
                 "status": HoldStatus.OPEN,
                 "created_at": now,
             }
@@ -119,6 +129,6 @@ def record_holds(connection: Connection, lines: Iterable[LineResult]) -> None:
         connection.execute(insert(HOLDS), rows)
 
 
-def _storable(line: LineResult) -> bool:
+def _storable(shipment_id: str, line_id: str) -> bool:
     """Whether the ledger keeps the line's ids (`normalise.MAX_ID_LENGTH` at most)."""
-    return all(len(given or "") <= MAX_ID_LENGTH for given in (line.shipment_id, line.line_id))
+    return len(shipment_id) <= MAX_ID_LENGTH and len(line_id) <= MAX_ID_LENGTH
