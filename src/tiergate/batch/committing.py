@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -65,6 +66,8 @@ def book_keys(book: Book) -> Keys:
 # each as a column (worked out by `_own_members`).
 _OWN = ("shipment_id", "line_id", "as_of", "quantity", "value", "total_tpp", "h100_equivalents")
 _OWN_FIELDS = frozenset({*_OWN, "consignee"})
+# Lines whose canonical texts are written at a time, to be hashed (`_hashes`).
+_HASHED = 25_000
 # Shape results whose audit fields and canonical pieces are remembered (about 3 KB each).
 AUDITS_KEPT = 100_000
 # What a shape's lines record in the ledger: destination, ECCN, outcome, exception, the rules
@@ -196,8 +199,7 @@ class _Lines:
     def _rows(self, part: Determined, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` (plain lines that may ship, with their own values' JSON and their shapes'
         fields) with the columns of each line's committed row (`ROW_NAMES`) as stored."""
-        texts = self._canonical(part, frame).cast(pl.Binary)  # as UTF-8, as hashed
-        hashes = [hashlib.sha256(text).hexdigest() for text in texts.to_list()]
+        hashes = _hashes(*self._canonical(part, frame))
         totals = frame.get_column("total").unique().to_list()
         exact_totals = pl.DataFrame(
             {"total": totals, "total_tpp": [None if t is None else str(exact(t)) for t in totals]},
@@ -244,8 +246,9 @@ class _Lines:
         """Every member of a line's canonical JSON, in order."""
         return sorted({*RESULT_FIELDS, *extra_names(self.found.book.extras, ())})
 
-    def _canonical(self, part: Determined, frame: pl.DataFrame) -> pl.Series:
-        """Each line's canonical JSON text: its shape's pieces around its own members."""
+    def _canonical(self, part: Determined, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
+        """Each line's canonical JSON text (the expression, over the frame given with it): its
+        shape's pieces around its own members."""
         keys = self._keys()
         own = [key for key in keys if key not in RESULT_FIELDS or key in _OWN_FIELDS]
         shapes = sorted(set(frame.get_column("shape").to_list()))
@@ -260,7 +263,28 @@ class _Lines:
         parts: list[pl.Expr] = [pl.col("piece:0")]
         for i, key in enumerate(own):
             parts += [pl.col(f"own:{key}"), pl.col(f"piece:{i + 1}")]
-        return frame.select(pl.concat_str(parts).alias("text")).to_series()
+        return frame, pl.concat_str(parts)
+
+
+def _hashes(frame: pl.DataFrame, text: pl.Expr) -> list[str]:
+    """The SHA-256 of each line's `text` over `frame`, as UTF-8: polars writes the texts a
+    slice at a time on a thread of its own (it lets go of the interpreter's lock), the next
+    slice while the one before is hashed."""
+    utf8 = text.cast(pl.Binary)
+
+    def written(start: int) -> pl.Series:
+        return frame.slice(start, _HASHED).select(utf8).to_series()
+
+    hashes: list[str] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="tiergate-texts") as texts:
+        coming: Future[pl.Series] | None = None
+        for start in range(0, frame.height, _HASHED):
+            made, coming = coming, texts.submit(written, start)
+            if made is not None:
+                hashes += [hashlib.sha256(line).hexdigest() for line in made.result().to_list()]
+        if coming is not None:
+            hashes += [hashlib.sha256(line).hexdigest() for line in coming.result().to_list()]
+    return hashes
 
 
 def _pieces(result: LineResult, keys: list[str]) -> list[str]:
