@@ -92,8 +92,10 @@ class _Lines:
     found: Columns
     texts: LineTexts = field(default_factory=LineTexts)
     # Per shape result (kept with it, so its identity is never another's): its audit fields,
-    # and the canonical text of its members around the line's own.
-    shaped: dict[int, tuple[LineResult, _Audit, list[str]]] = field(default_factory=dict)
+    # and, for a shape whose lines may ship, the canonical text of its members around the
+    # line's own.
+    shaped: dict[int, tuple[LineResult, _Audit]] = field(default_factory=dict)
+    pieces: dict[int, tuple[LineResult, list[str]]] = field(default_factory=dict)
 
     def given(self, committed: Collection[tuple[str, str]] | None) -> Iterator[Part]:
         """Every line in book order, a batch at a time; `committed` holds the ids of the
@@ -134,11 +136,11 @@ class _Lines:
         may ship."""
         shapes = frame.select(pl.when("simple").then("shape")).to_series().to_list()
         known = {shape: self._shaped(part.shapes[shape]) for shape in set(shapes) - {None}}
-        listed = {shape: audit[5] for shape, (_, audit, _) in known.items()}
+        listed = {shape: audit[5] for shape, (_, audit) in known.items()}
         table = pl.DataFrame(
             [
                 (shape, audit[0], audit[1], audit[3], audit[6])
-                for shape, (_, audit, _) in known.items()
+                for shape, (_, audit) in known.items()
             ],
             orient="row",
             schema={
@@ -221,8 +223,8 @@ class _Lines:
             content=_contents(frame),
         )
 
-    def _shaped(self, shape: Shape) -> tuple[LineResult, _Audit, list[str]]:
-        """A plain shape's result, its audit fields and its canonical text's pieces."""
+    def _shaped(self, shape: Shape) -> tuple[LineResult, _Audit]:
+        """A plain shape's result and its audit fields."""
         result = shape.result
         assert result is not None  # a plain line's shape has a result
         found = self.shaped.get(id(result))
@@ -239,8 +241,19 @@ class _Lines:
                 self.texts.listed(result.reasons),
                 canonical([result.outcome.value, result.exception, None, rules])[1:],
             )
-            found = self.shaped[id(result)] = (result, fields, _pieces(result, self._keys()))
+            found = self.shaped[id(result)] = (result, fields)
         return found
+
+    def _pieces_of(self, shape: Shape) -> list[str]:
+        """A plain shape's canonical text's pieces (`_pieces`)."""
+        result = shape.result
+        assert result is not None  # a plain line's shape has a result
+        found = self.pieces.get(id(result))
+        if found is None:
+            if len(self.pieces) >= AUDITS_KEPT:
+                self.pieces.clear()
+            found = self.pieces[id(result)] = (result, _pieces(result, self._keys()))
+        return found[1]
 
     def _keys(self) -> list[str]:
         """Every member of a line's canonical JSON, in order."""
@@ -253,7 +266,7 @@ class _Lines:
         own = [key for key in keys if key not in RESULT_FIELDS or key in _OWN_FIELDS]
         shapes = sorted(set(frame.get_column("shape").to_list()))
         table = pl.DataFrame(
-            [(shape, *self._shaped(part.shapes[shape])[2]) for shape in shapes],
+            [(shape, *self._pieces_of(part.shapes[shape])) for shape in shapes],
             orient="row",
             schema={"shape": pl.UInt32, **{f"piece:{i}": pl.String for i in range(len(own) + 1)}},
         )
