@@ -228,6 +228,8 @@ def test_a_columnar_commit_in_many_batches_records_what_one_pass_records(
     assert columnar is not None
     ledger = by_columns.ledger(required=True)
     keys = book_keys(columnar)
+    assert keys == {(line.shipment_id or "", line.line_id or "") for line in expected.report.lines}
+    assert keys.shipments == {shipment_id for shipment_id, _ in set(keys)}
     found = Columns(
         by_columns.engine(None),
         columnar,

@@ -53,13 +53,15 @@ def checked_book(found: Columns, keys: Keys) -> CheckedBook:
 def book_keys(book: Book) -> Keys:
     """Every line's ids (shipment_id, line_id) as the row path gives them: stripped, a
     missing line id numbered by the line's place in the book."""
-    keys: set[tuple[str, str]] = set()
+    given = []
     first = 0
     for frame in book.frames(BATCH):
-        ids = frame.with_row_index("row", offset=first).select(**ID_TEXTS)
-        keys.update(ids.iter_rows())
+        given.append(frame.with_row_index("row", offset=first).select(**ID_TEXTS))
         first += frame.height
-    return Keys(keys)
+    if not given:
+        return Keys()
+    ids = pl.concat(given)
+    return Keys(ids.iter_rows(), ids.get_column("shipment_text").unique().to_list())
 
 
 # The fields of a plain line's result that are its own (`Verdicts.build`), with the JSON of

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, S
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from tiergate.model import LineResult, Report
 
@@ -61,8 +61,17 @@ class Part:
 
 
 class Keys(frozenset[tuple[str, str]]):
-    """Lines' ids (shipment_id, line_id), and the shipments they name (`shipments`, worked
-    out once: a commit reads the ledger's lines of those shipments several times)."""
+    """Lines' ids (shipment_id, line_id), and the shipments they name (`shipments`: given,
+    or worked out once; a commit reads the ledger's lines of those shipments several
+    times)."""
+
+    def __new__(
+        cls, pairs: Iterable[tuple[str, str]] = (), shipments: Iterable[str] | None = None
+    ) -> Self:
+        keys = super().__new__(cls, pairs)
+        if shipments is not None:
+            keys.__dict__["shipments"] = frozenset(shipments)
+        return keys
 
     @cached_property
     def shipments(self) -> frozenset[str]:
