@@ -4,6 +4,7 @@ changed outside tiergate (`ledger.verify`)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -35,12 +36,16 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return text_hash(prev_hash + canonical(fields))
 
 
-def _entry_text(fields: dict[str, Any], payload: str) -> str:
-    """`canonical(fields)`, the payload's canonical text given (`payload`): only the entry
-    has a member `payload` (its other fields are texts, within which a quote is written
-    escaped), so the placeholder's first place is its place."""
-    text = canonical({**fields, "payload": 0})
-    return text.replace('"payload":0', f'"payload":{payload}', 1)
+def _entry_hash(prev_hash: str, fields: dict[str, Any], payload: str) -> str:
+    """`entry_hash(prev_hash, fields)`, the payload's canonical text given (`payload`, a big
+    book's: hashed as it is, never copied into the entry's text): only the entry has a
+    member `payload` (its other fields are texts, within which a quote is written escaped),
+    so the placeholder's first place is its place."""
+    head, tail = canonical({**fields, "payload": 0}).split('"payload":0', 1)
+    digest = hashlib.sha256(f'{prev_hash}{head}"payload":'.encode())
+    digest.update(payload.encode())
+    digest.update(tail.encode())
+    return digest.hexdigest()
 
 
 def append(connection: Connection, **fields: Any) -> None:
@@ -57,7 +62,7 @@ def append(connection: Connection, **fields: Any) -> None:
         {name: value for name, value in members.items() if not isinstance(value, Written)},
         {name: value.text for name, value in members.items() if isinstance(value, Written)},
     )
-    digest = text_hash(prev_hash + _entry_text(fields, payload))
+    digest = _entry_hash(prev_hash, fields, payload)
     fields["payload"] = Written(payload)
     entry_id = connection.execute(
         insert(AuditEntry)

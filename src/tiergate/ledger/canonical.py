@@ -35,12 +35,12 @@ def canonical_members(members: Mapping[str, Any], written: Mapping[str, str]) ->
     canonical text already (a big book's audit entry: a text per line, joined once). An
     object's canonical text is its members sorted by name, each its name's text, a colon and
     its value's text, separated by commas."""
-    names = sorted({*members, *written})
-    texts = (
-        f"{_ENCODE(name)}:{written[name] if name in written else _ENCODE(members[name])}"
-        for name in names
-    )
-    return "{" + ",".join(texts) + "}"
+    texts = ["{"]
+    for n, name in enumerate(sorted({*members, *written})):
+        value = written[name] if name in written else _ENCODE(members[name])
+        texts += ["," if n else "", _ENCODE(name), ":", value]
+    texts.append("}")
+    return "".join(texts)
 
 
 def canonical_hash(value: Any) -> str:
