@@ -7,22 +7,19 @@ written by a thread of its own (`Behind`) while the next is made."""
 from __future__ import annotations
 
 import io
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from types import TracebackType
-from typing import BinaryIO, Generic, Self, TypeVar
+from typing import BinaryIO, TypeVar
 
 import polars as pl
 
+from tiergate import behind
 from tiergate.batch.cells import PIECES, text_cell
 from tiergate.batch.checking import BATCH, KEPT, Columns, Determined
 from tiergate.batch.reading import Book
 from tiergate.engine import Engine
 from tiergate.engine.allowances import AllowanceState
-from tiergate.gcpause import WRITER
 from tiergate.model import LineResult, Summary, passthrough_name
 from tiergate.outputs import CSV_COLUMNS, csv_row, encode_cell, write_header
 from tiergate.rulebook import View
@@ -130,65 +127,20 @@ def csv_pieces(part: Determined) -> pl.DataFrame:
 Item = TypeVar("Item")
 
 
-class Behind(Generic[Item]):
+class Behind(behind.Behind[Item]):
     """Writes items to `handle` in the order given, each as the text frames `text` makes of
-    it (their columns side by side), in a thread of its own while the caller makes the next:
-    polars makes and writes a frame without holding the interpreter's lock, and the
-    kernel's copy of a 1,000,000-line book's CSV (1.5 GB) alone took about a quarter of the
-    run (benchmarks/batch.py). At most one item waits. A failure to write is raised by the
-    next `put`, by `finish`, or when the block ends (never lost); leaving the block on an
-    error of its own lets the thread write what it holds and stop, and that error stands."""
+    it (their columns side by side), behind the caller (`tiergate.behind.Behind`): polars
+    makes and writes a frame without holding the interpreter's lock, and the kernel's copy
+    of a 1,000,000-line book's CSV (1.5 GB) alone took about a quarter of the run
+    (benchmarks/batch.py)."""
 
     def __init__(self, handle: BinaryIO, text: Callable[[Item], Iterable[pl.DataFrame]]) -> None:
+        def write(item: Item) -> None:
+            for frame in text(item):
+                frame.write_csv(handle, include_header=False, quote_style="never")
+
+        super().__init__(write)
         self._handle = handle
-        self._text = text
-        self._waiting: queue.Queue[tuple[Item] | None] = queue.Queue(maxsize=1)  # None: done
-        self._failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._write, name=WRITER, daemon=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self._thread.is_alive():
-            self._waiting.put(None)
-            self._thread.join()
-        if error is None:
-            self._raise()
-
-    def put(self, item: Item) -> None:
-        """Write `item` after those given before."""
-        if not self._thread.is_alive():
-            self._raise()
-            raise RuntimeError("write in a block: `with Behind(...)` or `with Stream(...)`")
-        self._raise()
-        self._waiting.put((item,))
-
-    def finish(self) -> None:
-        """Wait until everything given is written."""
-        self._waiting.put(None)
-        self._thread.join()
-        self._raise()
-
-    def _raise(self) -> None:
-        if self._failure is not None:
-            raise self._failure
-
-    def _write(self) -> None:
-        while (given := self._waiting.get()) is not None:
-            if self._failure is not None:
-                continue  # nothing more is written after a failure
-            try:
-                for frame in self._text(given[0]):
-                    frame.write_csv(self._handle, include_header=False, quote_style="never")
-            except BaseException as failure:  # raised in the caller's thread
-                self._failure = failure
 
 
 def _alone(frame: pl.DataFrame) -> tuple[pl.DataFrame]:

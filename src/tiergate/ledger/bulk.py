@@ -14,15 +14,12 @@ reads.
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table
 
-from tiergate.gcpause import WRITER
+from tiergate.behind import Behind
 
 if TYPE_CHECKING:
     import polars as pl
@@ -161,62 +158,11 @@ def _once(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
 _NOTHING = object()
 
 
-class FramesBehind:
-    """Frames of rows inserted into `table` (`insert_frame`, with the values of `same`) by a
-    thread of their own, in order, while the caller goes on (the database does its part of
-    the work meanwhile: SQLite's driver and PostgreSQL's COPY let go of the interpreter's
-    lock). Used as a block over the caller's transaction: the caller does not use the
-    connection between the first `put` and `finish`; a failed insert is raised by the next
-    `put`, by `finish` or at the block's end; leaving the block on an error stops the
-    thread."""
+class FramesBehind(Behind["pl.DataFrame"]):
+    """Frames of rows inserted into `table` (`insert_frame`, with the values of `same`)
+    behind the caller (`tiergate.behind.Behind`: SQLite's driver and PostgreSQL's COPY let go
+    of the interpreter's lock while the database works), in order. The caller does not use
+    the connection between `put` and `finish`, nor after leaving the block on an error."""
 
     def __init__(self, connection: Connection, table: Table, same: Mapping[str, Any]) -> None:
-        self._connection, self._table, self._same = connection, table, same
-        self._frames: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=1)
-        self._thread: threading.Thread | None = None
-        self._failed: BaseException | None = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def put(self, frame: pl.DataFrame) -> None:
-        """Insert `frame`'s rows behind (after the frames put before)."""
-        self._raise()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._insert, name=WRITER)
-            self._thread.start()
-        self._frames.put(frame)
-
-    def finish(self) -> None:
-        """Wait until every frame put is inserted; the connection is the caller's again."""
-        if self._thread is not None:
-            self._frames.put(None)
-            self._thread.join()
-            self._thread = None
-        self._raise()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if kind is None:
-            self.finish()
-        elif self._thread is not None:
-            self._failed = self._failed or error  # nothing more is inserted
-            self._frames.put(None)
-            self._thread.join()
-
-    def _insert(self) -> None:
-        while (frame := self._frames.get()) is not None:
-            if self._failed is None:
-                try:
-                    insert_frame(self._connection, self._table, frame, same=self._same)
-                except BaseException as failure:  # raised where the frames are given
-                    self._failed = failure
-
-    def _raise(self) -> None:
-        if self._failed is not None:
-            failed, self._failed = self._failed, None
-            raise failed
+        super().__init__(lambda frame: insert_frame(connection, table, frame, same=same))

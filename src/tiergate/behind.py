@@ -1,0 +1,74 @@
+"""Work done behind the caller: each item given is handed to a thread of its own, in order,
+while the caller makes the next (`Behind`)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Generic, Self, TypeVar
+
+from tiergate.gcpause import WRITER
+
+Item = TypeVar("Item")
+
+
+class Behind(Generic[Item]):
+    """Does `work` on each item given (`put`), in the order given, in a thread of its own
+    (named `gcpause.WRITER`: the work builds no reference cycles) while the caller makes the
+    next: what lets go of the interpreter's lock (polars, the kernel's copy of a file, a
+    database driver) runs meanwhile. Used as a block; at most one item waits. A failure is
+    raised by the next `put`, by `finish`, or when the block ends (never lost); no item is
+    worked on after it. Leaving the block on an error of its own lets the thread finish what
+    it holds and stop, and that error stands."""
+
+    def __init__(self, work: Callable[[Item], object]) -> None:
+        self._work = work
+        self._waiting: queue.Queue[tuple[Item] | None] = queue.Queue(maxsize=1)  # None: done
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=WRITER, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._thread.is_alive():
+            self._waiting.put(None)
+            self._thread.join()
+        if error is None:
+            self._raise()
+
+    def put(self, item: Item) -> None:
+        """Work on `item` after those given before."""
+        if not self._thread.is_alive():
+            self._raise()
+            raise RuntimeError(f"give items in a block: `with {type(self).__name__}(...)`")
+        self._raise()
+        self._waiting.put((item,))
+
+    def finish(self) -> None:
+        """Wait until every item given is worked on."""
+        if self._thread.is_alive():
+            self._waiting.put(None)
+            self._thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _run(self) -> None:
+        while (given := self._waiting.get()) is not None:
+            if self._failure is not None:
+                continue  # nothing more is worked on after a failure
+            try:
+                self._work(given[0])
+            except BaseException as failure:  # raised in the caller's thread
+                self._failure = failure
