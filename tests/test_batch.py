@@ -706,3 +706,23 @@ def test_texts_are_written_as_json_writes_them(
 @example(-0.0)
 def test_a_total_is_written_in_json_as_json_writes_it(number: float) -> None:
     assert json_number(number) == json.dumps(number)
+
+
+def test_work_behind_starts_its_thread_with_the_first_item_and_ends_it_at_finish() -> None:
+    """A block given nothing costs no thread (a one-line commit's rows are never behind);
+    items are worked on in order; after `finish`, items are refused."""
+    from tiergate.behind import Behind
+
+    done: list[int] = []
+    with Behind(done.append) as behind:
+        assert not _writers()
+        behind.put(1)
+        behind.put(2)
+        behind.finish()
+        assert not _writers()
+        with pytest.raises(RuntimeError, match="in a block"):
+            behind.put(3)
+    assert done == [1, 2]
+    with Behind(done.append):
+        assert not _writers()
+    assert not _writers()

@@ -18,7 +18,8 @@ class Behind(Generic[Item]):
     """Does `work` on each item given (`put`), in the order given, in a thread of its own
     (named `gcpause.WRITER`: the work builds no reference cycles) while the caller makes the
     next: what lets go of the interpreter's lock (polars, the kernel's copy of a file, a
-    database driver) runs meanwhile. Used as a block; at most one item waits. A failure is
+    database driver) runs meanwhile. Used as a block (its thread starts with the first item:
+    a block given none costs nothing); at most one item waits. A failure is
     raised by the next `put`, by `finish`, or when the block ends (never lost); no item is
     worked on after it. Leaving the block on an error of its own lets the thread finish what
     it holds and stop, and that error stands."""
@@ -28,9 +29,10 @@ class Behind(Generic[Item]):
         self._waiting: queue.Queue[tuple[Item] | None] = queue.Queue(maxsize=1)  # None: done
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=WRITER, daemon=True)
+        self._open = False  # in its block, and not finished
 
     def __enter__(self) -> Self:
-        self._thread.start()
+        self._open = True
         return self
 
     def __exit__(
@@ -39,26 +41,31 @@ class Behind(Generic[Item]):
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self._thread.is_alive():
-            self._waiting.put(None)
-            self._thread.join()
+        self._stop()
         if error is None:
             self._raise()
 
     def put(self, item: Item) -> None:
         """Work on `item` after those given before."""
-        if not self._thread.is_alive():
+        if not self._open:
             self._raise()
             raise RuntimeError(f"give items in a block: `with {type(self).__name__}(...)`")
         self._raise()
+        if not self._thread.is_alive():
+            self._thread.start()
         self._waiting.put((item,))
 
     def finish(self) -> None:
         """Wait until every item given is worked on."""
+        self._stop()
+        self._raise()
+
+    def _stop(self) -> None:
+        """Let the thread work on what it holds, and end."""
+        self._open = False
         if self._thread.is_alive():
             self._waiting.put(None)
             self._thread.join()
-        self._raise()
 
     def _raise(self) -> None:
         if self._failure is not None:
