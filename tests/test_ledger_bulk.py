@@ -417,3 +417,34 @@ def test_leaving_the_block_on_an_error_stops_the_writer(url: str) -> None:
     assert _committed_count(url) == 0
     _put_behind(url, "ABC")
     assert _committed_count(url) == 30
+
+
+def test_holds_written_in_bulk_are_the_holds_an_insert_stores(url: str) -> None:
+    from tiergate.keys import HoldStatus
+    from tiergate.ledger.models import HOLDS
+
+    def hold(shipment: str) -> dict[str, Any]:
+        return {
+            "shipment_id": shipment,
+            "line_id": "1",
+            "signature": "advisory.x|red-flag.y",
+            "reasons": ['quote " é\\n', "second"],
+            "status": HoldStatus.OPEN,
+            "created_at": "2026-12-02T16:00:00+00:00",
+        }
+
+    _upgraded(url)
+    with Ledger(url) as ledger:
+        with ledger.engine.begin() as connection:
+            connection.execute(sa.insert(HOLDS), [hold("insert")])
+            insert_rows(connection, HOLDS, [hold("bulk")])
+        with ledger.engine.connect() as connection:
+            stored = connection.execute(
+                sa.text("SELECT shipment_id, CAST(reasons AS TEXT), status, decided_by FROM holds")
+            ).all()
+        found = {row["shipment_id"]: row for row in ledger.holds()}
+    assert {
+        key: value for key, value in found["bulk"].items() if key not in ("id", "shipment_id")
+    } == {key: value for key, value in found["insert"].items() if key not in ("id", "shipment_id")}
+    assert stored[0][1:] == stored[1][1:]
+    assert found["bulk"]["status"] == "open"

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from tiergate.engine import HoldDecision
 from tiergate.keys import HoldSignature, HoldStatus
 from tiergate.ledger.audit import append_event
 from tiergate.ledger.books import Held
+from tiergate.ledger.bulk import insert_rows
 from tiergate.ledger.models import HOLDS, Hold
 from tiergate.ledger.store import LedgerError, Store, rows_in
 from tiergate.model import LineResult, Outcome
@@ -125,8 +126,7 @@ def record_holds(connection: Connection, lines: Iterable[Held]) -> None:
                 "created_at": now,
             }
         )
-    if rows:
-        connection.execute(insert(HOLDS), rows)
+    insert_rows(connection, HOLDS, rows)
 
 
 def _storable(shipment_id: str, line_id: str) -> bool:
