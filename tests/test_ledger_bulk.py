@@ -313,15 +313,14 @@ def test_a_list_hash_of_long_texts_hashed_behind_is_the_hash_of_the_list_written
 
 
 def test_items_hashed_behind_that_fail_raise_where_the_hash_is_waited_for() -> None:
-    from tiergate.ledger.canonical import _Hashing
+    """A text that cannot be written as UTF-8 (a lone surrogate), among items hashed by a
+    thread of their own: the failure is raised where the hash is waited for."""
+    from tiergate.ledger.canonical import ListHash
 
-    class Broken:
-        def update(self, data: bytes) -> None:
-            raise MemoryError(f"{len(data)} bytes")
-
-    hashing = _Hashing(Broken(), ["ab", "c"], first=True)  # type: ignore[arg-type]
-    with pytest.raises(MemoryError, match="4 bytes"):
-        hashing.wait()
+    digest = ListHash()
+    digest.add_all(["fine"] * 30_000 + ["\ud800"])
+    with pytest.raises(UnicodeEncodeError, match="surrogates"):
+        digest.hexdigest()
 
 
 def _frame_rows(shipment: str, count: int) -> pl.DataFrame:

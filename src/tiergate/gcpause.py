@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # The name of the threads tiergate starts to work behind the caller (`behind.Behind`: a
-# checked book written while the next batch is made, a commit's rows inserted; an audit's
-# reasons hashed): they build no reference cycles and never pause the collector themselves,
-# so they count as no thread here.
+# checked book written while the next batch is made, a commit's rows inserted): they build no
+# reference cycles and never pause the collector themselves, so they count as no thread here.
 WRITER = "tiergate-writer"
 
 

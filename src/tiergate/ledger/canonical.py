@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar, cast
 
-from tiergate.gcpause import WRITER
 from tiergate.model import LineResult, Reason, Report
 
 T = TypeVar("T")
@@ -142,7 +141,7 @@ class ListHash:
     def __init__(self) -> None:
         self._digest = hashlib.sha256(b"[")
         self._first = True
-        self._hashing: _Hashing | None = None  # the items being hashed behind
+        self._hashing: Future[None] | None = None  # the items being hashed behind
 
     def add(self, item: str) -> None:
         self.add_all([item])
@@ -158,14 +157,16 @@ class ListHash:
         if len(given) < _BEHIND:
             _hash_items(self._digest, given, first=self._first)
         else:
-            self._hashing = _Hashing(self._digest, given, first=self._first)
+            hashing = ThreadPoolExecutor(1, thread_name_prefix="tiergate-hashing")
+            self._hashing = hashing.submit(_hash_items, self._digest, given, first=self._first)
+            hashing.shutdown(wait=False)  # its thread ends once the items are hashed
         self._first = False
 
     def _hashed(self) -> None:
-        """Wait for the items being hashed behind."""
+        """Wait for the items being hashed behind (raising what hashing them raised)."""
         if self._hashing is not None:
             hashing, self._hashing = self._hashing, None
-            hashing.wait()
+            hashing.result()
 
     def hexdigest(self) -> str:
         self._hashed()
@@ -181,25 +182,3 @@ def _hash_items(digest: hashlib._Hash, items: list[str], *, first: bool) -> None
         encoded = {text: b"," + text.encode() for text in set(chunk)}
         joined = b"".join(map(encoded.__getitem__, chunk))
         digest.update(joined[1:] if first and not start else joined)
-
-
-class _Hashing(threading.Thread):
-    """`_hash_items` on a thread of its own (it builds no reference cycles: the collector's
-    pause counts it as a writer); `wait` raises what it raised."""
-
-    def __init__(self, digest: hashlib._Hash, items: list[str], *, first: bool) -> None:
-        super().__init__(name=WRITER)
-        self._digest, self._items, self._first = digest, items, first
-        self._failed: BaseException | None = None
-        self.start()
-
-    def run(self) -> None:
-        try:
-            _hash_items(self._digest, self._items, first=self._first)
-        except BaseException as failure:  # raised again where the hash is waited for
-            self._failed = failure
-
-    def wait(self) -> None:
-        self.join()
-        if self._failed is not None:
-            raise self._failed

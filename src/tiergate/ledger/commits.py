@@ -147,7 +147,7 @@ class Commits(Store):
                         batch.outcome.changed[place + index] = (line, found)
                     if found.outcome is Outcome.HOLD:
                         held.append((found.shipment_id, found.line_id, found))
-                batch.add_plain(part, before)
+                batch.settle(part, before)
                 held += part.held
                 kept.add_part(part, recorded)
                 place += len(part.results)
@@ -318,11 +318,11 @@ class _Batch:
         self.weighed.append((place, "committed", key, ""))
         return line
 
-    def add_plain(self, part: Part, before: Collection[tuple[str, str]]) -> None:
-        """Commit the plain lines of `part` that may ship (they always fit: they draw on
-        nothing), after its other lines (`add`); what became of each line of the part goes
-        to the outcome in order. `before` holds the ids committed before this commit: no
-        plain line carries them."""
+    def settle(self, part: Part, before: Collection[tuple[str, str]]) -> None:
+        """Settle `part` once its other lines are weighed (`add`): commit its plain lines
+        that may ship (they always fit: they draw on nothing), and give the outcome what
+        became of each of its lines, in order. `before` holds the ids committed before this
+        commit: no plain line carries them."""
         weighed, self.weighed = self.weighed, []
         if part.plain is None or part.plain.is_empty():
             for _, what, key, why in weighed:
