@@ -15,13 +15,12 @@ line with its own code.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Collection, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import polars as pl
+from polars_hash import CryptographicHashingNameSpace
 
 from tiergate.batch.checking import BATCH, SHARED_TEXTS, Columns, Determined, Shape
 from tiergate.batch.lines import FIELDS as RESULT_FIELDS
@@ -68,8 +67,6 @@ def book_keys(book: Book) -> Keys:
 # each as a column (worked out by `_own_members`).
 _OWN = ("shipment_id", "line_id", "as_of", "quantity", "value", "total_tpp", "h100_equivalents")
 _OWN_FIELDS = frozenset({*_OWN, "consignee"})
-# Lines whose canonical texts are written at a time, to be hashed (`_hashes`).
-_HASHED = 25_000
 # Shape results whose audit fields and canonical pieces are remembered (about 3 KB each).
 AUDITS_KEPT = 100_000
 # What a shape's lines record in the ledger: destination, ECCN, outcome, exception, the rules
@@ -203,7 +200,7 @@ class _Lines:
     def _rows(self, part: Determined, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` (plain lines that may ship, with their own values' JSON and their shapes'
         fields) with the columns of each line's committed row (`ROW_NAMES`) as stored."""
-        hashes = _hashes(*self._canonical(part, frame))
+        frame, canonical_text = self._canonical(part, frame)
         totals = frame.get_column("total").unique().to_list()
         exact_totals = pl.DataFrame(
             {"total": totals, "total_tpp": [None if t is None else str(exact(t)) for t in totals]},
@@ -220,7 +217,7 @@ class _Lines:
             eccn="shape:eccn",
             quantity="units",
             exception="shape:exception",
-            input_hash=pl.Series(hashes, dtype=pl.String),
+            input_hash=_sha256(canonical_text),
             debits=pl.lit(_NO_DEBITS),
             content=_contents(frame),
         )
@@ -281,25 +278,10 @@ class _Lines:
         return frame, pl.concat_str(parts)
 
 
-def _hashes(frame: pl.DataFrame, text: pl.Expr) -> list[str]:
-    """The SHA-256 of each line's `text` over `frame`, as UTF-8: polars writes the texts a
-    slice at a time on a thread of its own (it lets go of the interpreter's lock), the next
-    slice while the one before is hashed."""
-    utf8 = text.cast(pl.Binary)
-
-    def written(start: int) -> pl.Series:
-        return frame.slice(start, _HASHED).select(utf8).to_series()
-
-    hashes: list[str] = []
-    with ThreadPoolExecutor(1, thread_name_prefix="tiergate-texts") as texts:
-        coming: Future[pl.Series] | None = None
-        for start in range(0, frame.height, _HASHED):
-            made, coming = coming, texts.submit(written, start)
-            if made is not None:
-                hashes += [hashlib.sha256(line).hexdigest() for line in made.result().to_list()]
-        if coming is not None:
-            hashes += [hashlib.sha256(line).hexdigest() for line in coming.result().to_list()]
-    return hashes
+def _sha256(text: pl.Expr) -> pl.Expr:
+    """The SHA-256 of each `text` as UTF-8, in hex, as `hashlib` writes it: taken by polars
+    (`polars-hash`), off the interpreter's lock and without a Python object per line."""
+    return CryptographicHashingNameSpace(text).sha2_256()
 
 
 def _pieces(result: LineResult, keys: list[str]) -> list[str]:
