@@ -319,6 +319,9 @@ def test_a_staged_output_becomes_the_file_only_when_whole(tmp_path: Path) -> Non
         _whole(Output("csv", tmp_path / "absent" / "out.csv"))
     with pytest.raises(UsageError, match="cannot write --output"):
         _whole(Output("csv", tmp_path))  # a folder
+    # A name as long as a name may be: the file written beside it cannot be made.
+    with pytest.raises(UsageError, match=r"cannot write --output .*: File name too long"):
+        _whole(Output("csv", tmp_path / f"{'r' * 251}.csv"))
 
 
 def test_a_staged_output_writes_through_a_link_and_keeps_the_permissions(

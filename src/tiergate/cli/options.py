@@ -214,7 +214,11 @@ class Output:
         target = self.path.resolve() if self.path.is_symlink() else self.path
         partial = target.with_name(f".{target.name}.partial")
         try:
-            with partial.open("wb") as handle:
+            handle = partial.open("wb")
+        except OSError as exc:
+            raise UsageError(f"cannot write --output `{self.path}`: {exc.strerror or exc}") from exc
+        try:
+            with handle:
                 staged = Staged(handle)
                 yield staged
             if staged.done:
