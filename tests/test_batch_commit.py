@@ -162,26 +162,112 @@ def test_a_columnar_commit_records_what_the_row_path_records(
     assert _tables(columns_url) == _tables(rows_url)
 
 
+# Each format the columnar path writes, as the row path writes it; None: to the terminal.
+_WRITTEN = [("csv", to_csv), ("jsonl", to_jsonl), ("json", to_json), (None, to_csv)]
+
+
+@pytest.mark.parametrize(("kind", "written"), _WRITTEN)
 def test_the_cli_commits_a_long_book_by_the_columnar_path(
-    tmp_path: Path, urls: tuple[str, str]
+    tmp_path: Path, urls: tuple[str, str], kind: str | None, written: Any
 ) -> None:
+    """The report is the row path's, in each format: to a file, it is written while the
+    ledger ends its writes (from the lines as the ledger weighed them, 20 of them changed
+    since they were committed before), to the terminal once the commit is recorded."""
     before, checked, book = _books(tmp_path)
     rows_url, columns_url = urls
     by_rows = _ledger_state(rows_url, before, checked)
     _ledger_state(columns_url, before, checked).close()
     expected = by_rows.check(book, screen=False, commit=True, actor="cli")
     by_rows.close()
-    out = tmp_path / "out.csv"
+    out = tmp_path / f"out.{kind}"
+    output = ["--format", kind or "csv", *(["--output", str(out)] if kind else [])]
     result = run_tiergate(
-        "-v", "check", str(book), "--commit", "--no-screen", "--db", columns_url,
-        "--format", "csv", "--output", str(out),
-    )  # fmt: skip
+        "-v", "check", str(book), "--commit", "--no-screen", "--db", columns_url, *output
+    )
     assert result.returncode == 3, result.stderr
     assert "into columns" in result.stderr
-    assert out.read_text(encoding="utf-8") == to_csv(expected.report)
+    report = out.read_text(encoding="utf-8") if kind else result.stdout
+    assert report == written(expected.report)
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
     assert expected.commit is not None
     assert expected.commit.summary() in result.stderr
     assert _tables(columns_url) == _tables(rows_url)
+
+
+# A database that refuses every audit entry: a commit fails after its lines are weighed,
+# when its report is being written.
+_REFUSE_ENTRIES = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_entries BEFORE INSERT ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log refuses entries'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_entries() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the audit log refuses entries'; END $$",
+        "CREATE TRIGGER refuse_entries BEFORE INSERT ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_entries()",
+    ],
+}
+
+
+def _committed_lines(url: str) -> int:
+    ledger = Ledger(url)
+    with ledger.engine.connect() as connection:
+        count = connection.execute(sa.text("SELECT count(*) FROM committed_lines")).scalar_one()
+    ledger.close()
+    return int(count)
+
+
+def _long_book(folder: Path) -> Path:
+    book = folder / "book.csv"
+    write_book(book, 3_000, seed=7, engine=Engine())
+    return book
+
+
+def test_a_commit_that_fails_leaves_the_report_file_as_it_was(tmp_path: Path, url: str) -> None:
+    """The report written while the ledger ends its writes is thrown away when the commit
+    then fails: the --output file is as it was, and nothing is left beside it."""
+    book = _long_book(tmp_path)
+    ledger = Ledger(url)
+    ledger.upgrade()
+    with ledger.engine.begin() as connection:
+        for statement in _REFUSE_ENTRIES[ledger.engine.dialect.name]:
+            connection.exec_driver_sql(statement)
+    ledger.close()
+    out = tmp_path / "out.csv"
+    out.write_text("an earlier report\n", encoding="utf-8")
+    result = run_tiergate(
+        "-v", "check", str(book), "--commit", "--no-screen", "--db", url,
+        "-f", "csv", "-o", str(out),
+    )  # fmt: skip
+    assert result.returncode not in (0, 3), result.stderr
+    assert "the audit log refuses entries" in result.stderr
+    assert "into columns" in result.stderr
+    assert out.read_text(encoding="utf-8") == "an earlier report\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["book.csv", "out.csv"]
+    assert _committed_lines(url) == 0
+
+
+def test_a_report_that_cannot_be_written_is_refused_before_the_commit(
+    tmp_path: Path, url: str
+) -> None:
+    """A report that cannot be written stops the command before it commits anything: here
+    the file the report is written to before it becomes the --output file cannot be made (the
+    --output file's name is as long as the file system allows, that file's is longer)."""
+    book = _long_book(tmp_path)
+    with Ledger(url) as ledger:
+        ledger.upgrade()
+    out = tmp_path / f"{'r' * 251}.csv"
+    result = run_tiergate(
+        "-v", "check", str(book), "--commit", "--no-screen", "--db", url,
+        "-f", "csv", "-o", str(out),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "cannot write --output" in result.stderr
+    assert "File name too long" in " ".join(result.stderr.split())
+    assert "commit itself is recorded" not in result.stderr
+    assert "into columns" not in result.stderr, "the book was not read"
+    assert _committed_lines(url) == 0
 
 
 @pytest.mark.parametrize(("reserve", "screen"), [(True, True), (False, False)])

@@ -3,12 +3,12 @@ false positives screening skips (`suppress`, `suppressions`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
@@ -30,6 +30,8 @@ from tiergate.errors import UsageError
 from tiergate.terms import View
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from rich.table import Table
 
     from tiergate.batch.checking import Columns
@@ -158,10 +160,15 @@ def _commit_stands() -> Iterator[None]:
     try:
         yield
     except UsageError as exc:
-        raise UsageError(
-            f"{exc}. The commit itself is recorded in the ledger; run the same check again "
-            "(without --commit) to write the report"
-        ) from exc
+        raise _standing(exc) from exc
+
+
+def _standing(exc: UsageError) -> UsageError:
+    """`exc`, a report not written, saying that the commit stands."""
+    return UsageError(
+        f"{exc}. The commit itself is recorded in the ledger; run the same check again "
+        "(without --commit) to write the report"
+    )
 
 
 # The formats the columnar path writes.
@@ -179,18 +186,68 @@ def _committed_in_columns(
     actor: str,
 ) -> None:
     """Commit a book the columnar path takes, write the report in a format it writes, and
-    exit with its status; return, having committed nothing, when the row path must."""
+    exit with its status; return, having committed nothing, when the row path must.
+
+    A report to a file is written while the ledger ends its writes (the audit entry and the
+    database's commit take seconds on a big book), to a file beside the --output file that
+    becomes it once the commit is recorded; to the terminal, once it is."""
     out.needs_file("parquet")
     if out.format not in COLUMNAR_FORMATS:
         return
-    done = place.commit_columnar(file, as_of=day, view=view, screen=screen, actor=actor)
-    if done is None:
-        return
-    found, commit = done
-    _committed_note(commit)
-    with _commit_stands():
-        _write_columns(found, out, view)
-    raise typer.Exit(0 if found.summary.may_not_ship == 0 else 3)
+
+    def commit(weighed: Callable[[Columns], None] | None) -> tuple[Columns, CommitResult] | None:
+        return place.commit_columnar(
+            file, as_of=day, view=view, screen=screen, actor=actor, weighed=weighed
+        )
+
+    if out.path is None:
+        done = commit(None)
+        if done is None:
+            return
+        _committed_note(done[1])
+        with _commit_stands():
+            _write_columns(done[0], out, view)
+    else:
+        done = _committed_beside(commit, out, view)
+        if done is None:
+            return
+    raise typer.Exit(0 if done[0].summary.may_not_ship == 0 else 3)
+
+
+def _committed_beside(
+    commit: Callable[[Callable[[Columns], None]], tuple[Columns, CommitResult] | None],
+    out: Output,
+    view: View,
+) -> tuple[Columns, CommitResult] | None:
+    """`commit` (`Workspace.commit_columnar`) with its report written to the --output file
+    from the moment the ledger has weighed every line (on a thread of its own: polars and
+    the file let go of the interpreter's lock), the file whole only once the commit is."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    done = None
+    try:
+        with (
+            out.staged() as staged,
+            ThreadPoolExecutor(1, thread_name_prefix="tiergate-report") as report,
+        ):
+            writing: list[Future[None]] = []
+
+            def weighed(found: Columns) -> None:
+                write = _columns_writer(found, out.format, view)
+                writing.append(report.submit(write, staged.handle))
+
+            done = commit(weighed)
+            if done is None:
+                return None
+            _committed_note(done[1])
+            for written in writing:
+                written.result()  # what writing raised
+            staged.done = True
+    except UsageError as exc:
+        if done is None:
+            raise
+        raise _standing(exc) from exc
+    return done
 
 
 def _in_columns(
@@ -225,20 +282,24 @@ def _in_columns(
 
 def _write_columns(found: Columns, out: Output, view: View) -> None:
     """A book the columnar path determined, written in `out`'s format."""
+    out.binary(_columns_writer(found, out.format, view))
+
+
+def _columns_writer(found: Columns, format: str, view: View) -> Callable[[BinaryIO], None]:
+    """What writes a book the columnar path determined in `format` to a binary handle."""
     from tiergate.batch.document import json_of
     from tiergate.batch.lines import jsonl_of
     from tiergate.batch.table import write_parquet
     from tiergate.batch.writing import csv_of
 
-    if out.format == "parquet":
-        out.binary(partial(write_parquet, found))
-    elif out.format == "json":
-        out.binary(json_of(found).write)
-    elif out.format == "jsonl":
+    if format == "parquet":
+        return partial(write_parquet, found)
+    if format == "json":
+        return json_of(found).write
+    if format == "jsonl":
         header = {"view": view.value, "rulebook_version": found.engine.rulebook.version}
-        out.binary(jsonl_of(found, header).write)
-    else:
-        out.binary(csv_of(found).write)
+        return jsonl_of(found, header).write
+    return csv_of(found).write
 
 
 def _streamed(

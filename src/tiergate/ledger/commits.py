@@ -9,7 +9,7 @@ is not committed and says why.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -103,9 +103,13 @@ class Commits(Store):
         *,
         source: str | None,
         input_hash: str,
+        weighed: Callable[[CommitResult], None] | None = None,
     ) -> CommitResult:
         """`commit` of a book given as `CheckedBook`; the result says which lines the ledger
         recorded as other than checked (`CommitResult.changed`, by their place in the book).
+        `weighed` is given the result once every line is weighed, while the ledger still
+        writes: a caller may start on what follows from it (the report), and must throw it
+        away if the commit then fails.
 
         The ledger's balances are read once, inside the locked transaction, every line is
         re-checked against them in order (`_Batch`) and hashed when it is committed, and the
@@ -151,6 +155,8 @@ class Commits(Store):
                 held += part.held
                 kept.add_part(part, recorded)
                 place += len(part.results)
+            if weighed is not None:
+                weighed(batch.outcome)
             plain_rows.finish()
             batch.write(connection)
             record_holds(connection, held)

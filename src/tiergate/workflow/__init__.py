@@ -292,12 +292,17 @@ class Workspace:
         view: View = View.ENFORCED,
         screen: bool = True,
         actor: str = "library",
+        weighed: Callable[[Columns], None] | None = None,
     ) -> tuple[Columns, CommitResult] | None:
         """`check(path, commit=True)` by the columnar path, for a book it takes (a Parquet
         book, or a CSV book of at least `LONG_BOOK` lines): every line determined against
         the ledger's allowances, licences and hold decisions, committed, and given as the
         ledger recorded it (`Columns.amend`), with what the commit did. None where `check`
-        must do it: nothing was committed."""
+        must do it: nothing was committed.
+
+        `weighed` is given the book as the ledger records it once the ledger has weighed
+        every line, while it still writes (`Commits.commit_lines`): a report made from it
+        then is the report of the commit, to be thrown away if the commit fails."""
         if not _columnar(path):
             return None
         from tiergate.batch.committing import checked_book
@@ -308,10 +313,20 @@ class Workspace:
             return None
         found, keys, digest, screener = read
         limits = found.engine.allowance_limits()
+
+        def recorded(outcome: CommitResult) -> None:
+            found.amend(outcome.changed)
+            if weighed is not None:
+                weighed(found)
+
         done = ledger.commit_lines(
-            checked_book(found, keys), limits, actor, source=str(path), input_hash=digest
+            checked_book(found, keys),
+            limits,
+            actor,
+            source=str(path),
+            input_hash=digest,
+            weighed=recorded,
         )
-        found.amend(done.changed)
         log.info("committed: %s", done.summary())
         _lapses(ledger, screener, actor)
         return found, done
