@@ -240,8 +240,10 @@ def _committed_beside(
             if done is None:
                 return None
             _committed_note(done[1])
-            for written in writing:
-                written.result()  # what writing raised
+            # The ledger says once that every line is weighed: one report, or none (an
+            # empty file never becomes the --output file).
+            (written,) = writing
+            written.result()  # what writing raised
             staged.done = True
     except UsageError as exc:
         if done is None:

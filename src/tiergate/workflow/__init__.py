@@ -399,7 +399,8 @@ class Workspace:
 def _lapses(ledger: Ledger, screener: Screener | None, actor: str) -> None:
     """Record the suppressions `screener` found lapsed."""
     if screener is not None:
-        ledger.record_lapses(screener.lapsed.values(), actor)
+        # Taken at once: a commit's report may still be screening a book read again.
+        ledger.record_lapses(tuple(screener.lapsed.values()), actor)
 
 
 def _book_read(path: Path) -> tuple[Book, str] | None:
