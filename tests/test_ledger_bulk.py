@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tiergate import Line, Party, View
 from tiergate.engine import Engine
 from tiergate.ledger.audit import Decisions
-from tiergate.ledger.books import Part
+from tiergate.ledger.books import ROW_NAMES, Part
 from tiergate.ledger.bulk import insert_frame, insert_rows
 from tiergate.ledger.canonical import LineTexts, canonical, canonical_hash, canonical_members
 from tiergate.ledger.ledger import Ledger
@@ -447,3 +447,41 @@ def test_holds_written_in_bulk_are_the_holds_an_insert_stores(url: str) -> None:
     } == {key: value for key, value in found["insert"].items() if key not in ("id", "shipment_id")}
     assert stored[0][1:] == stored[1][1:]
     assert found["bulk"]["status"] == "open"
+
+
+@pytest.mark.parametrize("statements", [(1, -1), (1, 0), (2, 7)])
+def test_rows_over_what_one_statement_takes_are_all_stored_in_order(
+    url: str, statements: tuple[int, int]
+) -> None:
+    """On SQLite, one statement inserts as many rows as its limit on parameters allows: rows
+    that fill whole statements, and some over or under, are all stored in order, each with
+    its own values, whether given as a frame or as rows (PostgreSQL's COPY takes them all)."""
+    import sqlite3
+
+    _upgraded(url)
+    moment = datetime(2026, 12, 3, 1, 2, 3, tzinfo=UTC)
+    with Ledger(url) as ledger, ledger.engine.begin() as connection:
+        driver = connection.connection.driver_connection
+        each = (
+            driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            // (len(ROW_NAMES) + 1)  # and committed_at
+            if isinstance(driver, sqlite3.Connection)
+            else 2_520
+        )
+        whole, over = statements
+        count = whole * each + over
+        insert_frame(connection, COMMITTED, _frame_rows("F", count), same={"committed_at": moment})
+        insert_rows(
+            connection,
+            COMMITTED,
+            [{**_row("R", str(n + 1), "x"), "quantity": n} for n in range(count)],
+        )
+        found = connection.execute(
+            sa.select(COMMITTED.c.shipment_id, COMMITTED.c.line_id, COMMITTED.c.quantity).order_by(
+                COMMITTED.c.id
+            )
+        ).all()
+    assert [(s, line) for s, line, _ in found] == [
+        (s, str(n + 1)) for s in "FR" for n in range(count)
+    ]
+    assert [quantity for s, _, quantity in found if s == "R"] == list(range(count))
