@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
@@ -42,8 +43,16 @@ TARGET_FLOOR_SHARE = 0.25
 TARGET_PARQUET = 1_000_000
 
 
-def run(arguments: list[str], home: Path) -> tuple[float, float]:
-    """Seconds and peak resident memory (MiB) of `python -m tiergate ARGUMENTS`."""
+class Ran(NamedTuple):
+    """What one `python -m tiergate ARGUMENTS` took."""
+
+    seconds: float
+    peak_mib: float
+    cpu_seconds: float  # user and system, of all its threads
+
+
+def run(arguments: list[str], home: Path) -> Ran:
+    """Seconds, peak resident memory and CPU time of `python -m tiergate ARGUMENTS`."""
     env = {**os.environ, "TIERGATE_HOME": str(home)}
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -59,7 +68,7 @@ def run(arguments: list[str], home: Path) -> tuple[float, float]:
     process.stderr.close()
     if os.waitstatus_to_exitcode(status) not in (0, 3):
         raise SystemExit(f"tiergate {' '.join(arguments)} failed:\n{errors}")
-    return elapsed, usage.ru_maxrss / 1024
+    return Ran(elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def _writing(table: pl.DataFrame, kind: str, scratch: Path) -> float:
@@ -105,9 +114,9 @@ def main() -> None:
         arguments = ["check", str(parquet), "--no-screen", "-f", "parquet", "-o", written]
         tables = [run(arguments, scratch) for _ in range(args.runs)]
         parquet_out = _writing(pl.read_parquet(written), "parquet", scratch)
-    plain, plain_mib = min(plains)
-    table, table_mib = min(tables)
-    screened, screened_mib = min(screens)
+    plain, plain_mib, _ = min(plains)
+    table, table_mib, _ = min(tables)
+    screened, screened_mib, _ = min(screens)
     n = args.lines
     print(f"{args.book}: {n:,} lines, CSV in and out ({size / 1e6:,.0f} MB written)")
     print(f"  {'polars read + write CSV (floor)':44} {n / floor:12,.0f} lines/s")

@@ -25,7 +25,7 @@ import uuid
 from datetime import date
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 import sqlalchemy as sa
@@ -112,7 +112,7 @@ def measure(label: str, make_url: object, commits: int, batch: int) -> None:
     seconds = time.perf_counter() - started
     assert len(result.committed) == batch
     del report, result
-    floor_seconds = floor(ledger, make_url())
+    floor_seconds = floor(ledger, make_url()).seconds
     print(
         f"  {label}, one batch of {batch}: {batch / seconds:10,.0f} committed lines/s; "
         f"the driver alone writes the same rows at {batch / floor_seconds:10,.0f} rows/s "
@@ -120,11 +120,30 @@ def measure(label: str, make_url: object, commits: int, batch: int) -> None:
     )
 
 
-def floor(ledger: Ledger, url: str) -> float:
-    """Seconds the driver alone takes to write the rows `ledger` committed into an empty
-    ledger at `url`, the fastest way in: on SQLite, statements of as many rows each as its
-    limit on parameters allows; on PostgreSQL, COPY of the rows' CSV text (made before the
-    clock starts)."""
+class Floor(NamedTuple):
+    """What the driver alone took to write a ledger's committed rows."""
+
+    seconds: float
+    # User and system time of this process and, on PostgreSQL, of the server process that
+    # took the rows where it runs on this machine (not counted otherwise, nor the server's
+    # other processes: a figure that can only be below what the writing cost).
+    cpu_seconds: float
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU seconds the process `pid` of this machine has used; 0 where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def floor(ledger: Ledger, url: str) -> Floor:
+    """What the driver alone takes to write the rows `ledger` committed into an empty ledger
+    at `url`, the fastest way in: on SQLite, statements of as many rows each as its limit on
+    parameters allows; on PostgreSQL, COPY of the rows' CSV text (made before the clock
+    starts)."""
     table = COMMITTED
     columns = [column for column in table.c if column.name != "id"]
     names = [column.name for column in columns]
@@ -142,7 +161,9 @@ def floor(ledger: Ledger, url: str) -> float:
     text = _csv(rows, names) if target.dialect == "postgresql" else ""
     with target.engine.begin() as connection:
         driver: Any = connection.connection.driver_connection
-        started = time.perf_counter()
+        server = driver.info.backend_pid if connection.dialect.name == "postgresql" else None
+        served = _server_cpu(server) if server else 0.0
+        started, used = time.perf_counter(), time.process_time()
         if connection.dialect.name == "postgresql":
             copy_sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN (FORMAT csv)"
             with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
@@ -159,7 +180,10 @@ def floor(ledger: Ledger, url: str) -> float:
             driver.executemany(insert + ", ".join([one] * each), groups)
             if full < len(flat):
                 driver.execute(insert + ", ".join([one] * (len(rows) % each)), flat[full:])
-    return time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - used
+    if server:
+        cpu += _server_cpu(server) - served
+    return Floor(seconds, cpu)
 
 
 def _csv(rows: list[tuple[Any, ...]], names: list[str]) -> str:

@@ -68,7 +68,7 @@ def main() -> None:
         # the book in several partitions, in order, as it would read a large book.
         pl.read_csv(book, infer_schema=False).write_parquet(parquet, row_group_size=50_000)
         out = scratch / "local.parquet"
-        local, local_mib = run(
+        local, local_mib, _ = run(
             [
                 "check",
                 str(parquet),
