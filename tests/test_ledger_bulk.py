@@ -449,6 +449,41 @@ def test_holds_written_in_bulk_are_the_holds_an_insert_stores(url: str) -> None:
     assert found["bulk"]["status"] == "open"
 
 
+def test_rows_sharing_or_not_sharing_their_values_each_keep_their_own(url: str) -> None:
+    """Rows give the same list object, equal lists and different lists, interleaved (and
+    copies of them in a second insert): each row is stored with its own."""
+    from tiergate.keys import HoldStatus
+    from tiergate.ledger.models import HOLDS
+
+    shared = [["shared", "reasons"], ["other", "reasons"]]
+    given = [shared[n % 2] if n % 3 else [f"own {n}", "reasons"] for n in range(40)]
+    rows = [
+        {
+            "shipment_id": f"s{n}",
+            "line_id": "1",
+            "signature": "advisory.x",
+            "reasons": reasons,
+            "status": HoldStatus.OPEN,
+            "created_at": f"2026-12-03T0{n % 10}:00:00+00:00",
+        }
+        for n, reasons in enumerate(given)
+    ]
+    _upgraded(url)
+    with Ledger(url) as ledger:
+        with ledger.engine.begin() as connection:
+            insert_rows(connection, HOLDS, rows[:20])
+            insert_rows(
+                connection, HOLDS, [dict(row, reasons=list(row["reasons"])) for row in rows[20:]]
+            )
+        found = {row["shipment_id"]: row for row in ledger.holds()}
+    assert {key: found[key]["reasons"] for key in found} == {
+        f"s{n}": reasons for n, reasons in enumerate(given)
+    }
+    assert {key: found[key]["created_at"][:13] for key in found} == {
+        f"s{n}": f"2026-12-03T0{n % 10}" for n in range(40)
+    }
+
+
 @pytest.mark.parametrize("statements", [(1, -1), (1, 0), (2, 7)])
 def test_rows_over_what_one_statement_takes_are_all_stored_in_order(
     url: str, statements: tuple[int, int]

@@ -171,21 +171,20 @@ def _same(value: Any) -> Any:
 
 
 def _once(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A conversion that converts a value that is the very object it converted last only
-    once (every row of a commit has the same moment)."""
+    """A conversion that converts each object it is given once, however many rows give it
+    (rows share their reasons, every row of a commit has the same moment). It keeps every
+    object it converted while it lives, so no other object can come to have its id."""
     if processor is _same:
         return _same
-    last: list[Any] = [_NOTHING, None]
+    converted: dict[int, tuple[Any, Any]] = {}
 
     def convert(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, processor(value)
-        return last[1]
+        known = converted.get(id(value))
+        if known is None:
+            known = converted[id(value)] = (value, processor(value))
+        return known[1]
 
     return convert
-
-
-_NOTHING = object()
 
 
 class FramesBehind(Behind["pl.DataFrame"]):

@@ -104,6 +104,8 @@ def record_holds(connection: Connection, lines: Iterable[Held]) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     # Each result's signature and reasons, worked out once (many lines share a result).
     recorded: dict[int, tuple[LineResult, str, list[str]]] = {}
+    # Equal reasons as one list, converted for the database once (`bulk.insert_rows`).
+    shared: dict[tuple[str, ...], list[str]] = {}
     rows = []
     for shipment_id, line_id, line in held:
         found = recorded.get(id(line))
@@ -111,6 +113,7 @@ def record_holds(connection: Connection, lines: Iterable[Held]) -> None:
             assert line.hold_signature is not None
             signature = HoldSignature.parse(line.hold_signature)
             reasons = [r.message for r in line.reasons if r.rule in signature.rules]
+            reasons = shared.setdefault(tuple(reasons), reasons)
             found = recorded[id(line)] = (line, str(signature), reasons)
         key = (shipment_id, line_id, found[1])
         if key in known:
