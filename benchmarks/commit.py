@@ -7,11 +7,12 @@ Usage: python benchmarks/commit.py [--lines 1000000] [--seed 1] [--postgres URL]
 
 Measured in the same run, for scale: the same check without a ledger, and the floor of each
 database: the rows the commit stored written again into an empty ledger by the driver alone
-(statements of many rows on SQLite, `COPY` of their CSV text on PostgreSQL), with no tiergate
-work at all. The two together bound a commit: one that did nothing else could reach at most the
-lines/s printed as the bound, one after the other; and, however it shared the machine's cores
-between them, at most their CPU time (the check's process; the driver's, and the PostgreSQL
-server process taking the rows where it runs on this machine) spread over all the cores.
+(the ledger's statements of many rows on SQLite, `COPY` of their CSV text on PostgreSQL), with
+none of a commit's work. The two together bound a commit: one that did nothing else could
+reach at most the lines/s printed as the bound, one after the other; and, however it shared
+the machine's cores between them, at most their CPU time (the check's process; the driver's,
+and the PostgreSQL server process taking the rows where it runs on this machine) spread over
+all the cores.
 
 Targets (issue #12): >= 50,000 lines/s into SQLite, >= 100,000 lines/s into PostgreSQL.
 """

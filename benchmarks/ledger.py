@@ -9,8 +9,8 @@ every line debits the LPP allowance of its own consignee, so no commit is refuse
 figure commits one book of `--batch` lines in a single transaction (as `check BOOK --commit`
 does, naming the file's hash). The baselines, measured in the same run: the same engine check
 without committing, and, for the batch, the floor: the rows the commit stored written again
-into an empty ledger by the driver alone (statements of many rows on SQLite, `COPY` on
-PostgreSQL), with no tiergate work at all.
+into an empty ledger by the driver alone (the ledger's statements of many rows on SQLite,
+`COPY` on PostgreSQL), with none of a commit's work.
 """
 
 from __future__ import annotations
@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import sqlite3
 import tempfile
 import time
 import uuid
 from datetime import date
-from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -32,6 +30,7 @@ import sqlalchemy as sa
 
 from tiergate import Line, Party, View
 from tiergate.engine import Engine
+from tiergate.ledger.bulk import sqlite_insert
 from tiergate.ledger.ledger import Ledger
 from tiergate.ledger.models import COMMITTED, Json
 from tiergate.model import Report
@@ -141,9 +140,9 @@ def _server_cpu(pid: int) -> float:
 
 def floor(ledger: Ledger, url: str) -> Floor:
     """What the driver alone takes to write the rows `ledger` committed into an empty ledger
-    at `url`, the fastest way in: on SQLite, statements of as many rows each as its limit on
-    parameters allows; on PostgreSQL, COPY of the rows' CSV text (made before the clock
-    starts)."""
+    at `url`, the fastest way in: on SQLite, the ledger's statements of as many rows each as
+    its limit on parameters allows (`bulk.sqlite_insert`); on PostgreSQL, COPY of the rows'
+    CSV text (made before the clock starts)."""
     table = COMMITTED
     columns = [column for column in table.c if column.name != "id"]
     names = [column.name for column in columns]
@@ -169,17 +168,7 @@ def floor(ledger: Ledger, url: str) -> Floor:
             with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
                 copy.write(text)
         else:
-            # As many rows a statement as SQLite's limit on parameters allows.
-            each = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(names)
-            one = f"({', '.join(['?'] * len(names))})"
-            insert = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-            flat = list(chain.from_iterable(rows))
-            step = each * len(names)
-            full = len(rows) // each * step
-            groups = [tuple(flat[start : start + step]) for start in range(0, full, step)]
-            driver.executemany(insert + ", ".join([one] * each), groups)
-            if full < len(flat):
-                driver.execute(insert + ", ".join([one] * (len(rows) % each)), flat[full:])
+            sqlite_insert(connection, f"{table.name} ({', '.join(names)})", len(names), rows)
     seconds, cpu = time.perf_counter() - started, time.process_time() - used
     if server:
         cpu += _server_cpu(server) - served

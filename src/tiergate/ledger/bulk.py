@@ -66,7 +66,7 @@ def insert_values(
             for row in values:
                 copy.write_row(row + fixed)
     else:
-        _sqlite_insert(connection, target, len(columns), [row + fixed for row in values])
+        sqlite_insert(connection, target, len(columns), [row + fixed for row in values])
 
 
 def insert_frame(
@@ -107,10 +107,10 @@ def insert_frame(
                 copy.write(chunk.write_csv(include_header=False))
     else:
         for chunk in frame.iter_slices(_FRAME_ROWS):
-            _sqlite_insert(connection, target, len(frame.columns), chunk.rows())
+            sqlite_insert(connection, target, len(frame.columns), chunk.rows())
 
 
-def _sqlite_insert(
+def sqlite_insert(
     connection: Connection, target: str, width: int, rows: Sequence[tuple[Any, ...]]
 ) -> None:
     """Insert `rows` (each of `width` values) into `target` (`table (columns)`) on SQLite, as
