@@ -257,9 +257,26 @@ def test_the_audit_entry_of_a_commit_keeps_what_the_ledger_recorded(
     assert [line[2] for line in entry["payload"]["lines"]] == [
         line.outcome.value for line in result.report.lines
     ]
+    # Each line names the list of its rules, which the entry gives once by its key.
+    rules = entry["payload"]["rules"]
+    named = [rules[line[5]] for line in entry["payload"]["lines"]]
+    assert named == [[r.rule for r in line.reasons] for line in result.report.lines]
+    assert len(rules) == len({tuple(n) for n in named})
     assert entry["payload"]["reasons_hash"] == canonical_hash(
         [[[r.rule, r.message, r.citation] for r in line.reasons] for line in result.report.lines]
     )
+
+
+def test_two_lists_of_rules_with_one_key_are_refused(report: Report) -> None:
+    """An entry never names two lists of rules by one key: it could not say which a line's
+    is."""
+    texts = LineTexts()
+    kept = Decisions(texts)
+    kept.add_part(Part(report.lines), report.lines)
+    key, rules = texts.rules(report.lines[0].reasons)
+    kept.add_part(Part((), rules={key: rules}), ())  # the same list again
+    with pytest.raises(RuntimeError, match=f"have one key, {key}"):
+        kept.add_part(Part((), rules={key: '["another.rule"]'}), ())
 
 
 @settings(max_examples=200, deadline=None)

@@ -69,10 +69,11 @@ _OWN = ("shipment_id", "line_id", "as_of", "quantity", "value", "total_tpp", "h1
 _OWN_FIELDS = frozenset({*_OWN, "consignee"})
 # Shape results whose audit fields and canonical pieces are remembered (about 3 KB each).
 AUDITS_KEPT = 100_000
-# What a shape's lines record in the ledger: destination, ECCN, outcome, exception, the rules
-# of their reasons, their reasons' canonical text as lists, and the canonical text of their
-# audit entry after their ids (an entry: `Decisions`).
-_Audit = tuple[str | None, str | None, Outcome, str | None, list[str], str, str]
+# What a shape's lines record in the ledger: destination, ECCN, outcome, exception, the list
+# of the rules of their reasons (its key and canonical text: `LineTexts.rules`), their
+# reasons' canonical text as lists, and the canonical text of their audit entry after their
+# ids (an entry: `Decisions`).
+_Audit = tuple[str | None, str | None, Outcome, str | None, tuple[str, str], str, str]
 # The debits of a line that debits nothing, as the column writes them.
 _NO_DEBITS = json.dumps([])
 
@@ -187,9 +188,10 @@ class _Lines:
             results,
             entries,
             list(map(listed.get, shapes)),
-            plain,
-            written,
-            [
+            rules=dict(audit[4] for _, audit in known.values()),
+            plain=plain,
+            rows=written,
+            held=[
                 (shipment_id, line_id, known[shape][0])
                 for shipment_id, line_id, shape in held.select(
                     _text("shipment_id"), "line_text", "shape"
@@ -238,7 +240,7 @@ class _Lines:
                 result.exception,
                 rules,
                 self.texts.listed(result.reasons),
-                canonical([result.outcome.value, result.exception, None, rules])[1:],
+                canonical([result.outcome.value, result.exception, None, rules[0]])[1:],
             )
             found = self.shaped[id(result)] = (result, fields)
         return found

@@ -62,7 +62,7 @@ class LineTexts:
     def __init__(self) -> None:
         self._as_dicts: dict[int, tuple[tuple[Reason, ...], str]] = {}
         self._as_lists: dict[int, tuple[tuple[Reason, ...], str]] = {}
-        self._rules: dict[int, tuple[tuple[Reason, ...], list[str]]] = {}
+        self._rules: dict[int, tuple[tuple[Reason, ...], tuple[str, str]]] = {}
 
     def line(self, line: LineResult) -> str:
         """Canonical text of `line.as_dict()`."""
@@ -83,9 +83,9 @@ class LineTexts:
         """Canonical text of `reasons` as `[rule, message, citation]` lists."""
         return self._written(reasons, self._as_lists, _lists)
 
-    def rules(self, reasons: tuple[Reason, ...]) -> list[str]:
-        """The rule of each of `reasons` (one list for every line that gives the tuple: it
-        is written, never changed)."""
+    def rules(self, reasons: tuple[Reason, ...]) -> tuple[str, str]:
+        """The list of the rule of each of `reasons` as an audit entry names it: its key
+        (`rules_key`) and its canonical text."""
         return self._written(reasons, self._rules, _rules)
 
     @staticmethod
@@ -111,8 +111,17 @@ def _lists(reasons: tuple[Reason, ...]) -> str:
     return _ENCODE([[reason.rule, reason.message, reason.citation] for reason in reasons])
 
 
-def _rules(reasons: tuple[Reason, ...]) -> list[str]:
-    return [reason.rule for reason in reasons]
+def _rules(reasons: tuple[Reason, ...]) -> tuple[str, str]:
+    written = _ENCODE([reason.rule for reason in reasons])
+    return rules_key(written), written
+
+
+def rules_key(rules: str) -> str:
+    """The key an audit entry names a list of rules by, its canonical text given (`rules`):
+    the first 16 hexadecimal digits of the text's SHA-256. A book's lines share a few
+    hundred lists of a hundred bytes each; an entry writes each list once, by its key, and
+    each line names the key (`audit.Decisions`)."""
+    return text_hash(rules)[:16]
 
 
 # Items a `ListHash` joins at a time, and how many items it hashes on a thread of its own.
