@@ -1,11 +1,12 @@
 """Work done behind the caller: each item given is handed to a thread of its own, in order,
-while the caller makes the next (`Behind`)."""
+while the caller makes the next (`Behind`); or items made ahead of the caller on a thread of
+their own, while the caller works on the one before (`ahead`)."""
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Generic, Self, TypeVar
 
@@ -79,3 +80,43 @@ class Behind(Generic[Item]):
                 self._work(given[0])
             except BaseException as failure:  # raised in the caller's thread
                 self._failure = failure
+
+
+def ahead(items: Iterable[Item]) -> Iterator[Item]:
+    """Each of `items`, in order, the next made on a thread of its own (named
+    `gcpause.WRITER`: making them builds no reference cycles) while the caller works on the
+    one given: what lets go of the interpreter's lock in making it (polars) runs meanwhile.
+    At most one item is made ahead. What making an item raised is raised where that item
+    would have come; a caller that stops taking items (closes the iterator) waits for the
+    item being made, and no other is made."""
+    made: queue.Queue[tuple[Item] | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def make() -> None:
+        try:
+            for item in items:
+                made.put((item,))
+                if stop.is_set():
+                    break
+        except BaseException as failure:  # raised in the caller's thread
+            made.put(failure)
+        else:
+            made.put(None)  # no more
+
+    thread = threading.Thread(target=make, name=WRITER, daemon=True)
+    thread.start()
+    ended = False
+    try:
+        while (given := made.get()) is not None:
+            if isinstance(given, BaseException):
+                ended = True
+                raise given
+            yield given[0]
+        ended = True
+    finally:
+        if not ended:
+            stop.set()
+            # Take what it puts until its last word: it never waits on a full queue.
+            while isinstance(made.get(), tuple):
+                pass
+        thread.join()

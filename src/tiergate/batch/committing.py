@@ -27,6 +27,7 @@ from tiergate.batch.lines import FIELDS as RESULT_FIELDS
 from tiergate.batch.lines import extra_names, json_column, own_json
 from tiergate.batch.own import ID_TEXTS, ids_among
 from tiergate.batch.reading import Book, frame_lines
+from tiergate.behind import ahead
 from tiergate.ledger.amounts import exact
 from tiergate.ledger.books import ROW_NAMES, CheckedBook, Keys, Part
 from tiergate.ledger.canonical import LineTexts, canonical
@@ -109,8 +110,9 @@ class _Lines:
             list(self.found.summary.duplicate_ids) if rows else [], dtype=pl.String
         )
         weighed = ids_among(committed or ()) | keyed.is_in(repeated.implode())
-        for part in self.found.batches():
-            yield self._part(part, weighed, rows=rows)
+        # The next batch's lines are worked out (mostly in polars) while the ledger weighs
+        # the lines before them.
+        yield from ahead(self._part(part, weighed, rows=rows) for part in self.found.batches())
 
     def _part(self, part: Determined, weighed: pl.Expr, *, rows: bool) -> Part:
         """A batch's lines: plain where the ledger has nothing to weigh (`weighed` lines are
