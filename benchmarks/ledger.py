@@ -75,7 +75,7 @@ def _writers(url: str, workers: int, commits: int) -> float:
     ]
     for process in processes:
         process.start()
-    spans = [queue.get() for _ in processes]
+    spans: list[tuple[float, float]] = [queue.get() for _ in processes]
     for process in processes:
         process.join()
         if process.exitcode != 0:
