@@ -5,6 +5,7 @@ rows an INSERT stores (SQLite always, PostgreSQL when TIERGATE_TEST_DATABASE_URL
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from tiergate import Line, Party, View
 from tiergate.engine import Engine
 from tiergate.ledger.audit import Decisions
-from tiergate.ledger.books import ROW_NAMES, Part
+from tiergate.ledger.books import ROW_NAMES, CheckedBook, Keys, Part
 from tiergate.ledger.bulk import insert_frame, insert_rows
 from tiergate.ledger.canonical import LineTexts, canonical, canonical_hash, canonical_members
 from tiergate.ledger.ledger import Ledger
@@ -236,6 +237,44 @@ def test_a_committed_line_records_the_hash_of_its_canonical_json(url: str, engin
         if f"{line.shipment_id}/{line.line_id}" in result.committed
     }
     assert recorded == expected
+
+
+def test_ids_given_later_are_made_only_when_the_ledger_looks_for_one(
+    url: str, engine: Engine
+) -> None:
+    """A book's ids given as a function (`Keys(pairs, count=...)`) are made when the ledger
+    first looks for one, never by a commit of lines it does not hold, and answer as the ids
+    given at once do."""
+    report = engine.check(_lines(), as_of=date(2025, 6, 1), view=View.WRITTEN)
+    pairs = [(line.shipment_id or "", line.line_id or "") for line in report.lines]
+    made: list[int] = []
+
+    def later() -> Iterator[tuple[str, str]]:
+        made.append(1)
+        return iter(pairs)
+
+    keys = Keys(later, {shipment for shipment, _ in pairs}, count=len(set(pairs)))
+    at_once = Keys(pairs)
+    assert len(keys) == len(at_once)
+    assert keys.shipments == at_once.shipments
+    ledger = Ledger(url)
+    ledger.upgrade()
+    limits = engine.allowance_limits()
+    book = replace(CheckedBook.of_report(report), keys=keys)
+    result = ledger.commit_lines(book, limits, "a", source=None, input_hash="0" * 64)
+    assert result.committed
+    assert not made  # no line of the book was in the ledger
+    # The book's committed lines debit allowances, which a check of it again must not count.
+    assert ledger.allowance_state() != ledger.allowance_state(exclude=at_once)
+    assert ledger.allowance_state(exclude=keys) == ledger.allowance_state(exclude=at_once)
+    assert made == [1]
+    assert set(keys) == set(at_once)
+    assert all(pair in keys for pair in pairs)
+    assert ("S1", "no such line") not in keys
+    with pytest.raises(RuntimeError, match="2 distinct ids were given for 3"):
+        list(Keys(lambda: [("a", "1"), ("a", "1"), ("b", "1")], count=3))
+    with pytest.raises(TypeError, match="need their count"):
+        Keys(later)
 
 
 def test_the_audit_entry_of_a_commit_keeps_what_the_ledger_recorded(

@@ -61,7 +61,8 @@ def book_keys(book: Book) -> Keys:
     if not given:
         return Keys()
     ids = pl.concat(given)
-    return Keys(ids.iter_rows(), ids.get_column("shipment_text").unique().to_list())
+    shipments = ids.get_column("shipment_text").unique().to_list()
+    return Keys(ids.iter_rows, shipments, count=ids.n_unique())
 
 
 # The fields of a plain line's result that are its own (`Verdicts.build`), with the JSON of

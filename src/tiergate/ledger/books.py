@@ -3,11 +3,11 @@ its lines a batch at a time (`Part`), from a report or from the columnar path.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from tiergate.model import LineResult, Report
 
@@ -63,18 +63,50 @@ class Part:
     held: Sequence[Held] = ()
 
 
-class Keys(frozenset[tuple[str, str]]):
+class Keys(Set[tuple[str, str]]):
     """Lines' ids (shipment_id, line_id), and the shipments they name (`shipments`: given,
     or worked out once; a commit reads the ledger's lines of those shipments several
-    times)."""
+    times).
 
-    def __new__(
-        cls, pairs: Iterable[tuple[str, str]] = (), shipments: Iterable[str] | None = None
-    ) -> Self:
-        keys = super().__new__(cls, pairs)
+    The ids may be given as what gives them when first looked for (`pairs` a function, with
+    how many distinct ids there are: `count`): a big book's are a million Python tuples,
+    and a commit only looks for the ids of the ledger's lines of the book's shipments, of
+    which a book of new lines has none."""
+
+    def __init__(
+        self,
+        pairs: Iterable[tuple[str, str]] | Callable[[], Iterable[tuple[str, str]]] = (),
+        shipments: Iterable[str] | None = None,
+        *,
+        count: int | None = None,
+    ) -> None:
+        if callable(pairs):
+            if count is None:
+                raise TypeError("ids given later need their count")
+            self._later: Callable[[], Iterable[tuple[str, str]]] | None = pairs
+            self._count = count
+        else:
+            self.__dict__["_pairs"] = frozenset(pairs)
+            self._later, self._count = None, len(self._pairs)
         if shipments is not None:
-            keys.__dict__["shipments"] = frozenset(shipments)
-        return keys
+            self.__dict__["shipments"] = frozenset(shipments)
+
+    @cached_property
+    def _pairs(self) -> frozenset[tuple[str, str]]:
+        assert self._later is not None  # ids given as they are are set at once
+        pairs = frozenset(self._later())
+        if len(pairs) != self._count:
+            raise RuntimeError(f"{len(pairs)} distinct ids were given for {self._count}")
+        return pairs
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._pairs
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._pairs)
+
+    def __len__(self) -> int:
+        return self._count
 
     @cached_property
     def shipments(self) -> frozenset[str]:
