@@ -313,9 +313,14 @@ def test_two_lists_of_rules_with_one_key_are_refused(report: Report) -> None:
     kept = Decisions(texts)
     kept.add_part(Part(report.lines), report.lines)
     key, rules = texts.rules(report.lines[0].reasons)
-    kept.add_part(Part((), rules={key: rules}), ())  # the same list again
+    kept.add_part(Part((), rules=[(key, rules)]), ())  # the same list again
     with pytest.raises(RuntimeError, match=f"have one key, {key}"):
-        kept.add_part(Part((), rules={key: '["another.rule"]'}), ())
+        kept.add_part(Part((), rules=[(key, '["another.rule"]')]), ())
+    # Two lists with one key in one part are refused too (neither is taken for the other).
+    with pytest.raises(RuntimeError, match="have one key, 0123456789abcdef"):
+        Decisions(texts).add_part(
+            Part((), rules=[("0123456789abcdef", '["a"]'), ("0123456789abcdef", '["b"]')]), ()
+        )
 
 
 @settings(max_examples=200, deadline=None)

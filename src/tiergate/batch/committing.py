@@ -191,7 +191,7 @@ class _Lines:
             results,
             entries,
             list(map(listed.get, shapes)),
-            rules=dict(audit[4] for _, audit in known.values()),
+            rules=[audit[4] for _, audit in known.values()],
             plain=plain,
             rows=written,
             held=[

@@ -114,7 +114,7 @@ class Decisions:
         added = [entries[i] if line is None else self._entry(line) for i, line in enumerate(lines)]
         if None in added:
             raise ValueError("a plain line was given without its audit entry")
-        for key, rules in part.rules.items():
+        for key, rules in part.rules:
             self._named(key, rules)
         self._lines += cast(list[str], added)
         self._reasons.add_all(

@@ -4,7 +4,7 @@ its lines a batch at a time (`Part`), from a report or from the columnar path.""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -46,8 +46,9 @@ class Part:
     canonical text (`entries`: [shipment_id, line_id, outcome, exception, licence, the key of
     the list of the rules of its reasons]) and its reasons' canonical text as
     `LineTexts.listed` writes it (`reasons`) at its place in those lists (what is at another
-    place is not read); the lists of rules the entries name, by key (`rules`: each list's
-    canonical text, as `LineTexts.rules` gives them); its ids
+    place is not read); the lists of rules the entries name (`rules`: each list's key and
+    canonical text, as `LineTexts.rules` gives them, a list given as often as it comes:
+    `Decisions` refuses two lists with one key); its ids
     and outcome in `plain` (a row per plain line in order: `place`, `shipment_id`, `line_id`,
     `outcome`), and, when committing, the committed row of each plain line that may ship in
     `rows` (in order: `place`, then `ROW_NAMES` as stored: `bulk.insert_frame`). A plain
@@ -57,7 +58,7 @@ class Part:
     results: Sequence[LineResult | None]
     entries: Sequence[str | None] = ()
     reasons: Sequence[str | None] = ()
-    rules: Mapping[str, str] = field(default_factory=dict)
+    rules: Sequence[tuple[str, str]] = ()
     plain: pl.DataFrame | None = None
     rows: pl.DataFrame | None = None
     held: Sequence[Held] = ()
