@@ -31,6 +31,7 @@ from tiergate.batch.reading import (
     FIELDS,
     book_lines,
     frame_lines,
+    line_chunks,
     line_of,
     open_csv_book,
     open_parquet_book,
@@ -652,6 +653,27 @@ def test_the_columnar_reader_reads_a_book_as_the_row_reader_or_leaves_it(text: s
     book = read_csv_book(text, "book.csv")
     if book is not None:
         assert book_lines(book) == parse_csv(text, "book.csv")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=60).map(lambda data: data.replace(b"\0", b"\n")),
+    st.integers(min_value=1, max_value=6),
+    st.integers(min_value=1, max_value=9),
+)
+@example(b"a\nb\nc\n", 2, 1)
+@example(b"a\nb\nc", 3, 64)
+def test_a_file_is_read_in_chunks_of_as_many_lines_as_iterating_it_gives(
+    data: bytes, size: int, block: int
+) -> None:
+    chunks = list(line_chunks(io.BytesIO(data), size, block))
+    lines = list(io.BytesIO(data))
+    assert chunks == [b"".join(lines[at : at + size]) for at in range(0, len(lines), size)]
+
+
+def test_a_chunk_of_no_lines_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one line"):
+        list(line_chunks(io.BytesIO(b"a\n"), 0))
 
 
 @settings(max_examples=50, deadline=None)

@@ -13,12 +13,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from sys import intern
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -223,9 +222,9 @@ def open_csv_book(path: Path) -> Book | None:
     def frames(size: int) -> Iterator[pl.DataFrame]:
         with path.open("rb") as handle:
             handle.readline()
-            while chunk := list(itertools.islice(handle, size)):
+            for chunk in line_chunks(handle, size):
                 try:
-                    text = b"".join(chunk).decode("utf-8")
+                    text = chunk.decode("utf-8")
                 except UnicodeDecodeError as exc:
                     raise NotColumnar from exc
                 yield found.frame(text)
@@ -233,6 +232,46 @@ def open_csv_book(path: Path) -> Book | None:
             raise InputError(f"input `{path}` changed while it was being checked: check it again")
 
     return Book(found.extras, str(path), frames, exact=True)
+
+
+# Bytes read at a time by `line_chunks`.
+_BLOCK = 1 << 20
+
+
+def line_chunks(handle: BinaryIO, size: int, block: int = _BLOCK) -> Iterator[bytes]:
+    """The rest of `handle` in chunks of `size` lines each (a line ends after b"\\n", as
+    iterating a binary file splits them), the last chunk holding what is left (its last
+    line may have no line break); read `block` bytes at a time, not a line at a time."""
+    if size < 1:
+        raise ValueError(f"a chunk holds at least one line, not {size}")
+    pending: list[bytes] = []
+    count = 0  # the line breaks in `pending`
+    while read := handle.read(block):
+        pending.append(read)
+        count += read.count(b"\n")
+        if count < size:
+            continue
+        text, start = b"".join(pending), 0
+        while count >= size:
+            cut = _after_breaks(text, start, size, count)
+            yield text[start:cut]
+            start, count = cut, count - size
+        pending = [text[start:]]
+    if tail := b"".join(pending):
+        yield tail
+
+
+def _after_breaks(text: bytes, start: int, n: int, count: int) -> int:
+    """Where the `n`th line break of `text` from `start` ends (`text[start:]` holds `count`
+    of them, at least `n`): found from whichever end is nearer in line breaks."""
+    if n <= count - n:
+        for _ in range(n):
+            start = text.index(b"\n", start) + 1
+        return start
+    end = len(text)
+    for _ in range(count - n + 1):
+        end = text.rindex(b"\n", start, end)
+    return end + 1
 
 
 def _stamp(path: Path) -> tuple[int, int]:
