@@ -108,6 +108,46 @@ def test_screened_parties_give_the_same_answers(tmp_path: Path) -> None:
     _compare(path, Engine(screener=Screener.shared()), view=View.ENFORCED)
 
 
+def test_each_set_of_parties_is_screened_once_for_the_book_whatever_its_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tiergate.batch import checking
+    from tiergate.model import Line
+    from tiergate.screening.service import Screener
+
+    path = tmp_path / "book.csv"
+    write_book(path, 3_000, seed=5, engine=Engine())
+    book = open_csv_book(path)
+    assert book is not None
+
+    def screened_by(batch: int) -> tuple[list[tuple[object, ...]], str]:
+        engine = Engine(screener=Screener.shared())
+        assert engine.screening is not None
+        line = engine.screening.line
+        sets: list[tuple[object, ...]] = []
+
+        def screen(given: Line, today: date) -> object:
+            sets.append((given.consignee, given.end_user))
+            return line(given, today)
+
+        monkeypatch.setattr(engine.screening, "line", screen)
+        found = Columns(engine, book, today=TODAY, batch=batch)
+        return sets, csv_of(found).text
+
+    # One batch: each distinct set once, and each line determined alone (its own errors, an
+    # allowance to draw) once more, as `Engine.check` screens it.
+    whole, text = screened_by(3_000)
+    assert len(set(whole)) > 100
+    batched, batched_text = screened_by(250)
+    assert sorted(map(repr, batched)) == sorted(map(repr, whole))
+    assert batched_text == text
+    # Past as many sets as are remembered, they are forgotten and screened again, alike.
+    monkeypatch.setattr(checking, "SHAPES_KEPT", 4)
+    again, again_text = screened_by(250)
+    assert len(again) > len(whole)
+    assert again_text == text
+
+
 @pytest.fixture(scope="module")
 def small_book(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """The lines of a 600-line book (header first) with allowances that run out."""

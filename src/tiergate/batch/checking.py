@@ -103,10 +103,11 @@ class Terms:
     """What a book's batches are determined with: the engine, the book (its pass-through
     columns), the date (`as_of`, else each line's own), the view and today's date; and the
     shapes already determined (`shapes`, by their values, and `memo`, by their verdicts and
-    cells) and the cells of the totals worked out (`totals`), shared by the batches; the
-    licences held and the decisions on held lines (a ledger's), if any. `part` determines
-    one batch but for its lines that draw on an allowance, or that a licence or a decision
-    may reach, for `Columns` and for `tiergate.spark`."""
+    cells), the cells of the totals worked out (`totals`) and whether screening a set of
+    parties found anything (`screened`), shared by the batches; the licences held and the
+    decisions on held lines (a ledger's), if any. `part` determines one batch but for its
+    lines that draw on an allowance, or that a licence or a decision may reach, for
+    `Columns` and for `tiergate.spark`."""
 
     engine: Engine
     book: Book
@@ -118,6 +119,7 @@ class Terms:
     memo: dict[tuple[Any, ...], Shape] = field(default_factory=dict)
     shapes: dict[tuple[Any, ...], Shape] = field(default_factory=dict)
     totals: dict[float, Total] = field(default_factory=dict)
+    screened: dict[tuple[Any, ...], bool] = field(default_factory=dict)
 
     def part(self, frame: pl.DataFrame) -> tuple[Determined, pl.DataFrame]:
         """A batch (`frame`, its lines numbered in the whole book in `row`) determined, but
@@ -174,7 +176,7 @@ class Terms:
         rows = shapes.select("shape", "row").explode("row")
         frame = frame.join(rows, on="row", how="left", maintain_order="left")
         frame = frame.join(_shape_frame(found), on="shape", how="left", maintain_order="left")
-        frame = _screened(frame, engine, today)
+        frame = _screened(frame, engine, today, self.screened)
         frame = self._routed(own_cells(frame, engine.rulebook.meta.h100_tpp, self.totals))
         empty = pl.Series("row", [], pl.UInt32)
         return Determined(self.book, frame, found, first, empty, ())
@@ -410,17 +412,25 @@ def _dated(frame: pl.DataFrame, engine: Engine, as_of: date | None, today: date)
     return mapped(frame, "date", dated, names)
 
 
-def _screened(frame: pl.DataFrame, engine: Engine, today: date) -> pl.DataFrame:
+def _screened(
+    frame: pl.DataFrame, engine: Engine, today: date, known: dict[tuple[Any, ...], bool]
+) -> pl.DataFrame:
     """Whether screening the line's parties finds anything (then it is determined alone);
-    each distinct set of parties is screened once."""
+    each distinct set of parties is screened once for the book (`known`: the sets screened
+    in the batches before, all forgotten past `SHAPES_KEPT` of them)."""
     screening = engine.screening
     if screening is None:
         return frame.with_columns(found=pl.lit(False))
     parties = frame.select(PARTIES).unique()
-    found = [
-        bool(screening.line(line_of(dict(zip(PARTIES, row, strict=True))), today))
-        for row in parties.iter_rows()
-    ]
+    if len(known) >= SHAPES_KEPT:
+        known.clear()
+    found = []
+    for row in parties.iter_rows():
+        hit = known.get(row)
+        if hit is None:
+            line = line_of(dict(zip(PARTIES, row, strict=True)))
+            hit = known[row] = bool(screening.line(line, today))
+        found.append(hit)
     parties = parties.with_columns(pl.Series("found", found, pl.Boolean))
     return frame.join(
         parties, on=list(PARTIES), how="left", nulls_equal=True, maintain_order="left"
