@@ -93,6 +93,11 @@ class CheckResult:
     commit: CommitResult | None = None
 
 
+_NO_RESERVE = (
+    "a commit uses the check's reservations: --no-reserve is for checks that do not commit"
+)
+
+
 @dataclass
 class Workspace:
     """The ledger, engine and screener of one session of work, built from `Settings`."""
@@ -194,15 +199,41 @@ class Workspace:
         """Check the book at `path` against the ledger when there is one (always when
         committing): audited, reserving the licence quantity of covered lines unless not
         `reserve`, or committed. Lines in equal lines out."""
-        if commit and not reserve:
-            raise UsageError(
-                "a commit uses the check's reservations: --no-reserve is for checks that do "
-                "not commit"
-            )
-        from tiergate.inputs import parse_book, read_input
+        from tiergate.inputs import read_input
 
-        ledger = self.ledger(required=commit)
+        if commit and not reserve:
+            raise UsageError(_NO_RESERVE)
         raw = read_input(path)  # the bytes read once: what is checked is what is hashed
+        return self.check_bytes(
+            raw,
+            path,
+            as_of=as_of,
+            view=view,
+            screen=screen,
+            commit=commit,
+            reserve=reserve,
+            actor=actor,
+        )
+
+    def check_bytes(
+        self,
+        raw: bytes,
+        path: Path,
+        *,
+        as_of: date | None = None,
+        view: View = View.ENFORCED,
+        screen: bool = True,
+        commit: bool = False,
+        reserve: bool = True,
+        actor: str = "library",
+    ) -> CheckResult:
+        """`check` of a book given as its bytes (`raw`, a CSV, JSON or Parquet book by the
+        extension of `path`, which names its source: an upload, a request's body)."""
+        from tiergate.inputs import parse_book
+
+        if commit and not reserve:
+            raise UsageError(_NO_RESERVE)
+        ledger = self.ledger(required=commit)
         digest = hashlib.sha256(raw).hexdigest()
         lines = parse_book(raw, path)
         log.info("read %d lines from %s (sha256 %s)", len(lines), path, digest[:16])
