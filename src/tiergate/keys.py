@@ -21,6 +21,7 @@ __all__ = [
     "LicenceStatus",
     "LicenceUseState",
     "Period",
+    "Role",
     "SuppressionStatus",
 ]
 
@@ -56,6 +57,22 @@ class SuppressionStatus(StrEnum):
 
     ACTIVE = "active"
     LAPSED = "lapsed"
+
+
+class Role(StrEnum):
+    """What an API key of the HTTP service may do, each role all that the one before may:
+    viewers read; analysts also check and screen; officers also commit, decide holds and
+    add licences; admins also manage keys."""
+
+    VIEWER = "viewer"
+    ANALYST = "analyst"
+    OFFICER = "officer"
+    ADMIN = "admin"
+
+    def allows(self, needed: Role) -> bool:
+        """Whether this role may do what `needed` may."""
+        order = list(Role)
+        return order.index(self) >= order.index(needed)
 
 
 @dataclass(frozen=True, slots=True)

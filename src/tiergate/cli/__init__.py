@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from tiergate import __version__
-from tiergate.cli import checking, impact, lists, records, reference
+from tiergate.cli import checking, impact, lists, records, reference, service
 from tiergate.cli.logs import configure
 from tiergate.errors import TiergateError
 
@@ -50,6 +50,7 @@ for command in (
     checking.suppressions,
     records.allowances,
     records.cancel,
+    service.serve,
     reference.version,
 ):
     app.command()(command)
@@ -58,6 +59,7 @@ app.add_typer(records.license_app, name="license")
 app.add_typer(records.holds_app, name="holds")
 app.add_typer(records.audit_app, name="audit")
 app.add_typer(lists.data_app, name="data")
+app.add_typer(service.keys_app, name="keys")
 
 
 def _print_version(show: bool) -> None:

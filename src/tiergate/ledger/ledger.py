@@ -2,12 +2,13 @@
 
 `Ledger` is one ledger database with every part's methods; each concern is its own module:
 `store` (opening, transactions, schema), `commits`, `allowances`, `licensing`, `holds`,
-`suppressions`, `audit` and `verify`.
+`suppressions`, `api_keys`, `audit` and `verify`.
 """
 
 from __future__ import annotations
 
 from tiergate.ledger.allowances import Allowances
+from tiergate.ledger.api_keys import ApiKeys
 from tiergate.ledger.audit import GENESIS, AuditTrail, entry_hash
 from tiergate.ledger.commits import CommitResult, Commits
 from tiergate.ledger.holds import Holds
@@ -25,5 +26,5 @@ __all__ = [
 ]
 
 
-class Ledger(Commits, Allowances, Licences, Holds, Suppressions, AuditTrail):
+class Ledger(Commits, Allowances, Licences, Holds, Suppressions, ApiKeys, AuditTrail):
     """One ledger database."""

@@ -236,6 +236,22 @@ class SuppressionRow(Base):
     lapsed_at: Mapped[str | None] = mapped_column(String(40))
 
 
+class ApiKeyRow(Base):
+    """An API key of the HTTP service: its name, its role and the SHA-256 of the key (the
+    key itself is shown once, when it is made, and never stored)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[str | None] = mapped_column(String(40))
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+
 # The tables read and written in bulk, as Core tables.
 COMMITTED = Base.metadata.tables["committed_lines"]
 USAGE = Base.metadata.tables["allowance_usage"]

@@ -1,0 +1,372 @@
+"""The HTTP service: `create_app` gives a FastAPI application over one `Workspace`.
+
+Every route calls `tiergate.workflow`, the layer the CLI calls, and answers with the same
+documents the CLI prints as JSON. A route needs an API key (`Authorization: Bearer KEY`,
+`tiergate keys create`) whose role allows it (`keys.Role`); `GET /v1/status` and the OpenAPI
+document do not. Every error is a JSON problem details document (RFC 9457): a request tiergate
+cannot use is a 4xx that says what was expected; a 5xx is tiergate's fault or its database's.
+
+The workspace's engine and ledger are not shared between threads: the routes take turns on
+them (`_Turns`), so one process answers one request at a time; `tiergate serve --workers N`
+runs N processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from http import HTTPStatus
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from tiergate import __version__
+from tiergate.errors import InputError, OverlayError, TiergateError, UsageError
+from tiergate.keys import Role
+from tiergate.ledger.api_keys import ApiKey
+from tiergate.rulebook import View
+from tiergate.workflow import Workspace
+
+if TYPE_CHECKING:
+    from tiergate.ledger.ledger import Ledger
+
+log = logging.getLogger("tiergate")
+
+PROBLEM = "application/problem+json"
+# The largest request body taken (a book of about 300,000 JSON lines).
+MAX_BODY = 64 * 1024 * 1024
+
+T = TypeVar("T")
+
+AsOf = Annotated[
+    date | None,
+    Query(
+        description="The date to determine on (YYYY-MM-DD; default: each line's own, else today)."
+    ),
+]
+ViewQuery = Annotated[View, Query(description="The rules as enforced, or as written.")]
+Commit = Annotated[bool, Query(description="Commit the lines (needs an officer's key).")]
+
+
+@dataclass(frozen=True, slots=True)
+class Checker:
+    """Who checks (their key) and whether they commit: committing needs an officer."""
+
+    key: ApiKey
+    commit: bool
+
+
+class Problem(Exception):
+    """An error answered as a problem details document with `status`."""
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers
+
+
+def problem(
+    status: int, detail: str, headers: Mapping[str, str] | None = None, **more: Any
+) -> Response:
+    """A problem details document (RFC 9457) for `status`, saying what went wrong."""
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
+    return JSONResponse(
+        {**body, "detail": detail, **more}, status_code=status, media_type=PROBLEM, headers=headers
+    )
+
+
+class _Turns:
+    """One request at a time on the workspace's engine and ledger."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def run(self, work: Callable[[], T]) -> T:
+        with self._lock:
+            return work()
+
+
+class Status(BaseModel):
+    """What the service runs with: its version, the rulebook's, the screening lists' edition
+    and age, and whether its ledger database answers."""
+
+    version: str
+    rulebook_version: str
+    lists: dict[str, Any]
+    database: dict[str, Any]
+
+
+class ClassifyRequest(BaseModel):
+    """An item to classify: a catalog name, or raw specs (at least `tpp`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item: str | None = Field(None, description="A catalog name or alias, e.g. 'H100 SXM'.")
+    tpp: float | None = Field(None, ge=0, description="Total processing performance.")
+    die_area: float | None = Field(None, gt=0, description="Applicable die area, mm².")
+    dram_bandwidth: float | None = Field(None, ge=0, description="DRAM bandwidth, GB/s.")
+    interconnect: float | None = Field(
+        None, ge=0, description="Bidirectional chip-to-chip rate, GB/s."
+    )
+    non_datacenter: bool = Field(False, description="Not designed or marketed for datacenters.")
+
+
+class ScreenRequest(BaseModel):
+    """A party to screen against the restricted-party lists."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=500, description="The party's name.")
+    country: str | None = Field(None, max_length=100, description="Its country (name or code).")
+
+
+_BOOK = {
+    "description": "The shipments, as a JSON book for `tiergate check BOOK.json`: "
+    "`shipments`, each with its `lines` (see the README's Input section).",
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["shipments"],
+                "properties": {
+                    "shipments": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["lines"],
+                            "properties": {"lines": {"type": "array", "items": {"type": "object"}}},
+                        },
+                    }
+                },
+            },
+            "example": {
+                "shipments": [
+                    {
+                        "shipment_id": "S-1",
+                        "date": "2026-02-01",
+                        "destination": "CN",
+                        "lines": [{"line_id": "1", "item": "H200", "quantity": 8}],
+                    }
+                ]
+            },
+        }
+    },
+}
+
+
+def create_app(workspace: Workspace, *, max_body: int = MAX_BODY) -> FastAPI:
+    """The service over `workspace`. Its ledger keeps the API keys: it is opened at the first
+    request that needs it (`tiergate serve` checks first that it is there and current)."""
+    from tiergate.workflow import reference, screening
+
+    def ledger() -> Ledger:
+        found = workspace.ledger(required=True)
+        found.require_current()
+        return found
+
+    turns = _Turns()
+    app = FastAPI(
+        title="tiergate",
+        version=__version__,
+        description="Export-control determinations for AI chips and AI technology, line by "
+        "line, as of any date, with reasons and citations.",
+    )
+    bearer = HTTPBearer(auto_error=False, description="An API key: `tiergate keys create`.")
+    _handlers(app)
+    # Dependencies are given as defaults: FastAPI reads annotations in the module's names,
+    # and these are the application's own.
+    credentials = Depends(bearer)
+
+    def identified(given: HTTPAuthorizationCredentials | None) -> ApiKey:
+        challenge = {"WWW-Authenticate": "Bearer"}
+        if given is None:
+            raise Problem(401, "send an API key as `Authorization: Bearer KEY`", challenge)
+        key = turns.run(lambda: ledger().key_named_by(given.credentials))
+        if key is None:
+            raise Problem(401, "the API key is not known, or was revoked", challenge)
+        return key
+
+    def caller(needed: Role) -> Callable[..., ApiKey]:
+        def authorised(given: HTTPAuthorizationCredentials | None = credentials) -> ApiKey:
+            key = identified(given)
+            _require(key, needed)
+            return key
+
+        return authorised
+
+    def checker(
+        given: HTTPAuthorizationCredentials | None = credentials, commit: Commit = False
+    ) -> Checker:
+        key = identified(given)
+        _require(key, Role.OFFICER if commit else Role.ANALYST)
+        return Checker(key, commit)
+
+    viewer = Depends(caller(Role.VIEWER))
+    analyst = Depends(caller(Role.ANALYST))
+    checking = Depends(checker)
+
+    @app.get("/v1/status", tags=["service"])
+    def status() -> Status:
+        """The service's version, the rulebook's, the lists' edition and age, and whether
+        the ledger database answers. Needs no key."""
+        try:
+            revision = turns.run(lambda: ledger().revision())
+            database = {"reachable": True, "revision": revision}
+        except Exception as error:  # no ledger, or any driver error: it does not answer
+            log.warning("ledger database unreachable: %s", error)
+            database = {"reachable": False, "revision": None}
+        lists = turns.run(lambda: screening.list_status(workspace))
+        version = turns.run(lambda: workspace.engine().rulebook.version)
+        return Status(version=__version__, rulebook_version=version, lists=lists, database=database)
+
+    @app.post("/v1/check", tags=["check"], openapi_extra={"requestBody": _BOOK})
+    async def check(
+        request: Request,
+        caller: Checker = checking,
+        as_of: AsOf = None,
+        view: ViewQuery = View.ENFORCED,
+        reserve: Annotated[bool, Query(description="Reserve licence quantities.")] = True,
+        screen: Annotated[bool, Query(description="Screen the lines' parties.")] = True,
+    ) -> Response:
+        """Check shipments, line by line: the report the CLI writes as JSON (`tiergate
+        check BOOK.json --format json`), recorded in the ledger (audited, or committed)."""
+        raw = await _body(request, max_body)
+        result = await run_in_threadpool(
+            turns.run,
+            lambda: workspace.check_bytes(
+                raw,
+                Path("request.json"),
+                as_of=as_of,
+                view=view,
+                screen=screen,
+                commit=caller.commit,
+                reserve=reserve,
+                actor=caller.key.name,
+            ),
+        )
+        from tiergate.outputs import to_json
+
+        return Response(to_json(result.report), media_type="application/json")
+
+    @app.post("/v1/classify", tags=["rules"])
+    def classify(
+        item: ClassifyRequest,
+        _: ApiKey = viewer,
+        as_of: AsOf = None,
+    ) -> dict[str, Any]:
+        """Classify a chip by catalog name or by raw specs (`tiergate classify`)."""
+        from tiergate.classify import Specs
+
+        specs = Specs(
+            tpp=item.tpp,
+            die_area_mm2=item.die_area,
+            dram_bandwidth_gbps=item.dram_bandwidth,
+            interconnect_gbps=item.interconnect,
+            datacenter=False if item.non_datacenter else None,
+        )
+        on = as_of or date.today()
+        return turns.run(lambda: reference.classify(workspace, item.item, specs, on))
+
+    @app.get("/v1/tiers", tags=["rules"])
+    def tiers(
+        _: ApiKey = viewer,
+        as_of: AsOf = None,
+        view: ViewQuery = View.ENFORCED,
+        item: Annotated[str | None, Query(description="An item class, e.g. 3A090.a.")] = None,
+    ) -> dict[str, Any]:
+        """Every country with its tier for an item class on a date (`tiergate tiers`)."""
+        on = as_of or date.today()
+        return turns.run(lambda: reference.tiers(workspace, on, view, item))
+
+    @app.get("/v1/rules", tags=["rules"])
+    def rules(
+        _: ApiKey = viewer,
+        as_of: AsOf = None,
+        view: ViewQuery = View.ENFORCED,
+    ) -> dict[str, Any]:
+        """The rule sets, licence exceptions and advisories in force (`tiergate rules`)."""
+        on = as_of or date.today()
+        return turns.run(lambda: reference.rules(workspace, on, view))
+
+    @app.post("/v1/screen", tags=["screening"])
+    def screen_party(party: ScreenRequest, key: ApiKey = analyst) -> dict[str, Any]:
+        """Screen a party against the restricted-party lists (`tiergate screen`)."""
+        found = turns.run(
+            lambda: screening.screen(
+                workspace, name=party.name, country=party.country, actor=key.name
+            )
+        )
+        return found.document()
+
+    return app
+
+
+def _require(key: ApiKey, needed: Role) -> None:
+    if not key.role.allows(needed):
+        raise Problem(
+            403,
+            f"the key `{key.name}` has the role `{key.role.value}`: this needs "
+            f"`{needed.value}` or above",
+        )
+
+
+async def _body(request: Request, most: int) -> bytes:
+    """The request's body, refused past `most` bytes (before reading it, by its length)."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > most:
+        raise Problem(413, f"the body is {int(length):,} bytes: at most {most:,} are taken")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > most:
+            raise Problem(413, f"the body is over {most:,} bytes: at most {most:,} are taken")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _handlers(app: FastAPI) -> None:
+    """Every error as a problem details document."""
+
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, error: Problem) -> Response:
+        return problem(error.status, error.detail, error.headers)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, error: HTTPException) -> Response:
+        return problem(error.status_code, str(error.detail), error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> Response:
+        errors = [
+            {"where": ".".join(str(part) for part in e["loc"]), "problem": e["msg"]}
+            for e in error.errors()
+        ]
+        said = "; ".join(f"{e['where']}: {e['problem']}" for e in errors)
+        return problem(422, f"the request is not as expected: {said}", errors=errors)
+
+    @app.exception_handler(TiergateError)
+    async def _tiergate(_: Request, error: TiergateError) -> Response:
+        if isinstance(error, InputError | OverlayError):
+            return problem(422, str(error))
+        if isinstance(error, UsageError):
+            return problem(400, str(error))
+        log.error("request failed: %s", error)
+        return problem(503 if error.exit_code == 2 else 500, str(error))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> Response:
+        log.exception("internal error")
+        return problem(500, f"internal error: {type(error).__name__}")

@@ -1,0 +1,317 @@
+"""The HTTP service (`tiergate serve`, `tiergate.service`): every route and every role, API
+keys kept hashed, errors as problem details, the same answers as the CLI, the committed
+OpenAPI document, and a served process answering over a real socket. Run on SQLite, and on
+PostgreSQL where TIERGATE_TEST_DATABASE_URL is given."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import sqlalchemy as sa
+from conftest import ROOT, run_tiergate
+from starlette.testclient import TestClient
+
+from tiergate.keys import Role
+from tiergate.ledger.ledger import Ledger
+from tiergate.ledger.store import HEAD
+from tiergate.service.app import create_app
+from tiergate.service.openapi import document
+from tiergate.workflow import Settings, Workspace
+from tiergate.workflow.service import create_key, revoke_key
+
+BOOK = {
+    "shipments": [
+        {
+            "shipment_id": "S-1",
+            "date": "2026-02-01",
+            "destination": "CN",
+            "parties": {"consignee": {"name": "Acme Compute", "country": "CN"}},
+            "lines": [
+                {"line_id": "1", "item": "H200", "quantity": 8},
+                {"line_id": "2", "item": "RTX 4090", "quantity": 2},
+            ],
+        },
+        {
+            "shipment_id": "S-2",
+            "date": "2025-03-01",
+            "destination": "DE",
+            "lines": [{"line_id": "1", "item": "H100 SXM", "quantity": 4}],
+        },
+    ]
+}
+
+
+class Service:
+    """A service over a new ledger, with one key of each role (`keys`, by role)."""
+
+    def __init__(self, url: str) -> None:
+        Ledger(url).upgrade()
+        self.url = url
+        self.workspace = Workspace(Settings.load(db=url))
+        self.keys = {
+            role: create_key(self.workspace, f"{role.value}-key", role.value, "test")
+            for role in Role
+        }
+        self.client = TestClient(create_app(self.workspace))
+
+    def headers(self, role: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+
+@pytest.fixture
+def service(url: str) -> Iterator[Service]:
+    found = Service(url)
+    yield found
+    found.client.close()
+    found.workspace.close()
+
+
+def _problem(response: httpx2.Response, status: int) -> dict[str, Any]:
+    """The problem details document of an error response, checked for its form."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    return body
+
+
+# Each route, with what it needs at the least.
+ROUTES = [
+    ("GET", "/v1/tiers", {"params": {"as_of": "2025-03-01"}}, Role.VIEWER),
+    ("GET", "/v1/rules", {"params": {"as_of": "2025-03-01"}}, Role.VIEWER),
+    ("POST", "/v1/classify", {"json": {"item": "H200"}}, Role.VIEWER),
+    ("POST", "/v1/check", {"json": BOOK}, Role.ANALYST),
+    ("POST", "/v1/screen", {"json": {"name": "Acme Compute", "country": "DE"}}, Role.ANALYST),
+    ("POST", "/v1/check", {"json": BOOK, "params": {"commit": "true"}}, Role.OFFICER),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "given", "needed"), ROUTES)
+def test_each_route_answers_the_roles_that_may_use_it_and_refuses_the_others(
+    service: Service, method: str, path: str, given: dict[str, Any], needed: Role
+) -> None:
+    for role in Role:
+        response = service.client.request(method, path, headers=service.headers(role), **given)
+        if role.allows(needed):
+            assert response.status_code == 200, (role, response.text)
+            assert response.headers["content-type"] == "application/json"
+        else:
+            body = _problem(response, 403)
+            assert f"`{role.value}`" in body["detail"]
+            assert f"`{needed.value}`" in body["detail"]
+
+
+@pytest.mark.parametrize(("method", "path", "given", "needed"), ROUTES)
+def test_each_route_but_status_needs_a_key_that_is_known_and_not_revoked(
+    service: Service, method: str, path: str, given: dict[str, Any], needed: Role
+) -> None:
+    refused = [
+        {},
+        {"Authorization": "Bearer tg_not-a-key"},
+        {"Authorization": f"Basic {service.keys[Role.ADMIN]}"},
+    ]
+    for headers in refused:
+        response = service.client.request(method, path, headers=headers, **given)
+        _problem(response, 401)
+        assert response.headers["www-authenticate"] == "Bearer"
+    revoke_key(service.workspace, f"{needed.value}-key", "test")
+    response = service.client.request(method, path, headers=service.headers(needed), **given)
+    assert "revoked" in _problem(response, 401)["detail"]
+
+
+def test_status_needs_no_key_and_says_what_the_service_runs_with(service: Service) -> None:
+    response = service.client.get("/v1/status")
+    assert response.status_code == 200
+    status = response.json()
+    rulebook = service.workspace.engine().rulebook.version
+    assert status["rulebook_version"] == rulebook
+    assert status["database"] == {"reachable": True, "revision": HEAD}
+    assert status["lists"]["edition_date"]
+    assert status["lists"]["age_days"] >= 0
+
+
+def test_a_check_over_http_is_the_check_of_the_cli(service: Service, tmp_path: Path) -> None:
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(BOOK))
+    shown = run_tiergate("check", str(path), "--format", "json", "--db", service.url)
+    assert shown.returncode == 3, shown.stderr  # the H200 line to China may not ship as is
+    response = service.client.post(
+        "/v1/check", headers=service.headers(Role.ANALYST), content=path.read_bytes()
+    )
+    assert response.status_code == 200
+    by_cli, by_http = json.loads(shown.stdout), response.json()
+    assert by_http["lines"] == by_cli["lines"]
+    assert by_http["summary"] == by_cli["summary"]
+    assert by_http["lines"][0]["outcome"] == "LICENSE_REQUIRED"
+
+
+def test_what_a_key_does_is_audited_under_its_name(service: Service) -> None:
+    response = service.client.post(
+        "/v1/check",
+        headers=service.headers(Role.OFFICER),
+        params={"commit": "true"},
+        json=BOOK,
+    )
+    assert response.status_code == 200
+    entries = Ledger(service.url).audit_entries()
+    actions = [(entry["actor"], entry["action"]) for entry in entries]
+    assert ("test", "key.create") in actions
+    assert actions[-1] == ("officer-key", "commit")
+
+
+def test_keys_are_kept_as_their_hash_only(service: Service) -> None:
+    engine = sa.create_engine(Ledger(service.url).url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT * FROM api_keys")).mappings().all()
+        audit = connection.execute(sa.text("SELECT * FROM audit_log")).mappings().all()
+    engine.dispose()
+    stored = json.dumps([dict(row) for row in [*rows, *audit]], default=str)
+    for role, key in service.keys.items():
+        assert key.startswith("tg_")
+        assert len(key) > 40
+        assert key not in stored
+        row = next(r for r in rows if r["name"] == f"{role.value}-key")
+        assert row["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
+        assert row["role"] == role.value
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[]", "`shipments`"),
+        (b'{"shipments": 3}', "`shipments`"),
+    ],
+)
+def test_a_book_tiergate_cannot_read_is_a_4xx_that_says_why(
+    service: Service, body: bytes, expected: str
+) -> None:
+    headers = service.headers(Role.ANALYST)
+    response = service.client.post("/v1/check", headers=headers, content=body)
+    assert expected in _problem(response, 422)["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "expected"),
+    [
+        ("/v1/tiers", {"as_of": "yesterday"}, 422, "query.as_of"),
+        ("/v1/tiers", {"view": "hoped"}, 422, "query.view"),
+        ("/v1/tiers", {"as_of": "1990-01-01"}, 400, "before the rulebook's first date"),
+        ("/v1/tiers", {"item": "9Z999"}, 400, "9Z999"),
+    ],
+)
+def test_a_bad_query_is_a_4xx_that_names_it(
+    service: Service, path: str, params: dict[str, str], status: int, expected: str
+) -> None:
+    response = service.client.get(path, headers=service.headers(Role.VIEWER), params=params)
+    assert expected in _problem(response, status)["detail"]
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(url: str) -> None:
+    found = Service(url)
+    small = TestClient(create_app(found.workspace, max_body=1_000))
+    headers = found.headers(Role.ANALYST)
+    body = json.dumps(BOOK).encode()
+    assert len(body) < 1_000
+    assert small.post("/v1/check", headers=headers, content=body).status_code == 200
+    big = {"shipments": BOOK["shipments"] * 10}
+    response = small.post("/v1/check", headers=headers, json=big)
+    assert "at most 1,000" in _problem(response, 413)["detail"]
+    found.workspace.close()
+
+
+def test_the_committed_openapi_document_is_the_services() -> None:
+    committed = (ROOT / "docs" / "openapi.json").read_text()
+    assert committed == document(), (
+        "docs/openapi.json differs from the service's: "
+        "python -m tiergate.service.openapi > docs/openapi.json"
+    )
+    paths = json.loads(committed)["paths"]
+    assert {"/v1/status", "/v1/check", "/v1/classify", "/v1/tiers", "/v1/rules"} <= set(paths)
+
+
+def test_keys_are_made_listed_and_revoked_from_the_cli(url: str) -> None:
+    Ledger(url).upgrade()
+    made = run_tiergate("keys", "create", "--name", "erp", "--role", "analyst", "--db", url)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    assert key.startswith("tg_")
+    assert "shown this once" in made.stderr
+    again = run_tiergate("keys", "create", "--name", "erp", "--db", url)
+    assert again.returncode == 2
+    assert "exists already" in again.stderr
+    bad = run_tiergate("keys", "create", "--name", "x", "--role", "boss", "--db", url)
+    assert bad.returncode == 2
+    assert "viewer, analyst, officer, admin" in bad.stderr
+    listed = run_tiergate("keys", "list", "--format", "json", "--db", url)
+    assert [(k["name"], k["role"], k["revoked_at"]) for k in json.loads(listed.stdout)] == [
+        ("erp", "analyst", None)
+    ]
+    assert key not in listed.stdout
+    assert run_tiergate("keys", "revoke", "erp", "--db", url).returncode == 0
+    listed = run_tiergate("keys", "list", "--format", "json", "--db", url)
+    assert json.loads(listed.stdout)[0]["revoked_at"]
+    assert run_tiergate("keys", "revoke", "erp", "--db", url).returncode == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_tiergate_serve_answers_over_http(url: str, tmp_path: Path) -> None:
+    Ledger(url).upgrade()
+    workspace = Workspace(Settings.load(db=url))
+    key = create_key(workspace, "erp", "viewer", "test")
+    workspace.close()
+    port = _free_port()
+    env = {**os.environ, "TIERGATE_HOME": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tiergate", "serve", "--port", str(port), "--db", url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:  # until it listens, or it ended, or a minute went by
+            try:
+                status = httpx2.get(f"{base}/v1/status")
+                break
+            except httpx2.ConnectError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "tiergate serve did not listen in 60 s"
+                time.sleep(0.1)
+        assert status.json()["database"]["reachable"] is True
+        headers = {"Authorization": f"Bearer {key}"}
+        tiers = httpx2.get(f"{base}/v1/tiers", headers=headers, params={"as_of": "2025-03-01"})
+        assert tiers.status_code == 200
+        assert any(c["country"] == "CN" for c in tiers.json()["countries"])
+        assert httpx2.get(f"{base}/v1/tiers").status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stderr is not None:
+            server.stderr.close()
+
+
+def test_serve_refuses_to_start_without_a_ledger(tmp_path: Path) -> None:
+    shown = run_tiergate("serve", "--db", f"sqlite:///{tmp_path / 'none.sqlite3'}")
+    assert shown.returncode == 2
+    assert "tiergate db upgrade" in shown.stderr
