@@ -15,7 +15,7 @@ from tiergate.errors import UsageError
 from tiergate.keys import Role
 from tiergate.ledger.audit import append_event
 from tiergate.ledger.models import ApiKeyRow
-from tiergate.ledger.store import Store
+from tiergate.ledger.store import NotRecorded, RecordConflict, Store
 
 # What every key starts with, so that one found in a log or a file is known for what it is.
 PREFIX = "tg_"
@@ -57,7 +57,7 @@ class ApiKeys(Store):
             self._serialise(connection)
             taken = connection.execute(select(ApiKeyRow.id).where(ApiKeyRow.name == name))
             if taken.first() is not None:
-                raise UsageError(f"a key named `{name}` exists already: choose another name")
+                raise RecordConflict(f"a key named `{name}` exists already: choose another name")
             connection.execute(
                 insert(ApiKeyRow).values(
                     name=name,
@@ -103,7 +103,7 @@ class ApiKeys(Store):
                 .values(revoked_at=_now(), revoked_by=actor)
             ).rowcount
             if not changed:
-                raise UsageError(f"no key named `{name}` that is not revoked already")
+                raise NotRecorded(f"no key named `{name}` that is not revoked already")
             append_event(connection, actor, "key.revoke", {"name": name})
 
 

@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from tiergate.engine import HoldDecision
+from tiergate.errors import UsageError
 from tiergate.keys import HoldSignature, HoldStatus
 from tiergate.ledger.audit import append_event
 from tiergate.ledger.books import Held
 from tiergate.ledger.bulk import insert_rows
 from tiergate.ledger.models import HOLDS, Hold
-from tiergate.ledger.store import LedgerError, Store, rows_in
+from tiergate.ledger.store import NotRecorded, RecordConflict, Store, rows_in
 from tiergate.model import LineResult, Outcome
 from tiergate.normalise import MAX_ID_LENGTH
 
@@ -38,17 +39,17 @@ class Holds(Store):
     def decide_hold(self, hold_id: int, status: HoldStatus, by: str, reason: str) -> None:
         """Release or reject an open hold, naming the reviewer and the justification."""
         if status not in _DECIDED:
-            raise LedgerError(f"a hold is `released` or `rejected`, not `{status}`")
+            raise UsageError(f"a hold is `released` or `rejected`, not `{status}`")
         if not by.strip() or not reason.strip():
-            raise LedgerError("a decision on a hold needs the reviewer (--by) and the reason")
+            raise UsageError("a decision on a hold needs the reviewer (--by) and the reason")
         self.require_current()
         with self._writing() as connection:
             self._serialise(connection)
             row = connection.execute(select(Hold.status).where(Hold.id == hold_id)).first()
             if row is None:
-                raise LedgerError(f"hold {hold_id} is not recorded")
+                raise NotRecorded(f"hold {hold_id} is not recorded")
             if row[0] != HoldStatus.OPEN:
-                raise LedgerError(f"hold {hold_id} is already {row[0]}")
+                raise RecordConflict(f"hold {hold_id} is already {row[0]}")
             connection.execute(
                 update(Hold)
                 .where(Hold.id == hold_id)

@@ -17,7 +17,7 @@ from tiergate.ledger.amounts import ZERO, exact
 from tiergate.ledger.audit import append_event
 from tiergate.ledger.books import CheckedBook, shipments_of
 from tiergate.ledger.models import USES, CommittedLine, Licence, LicenceUse
-from tiergate.ledger.store import LedgerError, Store, rows_in
+from tiergate.ledger.store import NotRecorded, RecordConflict, Store, rows_in
 from tiergate.licences import LicenceBook, LicenceGrant
 from tiergate.model import LineResult, Outcome
 
@@ -34,7 +34,7 @@ class Licences(Store):
                 select(Licence.id).where(Licence.number == licence["number"])
             ).first()
             if taken is not None:
-                raise LedgerError(f"licence `{licence['number']}` is already recorded")
+                raise RecordConflict(f"licence `{licence['number']}` is already recorded")
             value = licence.get("authorized_value")
             dollars = None if value is None else exact(value)
             connection.execute(
@@ -53,7 +53,7 @@ class Licences(Store):
                 update(Licence).where(Licence.number == number).values(status=LicenceStatus.REVOKED)
             )
             if found.rowcount == 0:
-                raise LedgerError(f"licence `{number}` is not recorded")
+                raise NotRecorded(f"licence `{number}` is not recorded")
             append_event(connection, actor, "licence.revoke", {"number": number, "reason": reason})
 
     def licences(self) -> list[dict[str, Any]]:
@@ -147,7 +147,7 @@ class Licences(Store):
                 query = query.where(CommittedLine.line_id == line_id)
             shipped = [row[0] for row in connection.execute(query)]
             if shipped:
-                raise LedgerError(
+                raise RecordConflict(
                     f"line(s) {', '.join(shipped)} of shipment `{shipment_id}` are committed as "
                     "shipped and cannot be cancelled"
                 )
@@ -156,7 +156,7 @@ class Licences(Store):
                 known = known & (LicenceUse.line_id == line_id)
             if connection.execute(select(LicenceUse.id).where(known).limit(1)).first() is None:
                 which = f"line {line_id} of shipment" if line_id is not None else "shipment"
-                raise LedgerError(
+                raise NotRecorded(
                     f"{which} `{shipment_id}`: no check reserved licence quantity for it, so "
                     "there is nothing to cancel (check the id)"
                 )

@@ -42,6 +42,15 @@ class LedgerError(TiergateError):
     exit_code = 2
 
 
+class NotRecorded(LedgerError):
+    """What a request names (a hold, a licence, a key) is not in the ledger."""
+
+
+class RecordConflict(LedgerError):
+    """A request the ledger's records refuse: a hold decided already, a licence or key
+    recorded already, a line committed as shipped."""
+
+
 def database_url(url: str | None = None, *, create_home: bool = True) -> str:
     """`url`, else `TIERGATE_DATABASE_URL`, else a SQLite file in the tiergate home (whose
     folder is made unless `create_home` is false)."""

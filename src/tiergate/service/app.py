@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from http import HTTPStatus
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -32,8 +32,9 @@ from starlette.exceptions import HTTPException
 
 from tiergate import __version__
 from tiergate.errors import InputError, OverlayError, TiergateError, UsageError
-from tiergate.keys import Role
+from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import ApiKey
+from tiergate.ledger.store import LedgerError, NotRecorded, RecordConflict
 from tiergate.rulebook import View
 from tiergate.workflow import Workspace
 
@@ -129,6 +130,36 @@ class ScreenRequest(BaseModel):
 
     name: str = Field(min_length=1, max_length=500, description="The party's name.")
     country: str | None = Field(None, max_length=100, description="Its country (name or code).")
+
+
+HoldId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The hold's id.")]
+
+
+class Decision(BaseModel):
+    """Why a person decides (a hold, a licence's revocation)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, description="The justification.")
+
+
+class Cancellation(BaseModel):
+    """Checked lines that will not ship: one line, else every line of the shipment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shipment_id: str = Field(min_length=1, max_length=200)
+    line_id: str | None = Field(None, min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000, description="Why they are cancelled.")
+
+
+class NewKey(BaseModel):
+    """A key to make: its name (who or what uses it) and role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
 
 
 _BOOK = {
@@ -247,7 +278,7 @@ def create_app(workspace: Workspace, *, max_body: int = MAX_BODY) -> FastAPI:
             turns.run,
             lambda: workspace.check_bytes(
                 raw,
-                Path("request.json"),
+                FilePath("request.json"),
                 as_of=as_of,
                 view=view,
                 screen=screen,
@@ -310,7 +341,111 @@ def create_app(workspace: Workspace, *, max_body: int = MAX_BODY) -> FastAPI:
         )
         return found.document()
 
+    officer = Depends(caller(Role.OFFICER))
+    admin = Depends(caller(Role.ADMIN))
+    _records(app, workspace, turns, viewer, officer)
+    _keys(app, workspace, turns, admin)
     return app
+
+
+def _records(app: FastAPI, workspace: Workspace, turns: _Turns, viewer: Any, officer: Any) -> None:
+    """The ledger's records: holds, licences, allowances, cancellations, the audit trail."""
+    from tiergate.workflow import records
+
+    @app.get("/v1/holds", tags=["holds"])
+    def holds(_: ApiKey = viewer, status: HoldStatus | None = None) -> dict[str, Any]:
+        """Held lines recorded by checks (`tiergate holds list`)."""
+        return {"holds": turns.run(lambda: records.holds(workspace, status))}
+
+    def decide(hold_id: int, status: HoldStatus, key: ApiKey, reason: str) -> dict[str, Any]:
+        turns.run(lambda: records.decide_hold(workspace, hold_id, status, key.name, reason))
+        return {"id": hold_id, "status": status.value, "decided_by": key.name}
+
+    @app.post("/v1/holds/{hold_id}/release", tags=["holds"])
+    def release(hold_id: HoldId, decision: Decision, key: ApiKey = officer) -> dict[str, Any]:
+        """Release a held line: it may ship while the same reasons hold it (officers)."""
+        return decide(hold_id, HoldStatus.RELEASED, key, decision.reason)
+
+    @app.post("/v1/holds/{hold_id}/reject", tags=["holds"])
+    def reject(hold_id: HoldId, decision: Decision, key: ApiKey = officer) -> dict[str, Any]:
+        """Reject a held line: it is PROHIBITED from then on (officers)."""
+        return decide(hold_id, HoldStatus.REJECTED, key, decision.reason)
+
+    @app.get("/v1/licences", tags=["licences"])
+    def licences(_: ApiKey = viewer) -> dict[str, Any]:
+        """Every licence with its used, reserved and remaining quantity (`license list`)."""
+        return {"licences": turns.run(lambda: records.licences(workspace))}
+
+    @app.get("/v1/licences/{number}", tags=["licences"])
+    def licence(number: str, _: ApiKey = viewer) -> dict[str, Any]:
+        """One licence in full, with its balance (`license show`)."""
+        return turns.run(lambda: records.licence(workspace, number))
+
+    @app.post("/v1/licences/{number}/revoke", tags=["licences"])
+    def revoke(number: str, decision: Decision, key: ApiKey = officer) -> dict[str, Any]:
+        """Revoke a licence: it covers nothing from then on (officers)."""
+        turns.run(lambda: records.revoke_licence(workspace, number, decision.reason, key.name))
+        return {"number": number, "status": "revoked", "revoked_by": key.name}
+
+    @app.get("/v1/allowances", tags=["allowances"])
+    def allowances(
+        _: ApiKey = viewer,
+        country: str | None = None,
+        consignee: str | None = None,
+        year: Annotated[int | None, Query(ge=2022, le=9999)] = None,
+    ) -> dict[str, Any]:
+        """Allowance usage: used and remaining TPP and H100-equivalents (`allowances`)."""
+        rows = turns.run(
+            lambda: records.allowances(workspace, country=country, consignee=consignee, year=year)
+        )
+        return {"allowances": rows}
+
+    @app.post("/v1/cancellations", tags=["licences"])
+    def cancel(cancelled: Cancellation, key: ApiKey = officer) -> dict[str, Any]:
+        """Cancel checked lines that will not ship; their licence reservations go back
+        (`tiergate cancel`, officers)."""
+        returned = turns.run(
+            lambda: records.cancel(
+                workspace, cancelled.shipment_id, cancelled.line_id, cancelled.reason, key.name
+            )
+        )
+        return {"shipment_id": cancelled.shipment_id, "reservations_returned": returned}
+
+    @app.get("/v1/audit", tags=["audit"])
+    def audit(_: ApiKey = viewer, since: date | None = None) -> dict[str, Any]:
+        """The audit trail and its head (`audit export --format json`)."""
+        entries, head = turns.run(lambda: records.export_audit(workspace, since))
+        return {"head": head, "audit": entries}
+
+    @app.get("/v1/audit/verify", tags=["audit"])
+    def verify(_: ApiKey = viewer, anchor: str | None = None) -> dict[str, Any]:
+        """Check the audit trail's hash chain (`audit verify`): its problems, or its head."""
+        found = turns.run(lambda: records.verify_audit(workspace, anchor))
+        return {"ok": not found.problems, "problems": found.problems, "head": found.head}
+
+
+def _keys(app: FastAPI, workspace: Workspace, turns: _Turns, admin: Any) -> None:
+    """The service's keys, for admins (`tiergate keys`)."""
+    from tiergate.workflow import service
+
+    @app.get("/v1/keys", tags=["keys"])
+    def keys(_: ApiKey = admin) -> dict[str, Any]:
+        """Every key's name, role and history (never the key)."""
+        return {"keys": turns.run(lambda: service.api_keys(workspace))}
+
+    @app.post("/v1/keys", tags=["keys"], status_code=201)
+    def create(made: NewKey, key: ApiKey = admin) -> dict[str, Any]:
+        """Make a key: it is in this answer, once, and kept nowhere (only its SHA-256)."""
+        secret = turns.run(
+            lambda: service.create_key(workspace, made.name, made.role.value, key.name)
+        )
+        return {"name": made.name, "role": made.role.value, "key": secret}
+
+    @app.post("/v1/keys/{name}/revoke", tags=["keys"])
+    def revoke(name: str, key: ApiKey = admin) -> dict[str, Any]:
+        """Revoke a key: it opens nothing from then on."""
+        turns.run(lambda: service.revoke_key(workspace, name, key.name))
+        return {"name": name, "revoked_by": key.name}
 
 
 def _require(key: ApiKey, needed: Role) -> None:
@@ -363,8 +498,13 @@ def _handlers(app: FastAPI) -> None:
             return problem(422, str(error))
         if isinstance(error, UsageError):
             return problem(400, str(error))
+        if isinstance(error, NotRecorded):
+            return problem(404, str(error))
+        if isinstance(error, RecordConflict):
+            return problem(409, str(error))
         log.error("request failed: %s", error)
-        return problem(503 if error.exit_code == 2 else 500, str(error))
+        # The ledger's database unusable (missing, not migrated, unreachable), or a fault.
+        return problem(503 if isinstance(error, LedgerError) else 500, str(error))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> Response:

@@ -153,10 +153,12 @@ def licences(workspace: Workspace) -> list[dict[str, Any]]:
 
 def licence(workspace: Workspace, number: str) -> dict[str, Any]:
     """Licence `number` in full, with its balance."""
+    from tiergate.ledger.store import NotRecorded
+
     for row in licences(workspace):
         if row["number"] == number:
             return row
-    raise UsageError(f"licence `{number}` is not recorded")
+    raise NotRecorded(f"licence `{number}` is not recorded")
 
 
 def revoke_licence(workspace: Workspace, number: str, reason: str, actor: str) -> None:
