@@ -25,7 +25,7 @@ from starlette.testclient import TestClient
 from tiergate.keys import Role
 from tiergate.ledger.ledger import Ledger
 from tiergate.ledger.store import HEAD
-from tiergate.service.app import create_app
+from tiergate.service.app import RateLimits, create_app
 from tiergate.service.openapi import document
 from tiergate.workflow import Settings, Workspace
 from tiergate.workflow.service import create_key, revoke_key
@@ -405,3 +405,24 @@ def test_an_admin_makes_and_revokes_keys_over_http(service: Service) -> None:
     assert service.client.post("/v1/keys/erp/revoke", headers=admin).status_code == 200
     _problem(service.client.post("/v1/screen", headers=mine, json={"name": "Acme"}), 401)
     _problem(service.client.post("/v1/keys/erp/revoke", headers=admin), 404)
+
+
+def test_each_key_is_held_to_its_rate_and_told_when_to_try_again(url: str) -> None:
+    found = Service(url)
+    now = [1000.0]
+    limits = RateLimits(rate=2, burst=3, clock=lambda: now[0])
+    client = TestClient(create_app(found.workspace, limits=limits))
+    viewer, other = found.headers(Role.VIEWER), found.headers(Role.ANALYST)
+    answered = [client.get("/v1/licences", headers=viewer).status_code for _ in range(4)]
+    assert answered == [200, 200, 200, 429]
+    refused = client.get("/v1/licences", headers=viewer)
+    body = _problem(refused, 429)
+    assert "`viewer-key`" in body["detail"]
+    assert refused.headers["retry-after"] == "1"
+    assert client.get("/v1/licences", headers=other).status_code == 200  # its own bucket
+    assert client.get("/v1/status").status_code == 200  # no key, no limit
+    now[0] += 0.5  # one token back
+    assert client.get("/v1/licences", headers=viewer).status_code == 200
+    assert client.get("/v1/licences", headers=viewer).status_code == 429
+    client.close()
+    found.workspace.close()

@@ -59,6 +59,9 @@ class TiergateSettings:
     # TIERGATE_COUNTRY_ALLOCATION_TPP: the Tier 2 country allocation in TPP; default: the
     # rulebook's, flagged UNCERTAIN.
     country_allocation_tpp: float | None = None
+    # TIERGATE_RATE_LIMIT: the requests a second each API key may make of `tiergate serve`, on
+    # average (twice as many at once); 0: no limit; default: 100.
+    rate_limit: float | None = None
 
 
 def _number(value: str) -> float:
@@ -93,6 +96,7 @@ _READERS: dict[str, Callable[[str], object]] = {
     "match_threshold": _share,
     "potential_threshold": _share,
     "country_allocation_tpp": _amount,
+    "rate_limit": _amount,
 }
 
 

@@ -14,7 +14,9 @@ runs N processes.
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from tiergate import __version__
+from tiergate import __version__, settings
 from tiergate.errors import InputError, OverlayError, TiergateError, UsageError
 from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import ApiKey
@@ -46,6 +48,8 @@ log = logging.getLogger("tiergate")
 PROBLEM = "application/problem+json"
 # The largest request body taken (a book of about 300,000 JSON lines).
 MAX_BODY = 64 * 1024 * 1024
+# The requests a second a key may make on average, by default (TIERGATE_RATE_LIMIT).
+RATE = 100.0
 
 T = TypeVar("T")
 
@@ -96,6 +100,32 @@ class _Turns:
     def run(self, work: Callable[[], T]) -> T:
         with self._lock:
             return work()
+
+
+class RateLimits:
+    """Each key's requests held to `rate` a second on average and `burst` at once: a bucket
+    of `burst` tokens per key, refilled at `rate` a second, one token a request."""
+
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # key: tokens, when
+        self._lock = threading.Lock()
+
+    def wait(self, key: str) -> float:
+        """Take a token for `key`: 0 where it has one, else the seconds until it will."""
+        if self.rate <= 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            tokens, then = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - then) * self.rate)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return (1 - tokens) / self.rate
+            self._buckets[key] = (tokens - 1, now)
+            return 0.0
 
 
 class Status(BaseModel):
@@ -197,7 +227,9 @@ _BOOK = {
 }
 
 
-def create_app(workspace: Workspace, *, max_body: int = MAX_BODY) -> FastAPI:
+def create_app(
+    workspace: Workspace, *, max_body: int = MAX_BODY, limits: RateLimits | None = None
+) -> FastAPI:
     """The service over `workspace`. Its ledger keeps the API keys: it is opened at the first
     request that needs it (`tiergate serve` checks first that it is there and current)."""
     from tiergate.workflow import reference, screening
@@ -208,6 +240,10 @@ def create_app(workspace: Workspace, *, max_body: int = MAX_BODY) -> FastAPI:
         return found
 
     turns = _Turns()
+    if limits is None:
+        rate = settings.load().rate_limit
+        rate = RATE if rate is None else rate
+        limits = RateLimits(rate, 2 * rate)
     app = FastAPI(
         title="tiergate",
         version=__version__,
@@ -227,6 +263,14 @@ def create_app(workspace: Workspace, *, max_body: int = MAX_BODY) -> FastAPI:
         key = turns.run(lambda: ledger().key_named_by(given.credentials))
         if key is None:
             raise Problem(401, "the API key is not known, or was revoked", challenge)
+        wait = limits.wait(key.name)
+        if wait:
+            raise Problem(
+                429,
+                f"the key `{key.name}` made more than its {limits.rate:g} requests a second: "
+                f"try again in {wait:.2f} s",
+                {"Retry-After": str(math.ceil(wait))},
+            )
         return key
 
     def caller(needed: Role) -> Callable[..., ApiKey]:
