@@ -231,6 +231,9 @@ def test_a_book_tiergate_cannot_read_is_a_4xx_that_says_why(
         ("/v1/tiers", {"view": "hoped"}, 422, "query.view"),
         ("/v1/tiers", {"as_of": "1990-01-01"}, 400, "before the rulebook's first date"),
         ("/v1/tiers", {"item": "9Z999"}, 400, "9Z999"),
+        ("/v1/tiers", {"asof": "2025-03-01"}, 422, "unknown parameter `asof`"),
+        ("/v1/tiers", {"as_of": "2025-02-30"}, 422, "`2025-02-30` is not a date"),
+        ("/v1/audit", {"since": "0"}, 422, "query.since"),
     ],
 )
 def test_a_bad_query_is_a_4xx_that_names_it(

@@ -71,7 +71,10 @@ def keys_create(
 @keys_app.command("list")
 @output_options("table", "json", "csv")
 def keys_list(out: Output, db: DbOption = None) -> None:
-    """Every API key's name, role and history (never the key)."""
+    """Every API key's name, role and history (never the key).
+
+    Example: tiergate keys list --format json
+    """
     from tiergate.workflow.service import api_keys
 
     rows = api_keys(workspace(db=db))
@@ -90,7 +93,10 @@ def keys_revoke(
     actor: Actor = "cli",
     db: DbOption = None,
 ) -> None:
-    """Revoke an API key: it opens nothing from then on."""
+    """Revoke an API key: it opens nothing from then on.
+
+    Example: tiergate keys revoke erp
+    """
     from tiergate.workflow.service import revoke_key
 
     revoke_key(workspace(db=db), name, actor)

@@ -25,8 +25,10 @@ from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -53,12 +55,16 @@ RATE = 100.0
 
 T = TypeVar("T")
 
+# A date in a query: YYYY-MM-DD only (not a number of seconds, which pydantic takes).
+_DAY = {"pattern": r"^\d{4}-\d{2}-\d{2}$", "json_schema_extra": {"format": "date"}}
 AsOf = Annotated[
-    date | None,
+    str | None,
     Query(
-        description="The date to determine on (YYYY-MM-DD; default: each line's own, else today)."
+        description="The date to determine on (YYYY-MM-DD; default: each line's own, else today).",
+        **_DAY,
     ),
 ]
+Since = Annotated[str | None, Query(description="Entries from this date on (YYYY-MM-DD).", **_DAY)]
 ViewQuery = Annotated[View, Query(description="The rules as enforced, or as written.")]
 Commit = Annotated[bool, Query(description="Commit the lines (needs an officer's key).")]
 
@@ -69,6 +75,16 @@ class Checker:
 
     key: ApiKey
     commit: bool
+
+
+def day(value: str | None, name: str) -> date | None:
+    """The date a query's `name` gives (YYYY-MM-DD, its form checked already), if any."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Problem(422, f"query.{name}: `{value}` is not a date (YYYY-MM-DD)") from None
 
 
 class Problem(Exception):
@@ -128,6 +144,39 @@ class RateLimits:
             return 0.0
 
 
+class ProblemDetails(BaseModel):
+    """An error (RFC 9457): its status, its title, and what went wrong (`detail`); for a
+    request not as expected, each problem and where it is (`errors`)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
+
+
+# The errors any route may answer, each a problem details document.
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "model": ProblemDetails,
+        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+    }
+    for status, description in {
+        400: "A value tiergate cannot use (a date before the rulebook's, an unknown item).",
+        401: "No API key, or one not known or revoked.",
+        403: "The key's role may not do this.",
+        404: "What the request names is not in the ledger.",
+        409: "The ledger's records refuse it (decided already, a name taken).",
+        413: "The body is too large.",
+        422: "The request or its book is not as expected.",
+        429: "The key made too many requests: try again after `Retry-After`.",
+        500: "tiergate failed.",
+        503: "The ledger's database cannot be used.",
+    }.items()
+}
+
+
 class Status(BaseModel):
     """What the service runs with: its version, the rulebook's, the screening lists' edition
     and age, and whether its ledger database answers."""
@@ -141,7 +190,7 @@ class Status(BaseModel):
 class ClassifyRequest(BaseModel):
     """An item to classify: a catalog name, or raw specs (at least `tpp`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     item: str | None = Field(None, description="A catalog name or alias, e.g. 'H100 SXM'.")
     tpp: float | None = Field(None, ge=0, description="Total processing performance.")
@@ -156,7 +205,7 @@ class ClassifyRequest(BaseModel):
 class ScreenRequest(BaseModel):
     """A party to screen against the restricted-party lists."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=500, description="The party's name.")
     country: str | None = Field(None, max_length=100, description="Its country (name or code).")
@@ -168,7 +217,7 @@ HoldId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The hold's id.")]
 class Decision(BaseModel):
     """Why a person decides (a hold, a licence's revocation)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str = Field(min_length=1, max_length=2000, description="The justification.")
 
@@ -176,7 +225,7 @@ class Decision(BaseModel):
 class Cancellation(BaseModel):
     """Checked lines that will not ship: one line, else every line of the shipment."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     shipment_id: str = Field(min_length=1, max_length=200)
     line_id: str | None = Field(None, min_length=1, max_length=200)
@@ -186,10 +235,10 @@ class Cancellation(BaseModel):
 class NewKey(BaseModel):
     """A key to make: its name (who or what uses it) and role."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=200)
-    role: Role
+    role: Role = Field(strict=False, description="viewer, analyst, officer or admin.")
 
 
 _BOOK = {
@@ -204,11 +253,10 @@ _BOOK = {
                 "properties": {
                     "shipments": {
                         "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["lines"],
-                            "properties": {"lines": {"type": "array", "items": {"type": "object"}}},
-                        },
+                        "description": "Each shipment an object with its `lines`, a list of "
+                        "line objects. A shipment or line tiergate cannot read is answered as "
+                        "an INDETERMINATE line that says why, never dropped.",
+                        "items": {},
                     }
                 },
             },
@@ -245,6 +293,8 @@ def create_app(
         rate = RATE if rate is None else rate
         limits = RateLimits(rate, 2 * rate)
     app = FastAPI(
+        dependencies=[Depends(_no_unknown_query)],
+        responses=_PROBLEMS,
         title="tiergate",
         version=__version__,
         description="Export-control determinations for AI chips and AI technology, line by "
@@ -323,7 +373,7 @@ def create_app(
             lambda: workspace.check_bytes(
                 raw,
                 FilePath("request.json"),
-                as_of=as_of,
+                as_of=day(as_of, "as_of"),
                 view=view,
                 screen=screen,
                 commit=caller.commit,
@@ -351,7 +401,7 @@ def create_app(
             interconnect_gbps=item.interconnect,
             datacenter=False if item.non_datacenter else None,
         )
-        on = as_of or date.today()
+        on = day(as_of, "as_of") or date.today()
         return turns.run(lambda: reference.classify(workspace, item.item, specs, on))
 
     @app.get("/v1/tiers", tags=["rules"])
@@ -359,10 +409,12 @@ def create_app(
         _: ApiKey = viewer,
         as_of: AsOf = None,
         view: ViewQuery = View.ENFORCED,
-        item: Annotated[str | None, Query(description="An item class, e.g. 3A090.a.")] = None,
+        item: Annotated[
+            str | None, Query(min_length=1, description="An item class, e.g. 3A090.a.")
+        ] = None,
     ) -> dict[str, Any]:
         """Every country with its tier for an item class on a date (`tiergate tiers`)."""
-        on = as_of or date.today()
+        on = day(as_of, "as_of") or date.today()
         return turns.run(lambda: reference.tiers(workspace, on, view, item))
 
     @app.get("/v1/rules", tags=["rules"])
@@ -372,7 +424,7 @@ def create_app(
         view: ViewQuery = View.ENFORCED,
     ) -> dict[str, Any]:
         """The rule sets, licence exceptions and advisories in force (`tiergate rules`)."""
-        on = as_of or date.today()
+        on = day(as_of, "as_of") or date.today()
         return turns.run(lambda: reference.rules(workspace, on, view))
 
     @app.post("/v1/screen", tags=["screening"])
@@ -434,8 +486,10 @@ def _records(app: FastAPI, workspace: Workspace, turns: _Turns, viewer: Any, off
     @app.get("/v1/allowances", tags=["allowances"])
     def allowances(
         _: ApiKey = viewer,
-        country: str | None = None,
-        consignee: str | None = None,
+        country: Annotated[str | None, Query(min_length=1, description="Name or code.")] = None,
+        consignee: Annotated[
+            str | None, Query(min_length=1, description="Part of a consignee's name.")
+        ] = None,
         year: Annotated[int | None, Query(ge=2022, le=9999)] = None,
     ) -> dict[str, Any]:
         """Allowance usage: used and remaining TPP and H100-equivalents (`allowances`)."""
@@ -456,13 +510,19 @@ def _records(app: FastAPI, workspace: Workspace, turns: _Turns, viewer: Any, off
         return {"shipment_id": cancelled.shipment_id, "reservations_returned": returned}
 
     @app.get("/v1/audit", tags=["audit"])
-    def audit(_: ApiKey = viewer, since: date | None = None) -> dict[str, Any]:
+    def audit(_: ApiKey = viewer, since: Since = None) -> dict[str, Any]:
         """The audit trail and its head (`audit export --format json`)."""
-        entries, head = turns.run(lambda: records.export_audit(workspace, since))
+        after = day(since, "since")
+        entries, head = turns.run(lambda: records.export_audit(workspace, after))
         return {"head": head, "audit": entries}
 
     @app.get("/v1/audit/verify", tags=["audit"])
-    def verify(_: ApiKey = viewer, anchor: str | None = None) -> dict[str, Any]:
+    def verify(
+        _: ApiKey = viewer,
+        anchor: Annotated[
+            str | None, Query(min_length=1, description="A hash kept outside the database.")
+        ] = None,
+    ) -> dict[str, Any]:
         """Check the audit trail's hash chain (`audit verify`): its problems, or its head."""
         found = turns.run(lambda: records.verify_audit(workspace, anchor))
         return {"ok": not found.problems, "problems": found.problems, "head": found.head}
@@ -490,6 +550,28 @@ def _keys(app: FastAPI, workspace: Workspace, turns: _Turns, admin: Any) -> None
         """Revoke a key: it opens nothing from then on."""
         turns.run(lambda: service.revoke_key(workspace, name, key.name))
         return {"name": name, "revoked_by": key.name}
+
+
+def _no_unknown_query(request: Request) -> None:
+    """Refuse a query parameter the route does not take: a misspelt `as_of` would otherwise
+    be passed over, and the answer given for another date."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    taken = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - taken)
+    if unknown:
+        names = ", ".join(f"`{name}`" for name in unknown)
+        expected = ", ".join(f"`{name}`" for name in sorted(taken)) or "none"
+        raise Problem(422, f"query: unknown parameter {names}: this route takes {expected}")
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route (or a dependency) takes, its dependencies' included."""
+    names = {parameter.alias for parameter in dependant.query_params}
+    for inner in dependant.dependencies:
+        names |= _query_names(inner)
+    return names
 
 
 def _require(key: ApiKey, needed: Role) -> None:
@@ -524,8 +606,19 @@ def _handlers(app: FastAPI) -> None:
         return problem(error.status, error.detail, error.headers)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, error: HTTPException) -> Response:
-        return problem(error.status_code, str(error.detail), error.headers)
+    async def _http(request: Request, error: HTTPException) -> Response:
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            # Every method of the path, not only those of the first route that matched it.
+            path = request.url.path
+            methods = {
+                method
+                for route in app.routes
+                if isinstance(route, APIRoute) and route.path_regex.match(path)
+                for method in route.methods or ()
+            }
+            headers["Allow"] = ", ".join(sorted(methods))
+        return problem(error.status_code, str(error.detail), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> Response:
