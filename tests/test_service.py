@@ -96,6 +96,7 @@ ROUTES = [
     ("POST", "/v1/check", {"json": BOOK}, Role.ANALYST),
     ("POST", "/v1/screen", {"json": {"name": "Acme Compute", "country": "DE"}}, Role.ANALYST),
     ("POST", "/v1/check", {"json": BOOK, "params": {"commit": "true"}}, Role.OFFICER),
+    ("POST", "/v1/check/file", {"params": {"format": "json"}, "json": BOOK}, Role.ANALYST),
     ("GET", "/v1/holds", {"params": {"status": "open"}}, Role.VIEWER),
     ("POST", "/v1/holds/1/release", {"json": {"reason": "verified"}}, Role.OFFICER),
     ("POST", "/v1/holds/1/reject", {"json": {"reason": "red flags"}}, Role.OFFICER),
@@ -234,10 +235,11 @@ def test_a_book_tiergate_cannot_read_is_a_4xx_that_says_why(
         ("/v1/tiers", {"asof": "2025-03-01"}, 422, "unknown parameter `asof`"),
         ("/v1/tiers", {"as_of": "2025-02-30"}, 422, "`2025-02-30` is not a date"),
         ("/v1/audit", {"since": "0"}, 422, "query.since"),
+        ("/v1/tiers", {"as_of": ["2025-03-01", "2026-03-01"]}, 422, "`as_of` (2 times)"),
     ],
 )
 def test_a_bad_query_is_a_4xx_that_names_it(
-    service: Service, path: str, params: dict[str, str], status: int, expected: str
+    service: Service, path: str, params: dict[str, str | list[str]], status: int, expected: str
 ) -> None:
     response = service.client.get(path, headers=service.headers(Role.VIEWER), params=params)
     assert expected in _problem(response, status)["detail"]
@@ -429,3 +431,35 @@ def test_each_key_is_held_to_its_rate_and_told_when_to_try_again(url: str) -> No
     assert client.get("/v1/licences", headers=viewer).status_code == 429
     client.close()
     found.workspace.close()
+
+
+def test_a_book_uploaded_as_a_file_is_answered_as_the_clis_json_lines(
+    service: Service, tmp_path: Path
+) -> None:
+    import polars as pl
+
+    book = ROOT / "examples" / "mixed_book.csv"
+    shown = run_tiergate("check", str(book), "--format", "jsonl", "--db", service.url)
+    assert shown.returncode == 3, shown.stderr
+    analyst = service.headers(Role.ANALYST)
+    uploaded = service.client.post(
+        "/v1/check/file", headers=analyst, params={"format": "csv"}, content=book.read_bytes()
+    )
+    assert uploaded.status_code == 200
+    assert uploaded.headers["content-type"] == "application/x-ndjson"
+    assert uploaded.text == shown.stdout
+    assert len(uploaded.text.splitlines()) == len(book.read_text().splitlines()) - 1
+    parquet = tmp_path / "book.parquet"
+    pl.read_csv(book, infer_schema=False).write_parquet(parquet)
+    as_table = service.client.post(
+        "/v1/check/file",
+        headers=analyst,
+        params={"format": "parquet"},
+        content=parquet.read_bytes(),
+    )
+    assert as_table.text == shown.stdout
+    wrong = service.client.post(
+        "/v1/check/file", headers=analyst, params={"format": "parquet"}, content=b"a,b\n1,2\n"
+    )
+    assert "upload.parquet" in _problem(wrong, 422)["detail"]
+    _problem(service.client.post("/v1/check/file", headers=analyst, content=b"x"), 422)

@@ -17,9 +17,11 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from http import HTTPStatus
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
@@ -241,6 +243,35 @@ class NewKey(BaseModel):
     role: Role = Field(strict=False, description="viewer, analyst, officer or admin.")
 
 
+class BookFormat(StrEnum):
+    """The formats a book may be uploaded in."""
+
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+
+
+JSONL = "application/x-ndjson"
+# An uploaded book's text is answered this many characters at a time.
+_PIECE = 1 << 20
+
+_FILE = {
+    "description": "The book's file as it is: CSV (the header first), a JSON book, or "
+    "Parquet (as application/octet-stream).",
+    "required": True,
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/json": {"schema": {}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
+def _pieces(text: str) -> Iterator[bytes]:
+    for start in range(0, len(text), _PIECE):
+        yield text[start : start + _PIECE].encode()
+
+
 _BOOK = {
     "description": "The shipments, as a JSON book for `tiergate check BOOK.json`: "
     "`shipments`, each with its `lines` (see the README's Input section).",
@@ -384,6 +415,43 @@ def create_app(
         from tiergate.outputs import to_json
 
         return Response(to_json(result.report), media_type="application/json")
+
+    @app.post(
+        "/v1/check/file",
+        tags=["check"],
+        openapi_extra={"requestBody": _FILE},
+        responses={200: {"content": {JSONL: {}}, "description": "One JSON object per line."}},
+        response_class=StreamingResponse,
+    )
+    async def check_file(
+        request: Request,
+        kind: Annotated[BookFormat, Query(alias="format", description="The book's format.")],
+        caller: Checker = checking,
+        as_of: AsOf = None,
+        view: ViewQuery = View.ENFORCED,
+        reserve: Annotated[bool, Query(description="Reserve licence quantities.")] = True,
+        screen: Annotated[bool, Query(description="Screen the lines' parties.")] = True,
+    ) -> StreamingResponse:
+        """Check a book uploaded as a file (CSV, JSON or Parquet, the body as it is): the
+        CLI's JSON Lines (`tiergate check BOOK --format jsonl`), one line at a time."""
+        raw = await _body(request, max_body)
+        result = await run_in_threadpool(
+            turns.run,
+            lambda: workspace.check_bytes(
+                raw,
+                FilePath(f"upload.{kind.value}"),
+                as_of=day(as_of, "as_of"),
+                view=view,
+                screen=screen,
+                commit=caller.commit,
+                reserve=reserve,
+                actor=caller.key.name,
+            ),
+        )
+        from tiergate.outputs import to_jsonl
+
+        text = to_jsonl(result.report)
+        return StreamingResponse(_pieces(text), media_type=JSONL)
 
     @app.post("/v1/classify", tags=["rules"])
     def classify(
@@ -553,11 +621,17 @@ def _keys(app: FastAPI, workspace: Workspace, turns: _Turns, admin: Any) -> None
 
 
 def _no_unknown_query(request: Request) -> None:
-    """Refuse a query parameter the route does not take: a misspelt `as_of` would otherwise
-    be passed over, and the answer given for another date."""
+    """Refuse a query parameter the route does not take, or one given more than once: a
+    misspelt `as_of` would otherwise be passed over, and of two `as_of` one would win, and
+    the answer be given for another date."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if repeated:
+        names = ", ".join(f"`{name}` ({counts[name]} times)" for name in repeated)
+        raise Problem(422, f"query: {names} given more than once: give each parameter once")
     taken = _query_names(route.dependant)
     unknown = sorted(set(request.query_params) - taken)
     if unknown:
