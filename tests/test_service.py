@@ -97,6 +97,12 @@ ROUTES = [
     ("POST", "/v1/screen", {"json": {"name": "Acme Compute", "country": "DE"}}, Role.ANALYST),
     ("POST", "/v1/check", {"json": BOOK, "params": {"commit": "true"}}, Role.OFFICER),
     ("POST", "/v1/check/file", {"params": {"format": "json"}, "json": BOOK}, Role.ANALYST),
+    (
+        "POST",
+        "/v1/diff",
+        {"params": {"from": "2025-05-14:written", "to": "2025-05-15:written"}, "json": BOOK},
+        Role.ANALYST,
+    ),
     ("GET", "/v1/holds", {"params": {"status": "open"}}, Role.VIEWER),
     ("POST", "/v1/holds/1/release", {"json": {"reason": "verified"}}, Role.OFFICER),
     ("POST", "/v1/holds/1/reject", {"json": {"reason": "red flags"}}, Role.OFFICER),
@@ -463,3 +469,27 @@ def test_a_book_uploaded_as_a_file_is_answered_as_the_clis_json_lines(
     )
     assert "upload.parquet" in _problem(wrong, 422)["detail"]
     _problem(service.client.post("/v1/check/file", headers=analyst, content=b"x"), 422)
+
+
+def test_a_diff_over_http_is_the_diff_of_the_cli(service: Service, tmp_path: Path) -> None:
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(BOOK))
+    sides = ("2025-05-14:written", "2025-05-15:written")
+    shown = run_tiergate("diff", str(path), "--from", sides[0], "--to", sides[1], "-f", "json")
+    assert shown.returncode == 0, shown.stderr
+    analyst = service.headers(Role.ANALYST)
+    answered = service.client.post(
+        "/v1/diff",
+        headers=analyst,
+        params={"from": sides[0], "to": sides[1]},
+        content=path.read_bytes(),
+    )
+    assert answered.status_code == 200
+    by_cli, by_http = json.loads(shown.stdout), answered.json()
+    assert by_http["lines"] == by_cli["lines"]
+    assert by_http["summary"] == by_cli["summary"]
+    assert by_http["lines"]  # the AI Diffusion rule's compliance date changes a line
+    bad = service.client.post(
+        "/v1/diff", headers=analyst, params={"from": "soon", "to": sides[1]}, json=BOOK
+    )
+    assert "`from` value `soon` is not a date" in _problem(bad, 400)["detail"]

@@ -252,6 +252,7 @@ class BookFormat(StrEnum):
 
 
 JSONL = "application/x-ndjson"
+_SIDE = "The date and view {}: YYYY-MM-DD, optionally with :enforced or :written (enforced)."
 # An uploaded book's text is answered this many characters at a time.
 _PIECE = 1 << 20
 
@@ -452,6 +453,26 @@ def create_app(
 
         text = to_jsonl(result.report)
         return StreamingResponse(_pieces(text), media_type=JSONL)
+
+    @app.post("/v1/diff", tags=["check"], openapi_extra={"requestBody": _BOOK})
+    async def diff(
+        request: Request,
+        before: Annotated[str, Query(alias="from", description=_SIDE.format("before"))],
+        after: Annotated[str, Query(alias="to", description=_SIDE.format("after"))],
+        _: ApiKey = analyst,
+    ) -> dict[str, Any]:
+        """The lines of a JSON book whose tier, outcome, exception, review policy or
+        conditions change between two dates or views, and a summary of the transitions
+        (`tiergate diff BOOK.json --format json`)."""
+        from tiergate.workflow.impact import Side, diff_bytes
+
+        sides = Side.parse(before, "from"), Side.parse(after, "to")
+        raw = await _body(request, max_body)
+        impact = await run_in_threadpool(
+            turns.run,
+            lambda: diff_bytes(workspace, raw, FilePath("request.json"), *sides),
+        )
+        return impact.document()
 
     @app.post("/v1/classify", tags=["rules"])
     def classify(

@@ -444,7 +444,7 @@ def diff(
     rulebook overlay file `overlay` when given; by the columnar path where `check` would
     take it (a long CSV book, a Parquet book), which gives the same answers."""
     from tiergate.batch.reading import NotColumnar
-    from tiergate.inputs import parse_book, read_input
+    from tiergate.inputs import read_input
 
     base = workspace.engine()
     second, record = base, None
@@ -462,15 +462,35 @@ def diff(
             )
         except NotColumnar:
             pass  # the row path reads it
-    raw = read_input(path)
+    return _compared(read_input(path), path, before, after, (base, second), record)
+
+
+def diff_bytes(workspace: Workspace, raw: bytes, path: Path, before: Side, after: Side) -> Impact:
+    """`diff` of a book given as its bytes (`raw`, a CSV, JSON or Parquet book by the
+    extension of `path`, which names its source: a request's body)."""
+    base = workspace.engine()
+    return _compared(raw, path, before, after, (base, base), None)
+
+
+def _compared(
+    raw: bytes,
+    path: Path,
+    before: Side,
+    after: Side,
+    engines: tuple[Engine, Engine],
+    overlay: dict[str, str] | None,
+) -> Impact:
+    """The book of `raw` compared by the row path."""
+    from tiergate.inputs import parse_book
+
     return compare(
         parse_book(raw, path),
         before,
         after,
-        (base, second),
+        engines,
         source=str(path),
         input_hash=hashlib.sha256(raw).hexdigest(),
-        overlay=record,
+        overlay=overlay,
     )
 
 
