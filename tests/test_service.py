@@ -107,6 +107,7 @@ ROUTES = [
     ("POST", "/v1/holds/1/release", {"json": {"reason": "verified"}}, Role.OFFICER),
     ("POST", "/v1/holds/1/reject", {"json": {"reason": "red flags"}}, Role.OFFICER),
     ("GET", "/v1/licences", {}, Role.VIEWER),
+    ("GET", "/v1/suppressions", {}, Role.VIEWER),
     ("GET", "/v1/licences/L-1", {}, Role.VIEWER),
     ("POST", "/v1/licences/L-1/revoke", {"json": {"reason": "expired"}}, Role.OFFICER),
     ("GET", "/v1/allowances", {"params": {"year": 2025}}, Role.VIEWER),
@@ -493,3 +494,51 @@ def test_a_diff_over_http_is_the_diff_of_the_cli(service: Service, tmp_path: Pat
         "/v1/diff", headers=analyst, params={"from": "soon", "to": sides[1]}, json=BOOK
     )
     assert "`from` value `soon` is not a date" in _problem(bad, 400)["detail"]
+
+
+def test_an_officer_records_licences_and_suppressions_over_http(service: Service) -> None:
+    officer, viewer = service.headers(Role.OFFICER), service.headers(Role.VIEWER)
+    licence = {
+        "number": "D123",
+        "holder": "Example Inc",
+        "items": ["3A090"],
+        "destinations": ["CN"],
+        "quantity": 100,
+        "valid_from": "2025-01-01",
+        "valid_to": "2028-12-31",
+    }
+    _problem(service.client.post("/v1/licences", headers=viewer, json=licence), 403)
+    added = service.client.post("/v1/licences", headers=officer, json=licence)
+    assert added.status_code == 201, added.text
+    assert added.json()["number"] == "D123"
+    shown = service.client.get("/v1/licences/D123", headers=viewer).json()
+    assert (shown["authorized_quantity"], shown["remaining_quantity"]) == (100, 100)
+    twice = service.client.post("/v1/licences", headers=officer, json=licence)
+    assert "already recorded" in _problem(twice, 409)["detail"]
+    backwards = {**licence, "number": "D124", "valid_to": "2024-12-31"}
+    _problem(service.client.post("/v1/licences", headers=officer, json=backwards), 400)
+    impossible = {**licence, "number": "D125", "valid_to": "2025-02-30"}
+    bad = service.client.post("/v1/licences", headers=officer, json=impossible)
+    assert "body.valid_to" in _problem(bad, 422)["detail"]
+    revoked = service.client.post(
+        "/v1/licences/D123/revoke", headers=officer, json={"reason": "superseded"}
+    )
+    assert revoked.json()["status"] == "revoked"
+    listed = service.client.get("/v1/suppressions", headers=viewer).json()["suppressions"]
+    assert listed == []
+    unknown = {"name": "Acme Compute", "entry": "no-such-entry", "reason": "another firm"}
+    refused = service.client.post("/v1/suppressions", headers=officer, json=unknown)
+    assert "`no-such-entry` is not in the list edition" in _problem(refused, 422)["detail"]
+    party = {"name": "Huawei Technologies", "country": "CN"}
+    screened = service.client.post("/v1/screen", headers=service.headers(Role.ANALYST), json=party)
+    entry = screened.json()["results"][0]["hits"][0]["entry_id"]
+    reviewed = {**party, "entry": entry, "reason": "reviewed: a different firm"}
+    _problem(service.client.post("/v1/suppressions", headers=viewer, json=reviewed), 403)
+    recorded = service.client.post("/v1/suppressions", headers=officer, json=reviewed)
+    assert recorded.status_code == 201, recorded.text
+    listed = service.client.get("/v1/suppressions", headers=viewer).json()["suppressions"]
+    assert [(s["entry_id"], s["by"], s["status"]) for s in listed] == [
+        (entry, "officer-key", "active")
+    ]
+    actions = [e["action"] for e in service.client.get("/v1/audit", headers=viewer).json()["audit"]]
+    assert [a for a in actions if a.startswith("licence")] == ["licence.add", "licence.revoke"]

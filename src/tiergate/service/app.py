@@ -42,6 +42,7 @@ from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import ApiKey
 from tiergate.ledger.store import LedgerError, NotRecorded, RecordConflict
 from tiergate.rulebook import View
+from tiergate.terms import MAX_QUANTITY
 from tiergate.workflow import Workspace
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ RATE = 100.0
 T = TypeVar("T")
 
 # A date in a query: YYYY-MM-DD only (not a number of seconds, which pydantic takes).
-_DAY = {"pattern": r"^\d{4}-\d{2}-\d{2}$", "json_schema_extra": {"format": "date"}}
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+_DAY: dict[str, Any] = {"pattern": DATE_PATTERN, "json_schema_extra": {"format": "date"}}
 AsOf = Annotated[
     str | None,
     Query(
@@ -79,14 +81,14 @@ class Checker:
     commit: bool
 
 
-def day(value: str | None, name: str) -> date | None:
-    """The date a query's `name` gives (YYYY-MM-DD, its form checked already), if any."""
+def day(value: str | None, where: str) -> date | None:
+    """The date a request gives at `where` (YYYY-MM-DD, its form checked already), if any."""
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Problem(422, f"query.{name}: `{value}` is not a date (YYYY-MM-DD)") from None
+        raise Problem(422, f"{where}: `{value}` is not a date (YYYY-MM-DD)") from None
 
 
 class Problem(Exception):
@@ -232,6 +234,35 @@ class Cancellation(BaseModel):
     shipment_id: str = Field(min_length=1, max_length=200)
     line_id: str | None = Field(None, min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000, description="Why they are cancelled.")
+
+
+class NewLicence(BaseModel):
+    """A licence as granted: items are ECCNs, ECCN prefixes, EAR99 or control scopes;
+    destinations are country names or codes; dates are inclusive."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    number: str = Field(min_length=1, max_length=200)
+    holder: str = Field(min_length=1, max_length=200)
+    items: list[str] = Field(min_length=1, description="e.g. 3A090, 4A090.a, EAR99.")
+    destinations: list[str] = Field(min_length=1, description="Country names or ISO codes.")
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="Units authorised.")
+    valid_from: str = Field(pattern=DATE_PATTERN, json_schema_extra={"format": "date"})
+    valid_to: str = Field(pattern=DATE_PATTERN, json_schema_extra={"format": "date"})
+    parties: list[str] = Field(default_factory=list, description="Named parties, if any.")
+    value: float | None = Field(None, ge=0, description="US dollars authorised, if any.")
+    conditions: str | None = Field(None, max_length=2000)
+
+
+class NewSuppression(BaseModel):
+    """A reviewed false positive: the party is not the list entry."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(min_length=1, max_length=500, description="The party's name.")
+    country: str | None = Field(None, min_length=1, max_length=100)
+    entry: str = Field(min_length=1, max_length=100, description="The list entry's id.")
+    reason: str = Field(min_length=1, max_length=2000, description="Why it is not the entry.")
 
 
 class NewKey(BaseModel):
@@ -405,7 +436,7 @@ def create_app(
             lambda: workspace.check_bytes(
                 raw,
                 FilePath("request.json"),
-                as_of=day(as_of, "as_of"),
+                as_of=day(as_of, "query.as_of"),
                 view=view,
                 screen=screen,
                 commit=caller.commit,
@@ -441,7 +472,7 @@ def create_app(
             lambda: workspace.check_bytes(
                 raw,
                 FilePath(f"upload.{kind.value}"),
-                as_of=day(as_of, "as_of"),
+                as_of=day(as_of, "query.as_of"),
                 view=view,
                 screen=screen,
                 commit=caller.commit,
@@ -490,7 +521,7 @@ def create_app(
             interconnect_gbps=item.interconnect,
             datacenter=False if item.non_datacenter else None,
         )
-        on = day(as_of, "as_of") or date.today()
+        on = day(as_of, "query.as_of") or date.today()
         return turns.run(lambda: reference.classify(workspace, item.item, specs, on))
 
     @app.get("/v1/tiers", tags=["rules"])
@@ -503,7 +534,7 @@ def create_app(
         ] = None,
     ) -> dict[str, Any]:
         """Every country with its tier for an item class on a date (`tiergate tiers`)."""
-        on = day(as_of, "as_of") or date.today()
+        on = day(as_of, "query.as_of") or date.today()
         return turns.run(lambda: reference.tiers(workspace, on, view, item))
 
     @app.get("/v1/rules", tags=["rules"])
@@ -513,7 +544,7 @@ def create_app(
         view: ViewQuery = View.ENFORCED,
     ) -> dict[str, Any]:
         """The rule sets, licence exceptions and advisories in force (`tiergate rules`)."""
-        on = day(as_of, "as_of") or date.today()
+        on = day(as_of, "query.as_of") or date.today()
         return turns.run(lambda: reference.rules(workspace, on, view))
 
     @app.post("/v1/screen", tags=["screening"])
@@ -534,8 +565,9 @@ def create_app(
 
 
 def _records(app: FastAPI, workspace: Workspace, turns: _Turns, viewer: Any, officer: Any) -> None:
-    """The ledger's records: holds, licences, allowances, cancellations, the audit trail."""
-    from tiergate.workflow import records
+    """The ledger's records: holds, licences, suppressions, allowances, cancellations, the
+    audit trail."""
+    from tiergate.workflow import records, screening
 
     @app.get("/v1/holds", tags=["holds"])
     def holds(_: ApiKey = viewer, status: HoldStatus | None = None) -> dict[str, Any]:
@@ -560,6 +592,40 @@ def _records(app: FastAPI, workspace: Workspace, turns: _Turns, viewer: Any, off
     def licences(_: ApiKey = viewer) -> dict[str, Any]:
         """Every licence with its used, reserved and remaining quantity (`license list`)."""
         return {"licences": turns.run(lambda: records.licences(workspace))}
+
+    @app.post("/v1/licences", tags=["licences"], status_code=201)
+    def add_licence(given: NewLicence, key: ApiKey = officer) -> dict[str, Any]:
+        """Record a licence, checked first (`tiergate license add`, officers): the record as
+        stored."""
+        terms = records.LicenceTerms(
+            number=given.number,
+            holder=given.holder,
+            items=given.items,
+            destinations=given.destinations,
+            quantity=given.quantity,
+            valid_from=day(given.valid_from, "body.valid_from"),
+            valid_to=day(given.valid_to, "body.valid_to"),
+            parties=given.parties,
+            value=given.value,
+            conditions=given.conditions,
+        )
+        return turns.run(lambda: records.add_licence(workspace, terms, key.name))
+
+    @app.get("/v1/suppressions", tags=["screening"])
+    def suppressions(_: ApiKey = viewer) -> dict[str, Any]:
+        """The recorded suppressions of false positives, active and lapsed (`suppressions`)."""
+        return {"suppressions": turns.run(lambda: screening.suppressions(workspace))}
+
+    @app.post("/v1/suppressions", tags=["screening"], status_code=201)
+    def suppress(given: NewSuppression, key: ApiKey = officer) -> dict[str, Any]:
+        """Record that a party is not a list entry, reviewed by the key's holder (`tiergate
+        suppress`, officers); it lapses when the list changes the entry."""
+        found = turns.run(
+            lambda: screening.suppress(
+                workspace, given.name, given.country, given.entry, key.name, given.reason
+            )
+        )
+        return found.as_dict()
 
     @app.get("/v1/licences/{number}", tags=["licences"])
     def licence(number: str, _: ApiKey = viewer) -> dict[str, Any]:
@@ -601,7 +667,7 @@ def _records(app: FastAPI, workspace: Workspace, turns: _Turns, viewer: Any, off
     @app.get("/v1/audit", tags=["audit"])
     def audit(_: ApiKey = viewer, since: Since = None) -> dict[str, Any]:
         """The audit trail and its head (`audit export --format json`)."""
-        after = day(since, "since")
+        after = day(since, "query.since")
         entries, head = turns.run(lambda: records.export_audit(workspace, after))
         return {"head": head, "audit": entries}
 
