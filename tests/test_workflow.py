@@ -17,6 +17,7 @@ from conftest import run_tiergate
 
 from tiergate.classify import Specs
 from tiergate.errors import UsageError
+from tiergate.ledger.store import NotRecorded
 from tiergate.rulebook import View
 from tiergate.workflow import LONG_BOOK, Settings, Workspace, records, reference, screening
 
@@ -92,7 +93,7 @@ def test_ledger_records_are_what_the_cli_prints(tmp_path: Path) -> None:
     assert {"suppressions": screening.suppressions(workspace)} == run("suppressions", "--db", url)
     entries, head = records.export_audit(workspace)
     assert {"head": head, "audit": entries} == run("audit", "export", "--db", url)
-    with pytest.raises(UsageError, match="licence `D9` is not recorded"):
+    with pytest.raises(NotRecorded, match="licence `D9` is not recorded"):
         records.licence(workspace, "D9")
 
 
