@@ -25,7 +25,8 @@ from starlette.testclient import TestClient
 from tiergate.keys import Role
 from tiergate.ledger.ledger import Ledger
 from tiergate.ledger.store import HEAD
-from tiergate.service.app import RateLimits, create_app
+from tiergate.service.access import RateLimits
+from tiergate.service.app import create_app
 from tiergate.service.openapi import document
 from tiergate.workflow import Settings, Workspace
 from tiergate.workflow.service import create_key, revoke_key

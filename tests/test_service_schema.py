@@ -15,7 +15,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tiergate.keys import Role
 from tiergate.ledger.ledger import Ledger
-from tiergate.service.app import RateLimits, create_app
+from tiergate.service.access import RateLimits
+from tiergate.service.app import create_app
 from tiergate.workflow import Settings, Workspace
 from tiergate.workflow.service import create_key
 

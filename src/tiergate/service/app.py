@@ -7,42 +7,52 @@ document do not. Every error is a JSON problem details document (RFC 9457): a re
 cannot use is a 4xx that says what was expected; a 5xx is tiergate's fault or its database's.
 
 The workspace's engine and ledger are not shared between threads: the routes take turns on
-them (`_Turns`), so one process answers one request at a time; `tiergate serve --workers N`
-runs N processes.
+them (`access.Turns`), so one process answers one request at a time; `tiergate serve
+--workers N` runs N processes. What requests and answers look like is `models`; who may do
+what, and how often, `access`; errors, `problems`.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import threading
-import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import date
-from enum import StrEnum
-from http import HTTPStatus
 from pathlib import Path as FilePath
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, Path, Query, Request
-from fastapi.dependencies.models import Dependant
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.routing import APIRoute
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 
 from tiergate import __version__, settings
-from tiergate.errors import InputError, OverlayError, TiergateError, UsageError
 from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import ApiKey
-from tiergate.ledger.store import LedgerError, NotRecorded, RecordConflict
 from tiergate.rulebook import View
-from tiergate.terms import MAX_QUANTITY
+from tiergate.service.access import Checker, RateLimits, Turns, known_query, require
+from tiergate.service.models import (
+    BOOK,
+    FILE,
+    JSONL,
+    SIDE,
+    AsOf,
+    BookFormat,
+    Cancellation,
+    ClassifyRequest,
+    Commit,
+    Decision,
+    HoldId,
+    NewKey,
+    NewLicence,
+    NewSuppression,
+    ScreenRequest,
+    Since,
+    Status,
+    ViewQuery,
+    day,
+)
+from tiergate.service.problems import PROBLEMS, Problem, handle_errors
 from tiergate.workflow import Workspace
 
 if TYPE_CHECKING:
@@ -50,292 +60,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tiergate")
 
-PROBLEM = "application/problem+json"
 # The largest request body taken (a book of about 300,000 JSON lines).
 MAX_BODY = 64 * 1024 * 1024
 # The requests a second a key may make on average, by default (TIERGATE_RATE_LIMIT).
 RATE = 100.0
-
-T = TypeVar("T")
-
-# A date in a query: YYYY-MM-DD only (not a number of seconds, which pydantic takes).
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-_DAY: dict[str, Any] = {"pattern": DATE_PATTERN, "json_schema_extra": {"format": "date"}}
-AsOf = Annotated[
-    str | None,
-    Query(
-        description="The date to determine on (YYYY-MM-DD; default: each line's own, else today).",
-        **_DAY,
-    ),
-]
-Since = Annotated[str | None, Query(description="Entries from this date on (YYYY-MM-DD).", **_DAY)]
-ViewQuery = Annotated[View, Query(description="The rules as enforced, or as written.")]
-Commit = Annotated[bool, Query(description="Commit the lines (needs an officer's key).")]
-
-
-@dataclass(frozen=True, slots=True)
-class Checker:
-    """Who checks (their key) and whether they commit: committing needs an officer."""
-
-    key: ApiKey
-    commit: bool
-
-
-def day(value: str | None, where: str) -> date | None:
-    """The date a request gives at `where` (YYYY-MM-DD, its form checked already), if any."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise Problem(422, f"{where}: `{value}` is not a date (YYYY-MM-DD)") from None
-
-
-class Problem(Exception):
-    """An error answered as a problem details document with `status`."""
-
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.headers = headers
-
-
-def problem(
-    status: int, detail: str, headers: Mapping[str, str] | None = None, **more: Any
-) -> Response:
-    """A problem details document (RFC 9457) for `status`, saying what went wrong."""
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
-    return JSONResponse(
-        {**body, "detail": detail, **more}, status_code=status, media_type=PROBLEM, headers=headers
-    )
-
-
-class _Turns:
-    """One request at a time on the workspace's engine and ledger."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def run(self, work: Callable[[], T]) -> T:
-        with self._lock:
-            return work()
-
-
-class RateLimits:
-    """Each key's requests held to `rate` a second on average and `burst` at once: a bucket
-    of `burst` tokens per key, refilled at `rate` a second, one token a request."""
-
-    def __init__(
-        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate, self.burst, self._clock = rate, burst, clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key: tokens, when
-        self._lock = threading.Lock()
-
-    def wait(self, key: str) -> float:
-        """Take a token for `key`: 0 where it has one, else the seconds until it will."""
-        if self.rate <= 0:
-            return 0.0
-        with self._lock:
-            now = self._clock()
-            tokens, then = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - then) * self.rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                return (1 - tokens) / self.rate
-            self._buckets[key] = (tokens - 1, now)
-            return 0.0
-
-
-class ProblemDetails(BaseModel):
-    """An error (RFC 9457): its status, its title, and what went wrong (`detail`); for a
-    request not as expected, each problem and where it is (`errors`)."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, str]] | None = None
-
-
-# The errors any route may answer, each a problem details document.
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {
-        "description": description,
-        "model": ProblemDetails,
-        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
-    }
-    for status, description in {
-        400: "A value tiergate cannot use (a date before the rulebook's, an unknown item).",
-        401: "No API key, or one not known or revoked.",
-        403: "The key's role may not do this.",
-        404: "What the request names is not in the ledger.",
-        409: "The ledger's records refuse it (decided already, a name taken).",
-        413: "The body is too large.",
-        422: "The request or its book is not as expected.",
-        429: "The key made too many requests: try again after `Retry-After`.",
-        500: "tiergate failed.",
-        503: "The ledger's database cannot be used.",
-    }.items()
-}
-
-
-class Status(BaseModel):
-    """What the service runs with: its version, the rulebook's, the screening lists' edition
-    and age, and whether its ledger database answers."""
-
-    version: str
-    rulebook_version: str
-    lists: dict[str, Any]
-    database: dict[str, Any]
-
-
-class ClassifyRequest(BaseModel):
-    """An item to classify: a catalog name, or raw specs (at least `tpp`)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    item: str | None = Field(None, description="A catalog name or alias, e.g. 'H100 SXM'.")
-    tpp: float | None = Field(None, ge=0, description="Total processing performance.")
-    die_area: float | None = Field(None, gt=0, description="Applicable die area, mm².")
-    dram_bandwidth: float | None = Field(None, ge=0, description="DRAM bandwidth, GB/s.")
-    interconnect: float | None = Field(
-        None, ge=0, description="Bidirectional chip-to-chip rate, GB/s."
-    )
-    non_datacenter: bool = Field(False, description="Not designed or marketed for datacenters.")
-
-
-class ScreenRequest(BaseModel):
-    """A party to screen against the restricted-party lists."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    name: str = Field(min_length=1, max_length=500, description="The party's name.")
-    country: str | None = Field(None, max_length=100, description="Its country (name or code).")
-
-
-HoldId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The hold's id.")]
-
-
-class Decision(BaseModel):
-    """Why a person decides (a hold, a licence's revocation)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    reason: str = Field(min_length=1, max_length=2000, description="The justification.")
-
-
-class Cancellation(BaseModel):
-    """Checked lines that will not ship: one line, else every line of the shipment."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    shipment_id: str = Field(min_length=1, max_length=200)
-    line_id: str | None = Field(None, min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=2000, description="Why they are cancelled.")
-
-
-class NewLicence(BaseModel):
-    """A licence as granted: items are ECCNs, ECCN prefixes, EAR99 or control scopes;
-    destinations are country names or codes; dates are inclusive."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    number: str = Field(min_length=1, max_length=200)
-    holder: str = Field(min_length=1, max_length=200)
-    items: list[str] = Field(min_length=1, description="e.g. 3A090, 4A090.a, EAR99.")
-    destinations: list[str] = Field(min_length=1, description="Country names or ISO codes.")
-    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="Units authorised.")
-    valid_from: str = Field(pattern=DATE_PATTERN, json_schema_extra={"format": "date"})
-    valid_to: str = Field(pattern=DATE_PATTERN, json_schema_extra={"format": "date"})
-    parties: list[str] = Field(default_factory=list, description="Named parties, if any.")
-    value: float | None = Field(None, ge=0, description="US dollars authorised, if any.")
-    conditions: str | None = Field(None, max_length=2000)
-
-
-class NewSuppression(BaseModel):
-    """A reviewed false positive: the party is not the list entry."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    name: str = Field(min_length=1, max_length=500, description="The party's name.")
-    country: str | None = Field(None, min_length=1, max_length=100)
-    entry: str = Field(min_length=1, max_length=100, description="The list entry's id.")
-    reason: str = Field(min_length=1, max_length=2000, description="Why it is not the entry.")
-
-
-class NewKey(BaseModel):
-    """A key to make: its name (who or what uses it) and role."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    name: str = Field(min_length=1, max_length=200)
-    role: Role = Field(strict=False, description="viewer, analyst, officer or admin.")
-
-
-class BookFormat(StrEnum):
-    """The formats a book may be uploaded in."""
-
-    CSV = "csv"
-    JSON = "json"
-    PARQUET = "parquet"
-
-
-JSONL = "application/x-ndjson"
-_SIDE = "The date and view {}: YYYY-MM-DD, optionally with :enforced or :written (enforced)."
 # An uploaded book's text is answered this many characters at a time.
 _PIECE = 1 << 20
-
-_FILE = {
-    "description": "The book's file as it is: CSV (the header first), a JSON book, or "
-    "Parquet (as application/octet-stream).",
-    "required": True,
-    "content": {
-        "text/csv": {"schema": {"type": "string"}},
-        "application/json": {"schema": {}},
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-    },
-}
 
 
 def _pieces(text: str) -> Iterator[bytes]:
     for start in range(0, len(text), _PIECE):
         yield text[start : start + _PIECE].encode()
-
-
-_BOOK = {
-    "description": "The shipments, as a JSON book for `tiergate check BOOK.json`: "
-    "`shipments`, each with its `lines` (see the README's Input section).",
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["shipments"],
-                "properties": {
-                    "shipments": {
-                        "type": "array",
-                        "description": "Each shipment an object with its `lines`, a list of "
-                        "line objects. A shipment or line tiergate cannot read is answered as "
-                        "an INDETERMINATE line that says why, never dropped.",
-                        "items": {},
-                    }
-                },
-            },
-            "example": {
-                "shipments": [
-                    {
-                        "shipment_id": "S-1",
-                        "date": "2026-02-01",
-                        "destination": "CN",
-                        "lines": [{"line_id": "1", "item": "H200", "quantity": 8}],
-                    }
-                ]
-            },
-        }
-    },
-}
 
 
 def create_app(
@@ -350,21 +85,21 @@ def create_app(
         found.require_current()
         return found
 
-    turns = _Turns()
+    turns = Turns()
     if limits is None:
         rate = settings.load().rate_limit
         rate = RATE if rate is None else rate
         limits = RateLimits(rate, 2 * rate)
     app = FastAPI(
-        dependencies=[Depends(_no_unknown_query)],
-        responses=_PROBLEMS,
+        dependencies=[Depends(known_query)],
+        responses=PROBLEMS,
         title="tiergate",
         version=__version__,
         description="Export-control determinations for AI chips and AI technology, line by "
         "line, as of any date, with reasons and citations.",
     )
     bearer = HTTPBearer(auto_error=False, description="An API key: `tiergate keys create`.")
-    _handlers(app)
+    handle_errors(app)
     # Dependencies are given as defaults: FastAPI reads annotations in the module's names,
     # and these are the application's own.
     credentials = Depends(bearer)
@@ -389,7 +124,7 @@ def create_app(
     def caller(needed: Role) -> Callable[..., ApiKey]:
         def authorised(given: HTTPAuthorizationCredentials | None = credentials) -> ApiKey:
             key = identified(given)
-            _require(key, needed)
+            require(key, needed)
             return key
 
         return authorised
@@ -398,7 +133,7 @@ def create_app(
         given: HTTPAuthorizationCredentials | None = credentials, commit: Commit = False
     ) -> Checker:
         key = identified(given)
-        _require(key, Role.OFFICER if commit else Role.ANALYST)
+        require(key, Role.OFFICER if commit else Role.ANALYST)
         return Checker(key, commit)
 
     viewer = Depends(caller(Role.VIEWER))
@@ -419,7 +154,7 @@ def create_app(
         version = turns.run(lambda: workspace.engine().rulebook.version)
         return Status(version=__version__, rulebook_version=version, lists=lists, database=database)
 
-    @app.post("/v1/check", tags=["check"], openapi_extra={"requestBody": _BOOK})
+    @app.post("/v1/check", tags=["check"], openapi_extra={"requestBody": BOOK})
     async def check(
         request: Request,
         caller: Checker = checking,
@@ -451,7 +186,7 @@ def create_app(
     @app.post(
         "/v1/check/file",
         tags=["check"],
-        openapi_extra={"requestBody": _FILE},
+        openapi_extra={"requestBody": FILE},
         responses={200: {"content": {JSONL: {}}, "description": "One JSON object per line."}},
         response_class=StreamingResponse,
     )
@@ -485,11 +220,11 @@ def create_app(
         text = to_jsonl(result.report)
         return StreamingResponse(_pieces(text), media_type=JSONL)
 
-    @app.post("/v1/diff", tags=["check"], openapi_extra={"requestBody": _BOOK})
+    @app.post("/v1/diff", tags=["check"], openapi_extra={"requestBody": BOOK})
     async def diff(
         request: Request,
-        before: Annotated[str, Query(alias="from", description=_SIDE.format("before"))],
-        after: Annotated[str, Query(alias="to", description=_SIDE.format("after"))],
+        before: Annotated[str, Query(alias="from", description=SIDE.format("before"))],
+        after: Annotated[str, Query(alias="to", description=SIDE.format("after"))],
         _: ApiKey = analyst,
     ) -> dict[str, Any]:
         """The lines of a JSON book whose tier, outcome, exception, review policy or
@@ -564,7 +299,7 @@ def create_app(
     return app
 
 
-def _records(app: FastAPI, workspace: Workspace, turns: _Turns, viewer: Any, officer: Any) -> None:
+def _records(app: FastAPI, workspace: Workspace, turns: Turns, viewer: Any, officer: Any) -> None:
     """The ledger's records: holds, licences, suppressions, allowances, cancellations, the
     audit trail."""
     from tiergate.workflow import records, screening
@@ -683,7 +418,7 @@ def _records(app: FastAPI, workspace: Workspace, turns: _Turns, viewer: Any, off
         return {"ok": not found.problems, "problems": found.problems, "head": found.head}
 
 
-def _keys(app: FastAPI, workspace: Workspace, turns: _Turns, admin: Any) -> None:
+def _keys(app: FastAPI, workspace: Workspace, turns: Turns, admin: Any) -> None:
     """The service's keys, for admins (`tiergate keys`)."""
     from tiergate.workflow import service
 
@@ -707,43 +442,6 @@ def _keys(app: FastAPI, workspace: Workspace, turns: _Turns, admin: Any) -> None
         return {"name": name, "revoked_by": key.name}
 
 
-def _no_unknown_query(request: Request) -> None:
-    """Refuse a query parameter the route does not take, or one given more than once: a
-    misspelt `as_of` would otherwise be passed over, and of two `as_of` one would win, and
-    the answer be given for another date."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
-    counts = Counter(name for name, _ in request.query_params.multi_items())
-    repeated = sorted(name for name, count in counts.items() if count > 1)
-    if repeated:
-        names = ", ".join(f"`{name}` ({counts[name]} times)" for name in repeated)
-        raise Problem(422, f"query: {names} given more than once: give each parameter once")
-    taken = _query_names(route.dependant)
-    unknown = sorted(set(request.query_params) - taken)
-    if unknown:
-        names = ", ".join(f"`{name}`" for name in unknown)
-        expected = ", ".join(f"`{name}`" for name in sorted(taken)) or "none"
-        raise Problem(422, f"query: unknown parameter {names}: this route takes {expected}")
-
-
-def _query_names(dependant: Dependant) -> set[str]:
-    """The query parameters a route (or a dependency) takes, its dependencies' included."""
-    names = {parameter.alias for parameter in dependant.query_params}
-    for inner in dependant.dependencies:
-        names |= _query_names(inner)
-    return names
-
-
-def _require(key: ApiKey, needed: Role) -> None:
-    if not key.role.allows(needed):
-        raise Problem(
-            403,
-            f"the key `{key.name}` has the role `{key.role.value}`: this needs "
-            f"`{needed.value}` or above",
-        )
-
-
 async def _body(request: Request, most: int) -> bytes:
     """The request's body, refused past `most` bytes (before reading it, by its length)."""
     length = request.headers.get("content-length")
@@ -757,54 +455,3 @@ async def _body(request: Request, most: int) -> bytes:
             raise Problem(413, f"the body is over {most:,} bytes: at most {most:,} are taken")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _handlers(app: FastAPI) -> None:
-    """Every error as a problem details document."""
-
-    @app.exception_handler(Problem)
-    async def _problem(_: Request, error: Problem) -> Response:
-        return problem(error.status, error.detail, error.headers)
-
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, error: HTTPException) -> Response:
-        headers = dict(error.headers or {})
-        if error.status_code == 405:
-            # Every method of the path, not only those of the first route that matched it.
-            path = request.url.path
-            methods = {
-                method
-                for route in app.routes
-                if isinstance(route, APIRoute) and route.path_regex.match(path)
-                for method in route.methods or ()
-            }
-            headers["Allow"] = ", ".join(sorted(methods))
-        return problem(error.status_code, str(error.detail), headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, error: RequestValidationError) -> Response:
-        errors = [
-            {"where": ".".join(str(part) for part in e["loc"]), "problem": e["msg"]}
-            for e in error.errors()
-        ]
-        said = "; ".join(f"{e['where']}: {e['problem']}" for e in errors)
-        return problem(422, f"the request is not as expected: {said}", errors=errors)
-
-    @app.exception_handler(TiergateError)
-    async def _tiergate(_: Request, error: TiergateError) -> Response:
-        if isinstance(error, InputError | OverlayError):
-            return problem(422, str(error))
-        if isinstance(error, UsageError):
-            return problem(400, str(error))
-        if isinstance(error, NotRecorded):
-            return problem(404, str(error))
-        if isinstance(error, RecordConflict):
-            return problem(409, str(error))
-        log.error("request failed: %s", error)
-        # The ledger's database unusable (missing, not migrated, unreachable), or a fault.
-        return problem(503 if isinstance(error, LedgerError) else 500, str(error))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, error: Exception) -> Response:
-        log.exception("internal error")
-        return problem(500, f"internal error: {type(error).__name__}")

@@ -1,0 +1,104 @@
+"""Who may do what over HTTP, and how often: roles (`require`), each key's rate
+(`RateLimits`), one request at a time on a workspace (`Turns`), and no query parameter a
+route does not take (`known_query`)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from tiergate.keys import Role
+from tiergate.ledger.api_keys import ApiKey
+from tiergate.service.problems import Problem
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Checker:
+    """Who checks (their key) and whether they commit: committing needs an officer."""
+
+    key: ApiKey
+    commit: bool
+
+
+class Turns:
+    """One request at a time on the workspace's engine and ledger."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def run(self, work: Callable[[], T]) -> T:
+        with self._lock:
+            return work()
+
+
+class RateLimits:
+    """Each key's requests held to `rate` a second on average and `burst` at once: a bucket
+    of `burst` tokens per key, refilled at `rate` a second, one token a request."""
+
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # key: tokens, when
+        self._lock = threading.Lock()
+
+    def wait(self, key: str) -> float:
+        """Take a token for `key`: 0 where it has one, else the seconds until it will."""
+        if self.rate <= 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            tokens, then = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - then) * self.rate)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return (1 - tokens) / self.rate
+            self._buckets[key] = (tokens - 1, now)
+            return 0.0
+
+
+def require(key: ApiKey, needed: Role) -> None:
+    if not key.role.allows(needed):
+        raise Problem(
+            403,
+            f"the key `{key.name}` has the role `{key.role.value}`: this needs "
+            f"`{needed.value}` or above",
+        )
+
+
+def known_query(request: Request) -> None:
+    """Refuse a query parameter the route does not take, or one given more than once: a
+    misspelt `as_of` would otherwise be passed over, and of two `as_of` one would win, and
+    the answer be given for another date."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if repeated:
+        names = ", ".join(f"`{name}` ({counts[name]} times)" for name in repeated)
+        raise Problem(422, f"query: {names} given more than once: give each parameter once")
+    taken = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - taken)
+    if unknown:
+        names = ", ".join(f"`{name}`" for name in unknown)
+        expected = ", ".join(f"`{name}`" for name in sorted(taken)) or "none"
+        raise Problem(422, f"query: unknown parameter {names}: this route takes {expected}")
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route (or a dependency) takes, its dependencies' included."""
+    names = {parameter.alias for parameter in dependant.query_params}
+    for inner in dependant.dependencies:
+        names |= _query_names(inner)
+    return names
