@@ -1,0 +1,196 @@
+"""Load `tiergate serve` on loopback as an ERP would: one-line checks and one-name screens,
+from client threads each with a kept-alive connection, bounded in count and in time.
+
+Usage: python benchmarks/api.py [--workers 1] [--clients 8] [--requests 2000] [--seconds 20]
+
+The server runs in its own processes (`--workers`), on a new SQLite ledger in an empty
+tiergate home, with no rate limit. Every check is audited in the ledger (the service keeps its
+keys there, so there is always one). Measured in the same run, as the baseline: `GET
+/v1/status` (the framework and the loopback, with little of tiergate's work), and each
+figure's ratio to it.
+
+Targets (issue #13, on 2 cores): one-line `POST /v1/check` >= 1,000 requests/s with p99 <=
+20 ms; `POST /v1/screen` >= 1,500 requests/s with p99 <= 10 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import httpx2
+
+BOOK = {
+    "shipments": [
+        {
+            "shipment_id": "S-1",
+            "date": "2026-02-01",
+            "destination": "DE",
+            "parties": {"consignee": {"name": "Acme Compute", "country": "DE"}},
+            "lines": [{"line_id": "1", "item": "H100 SXM", "quantity": 8}],
+        }
+    ]
+}
+TARGETS = {"check, one line": (1_000, 20.0), "screen, one name": (1_500, 10.0)}
+
+
+class Load(NamedTuple):
+    """What a load gave: requests answered, seconds, and each request's milliseconds."""
+
+    done: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _load(
+    send: Callable[[httpx2.Client], httpx2.Response], clients: int, requests: int, seconds: float
+) -> Load:
+    """`requests` requests (or as many as `seconds` allow) from `clients` threads."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    left = [requests]
+    failures: list[str] = []
+    deadline = time.perf_counter() + seconds
+
+    def client() -> None:
+        with httpx2.Client(timeout=30) as session:
+            while time.perf_counter() < deadline:
+                with lock:
+                    if left[0] <= 0:
+                        return
+                    left[0] -= 1
+                started = time.perf_counter()
+                response = send(session)
+                took = (time.perf_counter() - started) * 1000
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+                    return
+                with lock:
+                    latencies.append(took)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"a request failed: {failures[0]}")
+    return Load(len(latencies), elapsed, latencies)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=2_000)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        home = Path(folder)
+        env = {**os.environ, "TIERGATE_HOME": str(home), "TIERGATE_RATE_LIMIT": "0"}
+        env.pop("TIERGATE_DATABASE_URL", None)
+        tiergate = [sys.executable, "-m", "tiergate"]
+        subprocess.run([*tiergate, "db", "upgrade"], env=env, check=True, capture_output=True)
+        made = subprocess.run(
+            [*tiergate, "keys", "create", "--name", "bench", "--role", "analyst"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        headers = {"Authorization": f"Bearer {made.stdout.strip()}"}
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [*tiergate, "serve", "--port", str(port), "--workers", str(args.workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for(base, server)
+            book = json.dumps(BOOK).encode()
+            party: dict[str, Any] = {"name": "Acme Compute", "country": "DE"}
+            loads = {
+                "status (baseline)": lambda s: s.get(f"{base}/v1/status"),
+                "check, one line": lambda s: s.post(
+                    f"{base}/v1/check", headers=headers, content=book
+                ),
+                "screen, one name": lambda s: s.post(
+                    f"{base}/v1/screen", headers=headers, json=party
+                ),
+            }
+            for send in loads.values():  # warm: the engine, the screening index, the ledger
+                _load(send, 1, 20, args.seconds)
+            found = {
+                name: _load(send, args.clients, args.requests, args.seconds)
+                for name, send in loads.items()
+            }
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(
+        f"tiergate serve, {args.workers} worker(s), {args.clients} clients, loopback, "
+        f"{os.cpu_count()} cores"
+    )
+    baseline = found["status (baseline)"].rate
+    for name, load in found.items():
+        print(
+            f"  {name:24} {load.rate:10,.0f} requests/s  p50 {load.percentile(0.5):6.1f} ms  "
+            f"p99 {load.percentile(0.99):6.1f} ms  ({load.done:,} requests, "
+            f"{load.rate / baseline:.2f} of the baseline)"
+        )
+    for name, (rate, p99) in TARGETS.items():
+        load = found[name]
+        print(
+            f"  {name}: {load.rate / rate:.2f} of the {rate:,} requests/s target; "
+            f"p99 {load.percentile(0.99):.1f} ms against {p99:g} ms"
+        )
+
+
+def _wait_for(base: str, server: subprocess.Popen[bytes]) -> None:
+    """Until the server answers, or a minute went by, or it ended."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx2.get(f"{base}/v1/status")
+            return
+        except httpx2.ConnectError:
+            if server.poll() is not None:
+                raise SystemExit("tiergate serve ended before it listened") from None
+            if time.monotonic() > deadline:
+                raise SystemExit("tiergate serve did not listen in 60 s") from None
+            time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    main()
