@@ -543,3 +543,13 @@ def test_an_officer_records_licences_and_suppressions_over_http(service: Service
     ]
     actions = [e["action"] for e in service.client.get("/v1/audit", headers=viewer).json()["audit"]]
     assert [a for a in actions if a.startswith("licence")] == ["licence.add", "licence.revoke"]
+
+
+def test_a_json_body_that_gives_a_key_twice_is_refused(service: Service) -> None:
+    body = b'{"name": "Acme Compute", "name": "Huawei Technologies"}'
+    headers = {**service.headers(Role.ANALYST), "Content-Type": "application/json"}
+    refused = service.client.post("/v1/screen", headers=headers, content=body)
+    assert "`name` gives that key twice" in _problem(refused, 422)["detail"]
+    book = b'{"shipments": [], "shipments": [{"lines": []}]}'
+    refused = service.client.post("/v1/check", headers=headers, content=book)
+    assert "`shipments` gives that key twice" in _problem(refused, 422)["detail"]

@@ -1,9 +1,10 @@
 """Who may do what over HTTP, and how often: roles (`require`), each key's rate
-(`RateLimits`), one request at a time on a workspace (`Turns`), and no query parameter a
-route does not take (`known_query`)."""
+(`RateLimits`), one request at a time on a workspace (`Turns`), no query parameter a route
+does not take (`known_query`) and no JSON key given twice (`unique_keys`)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -15,6 +16,8 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from tiergate.errors import InputError
+from tiergate.inputs import object_without_duplicates
 from tiergate.keys import Role
 from tiergate.ledger.api_keys import ApiKey
 from tiergate.service.problems import Problem
@@ -102,3 +105,18 @@ def _query_names(dependant: Dependant) -> set[str]:
     for inner in dependant.dependencies:
         names |= _query_names(inner)
     return names
+
+
+async def unique_keys(request: Request) -> None:
+    """Refuse a JSON body that gives a key twice, as tiergate refuses such a book: the body's
+    model would keep the last one silently. (A book sent to a check is read by the book
+    reader, which refuses it itself.)"""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return
+    try:
+        json.loads(await request.body(), object_pairs_hook=object_without_duplicates)
+    except InputError as error:
+        raise Problem(422, f"body: {error}") from None
+    except ValueError:
+        return  # not JSON: the body's own validation says so

@@ -29,8 +29,15 @@ from starlette.concurrency import run_in_threadpool
 from tiergate import __version__, settings
 from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import ApiKey
-from tiergate.rulebook import View
-from tiergate.service.access import Checker, RateLimits, Turns, known_query, require
+from tiergate.rulebook import View, default_rulebook
+from tiergate.service.access import (
+    Checker,
+    RateLimits,
+    Turns,
+    known_query,
+    require,
+    unique_keys,
+)
 from tiergate.service.models import (
     BOOK,
     FILE,
@@ -46,6 +53,8 @@ from tiergate.service.models import (
     NewKey,
     NewLicence,
     NewSuppression,
+    Reserve,
+    ScreenLines,
     ScreenRequest,
     Since,
     Status,
@@ -57,6 +66,7 @@ from tiergate.workflow import Workspace
 
 if TYPE_CHECKING:
     from tiergate.ledger.ledger import Ledger
+    from tiergate.model import Report
 
 log = logging.getLogger("tiergate")
 
@@ -91,7 +101,7 @@ def create_app(
         rate = RATE if rate is None else rate
         limits = RateLimits(rate, 2 * rate)
     app = FastAPI(
-        dependencies=[Depends(known_query)],
+        dependencies=[Depends(known_query), Depends(unique_keys)],
         responses=PROBLEMS,
         title="tiergate",
         version=__version__,
@@ -151,26 +161,25 @@ def create_app(
             log.warning("ledger database unreachable: %s", error)
             database = {"reachable": False, "revision": None}
         lists = turns.run(lambda: screening.list_status(workspace))
-        version = turns.run(lambda: workspace.engine().rulebook.version)
+        version = default_rulebook().version  # the engines' (`Workspace.engine`)
         return Status(version=__version__, rulebook_version=version, lists=lists, database=database)
 
-    @app.post("/v1/check", tags=["check"], openapi_extra={"requestBody": BOOK})
-    async def check(
+    async def checked(
         request: Request,
-        caller: Checker = checking,
-        as_of: AsOf = None,
-        view: ViewQuery = View.ENFORCED,
-        reserve: Annotated[bool, Query(description="Reserve licence quantities.")] = True,
-        screen: Annotated[bool, Query(description="Screen the lines' parties.")] = True,
-    ) -> Response:
-        """Check shipments, line by line: the report the CLI writes as JSON (`tiergate
-        check BOOK.json --format json`), recorded in the ledger (audited, or committed)."""
+        name: str,
+        caller: Checker,
+        as_of: str | None,
+        view: View,
+        reserve: bool,
+        screen: bool,
+    ) -> Report:
+        """The request's body checked as the book `name` (its extension its format)."""
         raw = await _body(request, max_body)
         result = await run_in_threadpool(
             turns.run,
             lambda: workspace.check_bytes(
                 raw,
-                FilePath("request.json"),
+                FilePath(name),
                 as_of=day(as_of, "query.as_of"),
                 view=view,
                 screen=screen,
@@ -179,9 +188,23 @@ def create_app(
                 actor=caller.key.name,
             ),
         )
+        return result.report
+
+    @app.post("/v1/check", tags=["check"], openapi_extra={"requestBody": BOOK})
+    async def check(
+        request: Request,
+        caller: Checker = checking,
+        as_of: AsOf = None,
+        view: ViewQuery = View.ENFORCED,
+        reserve: Reserve = True,
+        screen: ScreenLines = True,
+    ) -> Response:
+        """Check shipments, line by line: the report the CLI writes as JSON (`tiergate
+        check BOOK.json --format json`), recorded in the ledger (audited, or committed)."""
         from tiergate.outputs import to_json
 
-        return Response(to_json(result.report), media_type="application/json")
+        report = await checked(request, "request.json", caller, as_of, view, reserve, screen)
+        return Response(to_json(report), media_type="application/json")
 
     @app.post(
         "/v1/check/file",
@@ -196,29 +219,16 @@ def create_app(
         caller: Checker = checking,
         as_of: AsOf = None,
         view: ViewQuery = View.ENFORCED,
-        reserve: Annotated[bool, Query(description="Reserve licence quantities.")] = True,
-        screen: Annotated[bool, Query(description="Screen the lines' parties.")] = True,
+        reserve: Reserve = True,
+        screen: ScreenLines = True,
     ) -> StreamingResponse:
         """Check a book uploaded as a file (CSV, JSON or Parquet, the body as it is): the
         CLI's JSON Lines (`tiergate check BOOK --format jsonl`), one line at a time."""
-        raw = await _body(request, max_body)
-        result = await run_in_threadpool(
-            turns.run,
-            lambda: workspace.check_bytes(
-                raw,
-                FilePath(f"upload.{kind.value}"),
-                as_of=day(as_of, "query.as_of"),
-                view=view,
-                screen=screen,
-                commit=caller.commit,
-                reserve=reserve,
-                actor=caller.key.name,
-            ),
-        )
         from tiergate.outputs import to_jsonl
 
-        text = to_jsonl(result.report)
-        return StreamingResponse(_pieces(text), media_type=JSONL)
+        name = f"upload.{kind.value}"
+        report = await checked(request, name, caller, as_of, view, reserve, screen)
+        return StreamingResponse(_pieces(to_jsonl(report)), media_type=JSONL)
 
     @app.post("/v1/diff", tags=["check"], openapi_extra={"requestBody": BOOK})
     async def diff(

@@ -27,6 +27,8 @@ AsOf = Annotated[
 ]
 Since = Annotated[str | None, Query(description="Entries from this date on (YYYY-MM-DD).", **_DAY)]
 ViewQuery = Annotated[View, Query(description="The rules as enforced, or as written.")]
+Reserve = Annotated[bool, Query(description="Reserve licence quantities.")]
+ScreenLines = Annotated[bool, Query(description="Screen the lines' parties.")]
 Commit = Annotated[bool, Query(description="Commit the lines (needs an officer's key).")]
 
 

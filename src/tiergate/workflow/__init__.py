@@ -93,11 +93,6 @@ class CheckResult:
     commit: CommitResult | None = None
 
 
-_NO_RESERVE = (
-    "a commit uses the check's reservations: --no-reserve is for checks that do not commit"
-)
-
-
 @dataclass
 class Workspace:
     """The ledger, engine and screener of one session of work, built from `Settings`."""
@@ -201,8 +196,6 @@ class Workspace:
         `reserve`, or committed. Lines in equal lines out."""
         from tiergate.inputs import read_input
 
-        if commit and not reserve:
-            raise UsageError(_NO_RESERVE)
         raw = read_input(path)  # the bytes read once: what is checked is what is hashed
         return self.check_bytes(
             raw,
@@ -232,7 +225,10 @@ class Workspace:
         from tiergate.inputs import parse_book
 
         if commit and not reserve:
-            raise UsageError(_NO_RESERVE)
+            raise UsageError(
+                "a commit uses the check's reservations: --no-reserve is for checks that do "
+                "not commit"
+            )
         ledger = self.ledger(required=commit)
         digest = hashlib.sha256(raw).hexdigest()
         lines = parse_book(raw, path)
