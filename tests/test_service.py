@@ -28,7 +28,7 @@ from tiergate.ledger.store import HEAD
 from tiergate.service.access import RateLimits
 from tiergate.service.app import create_app
 from tiergate.service.openapi import document
-from tiergate.workflow import Settings, Workspace
+from tiergate.workflow import Settings, Workspace, screening
 from tiergate.workflow.service import create_key, revoke_key
 
 BOOK = {
@@ -553,3 +553,46 @@ def test_a_json_body_that_gives_a_key_twice_is_refused(service: Service) -> None
     book = b'{"shipments": [], "shipments": [{"lines": []}]}'
     refused = service.client.post("/v1/check", headers=headers, content=book)
     assert "`shipments` gives that key twice" in _problem(refused, 422)["detail"]
+
+
+def test_a_suppression_recorded_applies_to_the_services_next_check(service: Service) -> None:
+    """The service keeps its engine and screener between requests; a suppression recorded
+    meanwhile (here, or by another process) makes it build the screener again."""
+    analyst, officer = service.headers(Role.ANALYST), service.headers(Role.OFFICER)
+    party = {"name": "Huawei Technologies", "country": "CN"}
+    book = {
+        "shipments": [
+            {
+                "shipment_id": "S-9",
+                "date": "2026-02-01",
+                "destination": "DE",
+                "parties": {"consignee": party},
+                "lines": [{"line_id": "1", "item": "RTX 4090", "quantity": 1}],
+            }
+        ]
+    }
+
+    def hits() -> list[str]:
+        answered = service.client.post("/v1/check", headers=analyst, json=book)
+        assert answered.status_code == 200, answered.text
+        (line,) = answered.json()["lines"]
+        return [
+            r["rule"].removeprefix("list.") for r in line["reasons"] if r["rule"][:5] == "list."
+        ]
+
+    before = hits()
+    assert before
+    screened = service.client.post("/v1/screen", headers=analyst, json=party).json()
+    entries = [hit["entry_id"] for hit in screened["results"][0]["hits"]]
+    assert sorted(entries) == sorted(before)
+    for entry in entries[:-1]:
+        reviewed = {**party, "entry": entry, "reason": "reviewed: a different firm"}
+        assert service.client.post("/v1/suppressions", headers=officer, json=reviewed).is_success
+    assert hits() == entries[-1:]
+    other = Workspace(Settings.load(db=service.url))  # as another process records one
+    try:
+        reason = "reviewed: a different firm"
+        screening.suppress(other, party["name"], "CN", entries[-1], "cli", reason)
+    finally:
+        other.close()
+    assert hits() == []

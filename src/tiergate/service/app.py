@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from tiergate import __version__, settings
 from tiergate.keys import HoldStatus, Role
@@ -76,6 +75,9 @@ MAX_BODY = 64 * 1024 * 1024
 RATE = 100.0
 # An uploaded book's text is answered this many characters at a time.
 _PIECE = 1 << 20
+# A body up to this many bytes is checked on the event loop's thread (`access.Turns`): a
+# few hundred lines, some milliseconds.
+SHORT_BODY = 64 * 1024
 
 
 def _pieces(text: str) -> Iterator[bytes]:
@@ -114,11 +116,11 @@ def create_app(
     # and these are the application's own.
     credentials = Depends(bearer)
 
-    def identified(given: HTTPAuthorizationCredentials | None) -> ApiKey:
+    async def identified(given: HTTPAuthorizationCredentials | None) -> ApiKey:
         challenge = {"WWW-Authenticate": "Bearer"}
         if given is None:
             raise Problem(401, "send an API key as `Authorization: Bearer KEY`", challenge)
-        key = turns.run(lambda: ledger().key_named_by(given.credentials))
+        key = await turns.run(lambda: ledger().key_named_by(given.credentials))
         if key is None:
             raise Problem(401, "the API key is not known, or was revoked", challenge)
         wait = limits.wait(key.name)
@@ -131,18 +133,18 @@ def create_app(
             )
         return key
 
-    def caller(needed: Role) -> Callable[..., ApiKey]:
-        def authorised(given: HTTPAuthorizationCredentials | None = credentials) -> ApiKey:
-            key = identified(given)
+    def caller(needed: Role) -> Callable[..., Awaitable[ApiKey]]:
+        async def authorised(given: HTTPAuthorizationCredentials | None = credentials) -> ApiKey:
+            key = await identified(given)
             require(key, needed)
             return key
 
         return authorised
 
-    def checker(
+    async def checker(
         given: HTTPAuthorizationCredentials | None = credentials, commit: Commit = False
     ) -> Checker:
-        key = identified(given)
+        key = await identified(given)
         require(key, Role.OFFICER if commit else Role.ANALYST)
         return Checker(key, commit)
 
@@ -151,16 +153,16 @@ def create_app(
     checking = Depends(checker)
 
     @app.get("/v1/status", tags=["service"])
-    def status() -> Status:
+    async def status() -> Status:
         """The service's version, the rulebook's, the lists' edition and age, and whether
         the ledger database answers. Needs no key."""
         try:
-            revision = turns.run(lambda: ledger().revision())
+            revision = await turns.run(lambda: ledger().revision())
             database = {"reachable": True, "revision": revision}
         except Exception as error:  # no ledger, or any driver error: it does not answer
             log.warning("ledger database unreachable: %s", error)
             database = {"reachable": False, "revision": None}
-        lists = turns.run(lambda: screening.list_status(workspace))
+        lists = screening.list_status(workspace)
         version = default_rulebook().version  # the engines' (`Workspace.engine`)
         return Status(version=__version__, rulebook_version=version, lists=lists, database=database)
 
@@ -175,8 +177,7 @@ def create_app(
     ) -> Report:
         """The request's body checked as the book `name` (its extension its format)."""
         raw = await _body(request, max_body)
-        result = await run_in_threadpool(
-            turns.run,
+        result = await turns.run(
             lambda: workspace.check_bytes(
                 raw,
                 FilePath(name),
@@ -187,6 +188,7 @@ def create_app(
                 reserve=reserve,
                 actor=caller.key.name,
             ),
+            long=len(raw) > SHORT_BODY,
         )
         return result.report
 
@@ -244,14 +246,14 @@ def create_app(
 
         sides = Side.parse(before, "from"), Side.parse(after, "to")
         raw = await _body(request, max_body)
-        impact = await run_in_threadpool(
-            turns.run,
+        impact = await turns.run(
             lambda: diff_bytes(workspace, raw, FilePath("request.json"), *sides),
+            long=len(raw) > SHORT_BODY,
         )
         return impact.document()
 
     @app.post("/v1/classify", tags=["rules"])
-    def classify(
+    async def classify(
         item: ClassifyRequest,
         _: ApiKey = viewer,
         as_of: AsOf = None,
@@ -267,10 +269,10 @@ def create_app(
             datacenter=False if item.non_datacenter else None,
         )
         on = day(as_of, "query.as_of") or date.today()
-        return turns.run(lambda: reference.classify(workspace, item.item, specs, on))
+        return await turns.run(lambda: reference.classify(workspace, item.item, specs, on))
 
     @app.get("/v1/tiers", tags=["rules"])
-    def tiers(
+    async def tiers(
         _: ApiKey = viewer,
         as_of: AsOf = None,
         view: ViewQuery = View.ENFORCED,
@@ -280,22 +282,22 @@ def create_app(
     ) -> dict[str, Any]:
         """Every country with its tier for an item class on a date (`tiergate tiers`)."""
         on = day(as_of, "query.as_of") or date.today()
-        return turns.run(lambda: reference.tiers(workspace, on, view, item))
+        return await turns.run(lambda: reference.tiers(workspace, on, view, item))
 
     @app.get("/v1/rules", tags=["rules"])
-    def rules(
+    async def rules(
         _: ApiKey = viewer,
         as_of: AsOf = None,
         view: ViewQuery = View.ENFORCED,
     ) -> dict[str, Any]:
         """The rule sets, licence exceptions and advisories in force (`tiergate rules`)."""
         on = day(as_of, "query.as_of") or date.today()
-        return turns.run(lambda: reference.rules(workspace, on, view))
+        return await turns.run(lambda: reference.rules(workspace, on, view))
 
     @app.post("/v1/screen", tags=["screening"])
-    def screen_party(party: ScreenRequest, key: ApiKey = analyst) -> dict[str, Any]:
+    async def screen_party(party: ScreenRequest, key: ApiKey = analyst) -> dict[str, Any]:
         """Screen a party against the restricted-party lists (`tiergate screen`)."""
-        found = turns.run(
+        found = await turns.run(
             lambda: screening.screen(
                 workspace, name=party.name, country=party.country, actor=key.name
             )
@@ -315,31 +317,31 @@ def _records(app: FastAPI, workspace: Workspace, turns: Turns, viewer: Any, offi
     from tiergate.workflow import records, screening
 
     @app.get("/v1/holds", tags=["holds"])
-    def holds(_: ApiKey = viewer, status: HoldStatus | None = None) -> dict[str, Any]:
+    async def holds(_: ApiKey = viewer, status: HoldStatus | None = None) -> dict[str, Any]:
         """Held lines recorded by checks (`tiergate holds list`)."""
-        return {"holds": turns.run(lambda: records.holds(workspace, status))}
+        return {"holds": await turns.run(lambda: records.holds(workspace, status), long=True)}
 
-    def decide(hold_id: int, status: HoldStatus, key: ApiKey, reason: str) -> dict[str, Any]:
-        turns.run(lambda: records.decide_hold(workspace, hold_id, status, key.name, reason))
+    async def decide(hold_id: int, status: HoldStatus, key: ApiKey, reason: str) -> dict[str, Any]:
+        await turns.run(lambda: records.decide_hold(workspace, hold_id, status, key.name, reason))
         return {"id": hold_id, "status": status.value, "decided_by": key.name}
 
     @app.post("/v1/holds/{hold_id}/release", tags=["holds"])
-    def release(hold_id: HoldId, decision: Decision, key: ApiKey = officer) -> dict[str, Any]:
+    async def release(hold_id: HoldId, decision: Decision, key: ApiKey = officer) -> dict[str, Any]:
         """Release a held line: it may ship while the same reasons hold it (officers)."""
-        return decide(hold_id, HoldStatus.RELEASED, key, decision.reason)
+        return await decide(hold_id, HoldStatus.RELEASED, key, decision.reason)
 
     @app.post("/v1/holds/{hold_id}/reject", tags=["holds"])
-    def reject(hold_id: HoldId, decision: Decision, key: ApiKey = officer) -> dict[str, Any]:
+    async def reject(hold_id: HoldId, decision: Decision, key: ApiKey = officer) -> dict[str, Any]:
         """Reject a held line: it is PROHIBITED from then on (officers)."""
-        return decide(hold_id, HoldStatus.REJECTED, key, decision.reason)
+        return await decide(hold_id, HoldStatus.REJECTED, key, decision.reason)
 
     @app.get("/v1/licences", tags=["licences"])
-    def licences(_: ApiKey = viewer) -> dict[str, Any]:
+    async def licences(_: ApiKey = viewer) -> dict[str, Any]:
         """Every licence with its used, reserved and remaining quantity (`license list`)."""
-        return {"licences": turns.run(lambda: records.licences(workspace))}
+        return {"licences": await turns.run(lambda: records.licences(workspace))}
 
     @app.post("/v1/licences", tags=["licences"], status_code=201)
-    def add_licence(given: NewLicence, key: ApiKey = officer) -> dict[str, Any]:
+    async def add_licence(given: NewLicence, key: ApiKey = officer) -> dict[str, Any]:
         """Record a licence, checked first (`tiergate license add`, officers): the record as
         stored."""
         terms = records.LicenceTerms(
@@ -354,18 +356,18 @@ def _records(app: FastAPI, workspace: Workspace, turns: Turns, viewer: Any, offi
             value=given.value,
             conditions=given.conditions,
         )
-        return turns.run(lambda: records.add_licence(workspace, terms, key.name))
+        return await turns.run(lambda: records.add_licence(workspace, terms, key.name))
 
     @app.get("/v1/suppressions", tags=["screening"])
-    def suppressions(_: ApiKey = viewer) -> dict[str, Any]:
+    async def suppressions(_: ApiKey = viewer) -> dict[str, Any]:
         """The recorded suppressions of false positives, active and lapsed (`suppressions`)."""
-        return {"suppressions": turns.run(lambda: screening.suppressions(workspace))}
+        return {"suppressions": await turns.run(lambda: screening.suppressions(workspace))}
 
     @app.post("/v1/suppressions", tags=["screening"], status_code=201)
-    def suppress(given: NewSuppression, key: ApiKey = officer) -> dict[str, Any]:
+    async def suppress(given: NewSuppression, key: ApiKey = officer) -> dict[str, Any]:
         """Record that a party is not a list entry, reviewed by the key's holder (`tiergate
         suppress`, officers); it lapses when the list changes the entry."""
-        found = turns.run(
+        found = await turns.run(
             lambda: screening.suppress(
                 workspace, given.name, given.country, given.entry, key.name, given.reason
             )
@@ -373,18 +375,20 @@ def _records(app: FastAPI, workspace: Workspace, turns: Turns, viewer: Any, offi
         return found.as_dict()
 
     @app.get("/v1/licences/{number}", tags=["licences"])
-    def licence(number: str, _: ApiKey = viewer) -> dict[str, Any]:
+    async def licence(number: str, _: ApiKey = viewer) -> dict[str, Any]:
         """One licence in full, with its balance (`license show`)."""
-        return turns.run(lambda: records.licence(workspace, number))
+        return await turns.run(lambda: records.licence(workspace, number))
 
     @app.post("/v1/licences/{number}/revoke", tags=["licences"])
-    def revoke(number: str, decision: Decision, key: ApiKey = officer) -> dict[str, Any]:
+    async def revoke(number: str, decision: Decision, key: ApiKey = officer) -> dict[str, Any]:
         """Revoke a licence: it covers nothing from then on (officers)."""
-        turns.run(lambda: records.revoke_licence(workspace, number, decision.reason, key.name))
+        await turns.run(
+            lambda: records.revoke_licence(workspace, number, decision.reason, key.name)
+        )
         return {"number": number, "status": "revoked", "revoked_by": key.name}
 
     @app.get("/v1/allowances", tags=["allowances"])
-    def allowances(
+    async def allowances(
         _: ApiKey = viewer,
         country: Annotated[str | None, Query(min_length=1, description="Name or code.")] = None,
         consignee: Annotated[
@@ -393,16 +397,16 @@ def _records(app: FastAPI, workspace: Workspace, turns: Turns, viewer: Any, offi
         year: Annotated[int | None, Query(ge=2022, le=9999)] = None,
     ) -> dict[str, Any]:
         """Allowance usage: used and remaining TPP and H100-equivalents (`allowances`)."""
-        rows = turns.run(
+        rows = await turns.run(
             lambda: records.allowances(workspace, country=country, consignee=consignee, year=year)
         )
         return {"allowances": rows}
 
     @app.post("/v1/cancellations", tags=["licences"])
-    def cancel(cancelled: Cancellation, key: ApiKey = officer) -> dict[str, Any]:
+    async def cancel(cancelled: Cancellation, key: ApiKey = officer) -> dict[str, Any]:
         """Cancel checked lines that will not ship; their licence reservations go back
         (`tiergate cancel`, officers)."""
-        returned = turns.run(
+        returned = await turns.run(
             lambda: records.cancel(
                 workspace, cancelled.shipment_id, cancelled.line_id, cancelled.reason, key.name
             )
@@ -410,21 +414,21 @@ def _records(app: FastAPI, workspace: Workspace, turns: Turns, viewer: Any, offi
         return {"shipment_id": cancelled.shipment_id, "reservations_returned": returned}
 
     @app.get("/v1/audit", tags=["audit"])
-    def audit(_: ApiKey = viewer, since: Since = None) -> dict[str, Any]:
+    async def audit(_: ApiKey = viewer, since: Since = None) -> dict[str, Any]:
         """The audit trail and its head (`audit export --format json`)."""
         after = day(since, "query.since")
-        entries, head = turns.run(lambda: records.export_audit(workspace, after))
+        entries, head = await turns.run(lambda: records.export_audit(workspace, after), long=True)
         return {"head": head, "audit": entries}
 
     @app.get("/v1/audit/verify", tags=["audit"])
-    def verify(
+    async def verify(
         _: ApiKey = viewer,
         anchor: Annotated[
             str | None, Query(min_length=1, description="A hash kept outside the database.")
         ] = None,
     ) -> dict[str, Any]:
         """Check the audit trail's hash chain (`audit verify`): its problems, or its head."""
-        found = turns.run(lambda: records.verify_audit(workspace, anchor))
+        found = await turns.run(lambda: records.verify_audit(workspace, anchor), long=True)
         return {"ok": not found.problems, "problems": found.problems, "head": found.head}
 
 
@@ -433,22 +437,22 @@ def _keys(app: FastAPI, workspace: Workspace, turns: Turns, admin: Any) -> None:
     from tiergate.workflow import service
 
     @app.get("/v1/keys", tags=["keys"])
-    def keys(_: ApiKey = admin) -> dict[str, Any]:
+    async def keys(_: ApiKey = admin) -> dict[str, Any]:
         """Every key's name, role and history (never the key)."""
-        return {"keys": turns.run(lambda: service.api_keys(workspace))}
+        return {"keys": await turns.run(lambda: service.api_keys(workspace))}
 
     @app.post("/v1/keys", tags=["keys"], status_code=201)
-    def create(made: NewKey, key: ApiKey = admin) -> dict[str, Any]:
+    async def create(made: NewKey, key: ApiKey = admin) -> dict[str, Any]:
         """Make a key: it is in this answer, once, and kept nowhere (only its SHA-256)."""
-        secret = turns.run(
+        secret = await turns.run(
             lambda: service.create_key(workspace, made.name, made.role.value, key.name)
         )
         return {"name": made.name, "role": made.role.value, "key": secret}
 
     @app.post("/v1/keys/{name}/revoke", tags=["keys"])
-    def revoke(name: str, key: ApiKey = admin) -> dict[str, Any]:
+    async def revoke(name: str, key: ApiKey = admin) -> dict[str, Any]:
         """Revoke a key: it opens nothing from then on."""
-        turns.run(lambda: service.revoke_key(workspace, name, key.name))
+        await turns.run(lambda: service.revoke_key(workspace, name, key.name))
         return {"name": name, "revoked_by": key.name}
 
 

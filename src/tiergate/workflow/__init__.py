@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from tiergate import settings as environment
 from tiergate.errors import UsageError
@@ -39,6 +39,8 @@ if TYPE_CHECKING:  # the engine, the ledger (SQLAlchemy) and screening are impor
     from tiergate.screening.service import Screener
 
 log = logging.getLogger("tiergate")
+K = TypeVar("K")
+V = TypeVar("V")
 
 # A book from this many lines counts its lines off as they are determined (below, a check
 # takes under a second on a laptop; benchmarks/check_rows.py).
@@ -100,6 +102,10 @@ class Workspace:
     settings: Settings = field(default_factory=Settings.load)
     progress: Progress = field(default_factory=Silent)
     _ledgers: dict[bool, Ledger] = field(default_factory=dict, repr=False)  # by read_only
+    # Kept for the next check (a service answers many): engines over the bundled rulebook by
+    # screener, and screeners by what built them (suppressions, thresholds, edition, day).
+    _engines: dict[Screener | None, Engine] = field(default_factory=dict, repr=False)
+    _screeners: dict[tuple[object, ...], Screener] = field(default_factory=dict, repr=False)
 
     @overload
     def ledger(self, *, required: Literal[True], read_only: bool = False) -> Ledger: ...
@@ -135,15 +141,23 @@ class Workspace:
 
     def engine(self, screener: Screener | None = None, rulebook: Rulebook | None = None) -> Engine:
         """An engine over `rulebook` (None: the bundled one) with the settings' country
-        allocation and `screener` (None: lines are not screened)."""
+        allocation and `screener` (None: lines are not screened). One over the bundled
+        rulebook is kept for the next call with the same screener: its memos are what make
+        the next check fast, and they hold answers that never change."""
         from tiergate.engine import Engine
 
+        if rulebook is None:
+            kept = self._engines.get(screener)
+            if kept is not None:
+                return kept
         engine = Engine(
             rulebook,
             country_allocation_tpp=self.settings.country_allocation_tpp,
             screener=screener,
         )
         log.info("rulebook %s", engine.rulebook.version)
+        if rulebook is None:
+            _keep(self._engines, screener, engine)
         return engine
 
     def close(self) -> None:
@@ -156,10 +170,16 @@ class Workspace:
         from tiergate.screening.names import default_settings
         from tiergate.screening.service import Screener
 
-        suppressions = ledger.suppressions() if ledger is not None else []
+        suppressions = tuple(ledger.suppressions()) if ledger is not None else ()
         match, potential = self.settings.match_threshold, self.settings.potential_threshold
+        shared = Screener.shared(self.settings.home)
         if match is None and potential is None and not suppressions:
-            return _logged(Screener.shared(self.settings.home))
+            return _logged(shared)
+        # What the screener is built from; the day, as it reads country names on it.
+        key = (suppressions, match, potential, shared.edition.content_hash, date.today())
+        kept = self._screeners.get(key)
+        if kept is not None:
+            return kept
         settings = default_settings()
         thresholds = settings.thresholds.model_copy(
             update={
@@ -172,13 +192,12 @@ class Workspace:
                 f"--potential-threshold {thresholds.potential} is above --match-threshold "
                 f"{thresholds.match}: a possible match must score no more than a match"
             )
-        return _logged(
-            Screener(
-                settings=settings.model_copy(update={"thresholds": thresholds}),
-                suppressions=suppressions,
-                home=self.settings.home,
-            )
+        screener = Screener(
+            settings=settings.model_copy(update={"thresholds": thresholds}),
+            suppressions=suppressions,
+            home=self.settings.home,
         )
+        return _logged(_keep(self._screeners, key, screener))
 
     def check(
         self,
@@ -421,6 +440,18 @@ class Workspace:
             return read_csv_book(decode_text(read_input(path)), str(path))
         except TextProblem:
             return None  # the row reader says what is wrong with it
+
+
+# Engines and screeners a workspace keeps: the last few (each engine holds its memos).
+KEPT = 4
+
+
+def _keep(kept: dict[K, V], key: K, value: V) -> V:
+    """`value` kept under `key`, forgetting the oldest past `KEPT`."""
+    if len(kept) >= KEPT:
+        kept.pop(next(iter(kept)))
+    kept[key] = value
+    return value
 
 
 def _lapses(ledger: Ledger, screener: Screener | None, actor: str) -> None:

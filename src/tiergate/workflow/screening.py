@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,7 +122,17 @@ def suppressions(workspace: Workspace) -> list[dict[str, Any]]:
 
 def list_status(workspace: Workspace) -> dict[str, Any]:
     """The list edition in use: date, age, entries per list, and warnings (stale)."""
-    return ListStore(workspace.settings.home).status()
+    store = ListStore(workspace.settings.home)
+    pointer = store.pointer.read_bytes() if store.pointer.is_file() else b""
+    return copy.deepcopy(_list_status(store.folder, pointer, date.today()))
+
+
+@lru_cache(maxsize=4)
+def _list_status(folder: Path, pointer: bytes, today: date) -> dict[str, Any]:
+    """`ListStore.status` of the edition `pointer` names in `folder` (the edition installed
+    there, or the bundled one) on `today`: counting a list's entries takes milliseconds,
+    and a service is asked often."""
+    return ListStore(folder.parent).status(today)
 
 
 def update_lists(
