@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -131,14 +133,23 @@ def java_runtime() -> bool:
     return bool(os.environ.get("CI") or os.environ.get("JAVA_HOME") or shutil.which("java"))
 
 
+def chromium() -> str | None:
+    """Debian's Chromium for the browser tests (`TIERGATE_TEST_CHROMIUM`, else `chromium`
+    on PATH); None where there is none. CI installs it (`.ci/run`)."""
+    return os.environ.get("TIERGATE_TEST_CHROMIUM") or shutil.which("chromium")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line when tests were skipped for want of PostgreSQL, Java or `../shared/data`."""
+    """One line when tests were skipped for want of PostgreSQL, Java, Chromium or
+    `../shared/data`."""
     skipped = terminalreporter.stats.get("skipped", [])
     missing = []
     if not os.environ.get("TIERGATE_TEST_DATABASE_URL"):
         missing.append("PostgreSQL ledger tests (set TIERGATE_TEST_DATABASE_URL to run them)")
     if not java_runtime():
         missing.append("Spark tests (they need a Java 17 runtime: java on PATH or JAVA_HOME)")
+    if chromium() is None:
+        missing.append("browser tests (they need Chromium: apt-get install chromium)")
     if not SHARED_DATA.is_dir() and skipped:
         missing.append(f"{len(skipped)} test(s) that need ../shared/data beside the clone")
     if missing:
@@ -185,3 +196,42 @@ def backend(request: pytest.FixtureRequest) -> str:
 def url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with ledger_url(backend, tmp_path_factory) as found:
         yield found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving(url: str, home: Path) -> Iterator[str]:
+    """`tiergate serve` over the ledger at `url`, in its own process on a free port of
+    loopback, with `home` as its tiergate home: its base URL, once it answers (it is
+    stopped after)."""
+    port = _free_port()
+    env = {**os.environ, "TIERGATE_HOME": str(home)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tiergate", "serve", "--port", str(port), "--db", url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until it listens, or it ended, or a minute went by
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "tiergate serve did not listen in 60 s"
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stderr is not None:
+            server.stderr.close()

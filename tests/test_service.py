@@ -7,11 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +14,7 @@ from typing import Any
 import httpx2
 import pytest
 import sqlalchemy as sa
-from conftest import ROOT, run_tiergate
+from conftest import ROOT, run_tiergate, serving
 from starlette.testclient import TestClient
 
 from tiergate.keys import Role
@@ -300,48 +295,19 @@ def test_keys_are_made_listed_and_revoked_from_the_cli(url: str) -> None:
     assert run_tiergate("keys", "revoke", "erp", "--db", url).returncode == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_tiergate_serve_answers_over_http(url: str, tmp_path: Path) -> None:
     Ledger(url).upgrade()
     workspace = Workspace(Settings.load(db=url))
     key = create_key(workspace, "erp", "viewer", "test")
     workspace.close()
-    port = _free_port()
-    env = {**os.environ, "TIERGATE_HOME": str(tmp_path)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tiergate", "serve", "--port", str(port), "--db", url],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:  # until it listens, or it ended, or a minute went by
-            try:
-                status = httpx2.get(f"{base}/v1/status")
-                break
-            except httpx2.ConnectError:
-                assert server.poll() is None, server.stderr.read() if server.stderr else ""
-                assert time.monotonic() < deadline, "tiergate serve did not listen in 60 s"
-                time.sleep(0.1)
+    with serving(url, tmp_path) as base:
+        status = httpx2.get(f"{base}/v1/status")
         assert status.json()["database"]["reachable"] is True
         headers = {"Authorization": f"Bearer {key}"}
         tiers = httpx2.get(f"{base}/v1/tiers", headers=headers, params={"as_of": "2025-03-01"})
         assert tiers.status_code == 200
         assert any(c["country"] == "CN" for c in tiers.json()["countries"])
         assert httpx2.get(f"{base}/v1/tiers").status_code == 401
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if server.stderr is not None:
-            server.stderr.close()
 
 
 def test_serve_refuses_to_start_without_a_ledger(tmp_path: Path) -> None:

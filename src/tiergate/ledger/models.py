@@ -252,6 +252,20 @@ class ApiKeyRow(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class WebSessionRow(Base):
+    """A browser signed in to the web pages: the SHA-256 of its cookie's token, the key it
+    signed in with, the token its forms send back, and when the session ends."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_name: Mapped[str] = mapped_column(String(200))
+    form_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[str] = mapped_column(String(40))
+
+
 # The tables read and written in bulk, as Core tables.
 COMMITTED = Base.metadata.tables["committed_lines"]
 USAGE = Base.metadata.tables["allowance_usage"]

@@ -31,7 +31,7 @@ from sqlalchemy.pool import QueuePool
 from tiergate.errors import TiergateError
 from tiergate.home import default_ledger_path, tiergate_home
 
-HEAD = "0009"
+HEAD = "0010"
 # Any fixed 64-bit number: the advisory lock all PostgreSQL committers take.
 _PG_LOCK = 7_302_861_905
 

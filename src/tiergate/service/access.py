@@ -122,6 +122,10 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
+# The bodies of the web pages' forms.
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 async def unique_keys(request: Request) -> None:
     """Refuse a JSON body that gives a key twice, as tiergate refuses such a book: the body's
     model would keep the last one silently. (A book sent to a check is read by the book
@@ -129,6 +133,8 @@ async def unique_keys(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or route.body_field is None:
         return
+    if request.headers.get("content-type", "").startswith(_FORMS):
+        return  # a page's form: fields given twice are the form reader's to refuse
     try:
         json.loads(await request.body(), object_pairs_hook=object_without_duplicates)
     except InputError as error:

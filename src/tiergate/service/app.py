@@ -60,6 +60,7 @@ from tiergate.service.models import (
     ViewQuery,
     day,
 )
+from tiergate.service.pages import add_pages
 from tiergate.service.problems import PROBLEMS, Problem, handle_errors
 from tiergate.workflow import Workspace
 
@@ -308,6 +309,7 @@ def create_app(
     admin = Depends(caller(Role.ADMIN))
     _records(app, workspace, turns, viewer, officer)
     _keys(app, workspace, turns, admin)
+    add_pages(app, workspace, turns, ledger, limits)
     return app
 
 

@@ -77,6 +77,21 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def status_of(error: TiergateError) -> int:
+    """The HTTP status of a tiergate error: the request's fault (4xx), or the ledger's
+    database unusable (503: missing, not migrated, unreachable), or tiergate's (500)."""
+    if isinstance(error, InputError | OverlayError):
+        return 422
+    if isinstance(error, UsageError):
+        return 400
+    if isinstance(error, NotRecorded):
+        return 404
+    if isinstance(error, RecordConflict):
+        return 409
+    log.error("request failed: %s", error)
+    return 503 if isinstance(error, LedgerError) else 500
+
+
 def handle_errors(app: FastAPI) -> None:
     """Every error as a problem details document."""
 
@@ -110,17 +125,7 @@ def handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(TiergateError)
     async def _tiergate(_: Request, error: TiergateError) -> Response:
-        if isinstance(error, InputError | OverlayError):
-            return problem(422, str(error))
-        if isinstance(error, UsageError):
-            return problem(400, str(error))
-        if isinstance(error, NotRecorded):
-            return problem(404, str(error))
-        if isinstance(error, RecordConflict):
-            return problem(409, str(error))
-        log.error("request failed: %s", error)
-        # The ledger's database unusable (missing, not migrated, unreachable), or a fault.
-        return problem(503 if isinstance(error, LedgerError) else 500, str(error))
+        return problem(status_of(error), str(error))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> Response:

@@ -1,0 +1,224 @@
+"""The web pages, served by the same process as the API and calling the same workflow.
+
+A browser signs in with an API key (`/sign-in`) and gets a session: a random token in a
+cookie (`HttpOnly`, `Secure`, `SameSite=Strict`) of which the ledger keeps the SHA-256
+(`Ledger.open_session`). Every form sends back the session's form token, and a form that
+does not is refused: another site cannot make a signed-in browser release a hold. The sign-in
+form itself carries a token set in a cookie when the form was shown. Roles are the API's: a
+viewer sees the holds queue, an officer also releases and rejects holds. The pages are
+rendered here (Jinja2, escaping every value); their stylesheet and script are tiergate's own,
+bundled with the package, and nothing is fetched from elsewhere.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from tiergate import __version__
+from tiergate.errors import TiergateError
+from tiergate.keys import HoldStatus, Role
+from tiergate.ledger.api_keys import WebSession
+from tiergate.service.access import RateLimits, Turns
+from tiergate.service.problems import Problem, status_of
+
+if TYPE_CHECKING:
+    from tiergate.ledger.ledger import Ledger
+    from tiergate.workflow import Workspace
+
+WEB = Path(__file__).parent / "web"
+# The cookie that holds a session's token, and the one the sign-in form's token is set in.
+SESSION_COOKIE = "tiergate_session"
+SIGN_IN_COOKIE = "tiergate_sign_in"
+# How long a session lasts.
+SESSION_HOURS = 8.0
+# What every page may load: only what this server sends.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class SignedOut(Exception):
+    """A page needs a session, and the browser has none (or it ended)."""
+
+
+def add_pages(
+    app: FastAPI,
+    workspace: Workspace,
+    turns: Turns,
+    ledger: Callable[[], Ledger],
+    limits: RateLimits,
+) -> None:
+    """The web pages on `app`, over the same workspace, turns and rate limits as the API."""
+    from tiergate.workflow import records
+
+    environment = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=True)
+    templates = Jinja2Templates(env=environment)
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+
+    def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+        values.setdefault("session", None)
+        shown: HTMLResponse = templates.TemplateResponse(
+            request,
+            name,
+            {"version": __version__, **values},
+            status_code=status,
+            headers=HEADERS,
+        )
+        return shown
+
+    async def signed_in(request: Request) -> WebSession:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            raise SignedOut
+        found = await turns.run(lambda: ledger().session_named_by(token))
+        if found is None:
+            raise SignedOut
+        if limits.wait(found.key.name):
+            raise Problem(429, f"the key `{found.key.name}` made too many requests: wait")
+        return found
+
+    def checked_form(session: WebSession, given: str) -> None:
+        if not secrets.compare_digest(session.form_token.encode(), given.encode()):
+            raise Problem(403, "the form was not sent from this site's page: open it again")
+
+    async def as_signed_in(
+        request: Request, work: Callable[[WebSession], Awaitable[Response]]
+    ) -> Response:
+        """`work` for the signed-in browser, its errors shown as a page."""
+        try:
+            session = await signed_in(request)
+        except SignedOut:
+            return RedirectResponse("/sign-in", status_code=303)
+        try:
+            return await work(session)
+        except Problem as error:
+            return page(request, "error.html", error.status, session=session, error=error.detail)
+        except TiergateError as error:
+            found = status_of(error)
+            return page(request, "error.html", found, session=session, error=str(error))
+
+    @app.get("/", include_in_schema=False)
+    async def home(request: Request) -> Response:
+        target = "/holds" if request.cookies.get(SESSION_COOKIE) else "/sign-in"
+        return RedirectResponse(target, status_code=303)
+
+    @app.get("/sign-in", include_in_schema=False)
+    async def sign_in_form(request: Request) -> Response:
+        form_token = secrets.token_urlsafe(32)
+        shown = page(request, "sign_in.html", form_token=form_token, error=None)
+        shown.set_cookie(SIGN_IN_COOKIE, form_token, max_age=3600, **_cookie())
+        return shown
+
+    @app.post("/sign-in", include_in_schema=False)
+    async def sign_in(
+        request: Request,
+        key: Annotated[str, Form(max_length=200)],
+        form_token: Annotated[str, Form(max_length=200)],
+    ) -> Response:
+        expected = request.cookies.get(SIGN_IN_COOKIE, "")
+        if not expected or not secrets.compare_digest(expected.encode(), form_token.encode()):
+            return page(
+                request,
+                "sign_in.html",
+                403,
+                form_token="",
+                error="the sign-in form was not sent from this site's page: open it again",
+            )
+        opened = await turns.run(lambda: ledger().open_session(key.strip(), SESSION_HOURS))
+        if opened is None:
+            return page(
+                request,
+                "sign_in.html",
+                401,
+                form_token=form_token,
+                error="that is not an API key of this service, or it was revoked",
+            )
+        token, _ = opened
+        done = RedirectResponse("/holds", status_code=303)
+        done.set_cookie(SESSION_COOKIE, token, max_age=int(SESSION_HOURS * 3600), **_cookie())
+        done.delete_cookie(SIGN_IN_COOKIE, **_cookie())
+        return done
+
+    @app.post("/sign-out", include_in_schema=False)
+    async def sign_out(
+        request: Request, form_token: Annotated[str, Form(max_length=200)]
+    ) -> Response:
+        async def work(session: WebSession) -> Response:
+            checked_form(session, form_token)
+            token = request.cookies[SESSION_COOKIE]
+            await turns.run(lambda: ledger().close_session(token))
+            done = RedirectResponse("/sign-in", status_code=303)
+            done.delete_cookie(SESSION_COOKIE, **_cookie())
+            return done
+
+        return await as_signed_in(request, work)
+
+    @app.get("/holds", include_in_schema=False)
+    async def holds_page(request: Request) -> Response:
+        async def work(session: WebSession) -> Response:
+            found = await turns.run(lambda: records.holds(workspace), long=True)
+            return page(
+                request,
+                "holds.html",
+                session=session,
+                holds=found,
+                decides=session.key.role.allows(Role.OFFICER),
+            )
+
+        return await as_signed_in(request, work)
+
+    async def decide(
+        request: Request, hold_id: int, status: HoldStatus, form_token: str, reason: str
+    ) -> Response:
+        async def work(session: WebSession) -> Response:
+            checked_form(session, form_token)
+            if not session.key.role.allows(Role.OFFICER):
+                raise Problem(
+                    403,
+                    f"the key `{session.key.name}` is a {session.key.role.value} key: "
+                    "only officers release or reject holds",
+                )
+            if not reason.strip():
+                raise Problem(400, "say why: a decision on a hold needs a reason")
+            by = session.key.name
+            await turns.run(lambda: records.decide_hold(workspace, hold_id, status, by, reason))
+            return RedirectResponse("/holds", status_code=303)
+
+        return await as_signed_in(request, work)
+
+    @app.post("/holds/{hold_id}/release", include_in_schema=False)
+    async def release(
+        request: Request,
+        hold_id: int,
+        form_token: Annotated[str, Form(max_length=200)],
+        reason: Annotated[str, Form(max_length=2000)] = "",
+    ) -> Response:
+        return await decide(request, hold_id, HoldStatus.RELEASED, form_token, reason)
+
+    @app.post("/holds/{hold_id}/reject", include_in_schema=False)
+    async def reject(
+        request: Request,
+        hold_id: int,
+        form_token: Annotated[str, Form(max_length=200)],
+        reason: Annotated[str, Form(max_length=2000)] = "",
+    ) -> Response:
+        return await decide(request, hold_id, HoldStatus.REJECTED, form_token, reason)
+
+
+def _cookie() -> dict[str, Any]:
+    """A cookie only this site's pages send, only over HTTPS (browsers count loopback as
+    secure), and no script can read."""
+    return {"httponly": True, "secure": True, "samesite": "strict", "path": "/"}

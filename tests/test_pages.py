@@ -1,0 +1,248 @@
+"""The web pages: sign-in and sessions (cookie flags, the ledger keeping only hashes, forms
+refused without their token, a revoked key's session ended), the holds queue by role, and
+the same driven in a real browser (Debian's Chromium, through Playwright) against a served
+process. Screenshots of the browser tests are written to `artefacts/browser/`."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import ROOT, chromium, serving
+from starlette.testclient import TestClient
+
+from tiergate.keys import Role
+from tiergate.ledger.ledger import Ledger
+from tiergate.service.app import create_app
+from tiergate.service.pages import SESSION_COOKIE
+from tiergate.workflow import Settings, Workspace
+from tiergate.workflow.service import create_key, revoke_key
+
+HELD = {
+    "shipments": [
+        {
+            "shipment_id": "H1",
+            "date": "2025-06-01",
+            "destination": "China",
+            "lines": [
+                {"line_id": "1", "item": "H20", "quantity": 100},
+                {"line_id": "2", "item": "H20", "quantity": 100},
+            ],
+        }
+    ]
+}
+ARTEFACTS = ROOT / "artefacts" / "browser"
+
+
+class Site:
+    """The service over a new ledger with a key of each role, and two lines held."""
+
+    def __init__(self, url: str) -> None:
+        Ledger(url).upgrade()
+        self.url = url
+        self.workspace = Workspace(Settings.load(db=url))
+        self.keys = {
+            role: create_key(self.workspace, f"{role.value}-key", role.value, "test")
+            for role in Role
+        }
+        # Secure cookies go back only over HTTPS: the test client says it is.
+        self.client = TestClient(create_app(self.workspace), base_url="https://testserver")
+        checked = self.client.post(
+            "/v1/check",
+            headers={"Authorization": f"Bearer {self.keys[Role.ANALYST]}"},
+            params={"screen": "false"},
+            json=HELD,
+        )
+        assert [line["outcome"] for line in checked.json()["lines"]] == ["HOLD", "HOLD"]
+
+    def sign_in(self, role: Role) -> str:
+        """Sign the client in with `role`'s key; the holds page's form token."""
+        self.client.cookies.clear()
+        form = self.client.get("/sign-in")
+        token = _form_token(form.text)
+        signed = self.client.post(
+            "/sign-in", data={"key": self.keys[role], "form_token": token}, follow_redirects=False
+        )
+        assert signed.status_code == 303, signed.text
+        assert signed.headers["location"] == "/holds"
+        return _form_token(self.client.get("/holds").text)
+
+    def hold_statuses(self) -> list[str]:
+        return [
+            h["status"] for h in self.client.get("/v1/holds", headers=self.bearer()).json()["holds"]
+        ]
+
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[Role.VIEWER]}"}
+
+
+def _form_token(page: str) -> str:
+    found = re.search(r'name="form_token" value="([^"]*)"', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+@pytest.fixture
+def site(url: str) -> Iterator[Site]:
+    found = Site(url)
+    yield found
+    found.client.close()
+    found.workspace.close()
+
+
+def test_a_page_needs_a_session_and_a_session_needs_a_key(site: Site) -> None:
+    away = site.client.get("/holds", follow_redirects=False)
+    assert (away.status_code, away.headers["location"]) == (303, "/sign-in")
+    form = site.client.get("/sign-in")
+    assert form.status_code == 200
+    assert "default-src 'self'" in form.headers["content-security-policy"]
+    token = _form_token(form.text)
+    wrong = site.client.post("/sign-in", data={"key": "tg_not-a-key", "form_token": token})
+    assert wrong.status_code == 401
+    assert "not an API key of this service" in wrong.text
+    site.client.cookies.clear()  # the sign-in form's own cookie gone: a form from elsewhere
+    forged = site.client.post("/sign-in", data={"key": site.keys[Role.VIEWER], "form_token": token})
+    assert forged.status_code == 403
+    assert SESSION_COOKIE not in site.client.cookies
+
+
+def test_a_session_cookie_is_secure_and_the_ledger_keeps_only_its_hash(site: Site) -> None:
+    form = site.client.get("/sign-in")
+    signed = site.client.post(
+        "/sign-in",
+        data={"key": site.keys[Role.OFFICER], "form_token": _form_token(form.text)},
+        follow_redirects=False,
+    )
+    cookie = next(
+        value
+        for name, value in signed.headers.multi_items()
+        if name == "set-cookie" and value.startswith(SESSION_COOKIE)
+    )
+    flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "secure", "samesite=strict", "path=/"} <= flags
+    token = site.client.cookies[SESSION_COOKIE]
+    engine = sa.create_engine(site.url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT token_hash, key_name FROM web_sessions")).all()
+        stored = " ".join(
+            str(v) for row in connection.execute(sa.text("SELECT * FROM web_sessions")) for v in row
+        )
+        actions = connection.execute(sa.text("SELECT actor, action FROM audit_log")).all()
+    engine.dispose()
+    assert rows == [(hashlib.sha256(token.encode()).hexdigest(), "officer-key")]
+    assert token not in stored
+    assert ("officer-key", "session.open") in [tuple(a) for a in actions]
+
+
+def test_an_officer_decides_a_hold_on_the_page_and_a_viewer_may_not(site: Site) -> None:
+    form_token = site.sign_in(Role.VIEWER)
+    page = site.client.get("/holds").text
+    assert "H1 / 1" in page
+    assert "Release" not in page
+    refused = site.client.post("/holds/1/release", data={"form_token": form_token, "reason": "ok"})
+    assert refused.status_code == 403
+    assert "only officers release or reject holds" in refused.text
+    form_token = site.sign_in(Role.OFFICER)
+    forged = site.client.post("/holds/1/release", data={"form_token": "x" * 43, "reason": "ok"})
+    assert forged.status_code == 403
+    assert "not sent from this site's page" in html.unescape(forged.text)
+    assert site.hold_statuses() == ["open", "open"]
+    unsaid = site.client.post("/holds/1/release", data={"form_token": form_token, "reason": " "})
+    assert unsaid.status_code == 400
+    released = site.client.post(
+        "/holds/1/release", data={"form_token": form_token, "reason": "end user verified"}
+    )
+    assert released.status_code == 200  # the queue again, after the redirect
+    rejected = site.client.post(
+        "/holds/2/reject", data={"form_token": form_token, "reason": "diversion red flags"}
+    )
+    assert rejected.status_code == 200
+    assert site.hold_statuses() == ["released", "rejected"]
+    again = site.client.post("/holds/1/reject", data={"form_token": form_token, "reason": "no"})
+    assert again.status_code == 409
+    assert "already released" in again.text
+
+
+def test_revoking_a_key_or_signing_out_ends_its_sessions(site: Site) -> None:
+    form_token = site.sign_in(Role.OFFICER)
+    assert site.client.get("/holds").status_code == 200
+    out = site.client.post("/sign-out", data={"form_token": form_token}, follow_redirects=False)
+    assert (out.status_code, out.headers["location"]) == (303, "/sign-in")
+    away = site.client.get("/holds", follow_redirects=False)
+    assert away.status_code == 303
+    site.sign_in(Role.OFFICER)
+    revoke_key(site.workspace, "officer-key", "test")
+    away = site.client.get("/holds", follow_redirects=False)
+    assert (away.status_code, away.headers["location"]) == (303, "/sign-in")
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    found = chromium()
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Chromium for the browser tests: `.ci/run` installs it")
+        pytest.skip("the browser tests need Chromium: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=found)
+        yield launched
+        launched.close()
+
+
+def test_in_a_browser_an_officer_releases_a_hold_and_a_viewer_cannot(
+    url: str, tmp_path: Path, browser: object
+) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    site = Site(url)
+    site.client.close()
+    site.workspace.close()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    backend = url.split(":", 1)[0]
+    with serving(url, tmp_path) as base:
+        viewer = browser.new_page()
+        viewer.goto(f"{base}/holds")
+        expect(viewer).to_have_url(f"{base}/sign-in")
+        viewer.fill("#key", site.keys[Role.VIEWER])
+        viewer.click("button[type=submit]")
+        expect(viewer.get_by_test_id("signed-in-as")).to_have_text("viewer-key · viewer")
+        expect(viewer.locator("tr[data-hold]")).to_have_count(2)
+        expect(viewer.get_by_role("button", name="Release")).to_have_count(0)
+        viewer.screenshot(path=ARTEFACTS / f"holds-viewer-{backend}.png", full_page=True)
+        # The page offers the viewer no button; a form sent anyway is refused.
+        status = viewer.evaluate(
+            """async () => {
+                const form = new FormData();
+                form.set("form_token", document.querySelector("[name=form_token]").value);
+                form.set("reason", "viewer tries");
+                const answer = await fetch("/holds/1/release", {method: "POST", body: form});
+                return answer.status;
+            }"""
+        )
+        assert status == 403
+
+        officer = browser.new_context().new_page()
+        officer.goto(f"{base}/sign-in")
+        officer.fill("#key", site.keys[Role.OFFICER])
+        officer.click("button[type=submit]")
+        first = officer.locator("tr[data-hold='1']")
+        expect(first).to_have_attribute("data-status", "open")
+        first.get_by_role("textbox").fill("end user verified on site")
+        first.get_by_role("button", name="Release").click()
+        expect(officer.locator("tr[data-hold='1']")).to_have_attribute("data-status", "released")
+        expect(first).to_contain_text("licence required for H20-class chips to China")
+        expect(officer.locator("tr[data-hold='1']")).to_contain_text(
+            "officer-key: end user verified on site"
+        )
+        officer.screenshot(path=ARTEFACTS / f"holds-officer-{backend}.png", full_page=True)
+        viewer.reload()
+        expect(viewer.locator("tr[data-hold='1']")).to_have_attribute("data-status", "released")
