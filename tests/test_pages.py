@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import ROOT, chromium, serving
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from starlette.testclient import TestClient
 
 from tiergate.keys import Role
@@ -183,14 +184,12 @@ def test_revoking_a_key_or_signing_out_ends_its_sessions(site: Site) -> None:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     found = chromium()
     if found is None:
         if os.environ.get("CI"):
             pytest.fail("CI needs Chromium for the browser tests: `.ci/run` installs it")
         pytest.skip("the browser tests need Chromium: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=found)
         yield launched
@@ -198,11 +197,8 @@ def browser() -> Iterator[object]:
 
 
 def test_in_a_browser_an_officer_releases_a_hold_and_a_viewer_cannot(
-    url: str, tmp_path: Path, browser: object
+    url: str, tmp_path: Path, browser: Browser
 ) -> None:
-    from playwright.sync_api import Browser, expect
-
-    assert isinstance(browser, Browser)
     site = Site(url)
     site.client.close()
     site.workspace.close()
@@ -246,3 +242,61 @@ def test_in_a_browser_an_officer_releases_a_hold_and_a_viewer_cannot(
         officer.screenshot(path=ARTEFACTS / f"holds-officer-{backend}.png", full_page=True)
         viewer.reload()
         expect(viewer.locator("tr[data-hold='1']")).to_have_attribute("data-status", "released")
+
+
+def _signed_in(browser: Browser, base: str, key: str) -> Page:
+    page = browser.new_context().new_page()
+    page.goto(f"{base}/sign-in")
+    page.fill("#key", key)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{base}/holds")
+    return page
+
+
+def test_in_a_browser_the_map_shows_a_tier_2_country_change_on_2025_05_15_as_written(
+    url: str, tmp_path: Path, browser: Browser
+) -> None:
+    site = Site(url)
+    site.client.close()
+    site.workspace.close()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with serving(url, tmp_path) as base:
+        page = _signed_in(browser, base, site.keys[Role.VIEWER])
+        page.get_by_role("link", name="Tier map").click()
+        shown = page.locator("#tier-map")
+        mexico = page.locator("[data-country=MX]")
+        expect(shown).to_have_attribute("data-shown", re.compile(r"/enforced/"))
+        page.get_by_label("as written").check()
+        for day, tier in (("2025-05-14", "unrestricted"), ("2025-05-16", "restricted")):
+            page.fill("#map-date", day)
+            page.dispatch_event("#map-date", "change")
+            expect(shown).to_have_attribute("data-shown", f"{day}/written/3A090.a")
+            expect(mexico).to_have_attribute("data-tier", tier)
+        mexico.click()
+        panel = page.locator("#map-country")
+        expect(panel).to_contain_text("Mexico (MX)")
+        expect(panel).to_contain_text("diffusion.tier2")
+        expect(panel.locator("[data-fact='licence exception']")).to_have_text("LPP")
+        page.screenshot(path=ARTEFACTS / f"map-written-{url.split(':', 1)[0]}.png", full_page=True)
+        page.get_by_label("as enforced").check()  # the AI Diffusion rule was never enforced
+        expect(shown).to_have_attribute("data-shown", "2025-05-16/enforced/3A090.a")
+        expect(mexico).to_have_attribute("data-tier", "unrestricted")
+
+
+def test_the_maps_data_needs_a_session_and_says_what_is_wrong(site: Site) -> None:
+    signed_out = site.client.get("/data/tiers", params={"as_of": "2025-05-16"})
+    assert signed_out.status_code == 401
+    assert signed_out.headers["content-type"] == "application/problem+json"
+    site.sign_in(Role.VIEWER)
+    found = site.client.get("/data/tiers", params={"as_of": "2025-05-16", "view": "written"})
+    assert found.status_code == 200
+    body = found.json()
+    mexico = next(row for row in body["countries"] if row["country"] == "MX")
+    assert mexico["tier"] == "restricted"
+    assert body["rules"]["diffusion.tier2"]["citation"].startswith("90 FR 4544")
+    assert "2025-05-15" in body["change_dates"]
+    early = site.client.get("/data/tiers", params={"as_of": "2019-01-01"})
+    assert early.status_code == 400
+    assert "2019-01-01" in early.json()["detail"]
+    world = site.client.get("/static/world.json").json()
+    assert {"MX", "CN", "SG", "MO"} <= set(world["shapes"]) | set(world["dots"])

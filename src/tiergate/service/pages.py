@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
@@ -28,7 +29,9 @@ from tiergate.errors import TiergateError
 from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import WebSession
 from tiergate.service.access import RateLimits, Turns
-from tiergate.service.problems import Problem, status_of
+from tiergate.service.models import AsOf, ViewQuery, day
+from tiergate.service.problems import Problem, problem, status_of
+from tiergate.terms import View
 
 if TYPE_CHECKING:
     from tiergate.ledger.ledger import Ledger
@@ -62,7 +65,7 @@ def add_pages(
     limits: RateLimits,
 ) -> None:
     """The web pages on `app`, over the same workspace, turns and rate limits as the API."""
-    from tiergate.workflow import records
+    from tiergate.workflow import records, reference
 
     environment = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=True)
     templates = Jinja2Templates(env=environment)
@@ -95,19 +98,29 @@ def add_pages(
             raise Problem(403, "the form was not sent from this site's page: open it again")
 
     async def as_signed_in(
-        request: Request, work: Callable[[WebSession], Awaitable[Response]]
+        request: Request,
+        work: Callable[[WebSession], Awaitable[Response]],
+        *,
+        data: bool = False,
     ) -> Response:
-        """`work` for the signed-in browser, its errors shown as a page."""
+        """`work` for the signed-in browser, its errors shown as a page (as problem
+        details for a page's `data` request)."""
         try:
             session = await signed_in(request)
         except SignedOut:
+            if data:
+                return problem(401, "the session ended: sign in again")
             return RedirectResponse("/sign-in", status_code=303)
         try:
             return await work(session)
         except Problem as error:
+            if data:
+                return problem(error.status, error.detail)
             return page(request, "error.html", error.status, session=session, error=error.detail)
         except TiergateError as error:
             found = status_of(error)
+            if data:
+                return problem(found, str(error))
             return page(request, "error.html", found, session=session, error=str(error))
 
     @app.get("/", include_in_schema=False)
@@ -179,6 +192,34 @@ def add_pages(
             )
 
         return await as_signed_in(request, work)
+
+    @app.get("/map", include_in_schema=False)
+    async def map_page(request: Request) -> Response:
+        async def work(session: WebSession) -> Response:
+            return page(request, "map.html", session=session, today=date.today().isoformat())
+
+        return await as_signed_in(request, work)
+
+    @app.get("/data/tiers", include_in_schema=False)
+    async def tiers_data(
+        request: Request,
+        as_of: AsOf = None,
+        view: ViewQuery = View.ENFORCED,
+        item: Annotated[str | None, Query(min_length=1)] = None,
+    ) -> Response:
+        """`GET /v1/tiers` with the rules in force, for the map (a session, not a key)."""
+
+        async def work(_: WebSession) -> Response:
+            on = day(as_of, "query.as_of") or date.today()
+
+            def both() -> dict[str, Any]:
+                found = reference.tiers(workspace, on, view, item)
+                in_force = reference.rules(workspace, on, view)["in_force"]
+                return {**found, "rules": {rule["id"]: rule for rule in in_force}}
+
+            return JSONResponse(await turns.run(both), headers=HEADERS)
+
+        return await as_signed_in(request, work, data=True)
 
     async def decide(
         request: Request, hold_id: int, status: HoldStatus, form_token: str, reason: str
