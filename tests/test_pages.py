@@ -300,3 +300,84 @@ def test_the_maps_data_needs_a_session_and_says_what_is_wrong(site: Site) -> Non
     assert "2019-01-01" in early.json()["detail"]
     world = site.client.get("/static/world.json").json()
     assert {"MX", "CN", "SG", "MO"} <= set(world["shapes"]) | set(world["dots"])
+
+
+EXAMPLE = ROOT / "examples" / "mixed_book.csv"
+
+
+def test_an_analyst_checks_a_line_given_in_the_form_and_a_viewer_may_not(site: Site) -> None:
+    line = {
+        "item": "H100 SXM",
+        "quantity": "8",
+        "destination": "Germany",
+        "ship_date": "2026-02-01",
+    }
+    form_token = site.sign_in(Role.VIEWER)
+    refused = site.client.post("/check", data={"form_token": form_token, **line})
+    assert refused.status_code == 403
+    assert "analysts and officers check shipments" in html.unescape(refused.text)
+    form_token = site.sign_in(Role.ANALYST)
+    unsaid = site.client.post("/check", data={"form_token": form_token, "item": "H100 SXM"})
+    assert unsaid.status_code == 400
+    assert "give the line's quantity, destination" in html.unescape(unsaid.text)
+    shown = site.client.post("/check", data={"form_token": form_token, **line})
+    assert shown.status_code == 200
+    assert re.findall(r'<tbody class="line" data-outcome="([A-Z_]+)"', shown.text) == ["NLR"]
+    audit = site.client.get("/v1/audit", headers=site.bearer()).json()["audit"]
+    assert [e["actor"] for e in audit if e["action"] == "check"][-1] == "analyst-key"
+    bad = site.client.post("/check", data={"form_token": form_token, **line, "quantity": "many"})
+    assert re.findall(r'data-outcome="([A-Z_]+)"', bad.text)[:1] == ["INDETERMINATE"]
+
+
+def test_the_check_page_gives_the_report_of_an_uploaded_book(site: Site) -> None:
+    form_token = site.sign_in(Role.ANALYST)
+    raw = EXAMPLE.read_bytes()
+    made = site.client.post(
+        "/check",
+        data={"form_token": form_token, "want": "report", "as_of": "2025-06-01"},
+        files={"book": ("mixed_book.csv", raw, "text/csv")},
+    )
+    assert made.status_code == 200
+    assert made.headers["content-disposition"].startswith('attachment; filename="tiergate-report-')
+    assert hashlib.sha256(raw).hexdigest() in made.text
+    lines_in_file = sum(1 for row in raw.decode().splitlines()[1:] if row.strip())
+    assert len(re.findall(r'<tr data-outcome="', made.text)) == lines_in_file
+
+
+def test_in_a_browser_an_analyst_uploads_the_example_book_filters_and_downloads_the_report(
+    url: str, tmp_path: Path, browser: Browser
+) -> None:
+    site = Site(url)
+    site.client.close()
+    site.workspace.close()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    lines_in_file = sum(1 for row in EXAMPLE.read_text().splitlines()[1:] if row.strip())
+    with serving(url, tmp_path) as base:
+        page = _signed_in(browser, base, site.keys[Role.ANALYST])
+        page.get_by_role("link", name="Check").click()
+        page.set_input_files("#book", EXAMPLE)
+        page.fill("input[name=as_of]", "2025-06-01")
+        page.get_by_role("button", name="Check", exact=True).click()
+        expect(page.locator("h1")).to_have_text("Results: mixed_book.csv")
+        expect(page.locator("[data-count=lines_in]")).to_have_text(str(lines_in_file))
+        expect(page.locator("tbody.line")).to_have_count(lines_in_file)
+        prohibited = int(page.locator("[data-count=PROHIBITED]").inner_text())
+        assert prohibited > 0
+        page.select_option("#filter-outcome", "PROHIBITED")
+        expect(page.locator("tbody.line:visible")).to_have_count(prohibited)
+        expect(page.locator("#filter-shown")).to_have_text(
+            f"{prohibited} of {lines_in_file} lines shown"
+        )
+        first = page.locator("tbody.line:visible").first
+        first.get_by_text("Reasons and citations").click()
+        expect(first.locator("cite").first).to_be_visible()
+        page.screenshot(path=ARTEFACTS / f"results-{url.split(':', 1)[0]}.png", full_page=True)
+        page.get_by_role("link", name="Check another").click()
+        page.set_input_files("#book", EXAMPLE)
+        with page.expect_download() as downloading:
+            page.get_by_role("button", name="Check and download the report").click()
+        saved = tmp_path / "report.html"
+        downloading.value.save_as(saved)
+        report = saved.read_text(encoding="utf-8")
+        assert hashlib.sha256(EXAMPLE.read_bytes()).hexdigest() in report
+        assert report.count('<tr data-outcome="') == lines_in_file

@@ -41,6 +41,7 @@ app = typer.Typer(
 # The order of `tiergate --help`.
 for command in (
     checking.check,
+    checking.report,
     impact.diff,
     reference.classify,
     reference.tiers,

@@ -457,3 +457,67 @@ def suppressions(out: Output, db: DbOption = None) -> None:
         return
     columns = ("id", "party", "country", "entry_id", "status", "by", "at", "reason")
     out.table(table_of("suppressions", columns, rows))
+
+
+def report(
+    file: Annotated[
+        Path,
+        typer.Argument(help="Shipments book: .csv (one row per line), .json or .parquet."),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Where to write the report (.html)."),
+    ],
+    as_of: AsOf = None,
+    view: ViewOption = View.ENFORCED,
+    country_allocation_tpp: CountryAllocationOption = None,
+    no_screen: NoScreen = False,
+    match_threshold: MatchThreshold = None,
+    potential_threshold: PotentialThreshold = None,
+    no_reserve: NoReserve = False,
+    db: DbOption = None,
+    actor: Annotated[
+        str, typer.Option("--actor", help="Who is checking, for the audit trail.")
+    ] = "cli",
+) -> None:
+    """Check a shipments book and write its determination report: one self-contained HTML
+    file with the summary, charts, a map of the destinations, every line with its reasons
+    and citations, the data editions and the input's SHA-256, fit to file as a record.
+
+    Example: tiergate report examples/korea_ai_computing_centre.csv --output report.html
+
+    The check is the one `tiergate check` makes (audited when there is a ledger).
+
+    Exit status: 0 every line may ship, 3 some line may not ship as is, 2 unusable input,
+    1 internal error (a fault in tiergate: please report it).
+    """
+    from tiergate import reporting
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--output `{output}` must name an .html file")
+    if not output.parent.is_dir():
+        raise UsageError(f"--output `{output}`: the folder `{output.parent}` does not exist")
+    if output.resolve() == file.resolve():
+        raise UsageError(f"--output `{output}` is the book itself: name another file")
+    place = workspace(
+        db=db,
+        match_threshold=match_threshold,
+        potential_threshold=potential_threshold,
+        country_allocation_tpp=country_allocation_tpp,
+    )
+    checked = place.check(
+        file,
+        as_of=parse_day(as_of, "--as-of"),
+        view=view,
+        screen=not no_screen,
+        reserve=not no_reserve,
+        actor=actor,
+    )
+    source = reporting.Source(file.name, checked.input_hash, reporting.now())
+    reporting.write(checked.report, source, output)
+    summary = checked.report.summary
+    note(
+        f"report written to {output}: {summary.lines_out} lines, {summary.may_ship} may ship, "
+        f"{summary.may_not_ship} may not ship as they are"
+    )
+    raise typer.Exit(checked.report.exit_code)

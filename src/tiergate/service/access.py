@@ -35,6 +35,10 @@ class Checker:
     commit: bool
 
 
+# A body up to this many bytes (a few hundred lines, some milliseconds) is short work.
+SHORT_BODY = 64 * 1024
+
+
 class Turns:
     """One piece of work at a time on the workspace's engine and ledger, in the order asked.
 

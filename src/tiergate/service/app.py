@@ -30,6 +30,7 @@ from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import ApiKey
 from tiergate.rulebook import View, default_rulebook
 from tiergate.service.access import (
+    SHORT_BODY,
     Checker,
     RateLimits,
     Turns,
@@ -76,9 +77,6 @@ MAX_BODY = 64 * 1024 * 1024
 RATE = 100.0
 # An uploaded book's text is answered this many characters at a time.
 _PIECE = 1 << 20
-# A body up to this many bytes is checked on the event loop's thread (`access.Turns`): a
-# few hundred lines, some milliseconds.
-SHORT_BODY = 64 * 1024
 
 
 def _pieces(text: str) -> Iterator[bytes]:
@@ -309,7 +307,7 @@ def create_app(
     admin = Depends(caller(Role.ADMIN))
     _records(app, workspace, turns, viewer, officer)
     _keys(app, workspace, turns, admin)
-    add_pages(app, workspace, turns, ledger, limits)
+    add_pages(app, workspace, turns, ledger, limits, max_body)
     return app
 
 

@@ -12,23 +12,24 @@ bundled with the package, and nothing is fetched from elsewhere.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import FastAPI, Form, Query, Request
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from tiergate import __version__
+from tiergate import __version__, reporting
 from tiergate.errors import TiergateError
 from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import WebSession
-from tiergate.service.access import RateLimits, Turns
+from tiergate.service.access import SHORT_BODY, RateLimits, Turns
 from tiergate.service.models import AsOf, ViewQuery, day
 from tiergate.service.problems import Problem, problem, status_of
 from tiergate.terms import View
@@ -63,8 +64,10 @@ def add_pages(
     turns: Turns,
     ledger: Callable[[], Ledger],
     limits: RateLimits,
+    max_body: int,
 ) -> None:
-    """The web pages on `app`, over the same workspace, turns and rate limits as the API."""
+    """The web pages on `app`, over the same workspace, turns and rate limits as the API,
+    taking an uploaded book of at most `max_body` bytes."""
     from tiergate.workflow import records, reference
 
     environment = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=True)
@@ -221,6 +224,81 @@ def add_pages(
 
         return await as_signed_in(request, work, data=True)
 
+    @app.get("/check", include_in_schema=False)
+    async def check_form(request: Request) -> Response:
+        async def work(session: WebSession) -> Response:
+            return page(request, "check.html", session=session, today=date.today().isoformat())
+
+        return await as_signed_in(request, work)
+
+    @app.post("/check", include_in_schema=False)
+    async def check_page(
+        request: Request,
+        form_token: Annotated[str, Form(max_length=200)],
+        book: Annotated[UploadFile | None, File()] = None,
+        as_of: Annotated[str, Form(max_length=20)] = "",
+        view: Annotated[View, Form()] = View.ENFORCED,
+        screen: Annotated[bool, Form()] = False,
+        want: Annotated[str, Form(max_length=20)] = "results",
+        item: Annotated[str, Form(max_length=200)] = "",
+        quantity: Annotated[str, Form(max_length=20)] = "",
+        destination: Annotated[str, Form(max_length=200)] = "",
+        ship_date: Annotated[str, Form(max_length=20)] = "",
+        consignee: Annotated[str, Form(max_length=500)] = "",
+        consignee_country: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        """A book uploaded, or one line given in the form, checked as `POST /v1/check`
+        checks it (audited, reserving licence quantity): the results page, or the report."""
+
+        async def work(session: WebSession) -> Response:
+            checked_form(session, form_token)
+            if not session.key.role.allows(Role.ANALYST):
+                raise Problem(
+                    403,
+                    f"the key `{session.key.name}` is a {session.key.role.value} key: "
+                    "analysts and officers check shipments",
+                )
+            if book is not None and book.filename:
+                name = Path(book.filename).name
+                raw = await book.read(max_body + 1)
+                if len(raw) > max_body:
+                    raise Problem(413, f"the book is over {max_body:,} bytes")
+            else:
+                fields = {"item": item, "quantity": quantity, "destination": destination}
+                missing = [name for name, value in fields.items() if not value.strip()]
+                if missing:
+                    raise Problem(400, "upload a book, or give the line's " + ", ".join(missing))
+                name, raw = (
+                    "form.json",
+                    _one_line(item, quantity, destination, ship_date, consignee, consignee_country),
+                )
+            on = day(as_of or None, "form.as_of")
+            actor = session.key.name
+            checked = await turns.run(
+                lambda: workspace.check_bytes(
+                    raw, Path(name), as_of=on, view=view, screen=screen, actor=actor
+                ),
+                long=len(raw) > SHORT_BODY,
+            )
+            source = reporting.Source(name, checked.input_hash, reporting.now())
+            if want == "report":
+                made = "".join(reporting.render(checked.report, source))
+                saved = f"tiergate-report-{Path(name).stem}-{checked.input_hash[:12]}.html"
+                return HTMLResponse(
+                    made,
+                    headers={**HEADERS, "Content-Disposition": f'attachment; filename="{saved}"'},
+                )
+            return page(
+                request,
+                "results.html",
+                session=session,
+                report=checked.report,
+                source=source,
+                outcomes=[o.value for o in reporting.OUTCOMES],
+            )
+
+        return await as_signed_in(request, work)
+
     async def decide(
         request: Request, hold_id: int, status: HoldStatus, form_token: str, reason: str
     ) -> Response:
@@ -257,6 +335,31 @@ def add_pages(
         reason: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
         return await decide(request, hold_id, HoldStatus.REJECTED, form_token, reason)
+
+
+def _one_line(
+    item: str,
+    quantity: str,
+    destination: str,
+    ship_date: str,
+    consignee: str,
+    consignee_country: str,
+) -> bytes:
+    """The check form's line as a JSON book: read by the same reader as any book, so a bad
+    quantity or date is that line's error, as in a book."""
+    shipment: dict[str, Any] = {
+        "shipment_id": "FORM-1",
+        "destination": destination.strip(),
+        "lines": [{"line_id": "1", "item": item.strip(), "quantity": quantity.strip()}],
+    }
+    if ship_date.strip():
+        shipment["date"] = ship_date.strip()
+    if consignee.strip():
+        party = {"name": consignee.strip()}
+        if consignee_country.strip():
+            party["country"] = consignee_country.strip()
+        shipment["parties"] = {"consignee": party}
+    return json.dumps({"shipments": [shipment]}).encode()
 
 
 def _cookie() -> dict[str, Any]:

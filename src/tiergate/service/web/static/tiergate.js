@@ -150,7 +150,32 @@ class TierMap {
   }
 }
 
+// The results page: show only the lines with an outcome, or that contain a text.
+function filterResults(table) {
+  const outcome = document.getElementById("filter-outcome");
+  const text = document.getElementById("filter-text");
+  const shown = document.getElementById("filter-shown");
+  const lines = [...table.querySelectorAll("tbody.line")];
+  const apply = () => {
+    const wanted = text.value.trim().toLowerCase();
+    let count = 0;
+    for (const line of lines) {
+      const visible = (!outcome.value || line.dataset.outcome === outcome.value)
+        && (!wanted || line.textContent.toLowerCase().includes(wanted));
+      line.hidden = !visible;
+      if (visible) count++;
+    }
+    shown.textContent = `${count} of ${lines.length} lines shown`;
+  };
+  outcome.addEventListener("change", apply);
+  text.addEventListener("input", apply);
+  document.getElementById("filter").addEventListener("submit", (event) => event.preventDefault());
+  apply();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const root = document.getElementById("tier-map");
   if (root) new TierMap(root).start();
+  const results = document.getElementById("results");
+  if (results) filterResults(results);
 });
