@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -361,6 +362,9 @@ def test_in_a_browser_an_analyst_uploads_the_example_book_filters_and_downloads_
         expect(page.locator("h1")).to_have_text("Results: mixed_book.csv")
         expect(page.locator("[data-count=lines_in]")).to_have_text(str(lines_in_file))
         expect(page.locator("tbody.line")).to_have_count(lines_in_file)
+        expect(page.locator(".charts figcaption")).to_have_text(
+            ["Lines by tier, by outcome", "H100-equivalents by destination, by outcome"]
+        )
         prohibited = int(page.locator("[data-count=PROHIBITED]").inner_text())
         assert prohibited > 0
         page.select_option("#filter-outcome", "PROHIBITED")
@@ -381,3 +385,91 @@ def test_in_a_browser_an_analyst_uploads_the_example_book_filters_and_downloads_
         report = saved.read_text(encoding="utf-8")
         assert hashlib.sha256(EXAMPLE.read_bytes()).hexdigest() in report
         assert report.count('<tr data-outcome="') == lines_in_file
+
+
+def test_the_licences_page_shows_used_reserved_and_remaining_as_bars(site: Site) -> None:
+    officer = {"Authorization": f"Bearer {site.keys[Role.OFFICER]}"}
+    licence = {
+        "number": "D1234567",
+        "holder": "Example Inc",
+        "items": ["3A090"],
+        "destinations": ["CN"],
+        "quantity": 100,
+        "valid_from": "2025-01-01",
+        "valid_to": "2028-12-31",
+    }
+    assert site.client.post("/v1/licences", headers=officer, json=licence).status_code == 201
+
+    def book(shipment: str, quantity: int) -> dict[str, Any]:
+        line = {"line_id": "1", "item": "H100 SXM", "quantity": quantity}
+        return {
+            "shipments": [
+                {
+                    "shipment_id": shipment,
+                    "date": "2025-03-01",
+                    "destination": "China",
+                    "lines": [line],
+                }
+            ]
+        }
+
+    committed = site.client.post(
+        "/v1/check",
+        headers=officer,
+        params={"commit": "true", "screen": "false"},
+        json=book("C1", 60),
+    )
+    assert committed.json()["lines"][0]["outcome"] == "LICENSED"
+    reserved = site.client.post(
+        "/v1/check", headers=officer, params={"screen": "false"}, json=book("C2", 25)
+    )
+    assert reserved.json()["lines"][0]["outcome"] == "LICENSED"
+    site.sign_in(Role.VIEWER)
+    page = site.client.get("/licences").text
+    row = page[page.index('data-licence="D1234567"') :]
+    assert "60 used · 25 reserved · 15 remaining of 100" in html.unescape(row)
+    assert 'class="used" x="0" y="0" width="60.0"' in row
+    assert 'class="reserved" x="60.0" y="0" width="25.0"' in row
+    assert "No allowance has been drawn on." in page
+    tier2 = {
+        "shipments": [
+            {
+                "shipment_id": "M1",
+                "date": "2025-06-01",
+                "destination": "Mexico",
+                "parties": {"consignee": {"name": "Monterrey AI", "country": "MX"}},
+                "lines": [{"line_id": "1", "item": "H100 SXM", "quantity": 64}],
+            }
+        ]
+    }
+    drawn = site.client.post(
+        "/v1/check",
+        headers=officer,
+        params={"commit": "true", "screen": "false", "view": "written"},
+        json=tier2,
+    )
+    assert drawn.json()["lines"][0]["outcome"] == "EXCEPTION"
+    (usage,) = site.client.get("/v1/allowances", headers=site.bearer()).json()["allowances"]
+    page = html.unescape(site.client.get("/licences").text)
+    assert f"{usage['used_h100_equivalents']:,.1f} H100-eq. used" in page
+    width = round(100 * usage["used_tpp"] / usage["limit_tpp"], 2)
+    assert f'class="used" x="0" y="0" width="{width}"' in page
+
+
+def test_the_audit_page_lists_entries_and_verifies_the_chain(site: Site) -> None:
+    site.sign_in(Role.VIEWER)
+    listed = site.client.get("/audit")
+    assert listed.status_code == 200
+    actions = re.findall(r'<tr data-action="([a-z_.]+)">', listed.text)
+    exported = site.client.get("/v1/audit", headers=site.bearer()).json()
+    assert actions == [e["action"] for e in exported["audit"]][::-1]
+    assert f'data-testid="entries">{exported["head"]["entries"]}<' in listed.text
+    verified = site.client.get("/audit", params={"verify": "true"})
+    assert "The chain holds" in verified.text
+    engine = sa.create_engine(site.url)
+    with engine.begin() as connection:  # tamper with the first entry
+        connection.execute(sa.text("UPDATE audit_log SET actor = 'someone' WHERE id = 1"))
+    engine.dispose()
+    broken = site.client.get("/audit", params={"verify": "true"})
+    assert "The chain is broken" in broken.text
+    assert site.client.get("/audit", params={"verfy": "true"}).status_code == 422

@@ -117,11 +117,12 @@ def _environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(HERE), autoescape=True, trim_blocks=True, lstrip_blocks=True
     )
-    environment.filters["figure"] = _figure
+    environment.filters["figure"] = figure
     return environment
 
 
-def _figure(value: float | None) -> str:
+def figure(value: float | None) -> str:
+    """A figure as a report shows it: whole above 100, else to two places."""
     if value is None:
         return ""
     return f"{value:,.0f}" if value >= 100 or value == int(value) else f"{value:,.2f}"

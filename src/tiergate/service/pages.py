@@ -42,6 +42,8 @@ WEB = Path(__file__).parent / "web"
 # The cookie that holds a session's token, and the one the sign-in form's token is set in.
 SESSION_COOKIE = "tiergate_session"
 SIGN_IN_COOKIE = "tiergate_sign_in"
+# The newest audit entries the audit page lists (the API and CLI export them all).
+AUDIT_SHOWN = 500
 # How long a session lasts.
 SESSION_HOURS = 8.0
 # What every page may load: only what this server sends.
@@ -70,7 +72,9 @@ def add_pages(
     taking an uploaded book of at most `max_body` bytes."""
     from tiergate.workflow import records, reference
 
-    environment = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=True)
+    folders = [WEB / "templates", reporting.HERE]  # the report's charts too
+    environment = Environment(loader=FileSystemLoader(folders), autoescape=True)
+    environment.filters["figure"] = reporting.figure
     templates = Jinja2Templates(env=environment)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 
@@ -224,6 +228,46 @@ def add_pages(
 
         return await as_signed_in(request, work, data=True)
 
+    @app.get("/licences", include_in_schema=False)
+    async def licences_page(request: Request) -> Response:
+        async def work(session: WebSession) -> Response:
+            def both() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                return records.licences(workspace), records.allowances(workspace)
+
+            licences, allowances = await turns.run(both)
+            return page(
+                request,
+                "licences.html",
+                session=session,
+                licences=[_licence_bar(row) for row in licences],
+                allowances=[_allowance_bar(row) for row in allowances],
+            )
+
+        return await as_signed_in(request, work)
+
+    @app.get("/audit", include_in_schema=False)
+    async def audit_page(
+        request: Request,
+        verify: Annotated[bool, Query(description="Verify the hash chain.")] = False,
+    ) -> Response:
+        async def work(session: WebSession) -> Response:
+            entries, head = await turns.run(lambda: records.export_audit(workspace), long=True)
+            checked = None
+            if verify:
+                checked = await turns.run(lambda: records.verify_audit(workspace), long=True)
+            shown = entries[-AUDIT_SHOWN:][::-1]
+            return page(
+                request,
+                "audit.html",
+                session=session,
+                entries=[{**e, "said": _said(e)} for e in shown],
+                total=len(entries),
+                head=head,
+                checked=checked,
+            )
+
+        return await as_signed_in(request, work)
+
     @app.get("/check", include_in_schema=False)
     async def check_form(request: Request) -> Response:
         async def work(session: WebSession) -> Response:
@@ -295,6 +339,8 @@ def add_pages(
                 report=checked.report,
                 source=source,
                 outcomes=[o.value for o in reporting.OUTCOMES],
+                by_tier=reporting.outcomes_by_tier(checked.report),
+                by_destination=reporting.h100_by_destination(checked.report),
             )
 
         return await as_signed_in(request, work)
@@ -335,6 +381,30 @@ def add_pages(
         reason: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
         return await decide(request, hold_id, HoldStatus.REJECTED, form_token, reason)
+
+
+def _share(part: float, whole: float) -> float:
+    """`part` as a percentage of `whole`, from 0 to 100 (a bar's width)."""
+    return 0.0 if whole <= 0 else round(max(0.0, min(100.0, 100 * part / whole)), 2)
+
+
+def _licence_bar(row: dict[str, Any]) -> dict[str, Any]:
+    """A licence with its bar: used, then reserved, of the authorized quantity."""
+    whole = float(row["authorized_quantity"])
+    used = _share(row["used_quantity"], whole)
+    reserved = min(_share(row["reserved_quantity"], whole), 100 - used)
+    return {**row, "bar": {"used": used, "reserved": reserved}}
+
+
+def _allowance_bar(row: dict[str, Any]) -> dict[str, Any]:
+    """An allowance with its bar: used of the limit."""
+    return {**row, "bar": {"used": _share(row["used_tpp"], row["limit_tpp"])}}
+
+
+def _said(entry: dict[str, Any]) -> str:
+    """An audit entry's payload in one line, shortened."""
+    text = json.dumps(entry.get("payload"), sort_keys=True, default=str)
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _one_line(
