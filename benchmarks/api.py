@@ -9,8 +9,13 @@ keys there, so there is always one). Measured in the same run, as the baseline: 
 /v1/status` (the framework and the loopback, with little of tiergate's work), and each
 figure's ratio to it.
 
+Then one upload of a generated order book (`--upload-lines`, 100,000 by default; the book of
+benchmarks/batch.py) to `POST /v1/check/file`: the time to the answer's first byte and to its
+last, and the lines it holds.
+
 Targets (issue #13, on 2 cores): one-line `POST /v1/check` >= 1,000 requests/s with p99 <=
-20 ms; `POST /v1/screen` >= 1,500 requests/s with p99 <= 10 ms.
+20 ms; `POST /v1/screen` >= 1,500 requests/s with p99 <= 10 ms; a 100,000-line upload: its
+time stated, the first result within 1 s.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 import httpx2
+
+sys.path.insert(0, str(Path(__file__).parent))
+from check_rows import generate
+
+from tiergate.engine import Engine
 
 BOOK = {
     "shipments": [
@@ -133,6 +143,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--upload-lines", type=int, default=100_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
@@ -172,6 +183,10 @@ def main() -> None:
                 name: _load(port, request, args.clients, args.requests, args.seconds)
                 for name, request in loads.items()
             }
+            book = home / "upload.csv"
+            generate(book, args.upload_lines, 1, Engine(), "order-book")
+            book_mib = book.stat().st_size / 2**20
+            upload = _upload(port, headers, book.read_bytes())
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -186,12 +201,40 @@ def main() -> None:
             f"p99 {load.percentile(0.99):6.1f} ms  ({load.done:,} requests, "
             f"{load.rate / baseline:.2f} of the baseline)"
         )
+    first, last, lines = upload
+    print(
+        f"  upload of {args.upload_lines:,} lines (CSV, {book_mib:.1f} MiB): first byte "
+        f"{first:.2f} s, whole answer {last:.2f} s, {lines:,} lines answered "
+        f"({first:.2f} of the 1 s target for the first result)"
+    )
     for name, (rate, p99) in TARGETS.items():
         load = found[name]
         print(
             f"  {name}: {load.rate / rate:.2f} of the {rate:,} requests/s target; "
             f"p99 {load.percentile(0.99):.1f} ms against {p99:g} ms"
         )
+
+
+def _upload(port: int, headers: dict[str, str], book: bytes) -> tuple[float, float, int]:
+    """One upload of `book`: seconds to the answer's first byte and to its last, and the
+    lines answered (the answer comes in chunks: it is read to its end)."""
+    request = _request("POST", "/v1/check/file?format=csv", headers, book)
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        reader = connection.makefile("rb")
+        started = time.perf_counter()
+        connection.sendall(request)
+        status = int(reader.readline().split()[1])
+        first = time.perf_counter() - started
+        while reader.readline() not in (b"\r\n", b""):
+            pass  # the headers: the body is chunked
+        lines = 0
+        while size := int(reader.readline().strip(), 16):
+            lines += reader.read(size).count(b"\n")
+            reader.readline()
+        last = time.perf_counter() - started
+    if status != 200:
+        raise SystemExit(f"the upload failed: {status}")
+    return first, last, lines
 
 
 def _wait_for(base: str, server: subprocess.Popen[bytes]) -> None:

@@ -439,6 +439,45 @@ def test_a_book_uploaded_as_a_file_is_answered_as_the_clis_json_lines(
     _problem(service.client.post("/v1/check/file", headers=analyst, content=b"x"), 422)
 
 
+def test_a_long_upload_takes_the_columnar_path_and_answers_as_the_cli(
+    service: Service, tmp_path: Path
+) -> None:
+    from tiergate.workflow import LONG_BOOK
+
+    rows = ["shipment_id,line_id,date,item,quantity,destination,consignee"]
+    places = ["Germany", "Mexico", "China", "India", "Singapore"]
+    items = ["H100 SXM", "H20", "RTX 4090", "A100 SXM 80GB"]
+    for i in range(LONG_BOOK + 500):
+        day = f"2025-0{1 + i % 9}-1{i % 10}"
+        rows.append(
+            f"B{i // 3},{i % 3},{day},{items[i % 4]},{1 + i % 50},{places[i % 5]},Firm {i % 7}"
+        )
+    book = tmp_path / "long.csv"
+    book.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    workspace = Workspace(Settings.load(db=service.url))
+    try:
+        assert workspace.takes_columns(book)
+    finally:
+        workspace.close()
+    args = ("--as-of", "2025-06-01", "--view", "written", "--no-reserve")
+    shown = run_tiergate("check", str(book), "--format", "jsonl", "--db", service.url, *args)
+    analyst = service.headers(Role.ANALYST)
+    params = {"format": "csv", "as_of": "2025-06-01", "view": "written", "reserve": "false"}
+    uploaded = service.client.post(
+        "/v1/check/file", headers=analyst, params=params, content=book.read_bytes()
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    assert len(uploaded.text.splitlines()) == len(rows) - 1
+    assert uploaded.text == shown.stdout
+    audit = service.client.get("/v1/audit", headers=service.headers(Role.VIEWER)).json()["audit"]
+    checks = [e for e in audit if e["action"] == "check"]
+    assert checks[-1]["payload"]["source"] == "upload.csv"
+    assert checks[-1]["input_hash"] == hashlib.sha256(book.read_bytes()).hexdigest()
+    uploads = service.workspace.settings.home / "uploads"  # the upload's copy is gone
+    assert uploads.is_dir()
+    assert not any(uploads.iterdir())
+
+
 def test_a_diff_over_http_is_the_diff_of_the_cli(service: Service, tmp_path: Path) -> None:
     path = tmp_path / "book.json"
     path.write_text(json.dumps(BOOK))

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -233,7 +233,9 @@ def _committed_beside(
             writing: list[Future[None]] = []
 
             def weighed(found: Columns) -> None:
-                write = _columns_writer(found, out.format, view)
+                from tiergate.workflow.uploads import columns_writer
+
+                write = columns_writer(found, out.format, view)
                 writing.append(report.submit(write, staged.handle))
 
             done = commit(weighed)
@@ -284,24 +286,9 @@ def _in_columns(
 
 def _write_columns(found: Columns, out: Output, view: View) -> None:
     """A book the columnar path determined, written in `out`'s format."""
-    out.binary(_columns_writer(found, out.format, view))
+    from tiergate.workflow.uploads import columns_writer
 
-
-def _columns_writer(found: Columns, format: str, view: View) -> Callable[[BinaryIO], None]:
-    """What writes a book the columnar path determined in `format` to a binary handle."""
-    from tiergate.batch.document import json_of
-    from tiergate.batch.lines import jsonl_of
-    from tiergate.batch.table import write_parquet
-    from tiergate.batch.writing import csv_of
-
-    if format == "parquet":
-        return partial(write_parquet, found)
-    if format == "json":
-        return json_of(found).write
-    if format == "jsonl":
-        header = {"view": view.value, "rulebook_version": found.engine.rulebook.version}
-        return jsonl_of(found, header).write
-    return csv_of(found).write
+    out.binary(columns_writer(found, out.format, view))
 
 
 def _streamed(

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 import math
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from pathlib import Path as FilePath
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -75,13 +76,15 @@ log = logging.getLogger("tiergate")
 MAX_BODY = 64 * 1024 * 1024
 # The requests a second a key may make on average, by default (TIERGATE_RATE_LIMIT).
 RATE = 100.0
-# An uploaded book's text is answered this many characters at a time.
+# An uploaded book's answer, written to a temporary file, is sent this many bytes at a time.
 _PIECE = 1 << 20
 
 
-def _pieces(text: str) -> Iterator[bytes]:
-    for start in range(0, len(text), _PIECE):
-        yield text[start : start + _PIECE].encode()
+def _read_out(answer: IO[bytes]) -> Iterator[bytes]:
+    """`answer` a piece at a time, closed at its end (or when the client goes)."""
+    with answer:
+        while piece := answer.read(_PIECE):
+            yield piece
 
 
 def create_app(
@@ -224,12 +227,35 @@ def create_app(
         screen: ScreenLines = True,
     ) -> StreamingResponse:
         """Check a book uploaded as a file (CSV, JSON or Parquet, the body as it is): the
-        CLI's JSON Lines (`tiergate check BOOK --format jsonl`), one line at a time."""
-        from tiergate.outputs import to_jsonl
+        CLI's JSON Lines (`tiergate check BOOK --format jsonl`), once the ledger has
+        recorded the check. A CSV or Parquet book the columnar path takes is read a batch
+        at a time (`workflow.uploads`)."""
+        from tiergate.workflow.uploads import check_upload
 
-        name = f"upload.{kind.value}"
-        report = await checked(request, name, caller, as_of, view, reserve, screen)
-        return StreamingResponse(_pieces(to_jsonl(report)), media_type=JSONL)
+        raw = await _body(request, max_body)
+        on = day(as_of, "query.as_of")
+        answer = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _read_out, or below)
+        try:
+            await turns.run(
+                lambda: check_upload(
+                    workspace,
+                    raw,
+                    f"upload.{kind.value}",
+                    answer,
+                    as_of=on,
+                    view=view,
+                    screen=screen,
+                    commit=caller.commit,
+                    reserve=reserve,
+                    actor=caller.key.name,
+                ),
+                long=len(raw) > SHORT_BODY,
+            )
+        except BaseException:
+            answer.close()
+            raise
+        answer.seek(0)
+        return StreamingResponse(_read_out(answer), media_type=JSONL)
 
     @app.post("/v1/diff", tags=["check"], openapi_extra={"requestBody": BOOK})
     async def diff(

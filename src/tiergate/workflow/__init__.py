@@ -283,6 +283,7 @@ class Workspace:
         ready: Callable[[Determined], None] | None = None,
         reserve: bool = True,
         actor: str = "library",
+        source: str | None = None,
     ) -> Columns | None:
         """The book at `path` determined by the columnar path (`tiergate.batch`), which gives
         what `check` gives, line for line, and audited as `check` audits it when there is a
@@ -290,7 +291,8 @@ class Workspace:
         must do it: a CSV book shorter than `LONG_BOOK` lines (the row path answers it
         sooner), a JSON book, or a book whose texts the columnar path cannot read exactly as
         the row reader (`batch.reading`); then whatever was given to `ready` (`Columns` says
-        what) is to be thrown away, and nothing was recorded."""
+        what) is to be thrown away, and nothing was recorded. `source` names the book in the
+        audit trail (default: `path`)."""
         if not _columnar(path):
             return None
         ledger = self.ledger()
@@ -306,7 +308,7 @@ class Workspace:
             ledger.record_lines(
                 checked_book(found, keys),
                 Checked(view.value, as_of, summary),
-                str(path),
+                source or str(path),
                 actor,
                 input_hash=digest,
                 reserve=reserve,
@@ -339,6 +341,7 @@ class Workspace:
         screen: bool = True,
         actor: str = "library",
         weighed: Callable[[Columns], None] | None = None,
+        source: str | None = None,
     ) -> tuple[Columns, CommitResult] | None:
         """`check(path, commit=True)` by the columnar path, for a book it takes (a Parquet
         book, or a CSV book of at least `LONG_BOOK` lines): every line determined against
@@ -369,7 +372,7 @@ class Workspace:
             checked_book(found, keys),
             limits,
             actor,
-            source=str(path),
+            source=source or str(path),
             input_hash=digest,
             weighed=recorded,
         )
