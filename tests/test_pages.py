@@ -359,7 +359,9 @@ def test_in_a_browser_an_analyst_uploads_the_example_book_filters_and_downloads_
         page.set_input_files("#book", EXAMPLE)
         page.fill("input[name=as_of]", "2025-06-01")
         page.get_by_role("button", name="Check", exact=True).click()
-        expect(page.locator("h1")).to_have_text("Results: mixed_book.csv")
+        # Checked in the background (a job), its progress shown, then its results.
+        expect(page.locator("h1")).to_have_text("Results: mixed_book.csv", timeout=30_000)
+        expect(page).to_have_url(re.compile(rf"^{base}/jobs/[A-Za-z0-9_-]{{22}}$"))
         expect(page.locator("[data-count=lines_in]")).to_have_text(str(lines_in_file))
         expect(page.locator("tbody.line")).to_have_count(lines_in_file)
         expect(page.locator(".charts figcaption")).to_have_text(

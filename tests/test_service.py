@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,9 @@ ROUTES = [
     ("POST", "/v1/screen", {"json": {"name": "Acme Compute", "country": "DE"}}, Role.ANALYST),
     ("POST", "/v1/check", {"json": BOOK, "params": {"commit": "true"}}, Role.OFFICER),
     ("POST", "/v1/check/file", {"params": {"format": "json"}, "json": BOOK}, Role.ANALYST),
+    ("POST", "/v1/jobs", {"params": {"format": "json"}, "json": BOOK}, Role.ANALYST),
+    ("GET", "/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA", {}, Role.ANALYST),
+    ("GET", "/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA/answer", {}, Role.ANALYST),
     (
         "POST",
         "/v1/diff",
@@ -129,7 +133,7 @@ def test_each_route_answers_the_roles_that_may_use_it_and_refuses_the_others(
         response = service.client.request(method, path, headers=service.headers(role), **given)
         if role.allows(needed):
             # Allowed: answered, or refused for what the request names (no hold 1 here).
-            assert response.status_code in (200, 201, 404, 409), (role, response.text)
+            assert response.status_code in (200, 201, 202, 404, 409), (role, response.text)
             if response.status_code >= 400:
                 _problem(response, response.status_code)
         else:
@@ -476,6 +480,53 @@ def test_a_long_upload_takes_the_columnar_path_and_answers_as_the_cli(
     uploads = service.workspace.settings.home / "uploads"  # the upload's copy is gone
     assert uploads.is_dir()
     assert not any(uploads.iterdir())
+
+
+def test_a_job_checks_a_book_in_the_background_and_gives_the_same_answer(
+    url: str, tmp_path: Path
+) -> None:
+    Ledger(url).upgrade()
+    workspace = Workspace(Settings.load(db=url))
+    keys = {name: create_key(workspace, name, "analyst", "test") for name in ("erp", "other")}
+    workspace.close()
+    book = (ROOT / "examples" / "mixed_book.csv").read_bytes()
+    with serving(url, tmp_path) as base:
+        erp = {"Authorization": f"Bearer {keys['erp']}"}
+
+        def finished(started: httpx2.Response) -> dict[str, Any]:
+            assert started.status_code == 202, started.text
+            job: dict[str, Any] = started.json()
+            assert started.headers["location"] == job["state_url"]
+            deadline = time.monotonic() + 120
+            while job["state"] in ("queued", "running"):  # until it ends, or two minutes
+                assert time.monotonic() < deadline, job
+                time.sleep(0.05)
+                job = httpx2.get(f"{base}{job['state_url']}", headers=erp).json()
+            return job
+
+        params = {"format": "csv", "reserve": "false"}
+        job = finished(httpx2.post(f"{base}/v1/jobs", headers=erp, params=params, content=book))
+        assert job["state"] == "done"
+        lines = len(book.decode().splitlines()) - 1
+        assert (job["done"], job["total"], job["summary"]["lines_in"]) == (lines, lines, lines)
+        assert job["input_hash"] == hashlib.sha256(book).hexdigest()
+        answer = httpx2.get(f"{base}{job['answer_url']}", headers=erp)
+        direct = httpx2.post(f"{base}/v1/check/file", headers=erp, params=params, content=book)
+        assert answer.text == direct.text
+        assert len(answer.text.splitlines()) == lines
+        other = {"Authorization": f"Bearer {keys['other']}"}
+        assert httpx2.get(f"{base}{job['state_url']}", headers=other).status_code == 404
+        bad = {"format": "parquet"}
+        refused = httpx2.post(f"{base}/v1/jobs", headers=erp, params=bad, content=book)
+        assert refused.status_code == 422  # not a Parquet file at all: refused at once
+        assert "is not a Parquet file" in refused.json()["detail"]
+        broken = b"PAR1" + book[:200] + b"PAR1"  # looks like one, but is not readable
+        failed = finished(httpx2.post(f"{base}/v1/jobs", headers=erp, params=bad, content=broken))
+        assert (failed["state"], failed["error_status"]) == ("failed", 422)
+        assert "upload.parquet" in failed["error"]
+        refused = httpx2.get(f"{base}{failed['answer_url']}", headers=erp)
+        assert refused.status_code == 409
+        assert "failed" in refused.json()["detail"]
 
 
 def test_a_diff_over_http_is_the_diff_of_the_cli(service: Service, tmp_path: Path) -> None:

@@ -84,6 +84,38 @@ def parse_book(raw: bytes, path: Path) -> list[Line]:
     return parse_json_document(document, str(path))
 
 
+def first_look(raw: bytes, path: Path) -> None:
+    """Refuse at once a book that cannot be read at all, as `parse_book` would, without
+    reading its lines: an unknown extension, a CSV book without a usable header or without a
+    line, JSON that is not a book, a file that is not Parquet. (A job refuses such a book
+    before it queues it; a book that passes is still read whole, line by line, later.)"""
+    suffix = path.suffix.casefold()
+    if suffix not in SUFFIXES:
+        raise InputError(f"input `{path}` must be a .csv, .json or .parquet file")
+    if suffix == ".parquet":
+        if not (raw.startswith(b"PAR1") and raw.endswith(b"PAR1") and len(raw) > 8):
+            raise InputError(
+                f"input `{path}` is not a Parquet file: it does not start and end with PAR1"
+            )
+        return
+    if suffix == ".json":
+        parse_book(raw, path)  # a JSON book is read whole to be read at all
+        return
+    try:
+        content = decode_text(raw)
+    except TextProblem as exc:
+        raise InputError(f"input `{path}`: {exc}") from exc
+    if not content.strip():
+        raise InputError(f"input `{path}` is empty: expected a header row and at least one line")
+    first = next(csv_records(content, delimiter(content)))
+    if first.cells is None:
+        raise InputError(f"input `{path}` header cannot be read as CSV: {first.error}")
+    header(first.cells, str(path))
+    rest = content.lstrip().split("\n", 1)[1:]
+    if not rest or not rest[0].strip():
+        raise InputError(f"input `{path}` has a header but no lines")
+
+
 def object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object, refused when it gives a key twice (json keeps the last one silently)."""
     found: dict[str, Any] = {}

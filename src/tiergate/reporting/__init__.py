@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -53,11 +53,23 @@ class Bar:
         return sum(amount for _, amount in self.parts)
 
 
-def outcomes_by_tier(report: Report) -> list[Bar]:
-    """For each tier the book's lines fall in, its lines by outcome."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
+# What the charts read of a line: its tier (None: none), outcome, destination and
+# H100-equivalents.
+Charted = tuple[str | None, str, str | None, float | None]
+
+
+def charted(report: Report) -> Iterator[Charted]:
+    """What the charts read of each line of `report`."""
     for line in report.lines:
-        counts[line.tier.value if line.tier else "none"][line.outcome.value] += 1
+        tier = line.tier.value if line.tier else None
+        yield tier, line.outcome.value, line.destination, line.h100_equivalents
+
+
+def outcomes_by_tier(lines: Iterable[Charted]) -> list[Bar]:
+    """For each tier the lines fall in, its lines by outcome."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for tier, outcome, _, _ in lines:
+        counts[tier or "none"][outcome] += 1
     return [
         Bar(
             tier,
@@ -70,13 +82,13 @@ def outcomes_by_tier(report: Report) -> list[Bar]:
     ]
 
 
-def h100_by_destination(report: Report) -> list[Bar]:
-    """The H100-equivalents of the book's lines by destination, largest first, each by
-    outcome; past `TOP_DESTINATIONS`, the rest as one bar."""
+def h100_by_destination(lines: Iterable[Charted]) -> list[Bar]:
+    """The H100-equivalents of the lines by destination, largest first, each by outcome;
+    past `TOP_DESTINATIONS`, the rest as one bar."""
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for line in report.lines:
-        if line.h100_equivalents:
-            sums[line.destination or "unknown"][line.outcome.value] += line.h100_equivalents
+    for _, outcome, destination, h100 in lines:
+        if h100:
+            sums[destination or "unknown"][outcome] += h100
     ordered = sorted(sums, key=lambda d: (-sum(sums[d].values()), d))
     bars = [_bar(d, sums[d]) for d in ordered[:TOP_DESTINATIONS]]
     rest: dict[str, float] = defaultdict(float)
@@ -136,8 +148,8 @@ def render(report: Report, source: Source) -> Iterator[str]:
         source=source,
         version=__version__,
         outcomes=[o.value for o in OUTCOMES],
-        by_tier=outcomes_by_tier(report),
-        by_destination=h100_by_destination(report),
+        by_tier=outcomes_by_tier(charted(report)),
+        by_destination=h100_by_destination(charted(report)),
         destinations=destinations(report),
         world=_world(),
         lines=report.lines,

@@ -14,6 +14,7 @@ what, and how often, `access`; errors, `problems`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import tempfile
@@ -23,10 +24,12 @@ from pathlib import Path as FilePath
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from tiergate import __version__, settings
+from tiergate.inputs import first_look
 from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import ApiKey
 from tiergate.rulebook import View, default_rulebook
@@ -63,8 +66,9 @@ from tiergate.service.models import (
     day,
 )
 from tiergate.service.pages import add_pages
-from tiergate.service.problems import PROBLEMS, Problem, handle_errors
+from tiergate.service.problems import PROBLEMS, Problem, any_status, handle_errors
 from tiergate.workflow import Workspace
+from tiergate.workflow.jobs import Job, Jobs, JobState
 
 if TYPE_CHECKING:
     from tiergate.ledger.ledger import Ledger
@@ -78,6 +82,15 @@ MAX_BODY = 64 * 1024 * 1024
 RATE = 100.0
 # An uploaded book's answer, written to a temporary file, is sent this many bytes at a time.
 _PIECE = 1 << 20
+
+
+def _job_document(job: Job) -> dict[str, Any]:
+    """A job's state, with where to ask for it and for its answer."""
+    return {
+        **job.document(),
+        "state_url": f"/v1/jobs/{job.id}",
+        "answer_url": f"/v1/jobs/{job.id}/answer",
+    }
 
 
 def _read_out(answer: IO[bytes]) -> Iterator[bytes]:
@@ -96,6 +109,13 @@ def create_app(
 
     def ledger() -> Ledger:
         found = workspace.ledger(required=True)
+        found.require_current()
+        return found
+
+    def lookups() -> Ledger:
+        """The ledger apart, for finding keys and sessions at once on the event loop, even
+        while long work holds the workspace's."""
+        found = workspace.ledger(required=True, apart=True)
         found.require_current()
         return found
 
@@ -122,7 +142,7 @@ def create_app(
         challenge = {"WWW-Authenticate": "Bearer"}
         if given is None:
             raise Problem(401, "send an API key as `Authorization: Bearer KEY`", challenge)
-        key = await turns.run(lambda: ledger().key_named_by(given.credentials))
+        key = lookups().key_named_by(given.credentials)
         if key is None:
             raise Problem(401, "the API key is not known, or was revoked", challenge)
         wait = limits.wait(key.name)
@@ -159,7 +179,7 @@ def create_app(
         """The service's version, the rulebook's, the lists' edition and age, and whether
         the ledger database answers. Needs no key."""
         try:
-            revision = await turns.run(lambda: ledger().revision())
+            revision = lookups().revision()
             database = {"reachable": True, "revision": revision}
         except Exception as error:  # no ledger, or any driver error: it does not answer
             log.warning("ledger database unreachable: %s", error)
@@ -257,6 +277,84 @@ def create_app(
         answer.seek(0)
         return StreamingResponse(_read_out(answer), media_type=JSONL)
 
+    jobs = Jobs(workspace.settings.home)
+    running: set[asyncio.Task[Job]] = set()  # kept until they end (the loop keeps weak ones)
+
+    @app.post(
+        "/v1/jobs",
+        tags=["jobs"],
+        openapi_extra={"requestBody": FILE},
+        status_code=202,
+    )
+    async def start_job(
+        request: Request,
+        kind: Annotated[BookFormat, Query(alias="format", description="The book's format.")],
+        caller: Checker = checking,
+        as_of: AsOf = None,
+        view: ViewQuery = View.ENFORCED,
+        reserve: Reserve = True,
+        screen: ScreenLines = True,
+    ) -> Response:
+        """Check (or commit) a book in the background, as `POST /v1/check/file` would: the
+        job at once (202), its state at `GET /v1/jobs/{id}` (how far it is, then its
+        summary or its error), its JSON Lines at `GET /v1/jobs/{id}/answer` once done."""
+        raw = await _body(request, max_body)
+        name = f"upload.{kind.value}"
+        if caller.commit and not reserve:
+            raise Problem(
+                400, "a commit uses the check's reservations: reserve=false is for checks"
+            )
+        first_look(raw, FilePath(name))
+        on = day(as_of, "query.as_of")
+        if on is not None:
+            workspace.engine().check_range(on)  # refused now, not when its turn comes
+        job = await run_in_threadpool(jobs.create, caller.key.name, name, raw)
+
+        def work() -> Job:
+            return jobs.run(
+                workspace,
+                job,
+                any_status,
+                as_of=on,
+                view=view,
+                screen=screen,
+                commit=caller.commit,
+                reserve=reserve,
+            )
+
+        task = asyncio.create_task(turns.run(work, long=True))
+        running.add(task)
+        task.add_done_callback(running.discard)
+        found = _job_document(job)
+        return JSONResponse(found, status_code=202, headers={"Location": found["state_url"]})
+
+    async def owned(job_id: str, key: ApiKey) -> Job:
+        found = await run_in_threadpool(jobs.read, job_id)
+        if found is None or not (found.owner == key.name or key.role.allows(Role.ADMIN)):
+            raise Problem(404, f"no job `{job_id}` of the key `{key.name}`")
+        return found
+
+    @app.get("/v1/jobs/{job_id}", tags=["jobs"])
+    async def job_state(job_id: str, key: ApiKey = analyst) -> dict[str, Any]:
+        """A job's state: queued, running (its stage, lines done of the book's), done (its
+        summary) or failed (its error and the status it would have had)."""
+        return _job_document(await owned(job_id, key))
+
+    @app.get(
+        "/v1/jobs/{job_id}/answer",
+        tags=["jobs"],
+        responses={200: {"content": {JSONL: {}}, "description": "One JSON object per line."}},
+        response_class=StreamingResponse,
+    )
+    async def job_answer(job_id: str, key: ApiKey = analyst) -> StreamingResponse:
+        """A done job's answer, the JSON Lines `POST /v1/check/file` gives."""
+        job = await owned(job_id, key)
+        if job.state is JobState.FAILED:
+            raise Problem(409, f"job `{job_id}` failed: {job.error}")
+        if job.state is not JobState.DONE:
+            raise Problem(409, f"job `{job_id}` is {job.state.value}: it has no answer yet")
+        return StreamingResponse(_read_out(jobs.answer(job).open("rb")), media_type=JSONL)
+
     @app.post("/v1/diff", tags=["check"], openapi_extra={"requestBody": BOOK})
     async def diff(
         request: Request,
@@ -333,7 +431,7 @@ def create_app(
     admin = Depends(caller(Role.ADMIN))
     _records(app, workspace, turns, viewer, officer)
     _keys(app, workspace, turns, admin)
-    add_pages(app, workspace, turns, ledger, limits, max_body)
+    add_pages(app, workspace, turns, ledger, lookups, limits, max_body)
     return app
 
 

@@ -12,27 +12,38 @@ bundled with the package, and nothing is fetched from elsewhere.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from starlette.concurrency import run_in_threadpool
 
 from tiergate import __version__, reporting
 from tiergate.errors import TiergateError
+from tiergate.inputs import first_look
 from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import WebSession
 from tiergate.service.access import SHORT_BODY, RateLimits, Turns
 from tiergate.service.models import AsOf, ViewQuery, day
-from tiergate.service.problems import Problem, problem, status_of
+from tiergate.service.problems import Problem, any_status, problem, status_of
 from tiergate.terms import View
+from tiergate.workflow.jobs import Job, Jobs, JobState
 
 if TYPE_CHECKING:
     from tiergate.ledger.ledger import Ledger
@@ -42,6 +53,8 @@ WEB = Path(__file__).parent / "web"
 # The cookie that holds a session's token, and the one the sign-in form's token is set in.
 SESSION_COOKIE = "tiergate_session"
 SIGN_IN_COOKIE = "tiergate_sign_in"
+# The lines of a book the results page lists (the answer has them all).
+LINES_SHOWN = 2_000
 # The newest audit entries the audit page lists (the API and CLI export them all).
 AUDIT_SHOWN = 500
 # How long a session lasts.
@@ -65,11 +78,12 @@ def add_pages(
     workspace: Workspace,
     turns: Turns,
     ledger: Callable[[], Ledger],
+    lookups: Callable[[], Ledger],
     limits: RateLimits,
     max_body: int,
 ) -> None:
     """The web pages on `app`, over the same workspace, turns and rate limits as the API,
-    taking an uploaded book of at most `max_body` bytes."""
+    taking an uploaded book of at most `max_body` bytes; sessions are found in `lookups`."""
     from tiergate.workflow import records, reference
 
     folders = [WEB / "templates", reporting.HERE]  # the report's charts too
@@ -93,7 +107,7 @@ def add_pages(
         token = request.cookies.get(SESSION_COOKIE)
         if not token:
             raise SignedOut
-        found = await turns.run(lambda: ledger().session_named_by(token))
+        found = lookups().session_named_by(token)
         if found is None:
             raise SignedOut
         if limits.wait(found.key.name):
@@ -296,12 +310,7 @@ def add_pages(
 
         async def work(session: WebSession) -> Response:
             checked_form(session, form_token)
-            if not session.key.role.allows(Role.ANALYST):
-                raise Problem(
-                    403,
-                    f"the key `{session.key.name}` is a {session.key.role.value} key: "
-                    "analysts and officers check shipments",
-                )
+            _may_check(session)
             if book is not None and book.filename:
                 name = Path(book.filename).name
                 raw = await book.read(max_body + 1)
@@ -332,15 +341,125 @@ def add_pages(
                     made,
                     headers={**HEADERS, "Content-Disposition": f'attachment; filename="{saved}"'},
                 )
-            return page(
+            report = checked.report
+            cache: dict[int, list[dict[str, Any]]] = {}
+            return results(
                 request,
-                "results.html",
-                session=session,
-                report=checked.report,
-                source=source,
-                outcomes=[o.value for o in reporting.OUTCOMES],
-                by_tier=reporting.outcomes_by_tier(checked.report),
-                by_destination=reporting.h100_by_destination(checked.report),
+                session,
+                Shown(
+                    name,
+                    checked.input_hash,
+                    report.view.value,
+                    report.rulebook_version,
+                    list(report.editions),
+                    report.summary.as_dict(),
+                    [line.as_dict(cache) for line in report.lines],
+                    list(reporting.charted(report)),
+                ),
+            )
+
+        return await as_signed_in(request, work)
+
+    def results(request: Request, session: WebSession, shown: Shown) -> HTMLResponse:
+        return page(
+            request,
+            "results.html",
+            session=session,
+            shown=shown,
+            outcomes=[o.value for o in reporting.OUTCOMES],
+            by_tier=reporting.outcomes_by_tier(shown.charted),
+            by_destination=reporting.h100_by_destination(shown.charted),
+        )
+
+    jobs = Jobs(workspace.settings.home)
+    running: set[asyncio.Task[Job]] = set()  # kept until they end (the loop keeps weak ones)
+
+    @app.post("/jobs", include_in_schema=False)
+    async def start_job(
+        request: Request,
+        form_token: Annotated[str, Form(max_length=200)],
+        book: Annotated[UploadFile, File()],
+        as_of: Annotated[str, Form(max_length=20)] = "",
+        view: Annotated[View, Form()] = View.ENFORCED,
+        screen: Annotated[bool, Form()] = False,
+    ) -> Response:
+        """A book uploaded from the check page, checked in the background: where to follow
+        it (the page shows its progress, then its results)."""
+
+        async def work(session: WebSession) -> Response:
+            checked_form(session, form_token)
+            _may_check(session)
+            name = Path(book.filename or "book.csv").name
+            raw = await book.read(max_body + 1)
+            if len(raw) > max_body:
+                raise Problem(413, f"the book is over {max_body:,} bytes")
+            first_look(raw, Path(name))
+            on = day(as_of or None, "form.as_of")
+            job = await run_in_threadpool(jobs.create, session.key.name, name, raw)
+
+            def run() -> Job:
+                return jobs.run(
+                    workspace,
+                    job,
+                    any_status,
+                    as_of=on,
+                    view=view,
+                    screen=screen,
+                    commit=False,
+                    reserve=True,
+                )
+
+            task = asyncio.create_task(turns.run(run, long=True))
+            running.add(task)
+            task.add_done_callback(running.discard)
+            return JSONResponse(
+                {"state_url": f"/data/jobs/{job.id}", "results_url": f"/jobs/{job.id}"},
+                status_code=202,
+                headers=HEADERS,
+            )
+
+        return await as_signed_in(request, work, data=True)
+
+    async def own_job(job_id: str, session: WebSession) -> Job:
+        found = await run_in_threadpool(jobs.read, job_id)
+        key = session.key
+        if found is None or not (found.owner == key.name or key.role.allows(Role.ADMIN)):
+            raise Problem(404, f"no job `{job_id}` of the key `{key.name}`")
+        return found
+
+    @app.get("/data/jobs/{job_id}", include_in_schema=False)
+    async def job_data(request: Request, job_id: str) -> Response:
+        async def work(session: WebSession) -> Response:
+            job = await own_job(job_id, session)
+            return JSONResponse(job.document(), headers=HEADERS)
+
+        return await as_signed_in(request, work, data=True)
+
+    @app.get("/jobs/{job_id}", include_in_schema=False)
+    async def job_results(request: Request, job_id: str) -> Response:
+        async def work(session: WebSession) -> Response:
+            job = await own_job(job_id, session)
+            if job.state is JobState.FAILED:
+                raise Problem(job.error_status or 500, f"the check failed: {job.error}")
+            if job.state is not JobState.DONE:
+                raise Problem(409, f"the check is {job.state.value}: {job.stage}")
+            shown = await run_in_threadpool(_job_shown, jobs, job)
+            return results(request, session, shown)
+
+        return await as_signed_in(request, work)
+
+    @app.get("/jobs/{job_id}/answer", include_in_schema=False)
+    async def job_answer(request: Request, job_id: str) -> Response:
+        async def work(session: WebSession) -> Response:
+            job = await own_job(job_id, session)
+            if job.state is not JobState.DONE:
+                raise Problem(409, f"the check is {job.state.value}: it has no answer")
+            saved = f"tiergate-{Path(job.name).stem}-{job.id[:8]}.jsonl"
+            return FileResponse(
+                jobs.answer(job),
+                media_type="application/x-ndjson",
+                filename=saved,
+                headers=HEADERS,
             )
 
         return await as_signed_in(request, work)
@@ -381,6 +500,49 @@ def add_pages(
         reason: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
         return await decide(request, hold_id, HoldStatus.REJECTED, form_token, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What the results page shows of a check: the book's name and SHA-256, the view, the
+    rulebook and editions, the summary, the lines (as the JSON answer gives them; the first
+    `LINES_SHOWN`) and what the charts read of every line."""
+
+    name: str
+    sha256: str
+    view: str
+    rulebook_version: str
+    editions: list[dict[str, str]]
+    summary: dict[str, Any]
+    lines: list[dict[str, Any]]
+    charted: list[reporting.Charted]
+
+
+def _job_shown(jobs: Jobs, job: Job) -> Shown:
+    """A done job's results, read from its answer."""
+    lines: list[dict[str, Any]] = []
+    charted: list[reporting.Charted] = []
+    view = rulebook = ""
+    with jobs.answer(job).open("rb") as answer:
+        for text in answer:
+            line = json.loads(text)
+            view, rulebook = line.get("view", view), line.get("rulebook_version", rulebook)
+            if len(lines) < LINES_SHOWN:
+                lines.append(line)
+            charted.append(
+                (line["tier"], line["outcome"], line["destination"], line["h100_equivalents"])
+            )
+    summary = job.summary or {}
+    return Shown(job.name, job.input_hash or "", view, rulebook, [], summary, lines, charted)
+
+
+def _may_check(session: WebSession) -> None:
+    if not session.key.role.allows(Role.ANALYST):
+        raise Problem(
+            403,
+            f"the key `{session.key.name}` is a {session.key.role.value} key: "
+            "analysts and officers check shipments",
+        )
 
 
 def _share(part: float, whole: float) -> float:

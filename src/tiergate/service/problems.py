@@ -92,6 +92,11 @@ def status_of(error: TiergateError) -> int:
     return 503 if isinstance(error, LedgerError) else 500
 
 
+def any_status(error: Exception) -> int:
+    """`status_of` a tiergate error; 500 for any other (a fault)."""
+    return status_of(error) if isinstance(error, TiergateError) else 500
+
+
 def handle_errors(app: FastAPI) -> None:
     """Every error as a problem details document."""
 

@@ -101,24 +101,34 @@ class Workspace:
 
     settings: Settings = field(default_factory=Settings.load)
     progress: Progress = field(default_factory=Silent)
-    _ledgers: dict[bool, Ledger] = field(default_factory=dict, repr=False)  # by read_only
+    # By (read_only, apart).
+    _ledgers: dict[tuple[bool, bool], Ledger] = field(default_factory=dict, repr=False)
     # Kept for the next check (a service answers many): engines over the bundled rulebook by
     # screener, and screeners by what built them (suppressions, thresholds, edition, day).
     _engines: dict[Screener | None, Engine] = field(default_factory=dict, repr=False)
     _screeners: dict[tuple[object, ...], Screener] = field(default_factory=dict, repr=False)
 
     @overload
-    def ledger(self, *, required: Literal[True], read_only: bool = False) -> Ledger: ...
+    def ledger(
+        self, *, required: Literal[True], read_only: bool = False, apart: bool = False
+    ) -> Ledger: ...
 
     @overload
-    def ledger(self, *, required: bool = False, read_only: bool = False) -> Ledger | None: ...
+    def ledger(
+        self, *, required: bool = False, read_only: bool = False, apart: bool = False
+    ) -> Ledger | None: ...
 
-    def ledger(self, *, required: bool = False, read_only: bool = False) -> Ledger | None:
+    def ledger(
+        self, *, required: bool = False, read_only: bool = False, apart: bool = False
+    ) -> Ledger | None:
         """The ledger in use: `settings.db`, else the home's SQLite file when it exists. None
         when there is none, unless `required` (then opening it says how to create it). A
-        `read_only` ledger never creates or writes anything. The one way tiergate opens a
-        ledger: the URL always comes from the settings."""
-        found = self._ledgers.get(read_only)
+        `read_only` ledger never creates or writes anything; one `apart` (read-only too) has
+        connections of its own, for quick reads on another thread while the workspace's work
+        goes on (a service finding keys and sessions). The one way tiergate opens a ledger:
+        the URL always comes from the settings."""
+        read_only = read_only or apart
+        found = self._ledgers.get((read_only, apart))
         if found is not None:
             return found
         url = self.settings.db
@@ -134,7 +144,7 @@ class Workspace:
 
         from tiergate.ledger.ledger import Ledger
 
-        found = self._ledgers[read_only] = Ledger(url, read_only=read_only)
+        found = self._ledgers[read_only, apart] = Ledger(url, read_only=read_only)
         shown = make_url(found.url).render_as_string(hide_password=True)
         log.info("ledger opened: %s%s", shown, " (read-only)" if read_only else "")
         return found

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tiergate.terms import View
 
@@ -33,7 +33,7 @@ class Answered:
     """What an upload's check gave: its lines, whether each may ship, and how it went."""
 
     lines: int
-    may_not_ship: int
+    summary: dict[str, Any]  # `Summary.as_dict`
     input_hash: str
     columnar: bool
 
@@ -84,13 +84,15 @@ def check_upload(
             kept = Path(scratch) / path.name
             kept.write_bytes(raw)
             if workspace.takes_columns(kept):
-                found = _columnar(
-                    workspace, kept, name, as_of, view, screen, commit, reserve, actor
-                )
+                with workspace.progress.working("determining the lines"):
+                    found = _columnar(
+                        workspace, kept, name, as_of, view, screen, commit, reserve, actor
+                    )
                 if found is not None:
-                    columns_writer(found, "jsonl", view)(into)
+                    with workspace.progress.working("writing the answer"):
+                        columns_writer(found, "jsonl", view)(into)
                     digest = hashlib.sha256(raw).hexdigest()
-                    return Answered(found.lines, found.summary.may_not_ship, digest, True)
+                    return Answered(found.lines, found.summary.as_dict(), digest, True)
     checked = workspace.check_bytes(
         raw,
         path,
@@ -101,9 +103,10 @@ def check_upload(
         reserve=reserve,
         actor=actor,
     )
-    into.write(to_jsonl(checked.report).encode())
+    with workspace.progress.working("writing the answer"):
+        into.write(to_jsonl(checked.report).encode())
     summary = checked.report.summary
-    return Answered(summary.lines_out, summary.may_not_ship, checked.input_hash, False)
+    return Answered(summary.lines_out, summary.as_dict(), checked.input_hash, False)
 
 
 def _columnar(

@@ -173,7 +173,57 @@ function filterResults(table) {
   apply();
 }
 
+// The check page: a book is checked in the background (a job), its progress shown until its
+// results are ready; one line typed into the form, and the report, go by the form itself.
+function checkInTheBackground(form) {
+  const file = form.querySelector("#book");
+  const panel = document.getElementById("job");
+  const bar = document.getElementById("job-progress");
+  const stage = document.getElementById("job-stage");
+  form.addEventListener("submit", async (event) => {
+    if (!file.files.length || (event.submitter && event.submitter.value !== "results")) return;
+    event.preventDefault();
+    const sent = new FormData(form);
+    panel.hidden = false;
+    document.getElementById("job-name").textContent = file.files[0].name;
+    stage.textContent = "Sending the book…";
+    let answer = await fetch("/jobs", { method: "POST", body: sent, credentials: "same-origin" });
+    let body = await answer.json();
+    if (!answer.ok) {
+      stage.textContent = `Not checked: ${body.detail}`;
+      stage.classList.add("error");
+      return;
+    }
+    const results = body.results_url;
+    const state = body.state_url;
+    for (;;) {
+      answer = await fetch(state, { credentials: "same-origin" });
+      body = await answer.json();
+      if (!answer.ok || body.state === "failed") {
+        stage.textContent = `Not checked: ${body.error || body.detail}`;
+        stage.classList.add("error");
+        return;
+      }
+      if (body.total) {
+        bar.max = body.total;
+        bar.value = body.done;
+      }
+      stage.textContent = body.total
+        ? `${body.stage}: ${body.done.toLocaleString()} of ${body.total.toLocaleString()} lines`
+        : body.stage;
+      panel.dataset.state = body.state;
+      if (body.state === "done") {
+        window.location.assign(results);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("check-form");
+  if (form) checkInTheBackground(form);
   const root = document.getElementById("tier-map");
   if (root) new TierMap(root).start();
   const results = document.getElementById("results");
