@@ -652,3 +652,25 @@ def test_a_suppression_recorded_applies_to_the_services_next_check(service: Serv
     finally:
         other.close()
     assert hits() == []
+
+
+def test_an_error_names_options_as_each_door_does(service: Service, tmp_path: Path) -> None:
+    viewer, officer = service.headers(Role.VIEWER), service.headers(Role.OFFICER)
+    answered = service.client.get("/v1/allowances", headers=viewer, params={"country": "Atlantis"})
+    detail = _problem(answered, 400)["detail"]
+    assert detail == "`country` `Atlantis` is not a country tiergate knows"
+    shown = run_tiergate("allowances", "--country", "Atlantis", "--db", service.url)
+    assert "--country `Atlantis` is not a country tiergate knows" in shown.stderr
+    backwards = {
+        "number": "D9",
+        "holder": "Example Inc",
+        "items": ["3A090"],
+        "destinations": ["CN"],
+        "quantity": 1,
+        "valid_from": "2026-01-01",
+        "valid_to": "2025-01-01",
+    }
+    refused = service.client.post("/v1/licences", headers=officer, json=backwards)
+    assert _problem(refused, 400)["detail"] == (
+        "`valid_to` 2025-01-01 is before `valid_from` 2026-01-01"
+    )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from tiergate.engine import HoldDecision
-from tiergate.errors import UsageError
+from tiergate.errors import UsageError, option
 from tiergate.keys import HoldSignature, HoldStatus
 from tiergate.ledger.audit import append_event
 from tiergate.ledger.books import Held
@@ -41,7 +41,10 @@ class Holds(Store):
         if status not in _DECIDED:
             raise UsageError(f"a hold is `released` or `rejected`, not `{status}`")
         if not by.strip() or not reason.strip():
-            raise UsageError("a decision on a hold needs the reviewer (--by) and the reason")
+            raise UsageError(
+                f"a decision on a hold needs the reviewer ({option('by')}) and the "
+                f"{option('reason')}"
+            )
         self.require_current()
         with self._writing() as connection:
             self._serialise(connection)

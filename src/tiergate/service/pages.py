@@ -141,8 +141,8 @@ def add_pages(
         except TiergateError as error:
             found = status_of(error)
             if data:
-                return problem(found, str(error))
-            return page(request, "error.html", found, session=session, error=str(error))
+                return problem(found, error.for_http())
+            return page(request, "error.html", found, session=session, error=error.for_http())
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:

@@ -130,7 +130,7 @@ def handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(TiergateError)
     async def _tiergate(_: Request, error: TiergateError) -> Response:
-        return problem(status_of(error), str(error))
+        return problem(status_of(error), error.for_http())
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> Response:

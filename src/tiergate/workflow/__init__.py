@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from tiergate import settings as environment
-from tiergate.errors import UsageError
+from tiergate.errors import UsageError, option
 from tiergate.home import LEDGER_FILE
 from tiergate.normalise import text
 from tiergate.progress import Progress, Silent
@@ -199,7 +199,8 @@ class Workspace:
         )
         if thresholds.potential > thresholds.match:
             raise UsageError(
-                f"--potential-threshold {thresholds.potential} is above --match-threshold "
+                f"{option('potential_threshold')} {thresholds.potential} is above "
+                f"{option('match_threshold')} "
                 f"{thresholds.match}: a possible match must score no more than a match"
             )
         screener = Screener(
@@ -255,7 +256,8 @@ class Workspace:
 
         if commit and not reserve:
             raise UsageError(
-                "a commit uses the check's reservations: --no-reserve is for checks that do "
+                f"a commit uses the check's reservations: {option('no_reserve')} is for checks "
+                "that do "
                 "not commit"
             )
         ledger = self.ledger(required=commit)

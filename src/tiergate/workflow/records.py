@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tiergate.errors import UsageError
+from tiergate.errors import UsageError, option
 from tiergate.keys import HolderKey, HoldStatus, Period
 from tiergate.normalise import ValueProblem, name_key, parse_money
 
@@ -37,7 +37,7 @@ def allowances(
     if country is not None:
         place = engine.countries.resolve(country, date.today())
         if place is None:
-            raise UsageError(f"--country `{country}` is not a country tiergate knows")
+            raise UsageError(f"{option('country')} `{country}` is not a country tiergate knows")
         code = place.code
     h100 = engine.rulebook.meta.h100_tpp
     allocation_given = workspace.settings.country_allocation_tpp is not None
@@ -91,17 +91,17 @@ def add_licence(workspace: Workspace, terms: LicenceTerms, actor: str) -> dict[s
     """Check `terms` and record the licence (audited); returns the record as stored."""
     start, end = terms.valid_from, terms.valid_to
     if start is None or end is None:
-        raise UsageError("give --valid-from and --valid-to as YYYY-MM-DD")
+        raise UsageError(f"give {option('valid_from')} and {option('valid_to')} as YYYY-MM-DD")
     if end < start:
-        raise UsageError(f"--valid-to {end} is before --valid-from {start}")
+        raise UsageError(f"{option('valid_to')} {end} is before {option('valid_from')} {start}")
     engine = workspace.engine()
     items = [_licence_item(given, engine) for given in terms.items]
-    value = None if terms.value is None else _money(terms.value, "--value")
+    value = None if terms.value is None else _money(terms.value, option("value"))
     codes = []
     for name in terms.destinations:
         place = engine.countries.resolve(name, start)
         if place is None:
-            raise UsageError(f"--destination `{name}` is not a country tiergate knows")
+            raise UsageError(f"{option('destination')} `{name}` is not a country tiergate knows")
         codes.append(place.as_written)
     record: dict[str, Any] = {
         "number": terms.number,
@@ -132,14 +132,14 @@ def _licence_item(given: str, engine: Engine) -> str:
     if _ECCN.fullmatch(value):
         return value[:5].upper() + value[5:].casefold()
     raise UsageError(
-        f"--item `{given}` is not an ECCN (e.g. 3A090 or 4A090.a), EAR99 or a control scope "
-        f"tiergate knows ({', '.join(scopes)})"
+        f"{option('item')} `{given}` is not an ECCN (e.g. 3A090 or 4A090.a), EAR99 or a control "
+        f"scope tiergate knows ({', '.join(scopes)})"
     )
 
 
-def _money(value: float, option: str) -> float:
+def _money(value: float, name: str) -> float:
     try:
-        money = parse_money(value, option)
+        money = parse_money(value, name)
     except ValueProblem as problem:
         raise UsageError(str(problem)) from problem
     assert money is not None
@@ -172,7 +172,7 @@ def cancel(
     """Cancel checked lines that will not ship (one `line`, else every line of the shipment);
     returns how many licence reservations went back to their licences."""
     if not reason.strip():
-        raise UsageError("--reason must say why the lines are cancelled")
+        raise UsageError(f"{option('reason')} must say why the lines are cancelled")
     return workspace.ledger(required=True).cancel(shipment_id, line, actor, reason.strip())
 
 
