@@ -654,6 +654,36 @@ def test_a_suppression_recorded_applies_to_the_services_next_check(service: Serv
     assert hits() == []
 
 
+def test_a_diff_over_http_applies_a_rulebook_overlay_as_the_cli_does(
+    service: Service, tmp_path: Path
+) -> None:
+    book = ROOT / "examples" / "mixed_book.csv"
+    overlay = ROOT / "examples" / "overlays" / "hypothetical-tier2-licence.yaml"
+    sides = ("2027-01-01", "2027-01-01")  # the overlay's rule takes effect that day
+    args = ("--from", sides[0], "--to", sides[1], "--rulebook-overlay", str(overlay))
+    shown = run_tiergate("diff", str(book), *args, "-f", "json")
+    assert shown.returncode == 0, shown.stderr
+    analyst = service.headers(Role.ANALYST)
+    params = {"from": sides[0], "to": sides[1]}
+    files = {
+        "book": ("mixed_book.csv", book.read_bytes(), "text/csv"),
+        "overlay": ("hypothetical-tier2-licence.yaml", overlay.read_bytes(), "application/yaml"),
+    }
+    answered = service.client.post("/v1/diff", headers=analyst, params=params, files=files)
+    assert answered.status_code == 200, answered.text
+    by_cli, by_http = json.loads(shown.stdout), answered.json()
+    assert by_http["lines"] == by_cli["lines"]
+    assert by_http["lines"]  # the overlay changes some line
+    assert by_http["summary"] == by_cli["summary"]
+    assert by_http["overlay"]["sha256"] == by_cli["overlay"]["sha256"]
+    bad = {**files, "overlay": ("o.yaml", b"rules: [oops", "application/yaml")}
+    refused = service.client.post("/v1/diff", headers=analyst, params=params, files=bad)
+    assert "o.yaml" in _problem(refused, 422)["detail"]
+    alone = {"overlay": files["overlay"]}
+    refused = service.client.post("/v1/diff", headers=analyst, params=params, files=alone)
+    assert "no `book` part" in _problem(refused, 422)["detail"]
+
+
 def test_an_error_names_options_as_each_door_does(service: Service, tmp_path: Path) -> None:
     viewer, officer = service.headers(Role.VIEWER), service.headers(Role.OFFICER)
     answered = service.client.get("/v1/allowances", headers=viewer, params={"country": "Atlantis"})

@@ -110,10 +110,19 @@ def apply_overlay(rulebook: Rulebook, overlay: Overlay, text: str, source: str) 
 def read_overlay(path: Path) -> tuple[Overlay, str]:
     """The overlay file at `path`, parsed strictly, and its text."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise OverlayError(f"cannot read rulebook overlay `{path}`: {exc}") from exc
+    return parse_overlay(raw, str(path))
+
+
+def parse_overlay(raw: bytes, source: str) -> tuple[Overlay, str]:
+    """The overlay `raw` (YAML, UTF-8) named `source`, parsed strictly, and its text."""
     try:
-        return parse(Overlay, text, str(path)), text
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise OverlayError(f"cannot read rulebook overlay `{source}`: {exc}") from exc
+    try:
+        return parse(Overlay, text, source), text
     except RulebookError as exc:
         raise OverlayError(str(exc).replace("rulebook file", "rulebook overlay", 1)) from exc

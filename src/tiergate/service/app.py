@@ -27,6 +27,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from tiergate import __version__, settings
 from tiergate.inputs import first_look
@@ -44,6 +45,7 @@ from tiergate.service.access import (
 )
 from tiergate.service.models import (
     BOOK,
+    DIFF,
     FILE,
     JSONL,
     SIDE,
@@ -355,7 +357,7 @@ def create_app(
             raise Problem(409, f"job `{job_id}` is {job.state.value}: it has no answer yet")
         return StreamingResponse(_read_out(jobs.answer(job).open("rb")), media_type=JSONL)
 
-    @app.post("/v1/diff", tags=["check"], openapi_extra={"requestBody": BOOK})
+    @app.post("/v1/diff", tags=["check"], openapi_extra={"requestBody": DIFF})
     async def diff(
         request: Request,
         before: Annotated[str, Query(alias="from", description=SIDE.format("before"))],
@@ -364,13 +366,18 @@ def create_app(
     ) -> dict[str, Any]:
         """The lines of a JSON book whose tier, outcome, exception, review policy or
         conditions change between two dates or views, and a summary of the transitions
-        (`tiergate diff BOOK.json --format json`)."""
+        (`tiergate diff BOOK.json --format json`). Sent as a form with the parts `book` and
+        `overlay`, the `to` side applies the rulebook overlay (`--rulebook-overlay`)."""
         from tiergate.workflow.impact import Side, diff_bytes
 
         sides = Side.parse(before, "from"), Side.parse(after, "to")
-        raw = await _body(request, max_body)
+        name, overlay = "request.json", None
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            raw, name, overlay = await _book_and_overlay(request, max_body)
+        else:
+            raw = await _body(request, max_body)
         impact = await turns.run(
-            lambda: diff_bytes(workspace, raw, FilePath("request.json"), *sides),
+            lambda: diff_bytes(workspace, raw, FilePath(name), *sides, overlay),
             long=len(raw) > SHORT_BODY,
         )
         return impact.document()
@@ -578,6 +585,43 @@ def _keys(app: FastAPI, workspace: Workspace, turns: Turns, admin: Any) -> None:
         """Revoke a key: it opens nothing from then on."""
         await turns.run(lambda: service.revoke_key(workspace, name, key.name))
         return {"name": name, "revoked_by": key.name}
+
+
+async def _book_and_overlay(
+    request: Request, most: int
+) -> tuple[bytes, str, tuple[bytes, str] | None]:
+    """A diff's form: the book (its bytes and name) and the overlay (its bytes and name)."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > most:
+        raise Problem(413, f"the body is {int(length):,} bytes: at most {most:,} are taken")
+    form = await request.form(max_files=2, max_fields=0)
+    try:
+        return await _read_form(form)
+    finally:
+        await form.close()
+
+
+async def _read_form(form: FormData) -> tuple[bytes, str, tuple[bytes, str] | None]:
+    parts: dict[str, UploadFile | None] = {}
+    for field in ("book", "overlay"):
+        found = form.getlist(field)
+        if len(found) > 1:
+            raise Problem(422, f"the form gives `{field}` {len(found)} times: give it once")
+        if found and not isinstance(found[0], UploadFile):
+            raise Problem(422, f"the form's `{field}` must be a file")
+        parts[field] = found[0] if found and isinstance(found[0], UploadFile) else None
+    unknown = sorted(set(form.keys()) - set(parts))
+    if unknown:
+        said = "`, `".join(unknown)
+        raise Problem(422, f"the form has parts `{said}`: it takes `book` and `overlay`")
+    book, overlay = parts["book"], parts["overlay"]
+    if book is None:
+        raise Problem(422, "the form has no `book` part: send the book's file as `book`")
+    raw = await book.read()
+    name = FilePath(book.filename or "book.json").name
+    if overlay is None:
+        return raw, name, None
+    return raw, name, (await overlay.read(), FilePath(overlay.filename or "overlay.yaml").name)
 
 
 async def _body(request: Request, most: int) -> bytes:

@@ -157,7 +157,7 @@ FILE = {
 }
 
 
-BOOK = {
+BOOK: dict[str, Any] = {
     "description": "The shipments, as a JSON book for `tiergate check BOOK.json`: "
     "`shipments`, each with its `lines` (see the README's Input section).",
     "required": True,
@@ -187,5 +187,26 @@ BOOK = {
                 ]
             },
         }
+    },
+}
+
+
+DIFF: dict[str, Any] = {
+    "description": "The book, as a JSON book (`application/json`), or as a form with its file "
+    "(`book`: CSV, JSON or Parquet, by its name) and a rulebook overlay (`overlay`: YAML, "
+    "applied to the `to` side).",
+    "required": True,
+    "content": {
+        **BOOK["content"],
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["book"],
+                "properties": {
+                    "book": {"type": "string", "format": "binary"},
+                    "overlay": {"type": "string", "format": "binary"},
+                },
+            }
+        },
     },
 }

@@ -465,11 +465,27 @@ def diff(
     return _compared(read_input(path), path, before, after, (base, second), record)
 
 
-def diff_bytes(workspace: Workspace, raw: bytes, path: Path, before: Side, after: Side) -> Impact:
+def diff_bytes(
+    workspace: Workspace,
+    raw: bytes,
+    path: Path,
+    before: Side,
+    after: Side,
+    overlay: tuple[bytes, str] | None = None,
+) -> Impact:
     """`diff` of a book given as its bytes (`raw`, a CSV, JSON or Parquet book by the
-    extension of `path`, which names its source: a request's body)."""
+    extension of `path`, which names its source: a request's body), the `after` side with
+    the rulebook overlay `overlay` (its bytes and its name) when given."""
+    from tiergate.rulebook.overlay import apply_overlay, parse_overlay
+
     base = workspace.engine()
-    return _compared(raw, path, before, after, (base, base), None)
+    if overlay is None:
+        return _compared(raw, path, before, after, (base, base), None)
+    given, name = overlay
+    loaded, text = parse_overlay(given, name)
+    second = workspace.engine(rulebook=apply_overlay(base.rulebook, loaded, text, name))
+    record = overlay_record(loaded, Path(name), text)
+    return _compared(raw, path, before, after, (base, second), record)
 
 
 def _compared(
