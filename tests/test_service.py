@@ -262,6 +262,15 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(url: str) -> None:
     big = {"shipments": BOOK["shipments"] * 10}
     response = small.post("/v1/check", headers=headers, json=big)
     assert "at most 1,000" in _problem(response, 413)["detail"]
+    # A form (a page's upload, a diff with an overlay) is refused past the limit as it comes.
+    files = {"book": ("big.csv", b"item,destination\n" + b"H100,DE\n" * 20_000, "text/csv")}
+    params = {"from": "2025-05-14", "to": "2025-05-16"}
+    response = small.post("/v1/diff", headers=headers, params=params, files=files)
+    _problem(response, 413)
+    chunks = iter([b"{" + b" " * 40_000, b" " * 40_000 + b"}"])  # no length: counted as it comes
+    form = {**headers, "Content-Type": "multipart/form-data; boundary=x"}
+    response = small.post("/v1/diff", headers=form, params=params, content=chunks)
+    assert "at most" in _problem(response, 413)["detail"]
     found.workspace.close()
 
 

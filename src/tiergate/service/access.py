@@ -17,12 +17,13 @@ from typing import TypeVar
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tiergate.errors import InputError
 from tiergate.inputs import object_without_duplicates
 from tiergate.keys import Role
 from tiergate.ledger.api_keys import ApiKey
-from tiergate.service.problems import Problem
+from tiergate.service.problems import Problem, problem
 
 T = TypeVar("T")
 
@@ -33,6 +34,38 @@ class Checker:
 
     key: ApiKey
     commit: bool
+
+
+class BodyLimit:
+    """Refuse a request whose body is over `most` bytes (413, a problem document): at once
+    by its `Content-Length`, else as its chunks come. A route that reads the body itself
+    (`app._body`) says the same sooner; this holds for every route, a page's form too,
+    before FastAPI reads the form."""
+
+    def __init__(self, app: ASGIApp, most: int) -> None:
+        self.app, self.most = app, most
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.most:
+            said = f"the body is {int(length):,} bytes: at most {self.most:,} are taken"
+            await problem(413, said)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.most:
+                    raise Problem(413, f"the body is over {self.most:,} bytes: at most that")
+            return message
+
+        await self.app(scope, counted, send)
 
 
 # A body up to this many bytes (a few hundred lines, some milliseconds) is short work.

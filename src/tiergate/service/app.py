@@ -36,6 +36,7 @@ from tiergate.ledger.api_keys import ApiKey
 from tiergate.rulebook import View, default_rulebook
 from tiergate.service.access import (
     SHORT_BODY,
+    BodyLimit,
     Checker,
     RateLimits,
     Turns,
@@ -80,6 +81,8 @@ log = logging.getLogger("tiergate")
 
 # The largest request body taken (a book of about 300,000 JSON lines).
 MAX_BODY = 64 * 1024 * 1024
+# What a form adds to the file it carries, at the most (boundaries, part headers, fields).
+FORM_MARGIN = 64 * 1024
 # The requests a second a key may make on average, by default (TIERGATE_RATE_LIMIT).
 RATE = 100.0
 # An uploaded book's answer, written to a temporary file, is sent this many bytes at a time.
@@ -134,6 +137,9 @@ def create_app(
         description="Export-control determinations for AI chips and AI technology, line by "
         "line, as of any date, with reasons and citations.",
     )
+    # Every body, a page's form too, is refused past the limit (413) as it arrives; the
+    # margin is a form's own (its boundaries and part headers).
+    app.add_middleware(BodyLimit, most=max_body + FORM_MARGIN)
     bearer = HTTPBearer(auto_error=False, description="An API key: `tiergate keys create`.")
     handle_errors(app)
     # Dependencies are given as defaults: FastAPI reads annotations in the module's names,
