@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 
 from tiergate.keys import Role
 from tiergate.ledger.ledger import Ledger
+from tiergate.rulebook import default_rulebook
 from tiergate.service.app import create_app
 from tiergate.service.pages import SESSION_COOKIE
 from tiergate.workflow import Settings, Workspace
@@ -282,6 +283,13 @@ def test_in_a_browser_the_map_shows_a_tier_2_country_change_on_2025_05_15_as_wri
         page.get_by_label("as enforced").check()  # the AI Diffusion rule was never enforced
         expect(shown).to_have_attribute("data-shown", "2025-05-16/enforced/3A090.a")
         expect(mexico).to_have_attribute("data-tier", "unrestricted")
+        # Play steps through the dates on which a tier may change, from the first.
+        changes = page.request.get(f"{base}/data/tiers?as_of=2025-05-16").json()["change_dates"]
+        page.get_by_role("button", name="Play").click()
+        for change in changes[:2]:
+            expect(shown).to_have_attribute("data-shown", re.compile(f"^{change}/enforced/"))
+        page.get_by_role("button", name="Pause").click()
+        expect(page.get_by_role("button", name="Play")).to_be_visible()
 
 
 def test_the_maps_data_needs_a_session_and_says_what_is_wrong(site: Site) -> None:
@@ -296,6 +304,8 @@ def test_the_maps_data_needs_a_session_and_says_what_is_wrong(site: Site) -> Non
     assert mexico["tier"] == "restricted"
     assert body["rules"]["diffusion.tier2"]["citation"].startswith("90 FR 4544")
     assert "2025-05-15" in body["change_dates"]
+    first = default_rulebook().meta.earliest_date.isoformat()
+    assert min(body["change_dates"]) == first  # none before the rulebook's first date
     early = site.client.get("/data/tiers", params={"as_of": "2019-01-01"})
     assert early.status_code == 400
     assert "2019-01-01" in early.json()["detail"]

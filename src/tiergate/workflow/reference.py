@@ -66,8 +66,13 @@ def tiers(workspace: Workspace, on: date, view: View, item: str | None) -> dict[
         "item": item,
         "rulebook_version": engine.rulebook.version,
         "countries": [row.as_dict() for row in country_tiers(engine, on, view, item)],
-        # Where a country's tier may change: a map steps through them.
-        "change_dates": [d.isoformat() for d in engine.compiler.change_dates],
+        # Where a country's tier may change, from the rulebook's first date: a map steps
+        # through them.
+        "change_dates": [
+            d.isoformat()
+            for d in engine.compiler.change_dates
+            if d >= engine.rulebook.meta.earliest_date
+        ],
     }
 
 
