@@ -388,6 +388,11 @@ def test_in_a_browser_an_analyst_uploads_the_example_book_filters_and_downloads_
         first.get_by_text("Reasons and citations").click()
         expect(first.locator("cite").first).to_be_visible()
         page.screenshot(path=ARTEFACTS / f"results-{url.split(':', 1)[0]}.png", full_page=True)
+        with page.expect_download() as answering:
+            page.get_by_role("link", name="Download the whole answer (JSON Lines)").click()
+        answer = tmp_path / "answer.jsonl"
+        answering.value.save_as(answer)
+        assert len(answer.read_text(encoding="utf-8").splitlines()) == lines_in_file
         page.get_by_role("link", name="Check another").click()
         page.set_input_files("#book", EXAMPLE)
         with page.expect_download() as downloading:

@@ -516,6 +516,7 @@ class Shown:
     summary: dict[str, Any]
     lines: list[dict[str, Any]]
     charted: list[reporting.Charted]
+    answer_url: str | None = None  # a job's whole answer
 
 
 def _job_shown(jobs: Jobs, job: Job) -> Shown:
@@ -533,7 +534,8 @@ def _job_shown(jobs: Jobs, job: Job) -> Shown:
                 (line["tier"], line["outcome"], line["destination"], line["h100_equivalents"])
             )
     summary = job.summary or {}
-    return Shown(job.name, job.input_hash or "", view, rulebook, [], summary, lines, charted)
+    whole = f"/jobs/{job.id}/answer"
+    return Shown(job.name, job.input_hash or "", view, rulebook, [], summary, lines, charted, whole)
 
 
 def _may_check(session: WebSession) -> None:
