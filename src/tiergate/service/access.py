@@ -85,6 +85,13 @@ class Turns:
     def __init__(self) -> None:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tiergate-work")
         self._queued = 0  # long work given to the thread and not yet done (the loop's count)
+        self._started: set[asyncio.Task[object]] = set()
+
+    def start(self, work: Callable[[], object]) -> None:
+        """`work` as long work, in its turn, without waiting for it (a job)."""
+        task = asyncio.get_running_loop().create_task(self.run(work, long=True))
+        self._started.add(task)  # the loop keeps only a weak reference until it ends
+        task.add_done_callback(self._started.discard)
 
     async def run(self, work: Callable[[], T], *, long: bool = False) -> T:
         if not long and not self._queued:

@@ -14,7 +14,6 @@ what, and how often, `access`; errors, `problems`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import tempfile
@@ -30,7 +29,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from tiergate import __version__, settings
-from tiergate.inputs import first_look
 from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import ApiKey
 from tiergate.rulebook import View, default_rulebook
@@ -44,6 +42,7 @@ from tiergate.service.access import (
     require,
     unique_keys,
 )
+from tiergate.service.background import start_job
 from tiergate.service.models import (
     BOOK,
     DIFF,
@@ -69,7 +68,7 @@ from tiergate.service.models import (
     day,
 )
 from tiergate.service.pages import add_pages
-from tiergate.service.problems import PROBLEMS, Problem, any_status, handle_errors
+from tiergate.service.problems import PROBLEMS, Problem, handle_errors
 from tiergate.workflow import Workspace
 from tiergate.workflow.jobs import Job, Jobs, JobState
 
@@ -286,7 +285,6 @@ def create_app(
         return StreamingResponse(_read_out(answer), media_type=JSONL)
 
     jobs = Jobs(workspace.settings.home)
-    running: set[asyncio.Task[Job]] = set()  # kept until they end (the loop keeps weak ones)
 
     @app.post(
         "/v1/jobs",
@@ -294,7 +292,7 @@ def create_app(
         openapi_extra={"requestBody": FILE},
         status_code=202,
     )
-    async def start_job(
+    async def new_job(
         request: Request,
         kind: Annotated[BookFormat, Query(alias="format", description="The book's format.")],
         caller: Checker = checking,
@@ -312,33 +310,26 @@ def create_app(
             raise Problem(
                 400, "a commit uses the check's reservations: reserve=false is for checks"
             )
-        first_look(raw, FilePath(name))
-        on = day(as_of, "query.as_of")
-        if on is not None:
-            workspace.engine().check_range(on)  # refused now, not when its turn comes
-        job = await run_in_threadpool(jobs.create, caller.key.name, name, raw)
-
-        def work() -> Job:
-            return jobs.run(
-                workspace,
-                job,
-                any_status,
-                as_of=on,
-                view=view,
-                screen=screen,
-                commit=caller.commit,
-                reserve=reserve,
-            )
-
-        task = asyncio.create_task(turns.run(work, long=True))
-        running.add(task)
-        task.add_done_callback(running.discard)
+        job = await start_job(
+            workspace,
+            turns,
+            jobs,
+            caller.key.name,
+            name,
+            raw,
+            as_of=day(as_of, "query.as_of"),
+            view=view,
+            screen=screen,
+            commit=caller.commit,
+            reserve=reserve,
+        )
         found = _job_document(job)
         return JSONResponse(found, status_code=202, headers={"Location": found["state_url"]})
 
     async def owned(job_id: str, key: ApiKey) -> Job:
-        found = await run_in_threadpool(jobs.read, job_id)
-        if found is None or not (found.owner == key.name or key.role.allows(Role.ADMIN)):
+        every = key.role.allows(Role.ADMIN)
+        found = await run_in_threadpool(lambda: jobs.of(job_id, key.name, every=every))
+        if found is None:
             raise Problem(404, f"no job `{job_id}` of the key `{key.name}`")
         return found
 

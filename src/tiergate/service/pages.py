@@ -12,7 +12,6 @@ bundled with the package, and nothing is fetched from elsewhere.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable
@@ -36,12 +35,12 @@ from starlette.concurrency import run_in_threadpool
 
 from tiergate import __version__, reporting
 from tiergate.errors import TiergateError
-from tiergate.inputs import first_look
 from tiergate.keys import HoldStatus, Role
 from tiergate.ledger.api_keys import WebSession
 from tiergate.service.access import SHORT_BODY, RateLimits, Turns
+from tiergate.service.background import start_job
 from tiergate.service.models import AsOf, ViewQuery, day
-from tiergate.service.problems import Problem, any_status, problem, status_of
+from tiergate.service.problems import Problem, problem, status_of
 from tiergate.terms import View
 from tiergate.workflow.jobs import Job, Jobs, JobState
 
@@ -372,10 +371,9 @@ def add_pages(
         )
 
     jobs = Jobs(workspace.settings.home)
-    running: set[asyncio.Task[Job]] = set()  # kept until they end (the loop keeps weak ones)
 
     @app.post("/jobs", include_in_schema=False)
-    async def start_job(
+    async def new_job_page(
         request: Request,
         form_token: Annotated[str, Form(max_length=200)],
         book: Annotated[UploadFile, File()],
@@ -393,25 +391,19 @@ def add_pages(
             raw = await book.read(max_body + 1)
             if len(raw) > max_body:
                 raise Problem(413, f"the book is over {max_body:,} bytes")
-            first_look(raw, Path(name))
-            on = day(as_of or None, "form.as_of")
-            job = await run_in_threadpool(jobs.create, session.key.name, name, raw)
-
-            def run() -> Job:
-                return jobs.run(
-                    workspace,
-                    job,
-                    any_status,
-                    as_of=on,
-                    view=view,
-                    screen=screen,
-                    commit=False,
-                    reserve=True,
-                )
-
-            task = asyncio.create_task(turns.run(run, long=True))
-            running.add(task)
-            task.add_done_callback(running.discard)
+            job = await start_job(
+                workspace,
+                turns,
+                jobs,
+                session.key.name,
+                name,
+                raw,
+                as_of=day(as_of or None, "form.as_of"),
+                view=view,
+                screen=screen,
+                commit=False,
+                reserve=True,
+            )
             return JSONResponse(
                 {"state_url": f"/data/jobs/{job.id}", "results_url": f"/jobs/{job.id}"},
                 status_code=202,
@@ -421,9 +413,10 @@ def add_pages(
         return await as_signed_in(request, work, data=True)
 
     async def own_job(job_id: str, session: WebSession) -> Job:
-        found = await run_in_threadpool(jobs.read, job_id)
         key = session.key
-        if found is None or not (found.owner == key.name or key.role.allows(Role.ADMIN)):
+        every = key.role.allows(Role.ADMIN)
+        found = await run_in_threadpool(lambda: jobs.of(job_id, key.name, every=every))
+        if found is None:
             raise Problem(404, f"no job `{job_id}` of the key `{key.name}`")
         return found
 

@@ -109,6 +109,12 @@ class Jobs:
             return None
         return Job(**{**found, "state": JobState(found["state"])})
 
+    def of(self, job_id: str, key: str, *, every: bool = False) -> Job | None:
+        """The job `job_id` when the key named `key` made it, or when `every` (an admin's
+        key reads every job); None otherwise, as when there is none."""
+        found = self.read(job_id)
+        return found if found is not None and (every or found.owner == key) else None
+
     def answer(self, job: Job) -> Path:
         """Where a done job's answer is (JSON Lines)."""
         return self.folder / job.id / "answer.jsonl"
