@@ -100,3 +100,27 @@ def test_a_running_job_says_how_far_it_is(tmp_path: Path, monkeypatch: pytest.Mo
     assert (found.stage, found.done) == ("writing the answer", 2_500)
     assert jobs.read("not-an-id") is None
     assert jobs.read("A" * 22) is None
+
+
+def test_a_job_whose_process_ended_before_it_is_said_to_have_failed(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tiergate.workflow.jobs import Jobs, JobState
+
+    jobs = Jobs(tmp_path)
+    job = jobs.create("erp", "book.csv", b"item,destination\nH100,DE\n")
+    assert jobs.read(job.id) == job  # this process runs it
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    state = tmp_path / "jobs" / job.id / "state.json"
+    state.write_text(json.dumps({**json.loads(state.read_text()), "pid": int(ended.stdout)}))
+    found = jobs.read(job.id)
+    assert found is not None
+    assert (found.state, found.error_status) == (JobState.FAILED, 503)
+    assert "ended before it did" in (found.error or "")

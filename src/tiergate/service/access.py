@@ -5,6 +5,7 @@ does not take (`known_query`) and no JSON key given twice (`unique_keys`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -85,13 +86,21 @@ class Turns:
     def __init__(self) -> None:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tiergate-work")
         self._queued = 0  # long work given to the thread and not yet done (the loop's count)
-        self._started: set[asyncio.Task[object]] = set()
 
     def start(self, work: Callable[[], object]) -> None:
-        """`work` as long work, in its turn, without waiting for it (a job)."""
-        task = asyncio.get_running_loop().create_task(self.run(work, long=True))
-        self._started.add(task)  # the loop keeps only a weak reference until it ends
-        task.add_done_callback(self._started.discard)
+        """`work` as long work, in its turn, without waiting for it (a job). It is handed to
+        the thread at once, so it runs even if nothing on the loop waits for it any more."""
+        loop = asyncio.get_running_loop()
+        self._queued += 1
+
+        def done(_: object) -> None:
+            with contextlib.suppress(RuntimeError):  # a loop closed: none on it waits any more
+                loop.call_soon_threadsafe(self._ended)
+
+        self._thread.submit(work).add_done_callback(done)
+
+    def _ended(self) -> None:
+        self._queued -= 1
 
     async def run(self, work: Callable[[], T], *, long: bool = False) -> T:
         if not long and not self._queued:

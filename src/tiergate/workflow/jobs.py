@@ -67,6 +67,7 @@ class Job:
     error_status: int | None = None  # its HTTP status (4xx: the book's fault)
     summary: dict[str, Any] | None = None  # a done job's counts
     input_hash: str | None = None
+    pid: int | None = None  # the process that runs it, while it waits or runs
 
     def document(self) -> dict[str, Any]:
         found = asdict(self)
@@ -92,6 +93,7 @@ class Jobs:
             done=0,
             total=None,
             created_at=_now(),
+            pid=os.getpid(),
         )
         folder = self.folder / job.id
         folder.mkdir(parents=True)
@@ -107,7 +109,16 @@ class Jobs:
             found = json.loads((self.folder / job_id / "state.json").read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        return Job(**{**found, "state": JobState(found["state"])})
+        job = Job(**{**found, "state": JobState(found["state"])})
+        if job.state in (JobState.QUEUED, JobState.RUNNING) and not _alive(job.pid):
+            return replace(
+                job,
+                state=JobState.FAILED,
+                stage="failed",
+                error="the process that ran it ended before it did: send the book again",
+                error_status=503,
+            )
+        return job
 
     def of(self, job_id: str, key: str, *, every: bool = False) -> Job | None:
         """The job `job_id` when the key named `key` made it, or when `every` (an admin's
@@ -164,6 +175,7 @@ class Jobs:
                 summary=answered.summary,
                 input_hash=answered.input_hash,
                 finished_at=_now(),
+                pid=None,
             )
         except Exception as error:  # the job's end, whatever it is: never left running
             if not isinstance(error, TiergateError):
@@ -176,6 +188,7 @@ class Jobs:
                 error=said,
                 error_status=status_of(error),
                 finished_at=_now(),
+                pid=None,
             )
         finally:
             workspace.progress = before
@@ -230,6 +243,19 @@ class _Running(Silent):
     def _stage(self, description: str) -> Iterator[None]:
         self._show(replace(self.job, stage=description), now=True)
         yield
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether the process `pid` still runs (on this machine, where the home is)."""
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, but another user's
+        return True
+    return True
 
 
 def _now() -> str:
