@@ -490,3 +490,27 @@ def test_the_audit_page_lists_entries_and_verifies_the_chain(site: Site) -> None
     broken = site.client.get("/audit", params={"verify": "true"})
     assert "The chain is broken" in broken.text
     assert site.client.get("/audit", params={"verfy": "true"}).status_code == 422
+
+
+def test_a_session_is_held_to_its_keys_rate_and_told_so_on_a_page(site: Site) -> None:
+    from tiergate.service.access import RateLimits
+
+    now = [0.0]
+    limited = TestClient(
+        create_app(site.workspace, limits=RateLimits(1.0, 2.0, clock=lambda: now[0])),
+        base_url="https://testserver",
+    )
+    form = limited.get("/sign-in")
+    signed = limited.post(
+        "/sign-in",
+        data={"key": site.keys[Role.VIEWER], "form_token": _form_token(form.text)},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    assert [limited.get("/holds").status_code for _ in range(3)] == [200, 200, 429]
+    refused = limited.get("/holds")
+    assert "made too many requests" in html.unescape(refused.text)
+    assert refused.headers["content-type"].startswith("text/html")
+    now[0] += 1.0  # a second later, one more token
+    assert limited.get("/holds").status_code == 200
+    limited.close()

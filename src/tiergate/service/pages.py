@@ -109,8 +109,6 @@ def add_pages(
         found = lookups().session_named_by(token)
         if found is None:
             raise SignedOut
-        if limits.wait(found.key.name):
-            raise Problem(429, f"the key `{found.key.name}` made too many requests: wait")
         return found
 
     def checked_form(session: WebSession, given: str) -> None:
@@ -132,6 +130,10 @@ def add_pages(
                 return problem(401, "the session ended: sign in again")
             return RedirectResponse("/sign-in", status_code=303)
         try:
+            wait = limits.wait(session.key.name)
+            if wait:
+                said = f"the key `{session.key.name}` made too many requests: wait {wait:.1f} s"
+                raise Problem(429, said)
             return await work(session)
         except Problem as error:
             if data:
