@@ -35,6 +35,7 @@ from hypothesis import settings
 from typer.testing import CliRunner
 
 from tiergate.engine import Engine
+from tiergate.keys import Role
 from tiergate.rulebook import RULEBOOK_FILES
 
 # No deadlines: property tests check answers, never timing (timing lives in benchmarks/).
@@ -235,3 +236,28 @@ def serving(url: str, home: Path) -> Iterator[str]:
         server.wait(timeout=30)
         if server.stderr is not None:
             server.stderr.close()
+
+
+class Service:
+    """The HTTP service over a new ledger at `url`, with one key of each role (`keys`, by
+    role), and a test client on `base_url` (https, for a page's Secure cookies)."""
+
+    def __init__(self, url: str, base_url: str = "http://testserver") -> None:
+        from starlette.testclient import TestClient
+
+        from tiergate.ledger.ledger import Ledger
+        from tiergate.service.app import create_app
+        from tiergate.workflow import Settings, Workspace
+        from tiergate.workflow.service import create_key
+
+        Ledger(url).upgrade()
+        self.url = url
+        self.workspace = Workspace(Settings.load(db=url))
+        self.keys = {
+            role: create_key(self.workspace, f"{role.value}-key", role.value, "test")
+            for role in Role
+        }
+        self.client = TestClient(create_app(self.workspace), base_url=base_url)
+
+    def headers(self, role: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}

@@ -12,20 +12,19 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
-from conftest import ROOT, chromium, serving
+from conftest import ROOT, Service, chromium, serving
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from starlette.testclient import TestClient
 
 from tiergate.keys import Role
-from tiergate.ledger.ledger import Ledger
 from tiergate.rulebook import default_rulebook
 from tiergate.service.app import create_app
 from tiergate.service.pages import SESSION_COOKIE
-from tiergate.workflow import Settings, Workspace
-from tiergate.workflow.service import create_key, revoke_key
+from tiergate.workflow.service import revoke_key
 
 HELD = {
     "shipments": [
@@ -43,24 +42,14 @@ HELD = {
 ARTEFACTS = ROOT / "artefacts" / "browser"
 
 
-class Site:
-    """The service over a new ledger with a key of each role, and two lines held."""
+class Site(Service):
+    """The service with a key of each role, two lines held, and a client that says it is on
+    HTTPS (Secure cookies go back only over HTTPS)."""
 
     def __init__(self, url: str) -> None:
-        Ledger(url).upgrade()
-        self.url = url
-        self.workspace = Workspace(Settings.load(db=url))
-        self.keys = {
-            role: create_key(self.workspace, f"{role.value}-key", role.value, "test")
-            for role in Role
-        }
-        # Secure cookies go back only over HTTPS: the test client says it is.
-        self.client = TestClient(create_app(self.workspace), base_url="https://testserver")
+        super().__init__(url, base_url="https://testserver")
         checked = self.client.post(
-            "/v1/check",
-            headers={"Authorization": f"Bearer {self.keys[Role.ANALYST]}"},
-            params={"screen": "false"},
-            json=HELD,
+            "/v1/check", headers=self.headers(Role.ANALYST), params={"screen": "false"}, json=HELD
         )
         assert [line["outcome"] for line in checked.json()["lines"]] == ["HOLD", "HOLD"]
 
@@ -82,7 +71,7 @@ class Site:
         ]
 
     def bearer(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[Role.VIEWER]}"}
+        return self.headers(Role.VIEWER)
 
 
 def _form_token(page: str) -> str:
@@ -314,6 +303,7 @@ def test_the_maps_data_needs_a_session_and_says_what_is_wrong(site: Site) -> Non
 
 
 EXAMPLE = ROOT / "examples" / "mixed_book.csv"
+FORM = "application/x-www-form-urlencoded"
 
 
 def test_an_analyst_checks_a_line_given_in_the_form_and_a_viewer_may_not(site: Site) -> None:
@@ -336,6 +326,11 @@ def test_an_analyst_checks_a_line_given_in_the_form_and_a_viewer_may_not(site: S
     assert re.findall(r'<tbody class="line" data-outcome="([A-Z_]+)"', shown.text) == ["NLR"]
     audit = site.client.get("/v1/audit", headers=site.bearer()).json()["audit"]
     assert [e["actor"] for e in audit if e["action"] == "check"][-1] == "analyst-key"
+    twice = [(name, value) for name, value in {"form_token": form_token, **line}.items()]
+    twice.append(("quantity", "80"))  # a second quantity is refused, never the last one kept
+    refused = site.client.post("/check", content=urlencode(twice), headers={"Content-Type": FORM})
+    assert refused.status_code == 422
+    assert "`quantity` more than once" in refused.json()["detail"]
     bad = site.client.post("/check", data={"form_token": form_token, **line, "quantity": "many"})
     assert re.findall(r'data-outcome="([A-Z_]+)"', bad.text)[:1] == ["INDETERMINATE"]
 

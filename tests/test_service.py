@@ -15,7 +15,7 @@ from typing import Any
 import httpx2
 import pytest
 import sqlalchemy as sa
-from conftest import ROOT, run_tiergate, serving
+from conftest import ROOT, Service, run_tiergate, serving
 from starlette.testclient import TestClient
 
 from tiergate.keys import Role
@@ -47,23 +47,6 @@ BOOK = {
         },
     ]
 }
-
-
-class Service:
-    """A service over a new ledger, with one key of each role (`keys`, by role)."""
-
-    def __init__(self, url: str) -> None:
-        Ledger(url).upgrade()
-        self.url = url
-        self.workspace = Workspace(Settings.load(db=url))
-        self.keys = {
-            role: create_key(self.workspace, f"{role.value}-key", role.value, "test")
-            for role in Role
-        }
-        self.client = TestClient(create_app(self.workspace))
-
-    def headers(self, role: Role) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[role]}"}
 
 
 @pytest.fixture

@@ -180,14 +180,19 @@ _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 async def unique_keys(request: Request) -> None:
-    """Refuse a JSON body that gives a key twice, as tiergate refuses such a book: the body's
-    model would keep the last one silently. (A book sent to a check is read by the book
-    reader, which refuses it itself.)"""
+    """Refuse a JSON body that gives a key twice, as tiergate refuses such a book, and a form
+    that gives a field twice: the body's model would keep the last one silently. (A book
+    sent to a check is read by the book reader, which refuses it itself.)"""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or route.body_field is None:
         return
     if request.headers.get("content-type", "").startswith(_FORMS):
-        return  # a page's form: fields given twice are the form reader's to refuse
+        form = await request.form()  # read already, for the route: this is that reading
+        given = Counter(name for name, _ in form.multi_items())
+        twice = sorted(name for name, count in given.items() if count > 1)
+        if twice:
+            raise Problem(422, f"the form gives `{'`, `'.join(twice)}` more than once")
+        return
     try:
         json.loads(await request.body(), object_pairs_hook=object_without_duplicates)
     except InputError as error:
