@@ -30,12 +30,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Answered:
-    """What an upload's check gave: its lines, whether each may ship, and how it went."""
+    """What an upload's check gave: its lines, its summary and the SHA-256 of its bytes."""
 
     lines: int
     summary: dict[str, Any]  # `Summary.as_dict`
     input_hash: str
-    columnar: bool
 
 
 def columns_writer(found: Columns, format: str, view: View) -> Callable[[BinaryIO], None]:
@@ -92,7 +91,7 @@ def check_upload(
                     with workspace.progress.working("writing the answer"):
                         columns_writer(found, "jsonl", view)(into)
                     digest = hashlib.sha256(raw).hexdigest()
-                    return Answered(found.lines, found.summary.as_dict(), digest, True)
+                    return Answered(found.lines, found.summary.as_dict(), digest)
     checked = workspace.check_bytes(
         raw,
         path,
@@ -106,7 +105,7 @@ def check_upload(
     with workspace.progress.working("writing the answer"):
         into.write(to_jsonl(checked.report).encode())
     summary = checked.report.summary
-    return Answered(summary.lines_out, summary.as_dict(), checked.input_hash, False)
+    return Answered(summary.lines_out, summary.as_dict(), checked.input_hash)
 
 
 def _columnar(
